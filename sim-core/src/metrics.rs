@@ -1,0 +1,84 @@
+//! The time series a run produces: one [`MetricsRow`] per `output.step`.
+//!
+//! Columns named after a Prometheus metric mirror `prometheus_remote_storage_<name>` with the
+//! same semantics, including Prometheus's own quirks (`samples_total` counts every attempt,
+//! `samples_failed_total` over-counts at hard shutdown, `samples_pending` resets at every
+//! reshard). Columns without a Prometheus twin are rwsim's own and say so.
+
+use serde::Serialize;
+
+/// One row of `timeseries.csv`. Field order is the column order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MetricsRow {
+    /// Seconds since the start of the run.
+    pub t_seconds: f64,
+    /// `samples_in_total`: samples committed to the WAL (process-wide).
+    pub samples_in_total: u64,
+    /// `samples_total`: samples in every send attempt, retries included.
+    pub samples_total: u64,
+    /// `samples_failed_total`: non-recoverable errors and hard-shutdown discards (as counted by Prometheus).
+    pub samples_failed_total: u64,
+    /// `samples_retried_total`.
+    pub samples_retried_total: u64,
+    /// `samples_dropped_total` (v3: `reason="too_old"`).
+    pub samples_dropped_total: u64,
+    /// `samples_pending`: enqueued in shards and not yet completed.
+    pub samples_pending: u64,
+    /// `enqueue_retries_total`: failed enqueue attempts of the WAL watcher.
+    pub enqueue_retries_total: u64,
+    /// `shards`.
+    pub shards: u32,
+    /// `shards_desired` (raw float of the last computation).
+    pub shards_desired: f64,
+    /// `shards_max`.
+    pub shards_max: u32,
+    /// `shards_min`.
+    pub shards_min: u32,
+    /// `shard_capacity`.
+    pub shard_capacity: u32,
+    /// `max_samples_per_send`.
+    pub max_samples_per_send: u32,
+    /// `bytes_total`: compressed bytes of completed batches.
+    pub bytes_total: u64,
+    /// `sent_batch_duration_seconds_sum`.
+    pub sent_batch_duration_seconds_sum: f64,
+    /// `sent_batch_duration_seconds_count`: HTTP attempts.
+    pub sent_batch_duration_seconds_count: u64,
+    /// `highest_timestamp_in_seconds`.
+    pub highest_timestamp_in_seconds: u64,
+    /// `queue_highest_sent_timestamp_seconds`.
+    pub queue_highest_sent_timestamp_seconds: u64,
+    /// Newest committed sample minus newest sent sample, seconds (millisecond precision):
+    /// the usual remote-write lag panel.
+    pub lag_seconds: f64,
+    /// rwsim: samples acknowledged by the receiver.
+    pub delivered_total: u64,
+    /// rwsim: samples lost because the watcher skipped unread WAL (truncation).
+    pub lost_wal_truncation_total: u64,
+    /// rwsim: samples discarded at a reshard's hard shutdown (counted once).
+    pub lost_reshard_shutdown_total: u64,
+    /// rwsim: samples written to the WAL and not yet completed (unread WAL plus queued).
+    pub backlog_samples: u64,
+    /// rwsim: estimated bytes held by the shard queues and send buffers.
+    pub queue_memory_bytes: u64,
+    /// `prometheus_tsdb_wal_segment_current`.
+    pub tsdb_wal_segment_current: u64,
+    /// `prometheus_wal_watcher_current_segment`.
+    pub wal_watcher_current_segment: u64,
+    /// rwsim: 1 while the watcher is blocked on a full shard or a reshard.
+    pub watcher_blocked: u8,
+    /// rwsim: attempts answered 2xx.
+    pub responses_2xx_total: u64,
+    /// rwsim: attempts answered 429.
+    pub responses_429_total: u64,
+    /// rwsim: attempts answered another 4xx (or 3xx).
+    pub responses_4xx_total: u64,
+    /// rwsim: attempts answered 5xx.
+    pub responses_5xx_total: u64,
+    /// rwsim: attempts that hit `remote_timeout`.
+    pub responses_timeout_total: u64,
+    /// rwsim: attempts whose connection was refused.
+    pub responses_refused_total: u64,
+    /// rwsim: samples the receiver ingested more than once (retries of timed-out requests).
+    pub duplicate_samples_total: u64,
+}

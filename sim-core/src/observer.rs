@@ -1,0 +1,75 @@
+//! Hooks for watching a run as it happens. Every hook does nothing by default, so a recorder
+//! implements only what it needs; `()` is the observer that records nothing.
+
+use crate::metrics::MetricsRow;
+use crate::time::SimTime;
+use serde::Serialize;
+
+/// A notable moment in a run, for the timeline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Notable {
+    /// When it happened.
+    #[serde(serialize_with = "ser_secs", rename = "t_seconds")]
+    pub at: SimTime,
+    /// What kind of moment it is.
+    pub kind: NotableKind,
+    /// One line for a human.
+    pub message: String,
+}
+
+fn ser_secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(t.as_secs_f64())
+}
+
+/// Kinds of [`Notable`] moments.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotableKind {
+    /// A `[[receiver.fault]]` window opened.
+    FaultStarted,
+    /// A fault window closed.
+    FaultEnded,
+    /// The series count changed.
+    WorkloadChanged,
+    /// The WAL watcher could not enqueue (a shard was full) for a sustained period.
+    WalReadingBlocked,
+    /// A reshard was decided.
+    Reshard,
+    /// A reshard finished draining and the new shards started.
+    ReshardDone,
+    /// A reshard's drain exceeded the flush deadline and queued data was discarded.
+    HardShutdown,
+    /// Head compaction truncated the WAL.
+    WalTruncation,
+    /// WAL segments the watcher had not read were deleted: data will be lost.
+    WalTruncationLoss,
+    /// The watcher restarted and skipped everything it had not read.
+    WatcherRestart,
+    /// The queue fell more than a minute behind.
+    FellBehind,
+    /// The queue caught up after falling behind.
+    CaughtUp,
+}
+
+/// Receives rows and notable moments while a run progresses.
+pub trait Observer {
+    /// A metrics row, once per `output.step`.
+    fn on_step(&mut self, _row: &MetricsRow) {}
+    /// A notable moment (in the order they are detected; episodes are reported when they end).
+    fn on_event(&mut self, _event: &Notable) {}
+}
+
+impl Observer for () {}
+
+/// An observer that keeps every row in memory.
+#[derive(Default, Debug)]
+pub struct RowRecorder {
+    /// The rows, in time order.
+    pub rows: Vec<MetricsRow>,
+}
+
+impl Observer for RowRecorder {
+    fn on_step(&mut self, row: &MetricsRow) {
+        self.rows.push(row.clone());
+    }
+}

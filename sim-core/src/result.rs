@@ -1,0 +1,168 @@
+//! The forecast of one run: what was delivered, lost, and how the queue behaved.
+
+use crate::observer::Notable;
+use serde::Serialize;
+
+/// Everything `rwsim run --json` prints. Field order is the JSON order.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Modelled Prometheus version (`"2.42"` or `"3.x"`).
+    pub prometheus: String,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Simulated duration.
+    pub simulated_seconds: f64,
+    /// Where every appended sample ended up.
+    pub samples: SampleTotals,
+    /// Lag of the queue (newest committed sample minus newest sent sample).
+    pub lag_seconds: LagStats,
+    /// Queue depth.
+    pub pending: PendingStats,
+    /// Time from a sample's timestamp to its acknowledged delivery.
+    pub delivery_latency_seconds: LatencyStats,
+    /// Shard counts and reshards.
+    pub shards: ShardStats,
+    /// Peak estimated memory of the shard queues and send buffers.
+    pub queue_memory_bytes_peak: u64,
+    /// What the receiver saw.
+    pub receiver: ReceiverStats,
+    /// WAL segments, truncations and watcher restarts.
+    pub wal: WalStats,
+    /// appended = delivered + failed + dropped + pending_at_end held at every step.
+    pub conservation_ok: bool,
+    /// Events the simulator processed.
+    pub events_processed: u64,
+    /// Notable moments, in time order.
+    pub timeline: Vec<Notable>,
+    /// Notable moments beyond the timeline cap that were not kept.
+    pub timeline_omitted: u64,
+}
+
+/// The conservation buckets. `retried` is a count of retry events, not a bucket.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SampleTotals {
+    /// Samples committed to the WAL.
+    pub appended: u64,
+    /// Acknowledged by the receiver (2xx).
+    pub delivered: u64,
+    /// Dropped on a non-recoverable answer (4xx, 429 without retry).
+    pub failed: u64,
+    /// Samples re-sent after a recoverable error (sum over retries, as `samples_retried_total`).
+    pub retried: u64,
+    /// Lost before any answer, by reason.
+    pub dropped: Dropped,
+    /// Still in the WAL or the queues when the run ended.
+    pub pending_at_end: u64,
+    /// Of `pending_at_end`: written to the WAL but not yet read by the watcher.
+    pub unread_wal_at_end: u64,
+}
+
+/// Lost samples by reason.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Dropped {
+    /// Skipped by the watcher after WAL segments it had not read were deleted (silent in Prometheus).
+    pub wal_truncation: u64,
+    /// Older than `sample_age_limit` (v3.x).
+    pub too_old: u64,
+    /// Discarded when a reshard's drain exceeded the flush deadline.
+    pub reshard_shutdown: u64,
+}
+
+/// Lag statistics, sampled at every output step.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LagStats {
+    /// Largest lag.
+    pub max: f64,
+    /// Lag at the end.
+    #[serde(rename = "final")]
+    pub final_: f64,
+}
+
+/// Queue depth statistics, sampled at every output step.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PendingStats {
+    /// Largest `samples_pending` (enqueued in shards).
+    pub max: u64,
+    /// Largest backlog including unread WAL.
+    pub backlog_max: u64,
+}
+
+/// Delivery latency quantiles in seconds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LatencyStats {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+/// Shard statistics.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ShardStats {
+    /// Fewest shards running.
+    pub min: u32,
+    /// Most shards running.
+    pub max: u32,
+    /// Shards at the end.
+    #[serde(rename = "final")]
+    pub final_: u32,
+    /// Reshards applied.
+    pub reshards: u32,
+    /// Reshards wanted but refused by the gate (no recent send, or disabled after a retry).
+    pub reshards_skipped: u32,
+    /// Reshards whose drain hit the flush deadline.
+    pub hard_shutdowns: u32,
+}
+
+/// The receiver's view.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReceiverStats {
+    /// HTTP attempts.
+    pub requests: u64,
+    /// Attempts by outcome: `2xx`, `429`, `4xx`, `5xx`, `timeout`, `refused`.
+    pub responses: Responses,
+    /// Samples stored (duplicates included).
+    pub samples_ingested: u64,
+    /// Samples stored more than once.
+    pub duplicate_samples: u64,
+}
+
+/// Attempt outcomes.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Responses {
+    /// 2xx.
+    #[serde(rename = "2xx")]
+    pub ok: u64,
+    /// 429.
+    #[serde(rename = "429")]
+    pub throttled: u64,
+    /// Other 3xx/4xx.
+    #[serde(rename = "4xx")]
+    pub client_error: u64,
+    /// 5xx.
+    #[serde(rename = "5xx")]
+    pub server_error: u64,
+    /// `remote_timeout` expired.
+    pub timeout: u64,
+    /// Connection refused.
+    pub refused: u64,
+}
+
+/// WAL statistics.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct WalStats {
+    /// Segments created.
+    pub segments_created: u64,
+    /// WAL truncations.
+    pub truncations: u64,
+    /// Segments deleted.
+    pub segments_deleted: u64,
+    /// Watcher restarts after its segment was deleted.
+    pub watcher_restarts: u64,
+    /// Failed enqueue attempts (`enqueue_retries_total`).
+    pub enqueue_retries: u64,
+}

@@ -1,0 +1,289 @@
+//! The scrape workload as an exact, closed-form arrival function over WAL positions.
+//!
+//! A *WAL position* counts samples in the order they were committed: position `p` is the
+//! `p`-th sample ever appended. Every target scrapes at a fixed phase within the interval
+//! (§2: Prometheus derives it from a hash; here it is drawn from the workload's own random
+//! stream) and all samples of one scrape carry the scrape's start time and are committed
+//! together `scrape_duration` later.
+//!
+//! Instead of generating scrape events, [`Workload`] answers two questions in
+//! `O(log targets)`: how many samples were committed by time `t` ([`Workload::committed_by`]),
+//! and when the scrape holding position `p` started ([`Workload::timestamp_of`]). That is what
+//! keeps the cost of a run proportional to batches, not to samples or scrapes.
+
+use crate::config::WorkloadConfig;
+use crate::rng::{Rng, Stream};
+use crate::time::{NANOS_PER_MILLI, SimDuration, SimTime};
+use std::cell::Cell;
+
+/// Commits remembered by [`Workload::timestamp_of`]: consecutive batches of round-robin
+/// shards look up the same few scrapes over and over.
+const COMMIT_CACHE: usize = 4;
+
+/// Report series Prometheus adds to every scrape (`up`, `scrape_duration_seconds`,
+/// `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling`, `scrape_series_added`).
+pub const REPORT_SERIES_PER_TARGET: u64 = 5;
+
+/// A period of constant series count.
+#[derive(Clone, Debug)]
+struct Epoch {
+    /// Scrapes starting at or after this time use this epoch's sizes.
+    start: u64,
+    /// Samples per interval across all targets.
+    per_interval: u64,
+    /// Each target gets `base` samples per scrape, the first `rem` targets in phase order one more.
+    base: u64,
+    rem: u64,
+    /// Samples from scrapes that started before `start` (the epoch's first WAL position).
+    first_pos: u64,
+    /// `cum(start − 1)` in this epoch's sizing, to rebase the epoch's cumulative function.
+    offset: u64,
+}
+
+/// The arrival function of one scenario's workload.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    interval: u64,
+    scrape_duration: u64,
+    /// Per-target phases in ns within `[0, interval)`, whole milliseconds, sorted.
+    phases: Vec<u64>,
+    /// `bucket_first[b]` = number of phases below `b·interval/buckets`: turns the
+    /// "how many targets have scraped by offset r" search into one division and a short scan.
+    bucket_first: Vec<u32>,
+    epochs: Vec<Epoch>,
+    /// Recently resolved commits: `(first position, end position, timestamp)`.
+    cache: [Cell<(u64, u64, u64)>; COMMIT_CACHE],
+    cache_next: Cell<usize>,
+}
+
+impl Workload {
+    /// Builds the arrival function; draws one phase per target from `seed`'s workload stream.
+    pub fn new(cfg: &WorkloadConfig, seed: u64) -> Self {
+        let interval = cfg.scrape_interval.nanos();
+        let mut rng = Rng::new(seed, Stream::Workload);
+        let interval_ms = interval / NANOS_PER_MILLI;
+        let mut phases: Vec<u64> = (0..cfg.targets).map(|_| rng.below(interval_ms) * NANOS_PER_MILLI).collect();
+        phases.sort_unstable();
+        let n = u64::from(cfg.targets);
+        let extra = if cfg.report_series { REPORT_SERIES_PER_TARGET * n } else { 0 };
+        let buckets = phases.len().max(1);
+        let bucket_first = (0..=buckets)
+            .map(|b| phases.partition_point(|&p| (u128::from(p) * buckets as u128) < (b as u128 * u128::from(interval))) as u32)
+            .collect();
+        let mut w = Workload {
+            interval,
+            scrape_duration: cfg.scrape_duration.nanos(),
+            phases,
+            bucket_first,
+            epochs: Vec::new(),
+            cache: Default::default(),
+            cache_next: Cell::new(0),
+        };
+        let steps = std::iter::once((0u64, cfg.series)).chain(cfg.changes.iter().map(|c| (c.at.nanos(), c.series)));
+        for (start, series) in steps {
+            let per_interval = series + extra;
+            let mut e = Epoch { start, per_interval, base: per_interval / n, rem: per_interval % n, first_pos: 0, offset: 0 };
+            e.first_pos = match w.epochs.last() {
+                None => 0,
+                Some(prev) => prev.first_pos + w.cum_in(prev, start - 1) - prev.offset,
+            };
+            e.offset = if start == 0 { 0 } else { w.cum_in(&e, start - 1) };
+            w.epochs.push(e);
+        }
+        w
+    }
+
+    /// Samples of all targets in sorted-phase rank `[0, m)`: the first `rem` get `base + 1`.
+    fn prefix(e: &Epoch, m: u64) -> u64 {
+        m * e.base + m.min(e.rem)
+    }
+
+    /// Samples in scrapes that start at or before `s`, if every scrape used epoch `e`'s sizes.
+    fn cum_in(&self, e: &Epoch, s: u64) -> u64 {
+        let q = s / self.interval;
+        let r = s % self.interval;
+        q * e.per_interval + Self::prefix(e, self.phases_at_or_before(r))
+    }
+
+    /// Number of targets whose phase is `≤ r` (`r < interval`).
+    fn phases_at_or_before(&self, r: u64) -> u64 {
+        let buckets = self.bucket_first.len() - 1;
+        let b = ((u128::from(r) * buckets as u128) / u128::from(self.interval)) as usize;
+        let mut i = self.bucket_first[b] as usize;
+        let stop = self.bucket_first[b + 1] as usize;
+        while i < stop && self.phases[i] <= r {
+            i += 1;
+        }
+        i as u64
+    }
+
+    fn epoch_for_time(&self, s: u64) -> &Epoch {
+        let i = self.epochs.partition_point(|e| e.start <= s);
+        &self.epochs[i - 1]
+    }
+
+    /// Samples in scrapes that started at or before `s` (ns since start).
+    fn started_by(&self, s: u64) -> u64 {
+        let e = self.epoch_for_time(s);
+        e.first_pos + self.cum_in(e, s) - e.offset
+    }
+
+    /// Number of samples committed to the WAL by `t`: the WAL position of the write head.
+    pub fn committed_by(&self, t: SimTime) -> u64 {
+        match t.nanos().checked_sub(self.scrape_duration) {
+            Some(s) => self.started_by(s),
+            None => 0,
+        }
+    }
+
+    /// Samples whose timestamp is at or before `ts` (ns since start). Used by the watcher's
+    /// start-time filter and by age limits.
+    pub fn stamped_by(&self, ts: SimTime) -> u64 {
+        self.started_by(ts.nanos())
+    }
+
+    /// Scrape start time (the sample timestamp) of WAL position `p`.
+    pub fn timestamp_of(&self, p: u64) -> SimTime {
+        for c in &self.cache {
+            let (lo, hi, ts) = c.get();
+            if lo <= p && p < hi {
+                return SimTime(ts);
+            }
+        }
+        let i = self.epochs.partition_point(|e| e.first_pos <= p);
+        let e = &self.epochs[i - 1];
+        if e.per_interval == 0 {
+            // The workload went silent for good: this position is never written.
+            return SimTime::NEVER;
+        }
+        // 0-based index of the sample in epoch e's own cumulative numbering.
+        let x = p - e.first_pos + e.offset;
+        let q = x / e.per_interval;
+        let need = x % e.per_interval + 1;
+        // Smallest m with prefix(m) ≥ need: the sample is in the scrape of phase rank m − 1.
+        let big = (e.base + 1) * e.rem;
+        let m = if need <= big { need.div_ceil(e.base + 1) } else { e.rem + (need - big).div_ceil(e.base) };
+        let Some(ts) = q.checked_mul(self.interval).and_then(|t| t.checked_add(self.phases[(m - 1) as usize])) else {
+            return SimTime::NEVER;
+        };
+        // Remember the whole commit.
+        let commit_start = q * e.per_interval + Self::prefix(e, m - 1);
+        let lo = p - (x - commit_start);
+        let hi = lo + (Self::prefix(e, m) - Self::prefix(e, m - 1));
+        let slot = self.cache_next.get();
+        self.cache[slot].set((lo, hi, ts));
+        self.cache_next.set((slot + 1) % COMMIT_CACHE);
+        SimTime(ts)
+    }
+
+    /// Commit time of WAL position `p`: when the watcher can first read it.
+    pub fn commit_time_of(&self, p: u64) -> SimTime {
+        self.timestamp_of(p).saturating_add(SimDuration(self.scrape_duration))
+    }
+
+    /// Samples per second of the current epoch at `t` (for reports).
+    pub fn rate_at(&self, t: SimTime) -> f64 {
+        self.epoch_for_time(t.nanos()).per_interval as f64 / (self.interval as f64 / 1e9)
+    }
+
+    /// The scrape interval.
+    pub fn interval(&self) -> SimDuration {
+        SimDuration(self.interval)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WorkloadChange;
+    use proptest::prelude::*;
+
+    fn cfg(series: u64, targets: u32, interval_s: u64, changes: Vec<WorkloadChange>) -> WorkloadConfig {
+        WorkloadConfig {
+            series,
+            scrape_interval: SimDuration::from_secs(interval_s),
+            targets,
+            scrape_duration: SimDuration::ZERO,
+            report_series: true,
+            wire_bytes_per_sample: 25.0,
+            changes,
+        }
+    }
+
+    /// Reference: enumerate every scrape explicitly.
+    fn brute(w: &Workload, cfg: &WorkloadConfig, t: u64) -> (u64, Vec<u64>) {
+        let n = cfg.targets as u64;
+        let mut stamps = Vec::new();
+        let mut scrapes: Vec<(u64, u64)> = Vec::new();
+        for k in 0.. {
+            let base_t = k * w.interval;
+            if base_t > t {
+                break;
+            }
+            for (rank, &ph) in w.phases.iter().enumerate() {
+                let s = base_t + ph;
+                if s > t {
+                    continue;
+                }
+                let series =
+                    cfg.changes.iter().rev().find(|c| c.at.nanos() <= s).map(|c| c.series).unwrap_or(cfg.series);
+                let per = series + 5 * n;
+                let size = per / n + u64::from((rank as u64) < per % n);
+                scrapes.push((s, size));
+            }
+        }
+        scrapes.sort_by_key(|&(s, _)| s);
+        for (s, size) in &scrapes {
+            stamps.extend(std::iter::repeat_n(*s, *size as usize));
+        }
+        (stamps.len() as u64, stamps)
+    }
+
+    #[test]
+    fn matches_brute_force_with_changes() {
+        let c = cfg(
+            37,
+            7,
+            10,
+            vec![
+                WorkloadChange { at: SimDuration::from_millis(25_300), series: 90 },
+                WorkloadChange { at: SimDuration::from_secs(41), series: 3 },
+            ],
+        );
+        let w = Workload::new(&c, 42);
+        let horizon = 70_000_000_000u64;
+        let (total, stamps) = brute(&w, &c, horizon);
+        assert_eq!(w.committed_by(SimTime(horizon)), total);
+        for (p, &s) in stamps.iter().enumerate() {
+            assert_eq!(w.timestamp_of(p as u64), SimTime(s), "position {p}");
+            // Every sample of that scrape is committed at its start time.
+            assert!(w.committed_by(SimTime(s)) > p as u64);
+            if s > 0 {
+                assert!(w.committed_by(SimTime(s - 1)) <= p as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn rate_is_series_over_interval() {
+        let w = Workload::new(&cfg(1_000_000, 1000, 15, vec![]), 1);
+        let day = SimTime(86_400 * 1_000_000_000);
+        let n = w.committed_by(day);
+        let expect = (1_000_000 + 5000) * 86_400 / 15;
+        assert!(n.abs_diff(expect) <= 1_005_000, "{n} vs {expect}");
+    }
+
+    proptest! {
+        #[test]
+        fn timestamp_inverts_committed(series in 0u64..5000, targets in 1u32..50, t_ms in 0u64..200_000) {
+            let c = cfg(series, targets, 15, vec![WorkloadChange { at: SimDuration::from_secs(60), series: series * 2 + 1 }]);
+            let w = Workload::new(&c, 9);
+            let t = SimTime(t_ms * 1_000_000);
+            let n = w.committed_by(t);
+            if n > 0 {
+                prop_assert!(w.timestamp_of(n - 1) <= t);
+            }
+            prop_assert!(w.timestamp_of(n) > t);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Model-level checks against closed-form expectations and the spec. Each test asserts a
+//! behaviour an SRE would notice in a forecast.
+
+use sim_core::config::{FaultWindow, Latency, QueueConfig, Response, SimConfig};
+use sim_core::metrics::MetricsRow;
+use sim_core::observer::{NotableKind, RowRecorder};
+use sim_core::profile::Profile;
+use sim_core::result::RunResult;
+use sim_core::time::SimDuration;
+
+fn secs(s: u64) -> SimDuration {
+    SimDuration::from_secs(s)
+}
+fn mins(m: u64) -> SimDuration {
+    SimDuration::from_mins(m)
+}
+fn hours(h: u64) -> SimDuration {
+    SimDuration::from_hours(h)
+}
+
+fn cfg(profile: Profile) -> SimConfig {
+    let mut c = SimConfig::baseline(profile);
+    c.receiver.latency = Latency::Fixed(SimDuration::from_millis(50));
+    c
+}
+
+fn fault(start: SimDuration, end: SimDuration, response: Response) -> FaultWindow {
+    FaultWindow { start, end, response, probability: 1.0, retry_after: None, latency: None }
+}
+
+fn run(c: &SimConfig) -> (RunResult, Vec<MetricsRow>) {
+    let mut rec = RowRecorder::default();
+    let r = sim_core::simulate(c, &mut rec).expect("scenario runs");
+    assert!(r.conservation_ok, "conservation");
+    (r, rec.rows)
+}
+
+fn lost(r: &RunResult) -> u64 {
+    let d = &r.samples.dropped;
+    d.wal_truncation + d.too_old + d.reshard_shutdown
+}
+
+fn row_at(rows: &[MetricsRow], t: f64) -> &MetricsRow {
+    rows.iter().find(|r| r.t_seconds >= t).expect("row exists")
+}
+
+#[test]
+fn healthy_receiver_loses_nothing_and_delay_stays_within_the_batch_deadline() {
+    for profile in [Profile::V2_42, Profile::V3] {
+        // Low volume: 70 samples/s never fill a batch, so every send is deadline-driven.
+        let mut low = cfg(profile);
+        low.workload.series = 1000;
+        low.workload.targets = 10;
+        // High volume: batches fill long before the deadline. Start with enough shards:
+        // one v2.42 shard (500 per 50 ms) would be saturated until the first reshard.
+        let mut high = cfg(profile);
+        high.workload.series = 400_000;
+        high.workload.targets = 400;
+        high.remote_write.queue.min_shards = 4;
+        for (c, commits_dense) in [(low, false), (high, true)] {
+            let (r, rows) = run(&c);
+            let s = &r.samples;
+            assert_eq!((s.failed, lost(&r), s.retried), (0, 0, 0), "{profile}");
+            assert_eq!(s.delivered + s.pending_at_end, s.appended);
+            // A sample waits at most for the flush timer, which restarts after the send in
+            // flight (one latency), plus its own send, plus v2.42's 10 ms read tick.
+            let bound = c.remote_write.queue.batch_send_deadline.as_secs_f64() + 2.0 * 0.050 + 0.010;
+            assert!(r.delivery_latency_seconds.max <= bound, "{profile}: {} > {bound}", r.delivery_latency_seconds.max);
+            if commits_dense {
+                // The lag panel adds the gap between scrapes, negligible with 400 targets.
+                assert!(rows.iter().all(|row| row.lag_seconds <= bound), "{profile}: lag {}", r.lag_seconds.max);
+            }
+        }
+    }
+}
+
+#[test]
+fn throughput_capped_receiver_lag_grows_at_the_deficit_rate() {
+    for profile in [Profile::V2_42, Profile::V3] {
+        let mut c = cfg(profile);
+        c.duration = hours(1);
+        c.workload.report_series = false;
+        c.workload.series = 90_000; // 6000 samples/s
+        c.workload.targets = 300;
+        let q = &mut c.remote_write.queue;
+        q.max_samples_per_send = 2000;
+        q.capacity = 10_000;
+        q.min_shards = 2;
+        q.max_shards = 2;
+        // Two shards, one 2000-sample request per second each: 4000 samples/s.
+        c.receiver.latency = Latency::Fixed(secs(1));
+        let (r, rows) = run(&c);
+        let (a, b) = (row_at(&rows, 1800.0), row_at(&rows, 3600.0));
+        let slope = (b.lag_seconds - a.lag_seconds) / (b.t_seconds - a.t_seconds);
+        let expect = (6000.0 - 4000.0) / 6000.0;
+        assert!((slope - expect).abs() < 0.01, "{profile}: lag grows {slope:.4} s/s, expected {expect:.4}");
+        let throughput = (b.delivered_total - a.delivered_total) as f64 / (b.t_seconds - a.t_seconds);
+        assert!((throughput - 4000.0).abs() < 40.0, "{profile}: {throughput} samples/s delivered");
+        assert_eq!(lost(&r), 0, "a slow receiver alone loses nothing within one block range");
+        assert!(r.timeline.iter().any(|n| n.kind == NotableKind::WalReadingBlocked));
+    }
+}
+
+#[test]
+fn short_outage_recovers_without_loss() {
+    for profile in [Profile::V2_42, Profile::V3] {
+        let mut c = cfg(profile);
+        c.duration = hours(2);
+        c.workload.series = 200_000;
+        c.workload.targets = 200;
+        c.receiver.faults.push(fault(mins(30), mins(45), Response::Status(500)));
+        let (r, rows) = run(&c);
+        let s = &r.samples;
+        assert_eq!(s.failed, 0, "{profile}: 5xx is recoverable");
+        assert_eq!(lost(&r), 0, "{profile}: 15 minutes fit in the WAL");
+        assert!(s.retried > 0);
+        assert!(r.lag_seconds.max >= 14.0 * 60.0, "{profile}: lag reached the outage length");
+        let recovered = rows.iter().find(|row| row.t_seconds > 45.0 * 60.0 && row.lag_seconds < 10.0).expect("recovers");
+        assert!(recovered.t_seconds < 55.0 * 60.0, "{profile}: caught up by {}", recovered.t_seconds);
+        assert!(r.lag_seconds.final_ < 10.0);
+        assert!(r.shards.max > 1, "{profile}: catching up upshards");
+        assert!(r.timeline.iter().any(|n| n.kind == NotableKind::CaughtUp));
+    }
+}
+
+/// §11.3: with n segments per block range, loss needs a stall of more than θ·R at a
+/// truncation. 500k series @15s at 3.5 B/sample is about 6 segments per 2 h (θ ≈ 0.8).
+#[test]
+fn outage_past_wal_retention_loses_the_expected_amount() {
+    let mut c = cfg(Profile::V3);
+    c.duration = hours(12);
+    c.workload.series = 500_000;
+    c.workload.targets = 500;
+    let rate = (500_000.0 + 5.0 * 500.0) / 15.0;
+    let seg_secs = (128u64 << 20) as f64 / c.tsdb.wal_bytes_per_sample / rate;
+
+    // 50 minutes: the watcher is less than θ·R behind at every truncation.
+    let mut short = c.clone();
+    short.receiver.faults.push(fault(hours(2) + mins(30), hours(3) + mins(20), Response::Status(503)));
+    let (r, _) = run(&short);
+    assert_eq!(r.samples.dropped.wal_truncation, 0);
+    assert_eq!(r.wal.watcher_restarts, 0);
+
+    // 4 hours from 01:00: the truncation at 03:00 deletes the segments the watcher is in.
+    c.receiver.faults.push(fault(hours(1), hours(5), Response::Status(503)));
+    let (r, _) = run(&c);
+    let loss = r.samples.dropped.wal_truncation as f64;
+    // Everything after the end of the watcher's segment up to its restart at the end of the
+    // outage (+5 s): the outage minus at most one segment of data, minus the queues' buffer.
+    let max = rate * (4.0 * 3600.0 + 30.0);
+    let min = rate * (4.0 * 3600.0 - seg_secs - 60.0);
+    assert!(loss >= min && loss <= max, "lost {loss:.3e}, expected between {min:.3e} and {max:.3e}");
+    assert_eq!(r.wal.watcher_restarts, 1);
+    assert!(r.timeline.iter().any(|n| n.kind == NotableKind::WalTruncationLoss));
+    assert_eq!(r.samples.failed, 0, "Prometheus counts none of this loss");
+}
+
+#[test]
+fn retry_after_on_5xx_is_honoured_by_3x_only() {
+    let mut attempts = Vec::new();
+    for profile in [Profile::V2_42, Profile::V3] {
+        let mut c = cfg(profile);
+        c.duration = mins(20);
+        c.workload.series = 10_000;
+        c.workload.targets = 10;
+        let mut f = fault(mins(5), mins(15), Response::Status(503));
+        f.retry_after = Some(secs(30));
+        c.receiver.faults.push(f);
+        let (r, _) = run(&c);
+        attempts.push(r.receiver.responses.server_error);
+    }
+    // v3.x sleeps 30 s between attempts: about 10 minutes / 30 s per shard.
+    assert!(attempts[1] <= 25, "3.x attempts {}", attempts[1]);
+    // v2.42 ignores the header: 30 ms doubling to 5 s, about 125 attempts per shard.
+    assert!(attempts[0] >= 100, "2.42 attempts {}", attempts[0]);
+}
+
+#[test]
+fn http_429_drops_batches_unless_retry_is_enabled() {
+    let mut c = cfg(Profile::V3);
+    c.duration = mins(30);
+    c.receiver.faults.push(fault(mins(10), mins(20), Response::Status(429)));
+    let (r, _) = run(&c);
+    let ten_minutes = 100_500.0 / 15.0 * 600.0;
+    assert!((r.samples.failed as f64 - ten_minutes).abs() / ten_minutes < 0.05, "failed {}", r.samples.failed);
+    assert_eq!(r.samples.retried, 0);
+
+    c.remote_write.queue.retry_on_http_429 = true;
+    let (r, _) = run(&c);
+    assert_eq!(r.samples.failed, 0);
+    assert!(r.samples.retried > 0);
+    assert_eq!(lost(&r), 0);
+}
+
+#[test]
+fn rejected_fraction_fails_in_proportion() {
+    let mut c = cfg(Profile::V3);
+    c.duration = hours(1);
+    c.workload.series = 200_000;
+    c.workload.targets = 200;
+    let mut f = fault(SimDuration::ZERO, hours(1), Response::Status(400));
+    f.probability = 0.2;
+    c.receiver.faults.push(f);
+    let (r, _) = run(&c);
+    let s = &r.samples;
+    let share = s.failed as f64 / (s.failed + s.delivered) as f64;
+    assert!((share - 0.2).abs() < 0.01, "failed share {share}");
+    assert_eq!(s.retried, 0, "400 is never retried");
+}
+
+/// §10: a drain needing more than flush_deadline discards the queued data at the reshard.
+#[test]
+fn slow_drain_at_reshard_loses_queued_data() {
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(30);
+    c.workload.series = 600_000;
+    c.workload.targets = 600;
+    c.remote_write.queue.min_shards = 10;
+    c.receiver.latency = Latency::Fixed(secs(20));
+    let (r, rows) = run(&c);
+    assert!(r.shards.hard_shutdowns > 0, "a 20 s request cannot drain 5 queued batches in 1 m");
+    assert!(r.samples.dropped.reshard_shutdown > 0);
+    // Prometheus's own counter adds the shared queued count once per shard: it over-counts.
+    let last = rows.last().unwrap();
+    assert!(last.samples_failed_total > r.samples.dropped.reshard_shutdown);
+    assert!(r.timeline.iter().any(|n| n.kind == NotableKind::HardShutdown));
+}
+
+#[test]
+fn same_seed_same_rows_and_another_seed_differs() {
+    let mut c = cfg(Profile::V3);
+    c.duration = mins(30);
+    c.receiver.latency = Latency::LogNormal { median: SimDuration::from_millis(40), p99: SimDuration::from_millis(900) };
+    c.receiver.faults.push(FaultWindow { probability: 0.3, ..fault(mins(10), mins(12), Response::Timeout) });
+    let (a, rows_a) = run(&c);
+    let (b, rows_b) = run(&c);
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(rows_a, rows_b);
+    c.seed = 2;
+    let (d, rows_d) = run(&c);
+    assert_ne!(rows_a, rows_d);
+    assert_ne!(a.delivery_latency_seconds.p99, d.delivery_latency_seconds.p99);
+}
+
+#[test]
+fn defaults_follow_the_profile() {
+    assert_eq!(QueueConfig::defaults(Profile::V2_42).max_shards, 200);
+    assert_eq!(QueueConfig::defaults(Profile::V3).max_shards, 50);
+    // After a short outage, v2.42 upshards towards its larger max.
+    let mut shards = Vec::new();
+    for p in [Profile::V2_42, Profile::V3] {
+        let mut c = cfg(p);
+        c.duration = hours(1);
+        c.workload.series = 1_000_000;
+        c.workload.targets = 1000;
+        c.receiver.faults.push(fault(mins(20), mins(30), Response::Status(503)));
+        shards.push(run(&c).0.shards.max);
+    }
+    assert!(shards[0] > 50 && shards[1] <= 50, "{shards:?}");
+}
