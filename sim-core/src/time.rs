@@ -15,11 +15,15 @@ pub const NANOS_PER_MILLI: u64 = 1_000_000;
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// An instant on the virtual clock, in nanoseconds since the simulation started.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct SimTime(pub u64);
 
 /// A span of virtual time in nanoseconds.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct SimDuration(pub u64);
 
 impl SimTime {
@@ -72,11 +76,15 @@ impl SimDuration {
     }
     /// From float seconds, rounded to the nearest nanosecond and clamped to the valid range.
     pub fn from_secs_f64(s: f64) -> Self {
-        if !(s > 0.0) {
+        if s.is_nan() || s <= 0.0 {
             return SimDuration::ZERO;
         }
         let ns = (s * NANOS_PER_SEC as f64).round();
-        if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) }
+        if ns >= u64::MAX as f64 {
+            SimDuration(u64::MAX)
+        } else {
+            SimDuration(ns as u64)
+        }
     }
     /// Nanoseconds.
     pub const fn nanos(self) -> u64 {
@@ -132,7 +140,11 @@ impl fmt::Display for SimDuration {
         }
         if ns < NANOS_PER_SEC {
             let ms = ns as f64 / NANOS_PER_MILLI as f64;
-            return if ns % NANOS_PER_MILLI == 0 { write!(f, "{}ms", ns / NANOS_PER_MILLI) } else { write!(f, "{ms:.3}ms") };
+            return if ns.is_multiple_of(NANOS_PER_MILLI) {
+                write!(f, "{}ms", ns / NANOS_PER_MILLI)
+            } else {
+                write!(f, "{ms:.3}ms")
+            };
         }
         let total_ms = ns / NANOS_PER_MILLI;
         let (h, rem) = (total_ms / 3_600_000, total_ms % 3_600_000);
@@ -163,7 +175,21 @@ impl fmt::Display for SimTime {
         let (h, rem) = (total_ms / 3_600_000, total_ms % 3_600_000);
         let (m, rem) = (rem / 60_000, rem % 60_000);
         let (s, ms) = (rem / 1000, rem % 1000);
-        if ms == 0 { write!(f, "{h:02}:{m:02}:{s:02}") } else { write!(f, "{h:02}:{m:02}:{s:02}.{ms:03}") }
+        if ms == 0 {
+            write!(f, "{h:02}:{m:02}:{s:02}")
+        } else {
+            write!(f, "{h:02}:{m:02}:{s:02}.{ms:03}")
+        }
+    }
+}
+
+/// `a · b / c` without overflow: 64-bit arithmetic when the product fits (the common case,
+/// and much cheaper than a 128-bit division), 128-bit otherwise. `c` must be non-zero.
+#[inline]
+pub fn mul_div(a: u64, b: u64, c: u64) -> u64 {
+    match a.checked_mul(b) {
+        Some(p) => p / c,
+        None => ((u128::from(a) * u128::from(b)) / u128::from(c)) as u64,
     }
 }
 
@@ -201,14 +227,26 @@ mod tests {
     fn durations_print_like_prometheus_config() {
         assert_eq!(SimDuration::from_secs(30).to_string(), "30s");
         assert_eq!(SimDuration::from_millis(250).to_string(), "250ms");
-        assert_eq!((SimDuration::from_hours(1) + SimDuration::from_mins(30)).to_string(), "1h30m");
+        assert_eq!(
+            (SimDuration::from_hours(1) + SimDuration::from_mins(30)).to_string(),
+            "1h30m"
+        );
         assert_eq!(SimDuration::from_millis(1500).to_string(), "1.500s");
         assert_eq!(SimTime(3_723_000_000_000).to_string(), "01:02:03");
     }
 
     #[test]
+    fn mul_div_is_exact_on_both_paths() {
+        assert_eq!(mul_div(10, 20, 3), 66);
+        assert_eq!(mul_div(u64::MAX, 2, 4), u64::MAX / 2, "128-bit path");
+        assert_eq!(mul_div(1 << 40, 1 << 40, 1 << 50), 1 << 30);
+    }
+
+    #[test]
     fn unix_truncation_matches_go() {
-        let c = Clock { start_unix_nanos: 1_700_000_000_500_000_000 };
+        let c = Clock {
+            start_unix_nanos: 1_700_000_000_500_000_000,
+        };
         assert_eq!(c.unix_secs(SimTime(400_000_000)), 1_700_000_000);
         assert_eq!(c.unix_secs(SimTime(500_000_000)), 1_700_000_001);
         assert_eq!(c.unix_millis(SimTime(1)), 1_700_000_000_500);

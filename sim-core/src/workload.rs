@@ -13,12 +13,7 @@
 
 use crate::config::WorkloadConfig;
 use crate::rng::{Rng, Stream};
-use crate::time::{NANOS_PER_MILLI, SimDuration, SimTime};
-use std::cell::Cell;
-
-/// Commits remembered by [`Workload::timestamp_of`]: consecutive batches of round-robin
-/// shards look up the same few scrapes over and over.
-const COMMIT_CACHE: usize = 4;
+use crate::time::{NANOS_PER_MILLI, SimDuration, SimTime, mul_div};
 
 /// Report series Prometheus adds to every scrape (`up`, `scrape_duration_seconds`,
 /// `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling`, `scrape_series_added`).
@@ -51,9 +46,6 @@ pub struct Workload {
     /// "how many targets have scraped by offset r" search into one division and a short scan.
     bucket_first: Vec<u32>,
     epochs: Vec<Epoch>,
-    /// Recently resolved commits: `(first position, end position, timestamp)`.
-    cache: [Cell<(u64, u64, u64)>; COMMIT_CACHE],
-    cache_next: Cell<usize>,
 }
 
 impl Workload {
@@ -62,13 +54,23 @@ impl Workload {
         let interval = cfg.scrape_interval.nanos();
         let mut rng = Rng::new(seed, Stream::Workload);
         let interval_ms = interval / NANOS_PER_MILLI;
-        let mut phases: Vec<u64> = (0..cfg.targets).map(|_| rng.below(interval_ms) * NANOS_PER_MILLI).collect();
+        let mut phases: Vec<u64> = (0..cfg.targets)
+            .map(|_| rng.below(interval_ms) * NANOS_PER_MILLI)
+            .collect();
         phases.sort_unstable();
         let n = u64::from(cfg.targets);
-        let extra = if cfg.report_series { REPORT_SERIES_PER_TARGET * n } else { 0 };
+        let extra = if cfg.report_series {
+            REPORT_SERIES_PER_TARGET * n
+        } else {
+            0
+        };
         let buckets = phases.len().max(1);
         let bucket_first = (0..=buckets)
-            .map(|b| phases.partition_point(|&p| (u128::from(p) * buckets as u128) < (b as u128 * u128::from(interval))) as u32)
+            .map(|b| {
+                phases.partition_point(|&p| {
+                    (u128::from(p) * buckets as u128) < (b as u128 * u128::from(interval))
+                }) as u32
+            })
             .collect();
         let mut w = Workload {
             interval,
@@ -76,18 +78,28 @@ impl Workload {
             phases,
             bucket_first,
             epochs: Vec::new(),
-            cache: Default::default(),
-            cache_next: Cell::new(0),
         };
-        let steps = std::iter::once((0u64, cfg.series)).chain(cfg.changes.iter().map(|c| (c.at.nanos(), c.series)));
+        let steps = std::iter::once((0u64, cfg.series))
+            .chain(cfg.changes.iter().map(|c| (c.at.nanos(), c.series)));
         for (start, series) in steps {
             let per_interval = series + extra;
-            let mut e = Epoch { start, per_interval, base: per_interval / n, rem: per_interval % n, first_pos: 0, offset: 0 };
+            let mut e = Epoch {
+                start,
+                per_interval,
+                base: per_interval / n,
+                rem: per_interval % n,
+                first_pos: 0,
+                offset: 0,
+            };
             e.first_pos = match w.epochs.last() {
                 None => 0,
                 Some(prev) => prev.first_pos + w.cum_in(prev, start - 1) - prev.offset,
             };
-            e.offset = if start == 0 { 0 } else { w.cum_in(&e, start - 1) };
+            e.offset = if start == 0 {
+                0
+            } else {
+                w.cum_in(&e, start - 1)
+            };
             w.epochs.push(e);
         }
         w
@@ -108,7 +120,7 @@ impl Workload {
     /// Number of targets whose phase is `≤ r` (`r < interval`).
     fn phases_at_or_before(&self, r: u64) -> u64 {
         let buckets = self.bucket_first.len() - 1;
-        let b = ((u128::from(r) * buckets as u128) / u128::from(self.interval)) as usize;
+        let b = mul_div(r, buckets as u64, self.interval) as usize;
         let mut i = self.bucket_first[b] as usize;
         let stop = self.bucket_first[b + 1] as usize;
         while i < stop && self.phases[i] <= r {
@@ -144,12 +156,6 @@ impl Workload {
 
     /// Scrape start time (the sample timestamp) of WAL position `p`.
     pub fn timestamp_of(&self, p: u64) -> SimTime {
-        for c in &self.cache {
-            let (lo, hi, ts) = c.get();
-            if lo <= p && p < hi {
-                return SimTime(ts);
-            }
-        }
         let i = self.epochs.partition_point(|e| e.first_pos <= p);
         let e = &self.epochs[i - 1];
         if e.per_interval == 0 {
@@ -162,23 +168,20 @@ impl Workload {
         let need = x % e.per_interval + 1;
         // Smallest m with prefix(m) ≥ need: the sample is in the scrape of phase rank m − 1.
         let big = (e.base + 1) * e.rem;
-        let m = if need <= big { need.div_ceil(e.base + 1) } else { e.rem + (need - big).div_ceil(e.base) };
-        let Some(ts) = q.checked_mul(self.interval).and_then(|t| t.checked_add(self.phases[(m - 1) as usize])) else {
-            return SimTime::NEVER;
+        let m = if need <= big {
+            need.div_ceil(e.base + 1)
+        } else {
+            e.rem + (need - big).div_ceil(e.base)
         };
-        // Remember the whole commit.
-        let commit_start = q * e.per_interval + Self::prefix(e, m - 1);
-        let lo = p - (x - commit_start);
-        let hi = lo + (Self::prefix(e, m) - Self::prefix(e, m - 1));
-        let slot = self.cache_next.get();
-        self.cache[slot].set((lo, hi, ts));
-        self.cache_next.set((slot + 1) % COMMIT_CACHE);
-        SimTime(ts)
+        q.checked_mul(self.interval)
+            .and_then(|t| t.checked_add(self.phases[(m - 1) as usize]))
+            .map_or(SimTime::NEVER, SimTime)
     }
 
     /// Commit time of WAL position `p`: when the watcher can first read it.
     pub fn commit_time_of(&self, p: u64) -> SimTime {
-        self.timestamp_of(p).saturating_add(SimDuration(self.scrape_duration))
+        self.timestamp_of(p)
+            .saturating_add(SimDuration(self.scrape_duration))
     }
 
     /// Samples per second of the current epoch at `t` (for reports).
@@ -198,7 +201,12 @@ mod tests {
     use crate::config::WorkloadChange;
     use proptest::prelude::*;
 
-    fn cfg(series: u64, targets: u32, interval_s: u64, changes: Vec<WorkloadChange>) -> WorkloadConfig {
+    fn cfg(
+        series: u64,
+        targets: u32,
+        interval_s: u64,
+        changes: Vec<WorkloadChange>,
+    ) -> WorkloadConfig {
         WorkloadConfig {
             series,
             scrape_interval: SimDuration::from_secs(interval_s),
@@ -225,8 +233,13 @@ mod tests {
                 if s > t {
                     continue;
                 }
-                let series =
-                    cfg.changes.iter().rev().find(|c| c.at.nanos() <= s).map(|c| c.series).unwrap_or(cfg.series);
+                let series = cfg
+                    .changes
+                    .iter()
+                    .rev()
+                    .find(|c| c.at.nanos() <= s)
+                    .map(|c| c.series)
+                    .unwrap_or(cfg.series);
                 let per = series + 5 * n;
                 let size = per / n + u64::from((rank as u64) < per % n);
                 scrapes.push((s, size));
@@ -246,8 +259,14 @@ mod tests {
             7,
             10,
             vec![
-                WorkloadChange { at: SimDuration::from_millis(25_300), series: 90 },
-                WorkloadChange { at: SimDuration::from_secs(41), series: 3 },
+                WorkloadChange {
+                    at: SimDuration::from_millis(25_300),
+                    series: 90,
+                },
+                WorkloadChange {
+                    at: SimDuration::from_secs(41),
+                    series: 3,
+                },
             ],
         );
         let w = Workload::new(&c, 42);

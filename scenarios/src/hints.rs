@@ -1,0 +1,290 @@
+//! Friendlier wording for schema errors: folklore keys, keys in the wrong table, typos.
+
+use crate::spans;
+
+/// Keys that tuning articles mention but no Prometheus version has (model doc §15).
+const FOLKLORE: [(&str, &str); 5] = [
+    (
+        "max_retries",
+        "removed in Prometheus v2.11; recoverable errors are retried forever",
+    ),
+    (
+        "batch_send_watermark",
+        "no such key in any Prometheus version; a batch is sent when it holds max_samples_per_send samples or \
+         when batch_send_deadline expires",
+    ),
+    (
+        "max_time_per_send",
+        "no such key in any Prometheus version; the per-request timeout is remote_write.remote_timeout",
+    ),
+    (
+        "send_timeout",
+        "no such key; the per-request timeout is remote_write.remote_timeout",
+    ),
+    (
+        "queue_length",
+        "no such key in any Prometheus version; the per-shard buffer is queue_config.capacity, in samples",
+    ),
+];
+
+/// Real `remote_write` settings of Prometheus that rwsim does not model.
+const UNMODELLED: [&str; 17] = [
+    "headers",
+    "write_relabel_configs",
+    "send_exemplars",
+    "send_native_histograms",
+    "metadata_config",
+    "basic_auth",
+    "authorization",
+    "sigv4",
+    "azuread",
+    "google_iam",
+    "oauth2",
+    "tls_config",
+    "proxy_url",
+    "follow_redirects",
+    "enable_http2",
+    "protobuf_message",
+    "round_robin_dns",
+];
+
+/// Every table of the schema with its keys, for "it belongs in ..." hints.
+const TABLES: [(&str, &[&str]); 11] = [
+    (
+        "the top level",
+        &[
+            "name",
+            "description",
+            "prometheus",
+            "seed",
+            "duration",
+            "start",
+        ],
+    ),
+    (
+        "[workload]",
+        &[
+            "series",
+            "scrape_interval",
+            "targets",
+            "scrape_duration",
+            "report_series",
+            "wire_bytes_per_sample",
+            "change",
+        ],
+    ),
+    ("[[workload.change]]", &["at", "series"]),
+    (
+        "[remote_write]",
+        &["url", "name", "remote_timeout", "queue_config"],
+    ),
+    (
+        "[remote_write.queue_config]",
+        &[
+            "capacity",
+            "max_shards",
+            "min_shards",
+            "max_samples_per_send",
+            "batch_send_deadline",
+            "min_backoff",
+            "max_backoff",
+            "retry_on_http_429",
+            "sample_age_limit",
+        ],
+    ),
+    ("[sender]", &["flush_deadline", "reshard_tick_offset"]),
+    (
+        "[tsdb]",
+        &[
+            "min_block_duration",
+            "wal_segment_size",
+            "wal_bytes_per_sample",
+        ],
+    ),
+    (
+        "[receiver]",
+        &[
+            "latency",
+            "max_concurrency",
+            "rate_limit",
+            "rate_limit_burst",
+            "rate_limit_retry_after",
+            "ingest_after_client_timeout",
+            "fault",
+        ],
+    ),
+    (
+        "[[receiver.fault]]",
+        &[
+            "start",
+            "end",
+            "status",
+            "probability",
+            "retry_after",
+            "latency",
+        ],
+    ),
+    ("[output]", &["step"]),
+    ("[simulation]", &["max_events"]),
+];
+
+/// The message for an unknown key `name` at dotted path `key`; `toml_msg` is toml's own
+/// ("unknown field `x`, expected one of `a`, `b`").
+pub(crate) fn unknown_key(key: &str, name: &str, toml_msg: &str) -> String {
+    if let Some((_, hint)) = FOLKLORE.iter().find(|(k, _)| *k == name) {
+        return format!("unknown field `{name}`: {hint}");
+    }
+    let homes: Vec<&str> = TABLES
+        .iter()
+        .filter(|(_, keys)| keys.contains(&name))
+        .map(|(t, _)| *t)
+        .collect();
+    if !homes.is_empty() {
+        return format!(
+            "unknown field `{name}` here: it belongs in {}",
+            homes.join(" or ")
+        );
+    }
+    if UNMODELLED.contains(&name)
+        && spans::parent(key).is_some_and(|p| p.starts_with("remote_write"))
+    {
+        return format!(
+            "unknown field `{name}`: a Prometheus remote_write setting that rwsim does not model; remove it"
+        );
+    }
+    if let Some(guess) = closest(name, &expected_names(toml_msg)) {
+        return format!("unknown field `{name}`; did you mean `{guess}`?");
+    }
+    toml_msg.to_string()
+}
+
+/// The names listed after "expected" in serde's unknown-field message.
+fn expected_names(msg: &str) -> Vec<&str> {
+    let Some((_, list)) = msg.split_once(", expected ") else {
+        return Vec::new();
+    };
+    list.split('`').skip(1).step_by(2).collect()
+}
+
+/// The candidate within a small edit distance of `name`, if exactly one is closest.
+fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = if name.chars().count() >= 6 { 2 } else { 1 };
+    let mut best: Option<(usize, &str)> = None;
+    let mut tie = false;
+    for c in candidates {
+        let d = edit_distance(name, c);
+        match best {
+            _ if d > limit => {}
+            Some((b, _)) if d > b => {}
+            Some((b, _)) if d == b => tie = true,
+            _ => {
+                best = Some((d, c));
+                tie = false;
+            }
+        }
+    }
+    best.filter(|_| !tie).map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters (inputs are short keys).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().take(64).collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Rewrites serde's `invalid type: X, expected Y` as `expected Y, found X`, in TOML words.
+pub(crate) fn humanize(msg: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some((found, expected)) = msg
+            .strip_prefix(prefix)
+            .and_then(|r| r.rsplit_once(", expected "))
+        {
+            return format!(
+                "expected {}, found {}",
+                toml_words(expected),
+                toml_words(found)
+            );
+        }
+    }
+    msg.to_string()
+}
+
+fn toml_words(s: &str) -> String {
+    match s {
+        "map" => "a table".to_string(),
+        "sequence" => "an array".to_string(),
+        "a sequence" => "an array".to_string(),
+        "a boolean" => "true or false".to_string(),
+        _ if s.starts_with("struct ") => "a table".to_string(),
+        _ => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        let msg =
+            "unknown field `max_shard`, expected one of `capacity`, `max_shards`, `min_shards`";
+        assert_eq!(
+            expected_names(msg),
+            ["capacity", "max_shards", "min_shards"]
+        );
+        assert_eq!(
+            unknown_key("remote_write.queue_config.max_shard", "max_shard", msg),
+            "unknown field `max_shard`; did you mean `max_shards`?"
+        );
+        let msg = "unknown field `xyz`, expected `step`";
+        assert_eq!(unknown_key("output.xyz", "xyz", msg), msg);
+    }
+
+    #[test]
+    fn misplaced_keys_name_their_table() {
+        assert_eq!(
+            unknown_key(
+                "remote_write.queue_config.remote_timeout",
+                "remote_timeout",
+                ""
+            ),
+            "unknown field `remote_timeout` here: it belongs in [remote_write]"
+        );
+        assert_eq!(
+            unknown_key("receiver.end", "end", ""),
+            "unknown field `end` here: it belongs in [[receiver.fault]]"
+        );
+        assert_eq!(
+            unknown_key("output.latency", "latency", ""),
+            "unknown field `latency` here: it belongs in [receiver] or [[receiver.fault]]"
+        );
+    }
+
+    #[test]
+    fn serde_wording_becomes_toml_wording() {
+        assert_eq!(
+            humanize("invalid type: string \"big\", expected an integer"),
+            "expected an integer, found string \"big\""
+        );
+        assert_eq!(
+            humanize("invalid type: integer `5`, expected struct Workload"),
+            "expected a table, found integer `5`"
+        );
+        assert_eq!(
+            humanize("invalid type: map, expected a sequence"),
+            "expected an array, found a table"
+        );
+        assert_eq!(humanize("something else"), "something else");
+        assert_eq!(edit_distance("flush-deadline", "flush_deadline"), 1);
+    }
+}

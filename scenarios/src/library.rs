@@ -1,0 +1,71 @@
+//! The scenarios bundled into the binary (`scenarios/library/*.toml`).
+
+use crate::error::{ErrorKind, ScenarioError};
+use crate::{Scenario, load_str};
+
+/// A scenario file compiled into the crate.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BuiltinScenario {
+    /// Its name, the file stem (`outage-short`).
+    pub name: &'static str,
+    /// The TOML text.
+    pub source: &'static str,
+}
+
+impl BuiltinScenario {
+    /// `<builtin:NAME>`, the origin used in errors.
+    pub fn origin(&self) -> String {
+        format!("<builtin:{}>", self.name)
+    }
+
+    /// Loads and validates it.
+    pub fn load(&self) -> Result<Scenario, ScenarioError> {
+        load_str(self.source, &self.origin())
+    }
+}
+
+macro_rules! builtin {
+    ($name:literal) => {
+        BuiltinScenario {
+            name: $name,
+            source: include_str!(concat!("../library/", $name, ".toml")),
+        }
+    };
+}
+
+/// Sorted by name.
+static LIBRARY: [BuiltinScenario; 7] = [
+    builtin!("bench-1m-24h"),
+    builtin!("default"),
+    builtin!("outage-short"),
+    builtin!("outage-wal-loss"),
+    builtin!("rejects-400"),
+    builtin!("slow-receiver"),
+    builtin!("throttled-429"),
+];
+
+/// The bundled scenarios, sorted by name.
+pub fn library() -> &'static [BuiltinScenario] {
+    &LIBRARY
+}
+
+/// Loads the bundled scenario `name` (as listed by [`library`]).
+pub fn load_builtin(name: &str) -> Result<Scenario, ScenarioError> {
+    match LIBRARY.iter().find(|b| b.name == name) {
+        Some(b) => b.load(),
+        None => {
+            let names: Vec<&str> = LIBRARY.iter().map(|b| b.name).collect();
+            Err(ScenarioError {
+                origin: format!("<builtin:{name}>"),
+                line: 0,
+                column: 0,
+                key: String::new(),
+                message: format!(
+                    "no built-in scenario has this name; the library has: {}",
+                    names.join(", ")
+                ),
+                kind: ErrorKind::Io,
+            })
+        }
+    }
+}

@@ -1,0 +1,526 @@
+//! The scenario file exactly as written: one serde struct per TOML table.
+//!
+//! Every table rejects unknown keys and every key is optional here; which keys are required,
+//! the defaults and the relations between keys are decided when the file is converted into a
+//! [`sim_core::config::SimConfig`]. Values that have a syntax of their own (durations, sizes,
+//! HTTP statuses, latency models, the Prometheus version) are parsed by the `Deserialize`
+//! impls below, so that toml attaches the position of the offending value to their errors.
+//! Positions of keys are not stored here: the loader indexes them from the parsed document.
+
+use crate::units;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use sim_core::config::Response;
+use sim_core::profile::Profile;
+use sim_core::time::{NANOS_PER_SEC, SimDuration};
+use std::fmt;
+
+/// The whole file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// `name`.
+    pub name: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `prometheus`: `"2.42"` or `"3.x"`.
+    pub prometheus: Option<Version>,
+    /// `seed`.
+    pub seed: Option<U64>,
+    /// `duration` (required).
+    pub duration: Option<Duration>,
+    /// `start`: RFC 3339 UTC timestamp.
+    pub start: Option<Timestamp>,
+    /// `[workload]` (required).
+    pub workload: Option<Workload>,
+    /// `[remote_write]`.
+    pub remote_write: Option<RemoteWrite>,
+    /// `[sender]`.
+    pub sender: Option<Sender>,
+    /// `[tsdb]`.
+    pub tsdb: Option<Tsdb>,
+    /// `[receiver]`.
+    pub receiver: Option<Receiver>,
+    /// `[output]`.
+    pub output: Option<Output>,
+    /// `[simulation]`.
+    pub simulation: Option<Simulation>,
+}
+
+/// `[workload]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// `series` (required).
+    pub series: Option<U64>,
+    /// `scrape_interval`.
+    pub scrape_interval: Option<Duration>,
+    /// `targets`.
+    pub targets: Option<U32>,
+    /// `scrape_duration`.
+    pub scrape_duration: Option<Duration>,
+    /// `report_series`.
+    pub report_series: Option<bool>,
+    /// `wire_bytes_per_sample`.
+    pub wire_bytes_per_sample: Option<Number>,
+    /// `[[workload.change]]`.
+    pub change: Option<Vec<Change>>,
+}
+
+/// `[[workload.change]]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// `at` (required).
+    pub at: Option<Duration>,
+    /// `series` (required).
+    pub series: Option<U64>,
+}
+
+/// `[remote_write]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteWrite {
+    /// `url` (informational).
+    pub url: Option<String>,
+    /// `name` (informational).
+    pub name: Option<String>,
+    /// `remote_timeout`.
+    pub remote_timeout: Option<Duration>,
+    /// `[remote_write.queue_config]`.
+    pub queue_config: Option<QueueConfig>,
+}
+
+/// `[remote_write.queue_config]`, with Prometheus's key names.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    /// `capacity`.
+    pub capacity: Option<U32>,
+    /// `max_shards`.
+    pub max_shards: Option<U32>,
+    /// `min_shards`.
+    pub min_shards: Option<U32>,
+    /// `max_samples_per_send`.
+    pub max_samples_per_send: Option<U32>,
+    /// `batch_send_deadline`.
+    pub batch_send_deadline: Option<Duration>,
+    /// `min_backoff`.
+    pub min_backoff: Option<Duration>,
+    /// `max_backoff`.
+    pub max_backoff: Option<Duration>,
+    /// `retry_on_http_429`.
+    pub retry_on_http_429: Option<bool>,
+    /// `sample_age_limit`.
+    pub sample_age_limit: Option<Duration>,
+}
+
+/// `[sender]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sender {
+    /// `flush_deadline`.
+    pub flush_deadline: Option<Duration>,
+    /// `reshard_tick_offset`.
+    pub reshard_tick_offset: Option<Duration>,
+}
+
+/// `[tsdb]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tsdb {
+    /// `min_block_duration`.
+    pub min_block_duration: Option<Duration>,
+    /// `wal_segment_size`.
+    pub wal_segment_size: Option<Size>,
+    /// `wal_bytes_per_sample`.
+    pub wal_bytes_per_sample: Option<Number>,
+}
+
+/// `[receiver]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receiver {
+    /// `latency`.
+    pub latency: Option<Latency>,
+    /// `max_concurrency`.
+    pub max_concurrency: Option<U32>,
+    /// `rate_limit`, samples per second.
+    pub rate_limit: Option<Number>,
+    /// `rate_limit_burst`, samples.
+    pub rate_limit_burst: Option<U64>,
+    /// `rate_limit_retry_after`.
+    pub rate_limit_retry_after: Option<Duration>,
+    /// `ingest_after_client_timeout`.
+    pub ingest_after_client_timeout: Option<bool>,
+    /// `[[receiver.fault]]`.
+    pub fault: Option<Vec<Fault>>,
+}
+
+/// `[[receiver.fault]]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// `start` (required).
+    pub start: Option<Duration>,
+    /// `end` (required).
+    pub end: Option<Duration>,
+    /// `status` (required).
+    pub status: Option<Status>,
+    /// `probability`.
+    pub probability: Option<Number>,
+    /// `retry_after`.
+    pub retry_after: Option<Duration>,
+    /// `latency`.
+    pub latency: Option<Latency>,
+}
+
+/// `[output]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    /// `step`.
+    pub step: Option<Duration>,
+}
+
+/// `[simulation]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    /// `max_events`.
+    pub max_events: Option<U64>,
+}
+
+/// A latency model: a duration string (fixed) or an inline table with a `distribution`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Latency {
+    /// `latency = "20ms"`.
+    Fixed(SimDuration),
+    /// `latency = { distribution = "...", ... }`; the parameters are checked on conversion.
+    Table(LatencyTable),
+}
+
+/// The inline-table form of a latency model.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyTable {
+    /// `"fixed"`, `"lognormal"`, `"exponential"` or `"uniform"`.
+    pub distribution: Option<String>,
+    /// fixed: `value`.
+    pub value: Option<Duration>,
+    /// lognormal: `median`.
+    pub median: Option<Duration>,
+    /// lognormal: `p99`.
+    pub p99: Option<Duration>,
+    /// exponential: `mean`.
+    pub mean: Option<Duration>,
+    /// uniform: `min`.
+    pub min: Option<Duration>,
+    /// uniform: `max`.
+    pub max: Option<Duration>,
+}
+
+impl<'de> Deserialize<'de> for Latency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Latency;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a duration such as "20ms" or a table such as { distribution = "lognormal", median = "20ms", p99 = "200ms" }"#)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Latency, E> {
+                units::parse_duration(s)
+                    .map(Latency::Fixed)
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Latency, A::Error> {
+                LatencyTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(Latency::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A duration string such as `"30s"` (see [`crate::units::parse_duration`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Duration(pub SimDuration);
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a duration string such as "30s""#)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Duration, E> {
+                units::parse_duration(s).map(Duration).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+                Err(E::custom(format!(
+                    r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#
+                )))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+                Err(E::custom(format!(
+                    r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+                Err(E::custom(format!(
+                    r#"{v} is not a duration: write a string with a unit, e.g. "30s""#
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A size: a string such as `"128MiB"` or an integer number of bytes (see
+/// [`crate::units::parse_size`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a size such as "128MiB" or a number of bytes"#)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Size, E> {
+                units::parse_size(s).map(Size).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
+                u64::try_from(v)
+                    .map(Size)
+                    .map_err(|_| E::custom(format!("{v}: sizes cannot be negative")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Size, E> {
+                Ok(Size(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+macro_rules! unsigned {
+    ($(#[$doc:meta])* $name:ident, $t:ty) => {
+        $(#[$doc])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+        pub struct $name(pub $t);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl V {
+                    fn range<E: de::Error>(v: impl fmt::Display) -> E {
+                        E::custom(format!("expected an integer from 0 to {}, found {v}", <$t>::MAX))
+                    }
+                }
+                impl Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        write!(f, "an integer from 0 to {}", <$t>::MAX)
+                    }
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$name, E> {
+                        <$t>::try_from(v).map($name).map_err(|_| V::range(v))
+                    }
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$name, E> {
+                        <$t>::try_from(v).map($name).map_err(|_| V::range(v))
+                    }
+                    fn visit_i128<E: de::Error>(self, v: i128) -> Result<$name, E> {
+                        <$t>::try_from(v).map($name).map_err(|_| V::range(v))
+                    }
+                    fn visit_u128<E: de::Error>(self, v: u128) -> Result<$name, E> {
+                        <$t>::try_from(v).map($name).map_err(|_| V::range(v))
+                    }
+                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$name, E> {
+                        Err(E::custom(format!("expected an integer from 0 to {}, found the float {v}", <$t>::MAX)))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+unsigned!(
+    /// A non-negative integer that fits in 32 bits.
+    U32,
+    u32
+);
+unsigned!(
+    /// A non-negative integer that fits in 64 bits.
+    U64,
+    u64
+);
+
+/// A number: TOML integer or float.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Number(pub f64);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `prometheus = "2.42" | "3.x"`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Version(pub Profile);
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Version;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#""2.42" or "3.x""#)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Version, E> {
+                if let Some(p) = Profile::parse(s) {
+                    return Ok(Version(p));
+                }
+                let hint = if s.trim_start_matches('v').starts_with("3.") {
+                    r#"; write "3.x" for any 3.x release (modelled on v3.14)"#
+                } else {
+                    ""
+                };
+                Err(E::custom(format!(
+                    r#"unsupported Prometheus version {s:?}: expected "2.42" or "3.x"{hint}"#
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Version, E> {
+                Err(E::custom(format!(
+                    r#"expected "2.42" or "3.x" as a string, found the number {v}; write prometheus = "{v}""#
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `start`: a UTC instant as Unix nanoseconds, written `"2024-01-01T00:00:00Z"` (a string or
+/// a TOML offset date-time).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Timestamp(pub u64);
+
+/// Latest accepted start, 2200-01-01T00:00:00Z, far from the end of the nanosecond clock.
+const MAX_START_UNIX_SECS: u64 = 7_258_118_400;
+
+fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
+    let t = humantime::parse_rfc3339(s)
+        .map_err(|_| format!(r#"invalid timestamp {s:?}: expected an RFC 3339 UTC time such as "2024-01-01T00:00:00Z""#))?;
+    let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    if since.as_secs() >= MAX_START_UNIX_SECS {
+        return Err(format!(
+            "{s} is too late: the start must be before 2200-01-01T00:00:00Z"
+        ));
+    }
+    Ok(Timestamp(
+        since.as_secs() * NANOS_PER_SEC + u64::from(since.subsec_nanos()),
+    ))
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"an RFC 3339 UTC time such as "2024-01-01T00:00:00Z""#)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Timestamp, E> {
+                parse_timestamp(s).map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Timestamp, A::Error> {
+                // A bare TOML date-time (`start = 2024-01-01T00:00:00Z`).
+                let dt =
+                    toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                if dt.date.is_none() || dt.time.is_none() || dt.offset.is_none() {
+                    return Err(de::Error::custom(format!(
+                        r#"{dt} is not a UTC instant: expected a date, a time and an offset such as "2024-01-01T00:00:00Z""#
+                    )));
+                }
+                parse_timestamp(&dt.to_string()).map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `status`: an HTTP status code or `"timeout"` / `"refused"`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Status(pub Response);
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl V {
+            fn code<E: de::Error>(
+                v: impl fmt::Display + Copy,
+                code: Option<u16>,
+            ) -> Result<Status, E> {
+                code.map(|c| Status(Response::Status(c))).ok_or_else(|| {
+                    E::custom(format!("{v} is not an HTTP status between 200 and 599"))
+                })
+            }
+        }
+        impl Visitor<'_> for V {
+            type Value = Status;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"an HTTP status such as 503, or "timeout" or "refused""#)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Status, E> {
+                V::code(v, u16::try_from(v).ok())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Status, E> {
+                V::code(v, u16::try_from(v).ok())
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Status, E> {
+                V::code(v, u16::try_from(v).ok())
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Status, E> {
+                V::code(v, u16::try_from(v).ok())
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Status, E> {
+                match s {
+                    "timeout" => Ok(Status(Response::Timeout)),
+                    "refused" => Ok(Status(Response::Refused)),
+                    _ if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Err(E::custom(
+                        format!("write the status as an integer, without quotes: status = {s}"),
+                    )),
+                    _ => Err(E::custom(format!(
+                        r#"unknown status {s:?}: expected an HTTP status such as 503, or "timeout" (no answer until remote_timeout) or "refused" (connection refused)"#
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

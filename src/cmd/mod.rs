@@ -1,0 +1,62 @@
+//! One module per subcommand, and the error type they share.
+
+pub mod bench;
+pub mod library;
+pub mod run;
+pub mod validate;
+
+use std::fmt;
+use std::path::Path;
+
+/// What can stop a subcommand. Bad input exits 2, anything else 1.
+#[derive(Debug)]
+pub enum CliError {
+    /// The scenario file is missing or invalid.
+    Scenario(scenarios::ScenarioError),
+    /// The simulation refused to run or stopped.
+    Sim(String, sim_core::SimError),
+    /// Writing an output failed.
+    Io(String, std::io::Error),
+    /// A flag value is invalid.
+    Usage(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Scenario(_) | CliError::Usage(_) => 2,
+            CliError::Sim(_, sim_core::SimError::Config(_)) => 2,
+            CliError::Sim(..) | CliError::Io(..) => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Scenario(e) => e.fmt(f),
+            CliError::Sim(origin, e) => write!(f, "{origin}: {e}"),
+            CliError::Io(what, e) => write!(f, "{what}: {e}"),
+            CliError::Usage(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<scenarios::ScenarioError> for CliError {
+    fn from(e: scenarios::ScenarioError) -> Self {
+        CliError::Scenario(e)
+    }
+}
+
+/// Loads `arg`: a file path, or `builtin:NAME`.
+pub fn load(arg: &str) -> Result<scenarios::Scenario, CliError> {
+    match arg.strip_prefix("builtin:") {
+        Some(name) => Ok(scenarios::load_builtin(name)?),
+        None => Ok(scenarios::load_file(Path::new(arg))?),
+    }
+}
+
+/// Wraps an I/O error with the path it concerns.
+pub fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |e| CliError::Io(path.display().to_string(), e)
+}

@@ -1,0 +1,26 @@
+//! `rwsim`: forecast what a Prometheus remote-write queue will do, from a scenario file.
+//!
+//! A small `main`: parse the command line, run one subcommand, print one error.
+
+mod cli;
+mod cmd;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Run(a) => cmd::run::run(a),
+        cli::Command::Validate(a) => cmd::validate::run(a),
+        cli::Command::Scenarios => cmd::library::run(),
+        cli::Command::Bench(a) => cmd::bench::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rwsim: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
