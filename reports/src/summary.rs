@@ -12,7 +12,7 @@ pub fn count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -47,11 +47,19 @@ pub fn bytes(b: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 { format!("{b} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 { "-".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.2}%", part as f64 * 100.0 / whole as f64)
+    }
 }
 
 /// Renders the forecast table and the first [`TIMELINE_LINES`] timeline entries.
@@ -70,28 +78,60 @@ pub fn render(r: &RunResult) -> String {
     );
     let _ = writeln!(o, "Samples                          count      share");
     let mut row = |label: &str, n: u64, note: &str| {
-        let _ = writeln!(o, "  {label:<24}{:>17}  {:>8}{note}", count(n), pct(n, s.appended));
+        let _ = writeln!(
+            o,
+            "  {label:<24}{:>17}  {:>8}{note}",
+            count(n),
+            pct(n, s.appended)
+        );
     };
     row("appended to the WAL", s.appended, "");
     row("delivered (2xx)", s.delivered, "");
     row("failed (4xx, 429)", s.failed, "");
-    row("lost: WAL truncation", d.wal_truncation, if d.wal_truncation > 0 { "  <- silent in Prometheus" } else { "" });
+    row(
+        "lost: WAL truncation",
+        d.wal_truncation,
+        if d.wal_truncation > 0 {
+            "  <- silent in Prometheus"
+        } else {
+            ""
+        },
+    );
     row("lost: too old", d.too_old, "");
     row("lost: reshard shutdown", d.reshard_shutdown, "");
     row("pending at end", s.pending_at_end, "");
-    let _ = writeln!(o, "  {:<24}{:>17}  (re-sends, not a bucket)", "retried", count(s.retried));
+    let _ = writeln!(
+        o,
+        "  {:<24}{:>17}  (re-sends, not a bucket)",
+        "retried",
+        count(s.retried)
+    );
     let verdict = if lost + s.failed == 0 {
         "no data lost or rejected".to_string()
     } else {
-        format!("{} of the data never reached the receiver", pct(lost + s.failed, s.appended))
+        format!(
+            "{} of the data never reached the receiver",
+            pct(lost + s.failed, s.appended)
+        )
     };
     let _ = writeln!(o, "  => {verdict}\n");
 
     let l = &r.delivery_latency_seconds;
     let sh = &r.shards;
     let _ = writeln!(o, "Queue");
-    let _ = writeln!(o, "  lag (max / final)           {} / {}", secs(r.lag_seconds.max), secs(r.lag_seconds.final_));
-    let _ = writeln!(o, "  delivery latency            p50 {}  p99 {}  max {}", secs(l.p50), secs(l.p99), secs(l.max));
+    let _ = writeln!(
+        o,
+        "  lag (max / final)           {} / {}",
+        secs(r.lag_seconds.max),
+        secs(r.lag_seconds.final_)
+    );
+    let _ = writeln!(
+        o,
+        "  delivery latency            p50 {}  p99 {}  max {}",
+        secs(l.p50),
+        secs(l.p99),
+        secs(l.max)
+    );
     let _ = writeln!(
         o,
         "  shards (min / max / final)  {} / {} / {}   reshards {}, refused by gate {}, hard shutdowns {}",
@@ -103,7 +143,11 @@ pub fn render(r: &RunResult) -> String {
         count(r.pending.max),
         count(r.pending.backlog_max)
     );
-    let _ = writeln!(o, "  queue memory (peak)         {}", bytes(r.queue_memory_bytes_peak));
+    let _ = writeln!(
+        o,
+        "  queue memory (peak)         {}",
+        bytes(r.queue_memory_bytes_peak)
+    );
     let rx = &r.receiver;
     let rs = &rx.responses;
     let _ = writeln!(o, "\nReceiver");
@@ -119,7 +163,11 @@ pub fn render(r: &RunResult) -> String {
         count(rs.refused)
     );
     if rx.duplicate_samples > 0 {
-        let _ = writeln!(o, "  duplicate samples ingested {} (retries of requests that timed out)", count(rx.duplicate_samples));
+        let _ = writeln!(
+            o,
+            "  duplicate samples ingested {} (retries of requests that timed out)",
+            count(rx.duplicate_samples)
+        );
     }
     let w = &r.wal;
     let _ = writeln!(o, "\nWAL");
@@ -137,7 +185,12 @@ pub fn render(r: &RunResult) -> String {
         let _ = writeln!(o, "  (nothing notable)");
     }
     for n in r.timeline.iter().take(TIMELINE_LINES) {
-        let _ = writeln!(o, "  {}  {}", sim_core::time::SimTime(0).max(n.at), n.message);
+        let _ = writeln!(
+            o,
+            "  {}  {}",
+            sim_core::time::SimTime(0).max(n.at),
+            n.message
+        );
     }
     let more = r.timeline.len().saturating_sub(TIMELINE_LINES) as u64 + r.timeline_omitted;
     if more > 0 {
