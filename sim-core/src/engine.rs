@@ -105,10 +105,7 @@ pub fn simulate<O: Observer>(cfg: &SimConfig, obs: &mut O) -> Result<RunResult, 
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    Watcher { ver: u32 },
-    WatcherResume { ver: u32 },
     WatcherRestart,
-    Timer { ver: u32 },
     SendDone { gen_: u32, shard: u32, ver: u32 },
     Retry { gen_: u32, shard: u32, ver: u32 },
     DataInTick,
@@ -119,6 +116,16 @@ enum Ev {
     Output,
     Fault { index: u32, start: bool },
     WorkloadChange { index: u32 },
+}
+
+/// Why the watcher wakes up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WatcherWake {
+    /// It reaches a WAL position where something happens (a batch completes, a shard is full,
+    /// a deleted segment ends).
+    Step,
+    /// Its enqueue retry that will succeed.
+    Resume,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,10 +254,12 @@ struct Sim<'c, O: Observer> {
     head: Head,
     rx: Receiver,
     watcher: Watcher,
-    watcher_pending: Option<(u64, u32)>,
-    watcher_ver: u32,
+    /// The watcher's next wake-up, if any.
+    watcher_wake: Option<(SimTime, WatcherWake)>,
+    /// WAL position the pending `Step` wake-up is for.
+    watcher_pending_idx: Option<u64>,
+    /// The earliest idle shard's flush timer (`NEVER` if none).
     timer_pending: SimTime,
-    timer_ver: u32,
     shards: Vec<Shard>,
     gen_: u32,
     era_base: u64,
@@ -302,10 +311,9 @@ impl<'c, O: Observer> Sim<'c, O> {
             head: Head::new(cfg.tsdb.min_block_duration.nanos() / NANOS_PER_MILLI),
             rx: Receiver::new(&cfg.receiver, cfg.seed),
             watcher: Watcher::new(cfg.profile.read_trigger(), SimTime::ZERO, 0),
-            watcher_pending: None,
-            watcher_ver: 0,
+            watcher_wake: None,
+            watcher_pending_idx: None,
             timer_pending: SimTime::NEVER,
-            timer_ver: 0,
             shards: Vec::new(),
             gen_: 0,
             era_base: 0,
@@ -388,8 +396,20 @@ impl<'c, O: Observer> Sim<'c, O> {
         }
     }
 
+    /// The event loop. Besides the heap, two single-slot wake-ups — the watcher's next
+    /// moment of interest and the earliest shard flush timer — are compared with the heap's
+    /// top; they change on almost every send, so keeping them out of the heap saves a push
+    /// and a stale pop each time. At equal times the heap goes first, then the watcher, then
+    /// the timer: a fixed order, as everywhere Go would pick at random.
     fn run(&mut self) -> Result<(), SimError> {
-        while let Some((t, ev)) = self.q.pop() {
+        loop {
+            let heap_at = self.q.peek_time().unwrap_or(SimTime::NEVER);
+            let watcher_at = self.watcher_wake.map_or(SimTime::NEVER, |(t, _)| t);
+            let timer_at = self.timer_pending;
+            let t = heap_at.min(watcher_at).min(timer_at);
+            if t > self.end {
+                return Ok(());
+            }
             debug_assert!(t >= self.now, "time went backwards: {t:?} < {:?}", self.now);
             self.now = t;
             self.events += 1;
@@ -399,31 +419,27 @@ impl<'c, O: Observer> Sim<'c, O> {
                     at: t,
                 });
             }
-            self.dispatch(ev);
+            if heap_at == t {
+                let (_, ev) = self.q.pop().expect("peeked");
+                self.dispatch(ev);
+            } else if watcher_at == t {
+                match self.watcher_wake.take().expect("watcher wake-up").1 {
+                    WatcherWake::Step => {
+                        self.watcher_pending_idx = None;
+                        self.watcher_step();
+                    }
+                    WatcherWake::Resume => self.resume_watcher(),
+                }
+            } else {
+                self.timer_pending = SimTime::NEVER;
+                self.on_timer();
+            }
         }
-        Ok(())
     }
 
     fn dispatch(&mut self, ev: Ev) {
         match ev {
-            Ev::Watcher { ver } => {
-                if self.watcher_pending.is_some_and(|(_, v)| v == ver) {
-                    self.watcher_pending = None;
-                    self.watcher_step();
-                }
-            }
-            Ev::WatcherResume { ver } => {
-                if ver == self.watcher_ver {
-                    self.resume_watcher();
-                }
-            }
             Ev::WatcherRestart => self.restart_watcher(),
-            Ev::Timer { ver } => {
-                if ver == self.timer_ver {
-                    self.timer_pending = SimTime::NEVER;
-                    self.on_timer();
-                }
-            }
             Ev::SendDone { gen_, shard, ver } => {
                 if self.live(gen_, shard, ver) {
                     self.on_send_done(shard as usize);
@@ -590,7 +606,13 @@ impl<'c, O: Observer> Sim<'c, O> {
         self.c.samples_pending = 0;
         self.stats.shards_min = self.stats.shards_min.min(n);
         self.stats.shards_max = self.stats.shards_max.max(n);
-        self.watcher_pending = None;
+        if self
+            .watcher_wake
+            .is_some_and(|(_, w)| w == WatcherWake::Step)
+        {
+            self.watcher_wake = None;
+        }
+        self.watcher_pending_idx = None;
         self.timer_pending = SimTime::NEVER;
         for i in 0..n as usize {
             self.refresh(i);
@@ -650,18 +672,12 @@ impl<'c, O: Observer> Sim<'c, O> {
             return;
         }
         let idx = self.next_watcher_index();
-        if idx == u64::MAX || self.watcher_pending.is_some_and(|(p, _)| p <= idx) {
+        if idx == u64::MAX || self.watcher_pending_idx.is_some_and(|p| p <= idx) {
             return;
         }
         let at = self.watcher.readable_at(&self.wl, idx).max(self.now);
-        self.watcher_ver = self.watcher_ver.wrapping_add(1);
-        self.watcher_pending = Some((idx, self.watcher_ver));
-        self.schedule(
-            at,
-            Ev::Watcher {
-                ver: self.watcher_ver,
-            },
-        );
+        self.watcher_pending_idx = Some(idx);
+        self.watcher_wake = Some((at, WatcherWake::Step));
     }
 
     fn watcher_step(&mut self) {
@@ -707,8 +723,8 @@ impl<'c, O: Observer> Sim<'c, O> {
             cause,
             resume_at: None,
         };
-        self.watcher_pending = None;
-        self.watcher_ver = self.watcher_ver.wrapping_add(1);
+        self.watcher_pending_idx = None;
+        self.watcher_wake = None;
         self.stall_began();
         if let BlockCause::Shard(j) = cause {
             // The shard may already have room again (same instant).
@@ -721,13 +737,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         if let WatcherState::Blocked { resume_at, .. } = &mut self.watcher.state {
             *resume_at = Some(at);
         }
-        self.watcher_ver = self.watcher_ver.wrapping_add(1);
-        self.schedule(
-            at,
-            Ev::WatcherResume {
-                ver: self.watcher_ver,
-            },
-        );
+        self.watcher_wake = Some((at, WatcherWake::Resume));
     }
 
     fn resume_watcher(&mut self) {
@@ -762,8 +772,8 @@ impl<'c, O: Observer> Sim<'c, O> {
     fn fail_watcher(&mut self) {
         let until = self.now + RESTART_DELAY;
         self.watcher.state = WatcherState::Failed { until };
-        self.watcher_pending = None;
-        self.watcher_ver = self.watcher_ver.wrapping_add(1);
+        self.watcher_pending_idx = None;
+        self.watcher_wake = None;
         self.schedule(until, Ev::WatcherRestart);
     }
 
@@ -1101,14 +1111,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         if self.in_timer || t == u64::MAX || t >= self.timer_pending.nanos() {
             return;
         }
-        self.timer_ver = self.timer_ver.wrapping_add(1);
-        self.timer_pending = SimTime(t);
-        self.schedule(
-            SimTime(t).max(self.now),
-            Ev::Timer {
-                ver: self.timer_ver,
-            },
-        );
+        self.timer_pending = SimTime(t).max(self.now);
     }
 
     fn record_latency(&mut self, span: Span, newest: SimTime) {
@@ -1223,9 +1226,9 @@ impl<'c, O: Observer> Sim<'c, O> {
         {
             *cause = BlockCause::Shutdown;
             *resume_at = None;
-            self.watcher_ver = self.watcher_ver.wrapping_add(1);
         }
-        self.watcher_pending = None;
+        self.watcher_wake = None;
+        self.watcher_pending_idx = None;
         let mut pending_flush = false;
         for i in 0..self.shards.len() {
             let s = &mut self.shards[i];

@@ -1,0 +1,176 @@
+//! The command line: outputs, exit codes, and errors for bad input.
+
+use crate::{run_json, rwsim, scenario, temp_dir};
+use predicates::prelude::*;
+
+#[test]
+fn run_prints_a_forecast_table_and_timeline() {
+    rwsim()
+        .args(["run"])
+        .arg(scenario("outage-short"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "rwsim forecast: outage-short (Prometheus 3.x",
+        ))
+        .stdout(predicate::str::contains("delivered (2xx)"))
+        .stdout(predicate::str::contains("lost: WAL truncation"))
+        .stdout(predicate::str::contains(
+            "receiver fault #0: 500 on 100% of requests, for 15m",
+        ))
+        .stdout(predicate::str::contains("caught up after"))
+        .stdout(predicate::str::contains("Conservation: ok"));
+}
+
+#[test]
+fn json_has_every_documented_field() {
+    let v = run_json(&scenario("default"), &[]);
+    for path in [
+        "/scenario",
+        "/seed",
+        "/simulated_seconds",
+        "/samples/appended",
+        "/samples/delivered",
+        "/samples/failed",
+        "/samples/retried",
+        "/samples/dropped/wal_truncation",
+        "/samples/dropped/too_old",
+        "/samples/dropped/reshard_shutdown",
+        "/samples/pending_at_end",
+        "/lag_seconds/max",
+        "/lag_seconds/final",
+        "/pending/max",
+        "/delivery_latency_seconds/p50",
+        "/delivery_latency_seconds/p99",
+        "/delivery_latency_seconds/max",
+        "/shards/min",
+        "/shards/max",
+        "/shards/final",
+        "/shards/reshards",
+        "/queue_memory_bytes_peak",
+        "/conservation_ok",
+    ] {
+        assert!(v.pointer(path).is_some(), "missing {path}");
+    }
+    assert_eq!(v["conservation_ok"], true);
+    assert_eq!(v["scenario"], "default");
+}
+
+#[test]
+fn out_dir_gets_a_time_series_with_prometheus_metric_names() {
+    let dir = temp_dir("out-dir");
+    rwsim()
+        .arg("run")
+        .arg(scenario("outage-short"))
+        .arg("--out")
+        .arg(&dir)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for col in [
+        "t_seconds",
+        "samples_total",
+        "samples_retried_total",
+        "samples_pending",
+        "shards",
+        "shards_desired",
+        "lag_seconds",
+    ] {
+        assert!(header.contains(&col), "column {col}");
+    }
+    // One row per 10 s step of the 2 h run, both ends included.
+    assert_eq!(lines.count(), 721);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["scenario"], "outage-short");
+}
+
+#[test]
+fn seed_flag_overrides_the_scenario_seed() {
+    let v = run_json(&scenario("default"), &["--seed", "42"]);
+    assert_eq!(v["seed"], 42);
+}
+
+#[test]
+fn builtin_scenarios_are_listed_and_runnable_by_name() {
+    rwsim()
+        .arg("scenarios")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("builtin:default"))
+        .stdout(predicate::str::contains("builtin:bench-1m-24h"));
+    rwsim()
+        .args(["validate", "builtin:outage-wal-loss"])
+        .assert()
+        .success();
+}
+
+/// Broken scenario files: the exact message a user sees, and exit code 2.
+#[test]
+fn bad_scenarios_get_a_located_error_and_exit_2() {
+    let dir = temp_dir("bad-input");
+    let base = "duration = \"2h\"\n[workload]\nseries = 1000\n";
+    let cases: &[(&str, &str)] = &[
+        (
+            "[remote_write.queue_config]\ncapacity = 0\n",
+            "5:12: remote_write.queue_config.capacity: must be at least 1",
+        ),
+        (
+            "[remote_write.queue_config]\nmax_retries = 3\n",
+            "5:1: remote_write.queue_config.max_retries: unknown field `max_retries`: removed in Prometheus v2.11",
+        ),
+        (
+            "[remote_write.queue_config]\nmin_backoff = \"1s\"\nmax_backoff = \"10ms\"\n",
+            "6:15: remote_write.queue_config.max_backoff: max_backoff (10ms) is below min_backoff (1s)",
+        ),
+        (
+            "[tsdb]\nwal_segment_size = \"1MiB\"\n",
+            "5:20: tsdb.wal_segment_size: must be between 10MiB and 256MiB",
+        ),
+        (
+            "[[receiver.fault]]\nstart = \"1h\"\nend = \"3h\"\nstatus = 500\n",
+            "6:7: receiver.fault[0].end: 3h is after the end of the run (2h)",
+        ),
+        (
+            "[output]\nstep = \"5x\"\n",
+            "5:8: output.step: invalid duration \"5x\"",
+        ),
+    ];
+    for (i, (extra, want)) in cases.iter().enumerate() {
+        let path = dir.join(format!("bad{i}.toml"));
+        std::fs::write(&path, format!("{base}{extra}")).unwrap();
+        let out = rwsim().arg("run").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let expected = format!("rwsim: error: {}:{want}", path.display());
+        assert!(
+            stderr.starts_with(&expected),
+            "got:  {stderr}\nwant: {expected}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let out = rwsim().args(["run", "no-such-file.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no-such-file.toml: cannot read the scenario file")
+    );
+}
+
+#[test]
+fn unwritable_out_dir_fails_before_simulating() {
+    let dir = temp_dir("blocked");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = rwsim()
+        .arg("run")
+        .arg(scenario("default"))
+        .arg("--out")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a-file"));
+}
