@@ -1,6 +1,7 @@
 //! The human-readable forecast: a table of where the samples went, how the queue behaved,
 //! and a short timeline of notable moments.
 
+use sim_core::observer::NotableKind;
 use sim_core::result::RunResult;
 use std::fmt::Write;
 
@@ -184,17 +185,34 @@ pub fn render(r: &RunResult) -> String {
     if r.timeline.is_empty() {
         let _ = writeln!(o, "  (nothing notable)");
     }
-    for n in r.timeline.iter().take(TIMELINE_LINES) {
-        let _ = writeln!(
-            o,
-            "  {}  {}",
-            sim_core::time::SimTime(0).max(n.at),
-            n.message
-        );
+    // Major moments first-class; minor ones (small reshards, short stalls) only counted.
+    let shown: Vec<_> = r.timeline.iter().filter(|n| n.major).collect();
+    for n in shown.iter().take(TIMELINE_LINES) {
+        let _ = writeln!(o, "  {}  {}", n.at, n.message);
     }
-    let more = r.timeline.len().saturating_sub(TIMELINE_LINES) as u64 + r.timeline_omitted;
+    let more = shown.len().saturating_sub(TIMELINE_LINES) as u64 + r.timeline_omitted;
+    let minor_reshards = r
+        .timeline
+        .iter()
+        .filter(|n| !n.major && n.kind == NotableKind::Reshard)
+        .count();
+    let minor_stalls = r
+        .timeline
+        .iter()
+        .filter(|n| !n.major && n.kind == NotableKind::WalReadingBlocked)
+        .count();
+    let mut notes = Vec::new();
     if more > 0 {
-        let _ = writeln!(o, "  ... {more} more (see --json)");
+        notes.push(format!("{more} more moments"));
+    }
+    if minor_reshards > 0 {
+        notes.push(format!("{minor_reshards} small reshards"));
+    }
+    if minor_stalls > 0 {
+        notes.push(format!("{minor_stalls} WAL-reading stalls under a minute"));
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(o, "  ... and {} (see --json)", notes.join(", "));
     }
     let _ = writeln!(
         o,

@@ -47,6 +47,16 @@ const TIMELINE_CAP: usize = 10_000;
 const STALL_EPISODE_MIN: SimDuration = SimDuration::from_secs(10);
 /// Blocks separated by less than this belong to one stall episode.
 const STALL_MERGE_GAP: SimDuration = SimDuration::from_secs(1);
+/// A stall at least this long is a major timeline moment.
+const MAJOR_STALL: SimDuration = SimDuration::from_secs(60);
+
+/// A reshard worth listing in a summary: by 5+ shards, or doubling/halving by 2+. Smaller
+/// ones (1↔2, 3↔4) are usually the count flapping around a desired value near an integer.
+fn major_reshard(from: u32, to: u32) -> bool {
+    let diff = from.abs_diff(to);
+    diff >= 5 || (diff >= 2 && (to >= from.saturating_mul(2) || from >= to.saturating_mul(2)))
+}
+
 /// Lag above which the queue is reported as behind, and below which as caught up again.
 const BEHIND_LAG_SECS: f64 = 60.0;
 const CAUGHT_UP_LAG_SECS: f64 = 30.0;
@@ -478,7 +488,16 @@ impl<'c, O: Observer> Sim<'c, O> {
     }
 
     fn note(&mut self, at: SimTime, kind: NotableKind, message: String) {
-        let n = Notable { at, kind, message };
+        self.note_with(at, kind, message, true);
+    }
+
+    fn note_with(&mut self, at: SimTime, kind: NotableKind, message: String, major: bool) {
+        let n = Notable {
+            at,
+            kind,
+            message,
+            major,
+        };
         self.obs.on_event(&n);
         if self.timeline.len() < TIMELINE_CAP {
             self.timeline.push(n);
@@ -838,10 +857,13 @@ impl<'c, O: Observer> Sim<'c, O> {
             } else {
                 format!(" (of the {span} until {until})")
             };
-            self.note(
+            self.note_with(
                 start,
                 NotableKind::WalReadingBlocked,
-                format!("WAL reading blocked for {blocked}{share}: a full shard stalls the watcher, so no shard gets new data"),
+                format!(
+                    "WAL reading blocked for {blocked}{share}: a full shard stalls the watcher, so no shard gets new data"
+                ),
+                blocked >= MAJOR_STALL,
             );
         }
         self.stats.stall_last_unblock = None;
@@ -1198,14 +1220,15 @@ impl<'c, O: Observer> Sim<'c, O> {
         }
         let from = self.num_shards;
         self.num_shards = dec.shards;
-        self.note(
+        let to = dec.shards;
+        self.note_with(
             self.now,
             NotableKind::Reshard,
             format!(
-                "reshard {from} → {} (desired {:.1}, lag {delay:.0}s)",
-                dec.shards,
+                "reshard {from} → {to} (desired {:.2}, lag {delay:.0}s)",
                 dec.raw.unwrap_or(0.0)
             ),
+            major_reshard(from, to),
         );
         self.begin_reshard(from, dec.shards);
     }
@@ -1340,13 +1363,15 @@ impl<'c, O: Observer> Sim<'c, O> {
         let Some(r) = self.reshard.take() else { return };
         let took = self.now.saturating_since(r.started);
         self.start_shards(r.to);
-        self.note(
+        let plural = if r.to == 1 { "" } else { "s" };
+        self.note_with(
             self.now,
             NotableKind::ReshardDone,
             format!(
-                "{} shards running (was {}) after a {took} drain",
+                "{} shard{plural} running (was {}) after a {took} drain",
                 r.to, r.from
             ),
+            major_reshard(r.from, r.to),
         );
         if let WatcherState::Blocked { backoff, .. } = self.watcher.state {
             self.schedule_resume(backoff);
@@ -1667,6 +1692,7 @@ impl<'c, O: Observer> Sim<'c, O> {
                 at: self.end,
                 kind: NotableKind::FellBehind,
                 message: format!("BUG: conservation violated {v}"),
+                major: true,
             });
         }
         RunResult {

@@ -15,6 +15,10 @@ pub struct Notable {
     pub kind: NotableKind,
     /// One line for a human.
     pub message: String,
+    /// Whether a summary should always show it. Minor moments are routine dynamics — small
+    /// reshards (shard-count flapping), watcher stalls under a minute — that a summary counts
+    /// rather than lists.
+    pub major: bool,
 }
 
 fn ser_secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> {

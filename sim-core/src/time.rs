@@ -150,14 +150,17 @@ impl fmt::Display for SimDuration {
         let (h, rem) = (total_ms / 3_600_000, total_ms % 3_600_000);
         let (m, rem) = (rem / 60_000, rem % 60_000);
         let (s, ms) = (rem / 1000, rem % 1000);
+        // Every unit from the largest non-zero one down to the smallest non-zero one, as Go
+        // prints durations: `3h0m34.630s`, never the ambiguous `3h34.630s`.
+        let secs_nonzero = s > 0 || ms > 0;
         let mut out = String::new();
         if h > 0 {
             out += &format!("{h}h");
         }
-        if m > 0 {
+        if m > 0 || (h > 0 && secs_nonzero) {
             out += &format!("{m}m");
         }
-        if s > 0 || ms > 0 {
+        if secs_nonzero {
             if ms > 0 {
                 out += &format!("{s}.{ms:03}s");
             } else {
@@ -232,6 +235,11 @@ mod tests {
             "1h30m"
         );
         assert_eq!(SimDuration::from_millis(1500).to_string(), "1.500s");
+        assert_eq!(
+            (SimDuration::from_hours(3) + SimDuration::from_millis(34_630)).to_string(),
+            "3h0m34.630s"
+        );
+        assert_eq!(SimDuration::from_hours(2).to_string(), "2h");
         assert_eq!(SimTime(3_723_000_000_000).to_string(), "01:02:03");
     }
 
