@@ -10,8 +10,8 @@ use crate::spans::{self, SpanIndex};
 use crate::{Scenario, hints};
 use serde::Deserialize;
 use sim_core::config::{
-    ConfigError, DEFAULT_START_UNIX_SECS, DEFAULT_WIRE_BYTES_PER_SAMPLE, FaultWindow, Latency,
-    QueueConfig, RateLimit, Response, SimConfig, WorkloadChange, WorkloadConfig,
+    ConfigError, DEFAULT_START_UNIX_SECS, DEFAULT_WIRE_BYTES_PER_SAMPLE, FaultWindow, Incident, Latency, QueueConfig,
+    RateLimit, Response, SimConfig, WorkloadChange, WorkloadConfig,
 };
 use sim_core::profile::Profile;
 use sim_core::time::{Clock, NANOS_PER_SEC, SimDuration};
@@ -29,19 +29,10 @@ pub(crate) const DEFAULT_TARGETS: u32 = 1;
 pub(crate) const DEFAULT_FAULT_PROBABILITY: f64 = 1.0;
 
 /// Loads one scenario; `default_name` is used when the file has no `name`.
-pub(crate) fn load(
-    text: &str,
-    origin: &str,
-    default_name: &str,
-) -> Result<Scenario, ScenarioError> {
+pub(crate) fn load(text: &str, origin: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
     let doc = DeTable::parse(text).map_err(|e| syntax_error(text, origin, &e))?;
-    let ctx = Ctx {
-        text,
-        origin,
-        index: SpanIndex::build(&doc),
-    };
-    let raw = ScenarioFile::deserialize(toml::de::Deserializer::from(doc))
-        .map_err(|e| ctx.schema_error(&e))?;
+    let ctx = Ctx { text, origin, index: SpanIndex::build(&doc) };
+    let raw = ScenarioFile::deserialize(toml::de::Deserializer::from(doc)).map_err(|e| ctx.schema_error(&e))?;
     let scenario = ctx.convert(raw, default_name)?;
     scenario.config.validate().map_err(|e| ctx.invalid(e))?;
     Ok(scenario)
@@ -54,17 +45,9 @@ fn syntax_error(text: &str, origin: &str, e: &toml::de::Error) -> ScenarioError 
     if e.message() == "duplicate key"
         && let Some(k) = text.get(span).filter(|k| !k.is_empty())
     {
-        message =
-            format!("TOML syntax error: duplicate key `{k}` (each key may appear once per table)");
+        message = format!("TOML syntax error: duplicate key `{k}` (each key may appear once per table)");
     }
-    ScenarioError {
-        origin: origin.to_string(),
-        line,
-        column,
-        key: String::new(),
-        message,
-        kind: ErrorKind::Syntax,
-    }
+    ScenarioError { origin: origin.to_string(), line, column, key: String::new(), message, kind: ErrorKind::Syntax }
 }
 
 /// What errors need to find their position.
@@ -80,13 +63,7 @@ impl Ctx<'_> {
         self.error_at(key, self.index.offset_of(key), message, kind)
     }
 
-    fn error_at(
-        &self,
-        key: &str,
-        offset: usize,
-        message: impl Into<String>,
-        kind: ErrorKind,
-    ) -> ScenarioError {
+    fn error_at(&self, key: &str, offset: usize, message: impl Into<String>, kind: ErrorKind) -> ScenarioError {
         let (line, column) = spans::line_col(self.text, offset);
         ScenarioError {
             origin: self.origin.to_string(),
@@ -113,17 +90,9 @@ impl Ctx<'_> {
         let Some(span) = e.span() else {
             return self.error_at("", 0, hints::humanize(msg), ErrorKind::Schema);
         };
-        if let Some(name) = msg
-            .strip_prefix("unknown field `")
-            .and_then(|r| r.split('`').next())
-        {
+        if let Some(name) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
             let key = self.index.key_named_at(&span).unwrap_or(name).to_string();
-            return self.error_at(
-                &key,
-                span.start,
-                hints::unknown_key(&key, name, msg),
-                ErrorKind::Schema,
-            );
+            return self.error_at(&key, span.start, hints::unknown_key(&key, name, msg), ErrorKind::Schema);
         }
         let key = self.index.value_at(&span).unwrap_or("").to_string();
         let mut message = hints::humanize(msg);
@@ -133,9 +102,7 @@ impl Ctx<'_> {
             if value.starts_with(|c: char| c.is_ascii_digit()) {
                 message = message.replace("found a table", "found a date-time");
             } else if msg.ends_with("expected a sequence") {
-                message = format!(
-                    "expected an array of tables, found a table: write [[{key}]] with double brackets"
-                );
+                message = format!("expected an array of tables, found a table: write [[{key}]] with double brackets");
             }
         }
         self.error_at(&key, span.start, message, ErrorKind::Schema)
@@ -146,9 +113,7 @@ impl Ctx<'_> {
         let mut message = e.message;
         if !e.key.is_empty() && !self.index.contains(&e.key) {
             let name = e.key.rsplit('.').next().unwrap_or(&e.key);
-            message.push_str(&format!(
-                "; `{name}` is not set in this file, so this is its default"
-            ));
+            message.push_str(&format!("; `{name}` is not set in this file, so this is its default"));
         }
         self.error(&e.key, message, ErrorKind::Invalid)
     }
@@ -162,21 +127,12 @@ impl Ctx<'_> {
             Some(n) => n,
             None => default_name.to_string(),
         };
-        let duration = raw
-            .duration
-            .ok_or_else(|| {
-                self.missing("duration", r#"the length of the run, e.g. duration = "2h""#)
-            })?
-            .0;
-        let start_unix_nanos = raw
-            .start
-            .map_or(DEFAULT_START_UNIX_SECS * NANOS_PER_SEC, |t| t.0);
+        let duration =
+            raw.duration.ok_or_else(|| self.missing("duration", r#"the length of the run, e.g. duration = "2h""#))?.0;
+        let start_unix_nanos = raw.start.map_or(DEFAULT_START_UNIX_SECS * NANOS_PER_SEC, |t| t.0);
 
         let w = raw.workload.ok_or_else(|| {
-            self.schema(
-                "workload",
-                "required table is missing: add a [workload] table with at least `series = 100000`",
-            )
+            self.schema("workload", "required table is missing: add a [workload] table with at least `series = 100000`")
         })?;
         let workload = self.workload(w)?;
 
@@ -190,35 +146,20 @@ impl Ctx<'_> {
         let s = raw.sender.unwrap_or_default();
         let mut sender = base.sender.clone();
         set(&mut sender.flush_deadline, s.flush_deadline.map(|d| d.0));
-        set(
-            &mut sender.reshard_tick_offset,
-            s.reshard_tick_offset.map(|d| d.0),
-        );
+        set(&mut sender.reshard_tick_offset, s.reshard_tick_offset.map(|d| d.0));
 
         let t = raw.tsdb.unwrap_or_default();
         let mut tsdb = base.tsdb.clone();
-        set(
-            &mut tsdb.min_block_duration,
-            t.min_block_duration.map(|d| d.0),
-        );
+        set(&mut tsdb.min_block_duration, t.min_block_duration.map(|d| d.0));
         set(&mut tsdb.wal_segment_size, t.wal_segment_size.map(|s| s.0));
-        set(
-            &mut tsdb.wal_bytes_per_sample,
-            t.wal_bytes_per_sample.map(|n| n.0),
-        );
+        set(&mut tsdb.wal_bytes_per_sample, t.wal_bytes_per_sample.map(|n| n.0));
 
         let receiver = self.receiver(raw.receiver.unwrap_or_default(), &base)?;
 
         let mut output_step = base.output_step;
-        set(
-            &mut output_step,
-            raw.output.unwrap_or_default().step.map(|d| d.0),
-        );
+        set(&mut output_step, raw.output.unwrap_or_default().step.map(|d| d.0));
         let mut limits = base.limits.clone();
-        set(
-            &mut limits.max_events,
-            raw.simulation.unwrap_or_default().max_events.map(|n| n.0),
-        );
+        set(&mut limits.max_events, raw.simulation.unwrap_or_default().max_events.map(|n| n.0));
 
         let config = SimConfig {
             name: name.clone(),
@@ -234,43 +175,23 @@ impl Ctx<'_> {
             output_step,
             limits,
         };
-        Ok(Scenario {
-            name,
-            description: raw.description,
-            config,
-            origin: self.origin.to_string(),
-        })
+        Ok(Scenario { name, description: raw.description, config, origin: self.origin.to_string() })
     }
 
     fn workload(&self, w: raw::Workload) -> Result<WorkloadConfig, ScenarioError> {
         let series = w
             .series
-            .ok_or_else(|| {
-                self.missing(
-                    "workload.series",
-                    "the number of scraped series, e.g. series = 100000",
-                )
-            })?
+            .ok_or_else(|| self.missing("workload.series", "the number of scraped series, e.g. series = 100000"))?
             .0;
         let mut changes = Vec::new();
         for (i, c) in w.change.unwrap_or_default().into_iter().enumerate() {
             let key = format!("workload.change[{i}]");
-            let at = c.at.ok_or_else(|| {
-                self.missing(
-                    &format!("{key}.at"),
-                    r#"when the change happens, e.g. at = "30m""#,
-                )
-            })?;
+            let at =
+                c.at.ok_or_else(|| self.missing(&format!("{key}.at"), r#"when the change happens, e.g. at = "30m""#))?;
             let series = c.series.ok_or_else(|| {
-                self.missing(
-                    &format!("{key}.series"),
-                    "the new number of series, e.g. series = 200000",
-                )
+                self.missing(&format!("{key}.series"), "the new number of series, e.g. series = 200000")
             })?;
-            changes.push(WorkloadChange {
-                at: at.0,
-                series: series.0,
-            });
+            changes.push(WorkloadChange { at: at.0, series: series.0 });
         }
         Ok(WorkloadConfig {
             series,
@@ -278,23 +199,25 @@ impl Ctx<'_> {
             targets: w.targets.map_or(DEFAULT_TARGETS, |t| t.0),
             scrape_duration: w.scrape_duration.map_or(SimDuration::ZERO, |d| d.0),
             report_series: w.report_series.unwrap_or(true),
-            wire_bytes_per_sample: w
-                .wire_bytes_per_sample
-                .map_or(DEFAULT_WIRE_BYTES_PER_SAMPLE, |n| n.0),
+            wire_bytes_per_sample: w.wire_bytes_per_sample.map_or(DEFAULT_WIRE_BYTES_PER_SAMPLE, |n| n.0),
             changes,
         })
     }
 
-    fn receiver(
-        &self,
-        r: raw::Receiver,
-        base: &SimConfig,
-    ) -> Result<sim_core::config::ReceiverConfig, ScenarioError> {
+    fn receiver(&self, r: raw::Receiver, base: &SimConfig) -> Result<sim_core::config::ReceiverConfig, ScenarioError> {
         let mut rc = base.receiver.clone();
         if let Some(l) = r.latency {
             rc.latency = self.latency("receiver.latency", l)?;
         }
-        rc.max_concurrency = r.max_concurrency.map(|n| n.0);
+        rc.workers = r.workers.map(|n| n.0);
+        rc.queue_size = r.queue_size.map(|n| n.0);
+        if let Some(st) = r.queue_full_status {
+            rc.queue_full_status = self.http_status("receiver.queue_full_status", st)?;
+        }
+        set(&mut rc.request_overhead, r.request_overhead.map(|d| d.0));
+        rc.worker_throughput = r.worker_throughput.map(|n| n.0);
+        set(&mut rc.memory_base, r.memory_base.map(|b| b.0));
+        set(&mut rc.memory_per_inflight_sample, r.memory_per_inflight_sample.map(|n| n.0));
         rc.rate_limit = match r.rate_limit {
             Some(rate) => Some(RateLimit {
                 samples_per_second: rate.0,
@@ -306,46 +229,26 @@ impl Ctx<'_> {
                 for k in ["rate_limit_burst", "rate_limit_retry_after"] {
                     let key = format!("receiver.{k}");
                     if self.index.contains(&key) {
-                        return Err(self.schema(
-                            &key,
-                            "has no effect without receiver.rate_limit; set both or neither",
-                        ));
+                        return Err(self.schema(&key, "has no effect without receiver.rate_limit; set both or neither"));
                     }
                 }
                 None
             }
         };
-        set(
-            &mut rc.ingest_after_client_timeout,
-            r.ingest_after_client_timeout,
-        );
+        set(&mut rc.ingest_after_client_timeout, r.ingest_after_client_timeout);
         rc.faults = Vec::new();
         for (i, f) in r.fault.unwrap_or_default().into_iter().enumerate() {
             let key = format!("receiver.fault[{i}]");
             let need = |k: &str, what: &str| self.missing(&format!("{key}.{k}"), what);
-            let start = f.start.ok_or_else(|| {
-                need(
-                    "start",
-                    r#"offset where the fault begins, e.g. start = "30m""#,
-                )
-            })?;
-            let end = f
-                .end
-                .ok_or_else(|| need("end", r#"offset where the fault ends, e.g. end = "45m""#))?;
-            let status = f.status.ok_or_else(|| {
-                need(
-                    "status",
-                    r#"the answer, an HTTP status such as 503 or "timeout" or "refused""#,
-                )
-            })?;
-            if f.retry_after.is_some() && matches!(status.0, Response::Timeout | Response::Refused)
-            {
+            let start = f.start.ok_or_else(|| need("start", r#"offset where the fault begins, e.g. start = "30m""#))?;
+            let end = f.end.ok_or_else(|| need("end", r#"offset where the fault ends, e.g. end = "45m""#))?;
+            let status = f
+                .status
+                .ok_or_else(|| need("status", r#"the answer, an HTTP status such as 503 or "timeout" or "refused""#))?;
+            if f.retry_after.is_some() && matches!(status.0, Response::Timeout | Response::Refused) {
                 return Err(self.schema(
                     &format!("{key}.retry_after"),
-                    format!(
-                        r#"has no effect with status = "{}": no response is sent"#,
-                        status_word(status.0)
-                    ),
+                    format!(r#"has no effect with status = "{}": no response is sent"#, status_word(status.0)),
                 ));
             }
             let latency = match f.latency {
@@ -361,7 +264,197 @@ impl Ctx<'_> {
                 latency,
             });
         }
+        rc.incidents = Vec::new();
+        for (i, inc) in r.incident.unwrap_or_default().into_iter().enumerate() {
+            rc.incidents.push(self.incident(&format!("receiver.incident[{i}]"), inc)?);
+        }
         Ok(rc)
+    }
+
+    /// A status key that must be a number, not "timeout" or "refused".
+    fn http_status(&self, key: &str, s: raw::Status) -> Result<u16, ScenarioError> {
+        match s.0 {
+            Response::Status(code) => Ok(code),
+            other => {
+                Err(self.schema(key, format!(r#"expected an HTTP status such as 503, not "{}""#, status_word(other))))
+            }
+        }
+    }
+
+    /// One `[[receiver.incident]]`.
+    fn incident(&self, key: &str, r: raw::Incident) -> Result<Incident, ScenarioError> {
+        use sim_core::config::{IncidentKind as K, Network, ObjectStorage, Oom, Proxy, Reject, Rollout};
+        const KINDS: &str = r#""oom", "rollout", "proxy", "throttle", "reject", "object_storage" or "network""#;
+        let kind = r
+            .kind
+            .clone()
+            .ok_or_else(|| self.missing(&format!("{key}.kind"), &format!("what happens: one of {KINDS}")))?;
+        let params: &[&str] = match kind.as_str() {
+            "oom" => &[
+                "memory_limit",
+                "crash_at",
+                "restart_time",
+                "replay_time",
+                "backoff_initial",
+                "backoff_max",
+                "backoff_reset",
+                "while_down",
+                "replay_status",
+            ],
+            "rollout" => &["ingesters", "replication_factor", "interval", "unready_for", "status"],
+            "proxy" => &["read_timeout", "timeout_status", "max_body_bytes", "body_too_large_status"],
+            "throttle" => &["rate", "burst", "retry_after"],
+            "reject" => &["fraction", "per", "status", "reason"],
+            "object_storage" => &["disk_headroom", "disk_bytes_per_sample", "catch_up", "status"],
+            "network" => &["mode"],
+            other => {
+                return Err(
+                    self.schema(&format!("{key}.kind"), format!("unknown incident kind {other:?}: expected {KINDS}"))
+                );
+            }
+        };
+        let given: [(&str, bool); 29] = [
+            ("memory_limit", r.memory_limit.is_some()),
+            ("crash_at", r.crash_at.is_some()),
+            ("restart_time", r.restart_time.is_some()),
+            ("replay_time", r.replay_time.is_some()),
+            ("backoff_initial", r.backoff_initial.is_some()),
+            ("backoff_max", r.backoff_max.is_some()),
+            ("backoff_reset", r.backoff_reset.is_some()),
+            ("while_down", r.while_down.is_some()),
+            ("replay_status", r.replay_status.is_some()),
+            ("ingesters", r.ingesters.is_some()),
+            ("replication_factor", r.replication_factor.is_some()),
+            ("interval", r.interval.is_some()),
+            ("unready_for", r.unready_for.is_some()),
+            ("status", r.status.is_some()),
+            ("read_timeout", r.read_timeout.is_some()),
+            ("timeout_status", r.timeout_status.is_some()),
+            ("max_body_bytes", r.max_body_bytes.is_some()),
+            ("body_too_large_status", r.body_too_large_status.is_some()),
+            ("rate", r.rate.is_some()),
+            ("burst", r.burst.is_some()),
+            ("retry_after", r.retry_after.is_some()),
+            ("fraction", r.fraction.is_some()),
+            ("per", r.per.is_some()),
+            ("reason", r.reason.is_some()),
+            ("disk_headroom", r.disk_headroom.is_some()),
+            ("disk_bytes_per_sample", r.disk_bytes_per_sample.is_some()),
+            ("catch_up", r.catch_up.is_some()),
+            ("mode", r.mode.is_some()),
+            ("kind", true),
+        ];
+        for (name, present) in given {
+            if present && name != "kind" && !params.contains(&name) {
+                return Err(self.schema(
+                    &format!("{key}.{name}"),
+                    format!("not a parameter of a {kind} incident, which takes {}", params.join(", ")),
+                ));
+            }
+        }
+        let need = |name: &str, what: &str| self.missing(&format!("{key}.{name}"), what);
+        let status_or = |name: &str, v: Option<raw::Status>, default: u16| match v {
+            Some(s) => self.http_status(&format!("{key}.{name}"), s),
+            None => Ok(default),
+        };
+        let secs = SimDuration::from_secs;
+        let kind = match kind.as_str() {
+            "oom" => K::Oom(Oom {
+                memory_limit: r.memory_limit.map(|b| b.0),
+                crash_at: r.crash_at.map(|d| d.0),
+                restart_time: r.restart_time.map_or(secs(30), |d| d.0),
+                replay_time: r.replay_time.map_or(SimDuration::from_mins(1), |d| d.0),
+                backoff_initial: r.backoff_initial.map_or(secs(10), |d| d.0),
+                backoff_max: r.backoff_max.map_or(SimDuration::from_mins(5), |d| d.0),
+                backoff_reset: r.backoff_reset.map_or(SimDuration::from_mins(10), |d| d.0),
+                while_down: r.while_down.map_or(Response::Refused, |s| s.0),
+                replay_status: status_or("replay_status", r.replay_status, 503)?,
+            }),
+            "rollout" => K::Rollout(Rollout {
+                ingesters: r
+                    .ingesters
+                    .ok_or_else(|| need("ingesters", "how many ingesters the ring has, e.g. ingesters = 9"))?
+                    .0,
+                replication_factor: r.replication_factor.map_or(3, |n| n.0),
+                interval: r
+                    .interval
+                    .ok_or_else(|| need("interval", r#"time between two ingester restarts, e.g. interval = "2m""#))?
+                    .0,
+                unready_for: r
+                    .unready_for
+                    .ok_or_else(|| {
+                        need("unready_for", r#"how long a restarted ingester is not ready, e.g. unready_for = "3m""#)
+                    })?
+                    .0,
+                status: status_or("status", r.status, 500)?,
+            }),
+            "proxy" => K::Proxy(Proxy {
+                read_timeout: r.read_timeout.map(|d| d.0),
+                timeout_status: status_or("timeout_status", r.timeout_status, 504)?,
+                max_body_bytes: r.max_body_bytes.map(|b| b.0),
+                body_too_large_status: status_or("body_too_large_status", r.body_too_large_status, 413)?,
+            }),
+            "throttle" => {
+                let rate = r
+                    .rate
+                    .ok_or_else(|| need("rate", "the tenant's ingestion limit in samples/s, e.g. rate = 25000"))?
+                    .0;
+                K::Throttle(RateLimit {
+                    samples_per_second: rate,
+                    burst: r.burst.map_or(rate.ceil() as u64, |b| b.0),
+                    retry_after: r.retry_after.map(|d| d.0),
+                })
+            }
+            "reject" => {
+                let per_sample = match r.per.as_deref() {
+                    None | Some("request") => false,
+                    Some("sample") => true,
+                    Some(other) => {
+                        return Err(self.schema(
+                            &format!("{key}.per"),
+                            format!(r#"unknown value {other:?}: expected "request" or "sample""#),
+                        ));
+                    }
+                };
+                K::Reject(Reject {
+                    fraction: r.fraction.ok_or_else(|| need("fraction", "the share rejected, e.g. fraction = 0.2"))?.0,
+                    per_sample,
+                    status: status_or("status", r.status, 400)?,
+                    reason: r.reason.unwrap_or_else(|| "invalid samples".into()),
+                })
+            }
+            "object_storage" => K::ObjectStorage(ObjectStorage {
+                disk_headroom: r
+                    .disk_headroom
+                    .ok_or_else(|| {
+                        need(
+                            "disk_headroom",
+                            r#"free local disk when uploads start failing, e.g. disk_headroom = "50GiB""#,
+                        )
+                    })?
+                    .0,
+                disk_bytes_per_sample: r.disk_bytes_per_sample.map_or(2.0, |n| n.0),
+                catch_up: r.catch_up.map_or(SimDuration::from_mins(10), |d| d.0),
+                status: status_or("status", r.status, 500)?,
+            }),
+            _ => K::Network(match r.mode.as_deref() {
+                Some("refused") => Network::Refused,
+                Some("blackhole") => Network::Blackhole,
+                Some(other) => {
+                    return Err(self.schema(
+                        &format!("{key}.mode"),
+                        format!(r#"unknown mode {other:?}: expected "refused" or "blackhole""#),
+                    ));
+                }
+                None => {
+                    return Err(need(
+                        "mode",
+                        r#""refused" (connections refused) or "blackhole" (no answer until remote_timeout)"#,
+                    ));
+                }
+            }),
+        };
+        Ok(Incident { start: r.start.map_or(SimDuration::ZERO, |d| d.0), end: r.end.map(|d| d.0), kind })
     }
 
     fn latency(&self, key: &str, l: raw::Latency) -> Result<Latency, ScenarioError> {
@@ -370,12 +463,10 @@ impl Ctx<'_> {
             raw::Latency::Table(t) => t,
         };
         const DISTRIBUTIONS: &str = r#""fixed", "lognormal", "exponential" or "uniform""#;
-        let dist = t.distribution.clone().ok_or_else(|| {
-            self.missing(
-                &format!("{key}.distribution"),
-                &format!("one of {DISTRIBUTIONS}"),
-            )
-        })?;
+        let dist = t
+            .distribution
+            .clone()
+            .ok_or_else(|| self.missing(&format!("{key}.distribution"), &format!("one of {DISTRIBUTIONS}")))?;
         let params: &[&str] = match dist.as_str() {
             "fixed" => &["value"],
             "lognormal" => &["median", "p99"],
@@ -400,10 +491,7 @@ impl Ctx<'_> {
             if v.is_some() && !params.contains(&name) {
                 return Err(self.schema(
                     &format!("{key}.{name}"),
-                    format!(
-                        "not a parameter of the {dist} distribution, which takes {}",
-                        params.join(" and ")
-                    ),
+                    format!("not a parameter of the {dist} distribution, which takes {}", params.join(" and ")),
                 ));
             }
         }
@@ -418,15 +506,9 @@ impl Ctx<'_> {
         };
         Ok(match dist.as_str() {
             "fixed" => Latency::Fixed(get("value")?),
-            "lognormal" => Latency::LogNormal {
-                median: get("median")?,
-                p99: get("p99")?,
-            },
+            "lognormal" => Latency::LogNormal { median: get("median")?, p99: get("p99")? },
             "exponential" => Latency::Exponential { mean: get("mean")? },
-            _ => Latency::Uniform {
-                min: get("min")?,
-                max: get("max")?,
-            },
+            _ => Latency::Uniform { min: get("min")?, max: get("max")? },
         })
     }
 }
@@ -451,14 +533,8 @@ fn queue_config(q: raw::QueueConfig, profile: Profile) -> QueueConfig {
     set(&mut out.capacity, q.capacity.map(|n| n.0));
     set(&mut out.max_shards, q.max_shards.map(|n| n.0));
     set(&mut out.min_shards, q.min_shards.map(|n| n.0));
-    set(
-        &mut out.max_samples_per_send,
-        q.max_samples_per_send.map(|n| n.0),
-    );
-    set(
-        &mut out.batch_send_deadline,
-        q.batch_send_deadline.map(|d| d.0),
-    );
+    set(&mut out.max_samples_per_send, q.max_samples_per_send.map(|n| n.0));
+    set(&mut out.batch_send_deadline, q.batch_send_deadline.map(|d| d.0));
     set(&mut out.min_backoff, q.min_backoff.map(|d| d.0));
     set(&mut out.max_backoff, q.max_backoff.map(|d| d.0));
     set(&mut out.retry_on_http_429, q.retry_on_http_429);

@@ -88,10 +88,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
 }
 
 fn default_name(origin: &str) -> String {
-    if let Some(name) = origin
-        .strip_prefix("<builtin:")
-        .and_then(|r| r.strip_suffix('>'))
-    {
+    if let Some(name) = origin.strip_prefix("<builtin:").and_then(|r| r.strip_suffix('>')) {
         return name.to_string();
     }
     match Path::new(origin).file_stem() {

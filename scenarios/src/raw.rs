@@ -143,8 +143,21 @@ pub struct Tsdb {
 pub struct Receiver {
     /// `latency`.
     pub latency: Option<Latency>,
-    /// `max_concurrency`.
-    pub max_concurrency: Option<U32>,
+    /// `workers` (also accepted under its former name `max_concurrency`).
+    #[serde(alias = "max_concurrency")]
+    pub workers: Option<U32>,
+    /// `queue_size`, requests waiting for a worker.
+    pub queue_size: Option<U32>,
+    /// `queue_full_status`.
+    pub queue_full_status: Option<Status>,
+    /// `request_overhead`.
+    pub request_overhead: Option<Duration>,
+    /// `worker_throughput`, samples per second per worker.
+    pub worker_throughput: Option<Number>,
+    /// `memory_base`.
+    pub memory_base: Option<Size>,
+    /// `memory_per_inflight_sample`, bytes.
+    pub memory_per_inflight_sample: Option<Number>,
     /// `rate_limit`, samples per second.
     pub rate_limit: Option<Number>,
     /// `rate_limit_burst`, samples.
@@ -155,6 +168,77 @@ pub struct Receiver {
     pub ingest_after_client_timeout: Option<bool>,
     /// `[[receiver.fault]]`.
     pub fault: Option<Vec<Fault>>,
+    /// `[[receiver.incident]]`.
+    pub incident: Option<Vec<Incident>>,
+}
+
+/// `[[receiver.incident]]`: every kind's keys in one table; the loader checks that only the
+/// chosen kind's keys are given.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incident {
+    /// `kind` (required): `oom`, `rollout`, `proxy`, `throttle`, `reject`, `object_storage`, `network`.
+    pub kind: Option<String>,
+    /// `start`.
+    pub start: Option<Duration>,
+    /// `end`.
+    pub end: Option<Duration>,
+    /// oom: `memory_limit`.
+    pub memory_limit: Option<Size>,
+    /// oom: `crash_at`.
+    pub crash_at: Option<Duration>,
+    /// oom: `restart_time`.
+    pub restart_time: Option<Duration>,
+    /// oom: `replay_time`.
+    pub replay_time: Option<Duration>,
+    /// oom: `backoff_initial`.
+    pub backoff_initial: Option<Duration>,
+    /// oom: `backoff_max`.
+    pub backoff_max: Option<Duration>,
+    /// oom: `backoff_reset`.
+    pub backoff_reset: Option<Duration>,
+    /// oom: `while_down`.
+    pub while_down: Option<Status>,
+    /// oom: `replay_status`.
+    pub replay_status: Option<Status>,
+    /// rollout: `ingesters`.
+    pub ingesters: Option<U32>,
+    /// rollout: `replication_factor`.
+    pub replication_factor: Option<U32>,
+    /// rollout: `interval`.
+    pub interval: Option<Duration>,
+    /// rollout: `unready_for`.
+    pub unready_for: Option<Duration>,
+    /// rollout, reject, object_storage: `status`.
+    pub status: Option<Status>,
+    /// proxy: `read_timeout`.
+    pub read_timeout: Option<Duration>,
+    /// proxy: `timeout_status`.
+    pub timeout_status: Option<Status>,
+    /// proxy: `max_body_bytes`.
+    pub max_body_bytes: Option<Size>,
+    /// proxy: `body_too_large_status`.
+    pub body_too_large_status: Option<Status>,
+    /// throttle: `rate`, samples per second.
+    pub rate: Option<Number>,
+    /// throttle: `burst`, samples.
+    pub burst: Option<U64>,
+    /// throttle: `retry_after`.
+    pub retry_after: Option<Duration>,
+    /// reject: `fraction`.
+    pub fraction: Option<Number>,
+    /// reject: `per` — `"request"` or `"sample"`.
+    pub per: Option<String>,
+    /// reject: `reason`.
+    pub reason: Option<String>,
+    /// object_storage: `disk_headroom`.
+    pub disk_headroom: Option<Size>,
+    /// object_storage: `disk_bytes_per_sample`.
+    pub disk_bytes_per_sample: Option<Number>,
+    /// object_storage: `catch_up`.
+    pub catch_up: Option<Duration>,
+    /// network: `mode` — `"refused"` or `"blackhole"`.
+    pub mode: Option<String>,
 }
 
 /// `[[receiver.fault]]`.
@@ -229,13 +313,10 @@ impl<'de> Deserialize<'de> for Latency {
                 f.write_str(r#"a duration such as "20ms" or a table such as { distribution = "lognormal", median = "20ms", p99 = "200ms" }"#)
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Latency, E> {
-                units::parse_duration(s)
-                    .map(Latency::Fixed)
-                    .map_err(E::custom)
+                units::parse_duration(s).map(Latency::Fixed).map_err(E::custom)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Latency, A::Error> {
-                LatencyTable::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(Latency::Table)
+                LatencyTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(Latency::Table)
             }
         }
         d.deserialize_any(V)
@@ -258,19 +339,13 @@ impl<'de> Deserialize<'de> for Duration {
                 units::parse_duration(s).map(Duration).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#
-                )))
+                Err(E::custom(format!(r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#
-                )))
+                Err(E::custom(format!(r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    r#"{v} is not a duration: write a string with a unit, e.g. "30s""#
-                )))
+                Err(E::custom(format!(r#"{v} is not a duration: write a string with a unit, e.g. "30s""#)))
             }
         }
         d.deserialize_any(V)
@@ -294,9 +369,7 @@ impl<'de> Deserialize<'de> for Size {
                 units::parse_size(s).map(Size).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
-                u64::try_from(v)
-                    .map(Size)
-                    .map_err(|_| E::custom(format!("{v}: sizes cannot be negative")))
+                u64::try_from(v).map(Size).map_err(|_| E::custom(format!("{v}: sizes cannot be negative")))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Size, E> {
                 Ok(Size(v))
@@ -411,9 +484,7 @@ impl<'de> Deserialize<'de> for Version {
                 } else {
                     ""
                 };
-                Err(E::custom(format!(
-                    r#"unsupported Prometheus version {s:?}: expected "2.42" or "3.x"{hint}"#
-                )))
+                Err(E::custom(format!(r#"unsupported Prometheus version {s:?}: expected "2.42" or "3.x"{hint}"#)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Version, E> {
                 Err(E::custom(format!(
@@ -434,17 +505,14 @@ pub struct Timestamp(pub u64);
 const MAX_START_UNIX_SECS: u64 = 7_258_118_400;
 
 fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
-    let t = humantime::parse_rfc3339(s)
-        .map_err(|_| format!(r#"invalid timestamp {s:?}: expected an RFC 3339 UTC time such as "2024-01-01T00:00:00Z""#))?;
+    let t = humantime::parse_rfc3339(s).map_err(|_| {
+        format!(r#"invalid timestamp {s:?}: expected an RFC 3339 UTC time such as "2024-01-01T00:00:00Z""#)
+    })?;
     let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     if since.as_secs() >= MAX_START_UNIX_SECS {
-        return Err(format!(
-            "{s} is too late: the start must be before 2200-01-01T00:00:00Z"
-        ));
+        return Err(format!("{s} is too late: the start must be before 2200-01-01T00:00:00Z"));
     }
-    Ok(Timestamp(
-        since.as_secs() * NANOS_PER_SEC + u64::from(since.subsec_nanos()),
-    ))
+    Ok(Timestamp(since.as_secs() * NANOS_PER_SEC + u64::from(since.subsec_nanos())))
 }
 
 impl<'de> Deserialize<'de> for Timestamp {
@@ -460,8 +528,7 @@ impl<'de> Deserialize<'de> for Timestamp {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Timestamp, A::Error> {
                 // A bare TOML date-time (`start = 2024-01-01T00:00:00Z`).
-                let dt =
-                    toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let dt = toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 if dt.date.is_none() || dt.time.is_none() || dt.offset.is_none() {
                     return Err(de::Error::custom(format!(
                         r#"{dt} is not a UTC instant: expected a date, a time and an offset such as "2024-01-01T00:00:00Z""#
@@ -482,13 +549,9 @@ impl<'de> Deserialize<'de> for Status {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl V {
-            fn code<E: de::Error>(
-                v: impl fmt::Display + Copy,
-                code: Option<u16>,
-            ) -> Result<Status, E> {
-                code.map(|c| Status(Response::Status(c))).ok_or_else(|| {
-                    E::custom(format!("{v} is not an HTTP status between 200 and 599"))
-                })
+            fn code<E: de::Error>(v: impl fmt::Display + Copy, code: Option<u16>) -> Result<Status, E> {
+                code.map(|c| Status(Response::Status(c)))
+                    .ok_or_else(|| E::custom(format!("{v} is not an HTTP status between 200 and 599")))
             }
         }
         impl Visitor<'_> for V {
@@ -512,9 +575,9 @@ impl<'de> Deserialize<'de> for Status {
                 match s {
                     "timeout" => Ok(Status(Response::Timeout)),
                     "refused" => Ok(Status(Response::Refused)),
-                    _ if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Err(E::custom(
-                        format!("write the status as an integer, without quotes: status = {s}"),
-                    )),
+                    _ if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                        Err(E::custom(format!("write the status as an integer, without quotes: status = {s}")))
+                    }
                     _ => Err(E::custom(format!(
                         r#"unknown status {s:?}: expected an HTTP status such as 503, or "timeout" (no answer until remote_timeout) or "refused" (connection refused)"#
                     ))),

@@ -148,13 +148,29 @@ pub struct TsdbConfig {
     pub wal_bytes_per_sample: f64,
 }
 
-/// The receiving endpoint.
+/// The receiving endpoint: a pool of workers behind an accept queue, with rules (fault
+/// windows, rate limit) and incidents consulted before a request is ingested.
 #[derive(Clone, Debug)]
 pub struct ReceiverConfig {
-    /// Service time of a healthy request.
+    /// Random part of a request's service time.
     pub latency: Latency,
-    /// Requests processed at once; more wait in a FIFO. `None` is unlimited.
-    pub max_concurrency: Option<u32>,
+    /// Requests processed at once; more wait in the accept queue. `None` is unlimited.
+    pub workers: Option<u32>,
+    /// Requests that may wait for a worker; beyond it the receiver answers
+    /// `queue_full_status`. `None` is unlimited.
+    pub queue_size: Option<u32>,
+    /// Status when the accept queue is full (429 or 503; default 503).
+    pub queue_full_status: u16,
+    /// Fixed part of every request's service time (default 0).
+    pub request_overhead: SimDuration,
+    /// Samples per second one worker ingests; adds `samples / throughput` to the service
+    /// time. `None` is unlimited.
+    pub worker_throughput: Option<f64>,
+    /// Memory of the receiver with nothing in flight, bytes (for `oom`). Default 0.
+    pub memory_base: u64,
+    /// Memory per accepted, not yet completed sample, bytes (decoded request, replication
+    /// buffers). Default 1024.
+    pub memory_per_inflight_sample: f64,
     /// Ingestion rate limit; requests beyond it get 429.
     pub rate_limit: Option<RateLimit>,
     /// Whether a request whose client timed out is still ingested (it usually is: the
@@ -162,6 +178,146 @@ pub struct ReceiverConfig {
     pub ingest_after_client_timeout: bool,
     /// Fault windows, consulted in order; the first that applies decides the response.
     pub faults: Vec<FaultWindow>,
+    /// Incidents of real receivers (Mimir, Cortex, Thanos Receive, VictoriaMetrics).
+    pub incidents: Vec<Incident>,
+}
+
+/// A receiver incident from the troubleshooting guides, active in `[start, end)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incident {
+    /// Offset where it begins.
+    pub start: SimDuration,
+    /// Offset where it ends (`None`: the end of the run).
+    pub end: Option<SimDuration>,
+    /// What happens.
+    pub kind: IncidentKind,
+}
+
+/// The incident catalog.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IncidentKind {
+    /// Out-of-memory kills and Kubernetes CrashLoopBackOff.
+    Oom(Oom),
+    /// A rolling restart of ingesters behind a hash ring.
+    Rollout(Rollout),
+    /// A reverse proxy with a read timeout and a body size limit.
+    Proxy(Proxy),
+    /// A per-tenant ingestion rate limit.
+    Throttle(RateLimit),
+    /// Samples or requests rejected as invalid.
+    Reject(Reject),
+    /// Object storage unavailable: local disks fill, then writes fail.
+    ObjectStorage(ObjectStorage),
+    /// The network path is down.
+    Network(Network),
+}
+
+impl IncidentKind {
+    /// The scenario spelling of the kind.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IncidentKind::Oom(_) => "oom",
+            IncidentKind::Rollout(_) => "rollout",
+            IncidentKind::Proxy(_) => "proxy",
+            IncidentKind::Throttle(_) => "throttle",
+            IncidentKind::Reject(_) => "reject",
+            IncidentKind::ObjectStorage(_) => "object_storage",
+            IncidentKind::Network(_) => "network",
+        }
+    }
+}
+
+/// `oom`: the receiver is killed when its memory passes a limit, or at a given time; it is
+/// down while Kubernetes waits and the process starts, then replays its WAL answering 503;
+/// repeated crashes back off like CrashLoopBackOff.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Oom {
+    /// Memory limit in bytes (`memory_base + memory_per_inflight_sample × in-flight samples`).
+    pub memory_limit: Option<u64>,
+    /// A crash at this offset regardless of memory (e.g. a node failure starting the loop).
+    pub crash_at: Option<SimDuration>,
+    /// From the restart to listening again. Default 30s.
+    pub restart_time: SimDuration,
+    /// WAL replay after listening, answering 503. Default 1m.
+    pub replay_time: SimDuration,
+    /// First CrashLoopBackOff delay. Default 10s (kubelet).
+    pub backoff_initial: SimDuration,
+    /// Cap of the delay. Default 5m (kubelet).
+    pub backoff_max: SimDuration,
+    /// Running this long resets the delay. Default 10m (kubelet).
+    pub backoff_reset: SimDuration,
+    /// What clients get while the process is down (default: connection refused).
+    pub while_down: Response,
+    /// Status during WAL replay (default 503).
+    pub replay_status: u16,
+}
+
+/// `rollout`: ingesters restarted one by one; a write needs a quorum of each series'
+/// replicas, so overlapping unready windows fail requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rollout {
+    /// Ingesters in the ring.
+    pub ingesters: u32,
+    /// Replicas per series (Mimir/Cortex default 3).
+    pub replication_factor: u32,
+    /// Time between the restarts of consecutive ingesters.
+    pub interval: SimDuration,
+    /// How long each restarted ingester is not ready.
+    pub unready_for: SimDuration,
+    /// Status when a series lacks a quorum (default 500).
+    pub status: u16,
+}
+
+/// `proxy`: a reverse proxy in front of the receiver.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proxy {
+    /// Upstream answers slower than this are cut: the client gets `timeout_status`, the
+    /// upstream still finishes (and ingests).
+    pub read_timeout: Option<SimDuration>,
+    /// Status for a cut request (default 504; some setups map it to 500).
+    pub timeout_status: u16,
+    /// Larger bodies are refused before reaching the upstream.
+    pub max_body_bytes: Option<u64>,
+    /// Status for a too-large body (default 413; a mis-mapping to 500 makes Prometheus retry
+    /// the batch forever).
+    pub body_too_large_status: u16,
+}
+
+/// `reject`: invalid data answered with 400 (out of order, too old, per-series limits).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reject {
+    /// Fraction of requests (or of samples) rejected.
+    pub fraction: f64,
+    /// Whether the fraction is of samples (a request with any invalid sample gets 400, the
+    /// valid ones are still stored) or of whole requests.
+    pub per_sample: bool,
+    /// Status (default 400).
+    pub status: u16,
+    /// Why, for the timeline (e.g. "out of order").
+    pub reason: String,
+}
+
+/// `object_storage`: block uploads fail from `start`; writes succeed until the local disk
+/// headroom is used, then fail until storage is back and the backlog is uploaded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectStorage {
+    /// Free local disk when uploads start failing, bytes.
+    pub disk_headroom: u64,
+    /// Local disk used per ingested sample, bytes (default 2).
+    pub disk_bytes_per_sample: f64,
+    /// After storage recovers, time to upload the backlog before writes are accepted.
+    pub catch_up: SimDuration,
+    /// Status while the disk is full (default 500).
+    pub status: u16,
+}
+
+/// `network`: the path to the receiver is broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    /// Connections are refused at once.
+    Refused,
+    /// Packets vanish: every attempt waits for `remote_timeout`.
+    Blackhole,
 }
 
 /// A latency model.
@@ -248,9 +404,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_events: 1_000_000_000,
-        }
+        Limits { max_events: 1_000_000_000 }
     }
 }
 
@@ -290,10 +444,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn err(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        key: key.into(),
-        message: message.into(),
-    }
+    ConfigError { key: key.into(), message: message.into() }
 }
 
 impl Latency {
@@ -320,14 +471,145 @@ impl Latency {
             }
             Latency::Uniform { min, max } => {
                 if max < min {
-                    return Err(err(
-                        format!("{key}.max"),
-                        format!("max ({max}) must be at least min ({min})"),
-                    ));
+                    return Err(err(format!("{key}.max"), format!("max ({max}) must be at least min ({min})")));
                 }
                 Ok(())
             }
         }
+    }
+}
+
+/// An HTTP error status (400–599).
+fn error_status(key: &str, s: u16) -> Result<(), ConfigError> {
+    if (400..=599).contains(&s) {
+        Ok(())
+    } else {
+        Err(err(key, format!("{s} is not an HTTP error status (400 to 599)")))
+    }
+}
+
+impl RateLimit {
+    fn validate(&self, rate_key: &str, burst_key: &str) -> Result<(), ConfigError> {
+        if !(self.samples_per_second > 0.0 && self.samples_per_second.is_finite()) {
+            return Err(err(rate_key, "must be greater than 0 samples/s"));
+        }
+        if self.burst == 0 {
+            return Err(err(burst_key, "must be at least 1 sample"));
+        }
+        Ok(())
+    }
+}
+
+impl Incident {
+    /// The end of the incident within a run of length `run`.
+    pub fn end_or(&self, run: SimDuration) -> SimDuration {
+        self.end.unwrap_or(run)
+    }
+
+    fn validate(&self, key: &str, run: SimDuration, rc: &ReceiverConfig) -> Result<(), ConfigError> {
+        let k = |field: &str| format!("{key}.{field}");
+        if self.start >= run {
+            return Err(err(k("start"), format!("{} is not before the end of the run ({run})", self.start)));
+        }
+        if let Some(end) = self.end {
+            if end <= self.start {
+                return Err(err(k("end"), format!("end ({end}) must be after start ({})", self.start)));
+            }
+            if end > run {
+                return Err(err(k("end"), format!("{end} is after the end of the run ({run})")));
+            }
+        }
+        match &self.kind {
+            IncidentKind::Oom(o) => {
+                if o.memory_limit.is_none() && o.crash_at.is_none() {
+                    return Err(err(key, "an oom incident needs memory_limit, crash_at, or both"));
+                }
+                if let Some(limit) = o.memory_limit
+                    && limit <= rc.memory_base
+                {
+                    return Err(err(
+                        k("memory_limit"),
+                        format!(
+                            "{limit} bytes is not above receiver.memory_base ({} bytes): the receiver could never run",
+                            rc.memory_base
+                        ),
+                    ));
+                }
+                if let Some(at) = o.crash_at
+                    && (at < self.start || at >= self.end_or(run))
+                {
+                    return Err(err(
+                        k("crash_at"),
+                        format!("{at} is outside the incident ({} to {})", self.start, self.end_or(run)),
+                    ));
+                }
+                if o.backoff_initial.nanos() == 0 {
+                    return Err(err(k("backoff_initial"), "must be greater than 0"));
+                }
+                if o.backoff_max < o.backoff_initial {
+                    return Err(err(
+                        k("backoff_max"),
+                        format!("{} is below backoff_initial ({})", o.backoff_max, o.backoff_initial),
+                    ));
+                }
+                if o.backoff_reset.nanos() == 0 {
+                    return Err(err(k("backoff_reset"), "must be greater than 0"));
+                }
+                error_status(&k("replay_status"), o.replay_status)?;
+                if let Response::Status(s) = o.while_down {
+                    error_status(&k("while_down"), s)?;
+                }
+            }
+            IncidentKind::Rollout(r) => {
+                if r.replication_factor == 0 || r.replication_factor > 9 {
+                    return Err(err(k("replication_factor"), "must be between 1 and 9"));
+                }
+                if r.ingesters < r.replication_factor {
+                    return Err(err(
+                        k("ingesters"),
+                        format!("{} ingesters cannot hold {} replicas of a series", r.ingesters, r.replication_factor),
+                    ));
+                }
+                if r.ingesters > 10_000 {
+                    return Err(err(k("ingesters"), "the limit is 10000"));
+                }
+                if r.interval.nanos() == 0 {
+                    return Err(err(k("interval"), "must be greater than 0"));
+                }
+                if r.unready_for.nanos() == 0 {
+                    return Err(err(k("unready_for"), "must be greater than 0"));
+                }
+                error_status(&k("status"), r.status)?;
+            }
+            IncidentKind::Proxy(p) => {
+                if p.read_timeout.is_none() && p.max_body_bytes.is_none() {
+                    return Err(err(key, "a proxy incident needs read_timeout, max_body_bytes, or both"));
+                }
+                if p.read_timeout.is_some_and(|t| t.nanos() == 0) {
+                    return Err(err(k("read_timeout"), "must be greater than 0"));
+                }
+                if p.max_body_bytes == Some(0) {
+                    return Err(err(k("max_body_bytes"), "must be at least 1 byte"));
+                }
+                error_status(&k("timeout_status"), p.timeout_status)?;
+                error_status(&k("body_too_large_status"), p.body_too_large_status)?;
+            }
+            IncidentKind::Throttle(t) => t.validate(&k("rate"), &k("burst"))?,
+            IncidentKind::Reject(r) => {
+                if !(r.fraction > 0.0 && r.fraction <= 1.0) {
+                    return Err(err(k("fraction"), "must be greater than 0 and at most 1"));
+                }
+                error_status(&k("status"), r.status)?;
+            }
+            IncidentKind::ObjectStorage(o) => {
+                if !(o.disk_bytes_per_sample > 0.0 && o.disk_bytes_per_sample.is_finite()) {
+                    return Err(err(k("disk_bytes_per_sample"), "must be greater than 0"));
+                }
+                error_status(&k("status"), o.status)?;
+            }
+            IncidentKind::Network(_) => {}
+        }
+        Ok(())
     }
 }
 
@@ -341,9 +623,7 @@ impl SimConfig {
             profile,
             seed: 1,
             duration: SimDuration::from_hours(1),
-            clock: Clock {
-                start_unix_nanos: DEFAULT_START_UNIX_SECS * crate::time::NANOS_PER_SEC,
-            },
+            clock: Clock { start_unix_nanos: DEFAULT_START_UNIX_SECS * crate::time::NANOS_PER_SEC },
             workload: WorkloadConfig {
                 series: 100_000,
                 scrape_interval: SimDuration::from_secs(15),
@@ -357,10 +637,7 @@ impl SimConfig {
                 remote_timeout: SimDuration::from_secs(30),
                 queue: QueueConfig::defaults(profile),
             },
-            sender: SenderConfig {
-                flush_deadline: SimDuration::from_mins(1),
-                reshard_tick_offset: SimDuration::ZERO,
-            },
+            sender: SenderConfig { flush_deadline: SimDuration::from_mins(1), reshard_tick_offset: SimDuration::ZERO },
             tsdb: TsdbConfig {
                 min_block_duration: SimDuration::from_hours(2),
                 wal_segment_size: 128 << 20,
@@ -368,10 +645,17 @@ impl SimConfig {
             },
             receiver: ReceiverConfig {
                 latency: Latency::Fixed(SimDuration::from_millis(20)),
-                max_concurrency: None,
+                workers: None,
+                queue_size: None,
+                queue_full_status: 503,
+                request_overhead: SimDuration::ZERO,
+                worker_throughput: None,
+                memory_base: 0,
+                memory_per_inflight_sample: 1024.0,
                 rate_limit: None,
                 ingest_after_client_timeout: true,
                 faults: Vec::new(),
+                incidents: Vec::new(),
             },
             output_step: SimDuration::from_secs(10),
             limits: Limits::default(),
@@ -387,59 +671,34 @@ impl SimConfig {
             return Err(err("duration", "must be greater than 0"));
         }
         if d > MAX_DURATION {
-            return Err(err(
-                "duration",
-                format!("{d} is longer than the limit of 366 days"),
-            ));
+            return Err(err("duration", format!("{d} is longer than the limit of 366 days")));
         }
 
         if !self.clock.start_unix_nanos.is_multiple_of(NANOS_PER_MILLI) {
-            return Err(err(
-                "start",
-                "must be a whole number of milliseconds (Prometheus timestamps are in ms)",
-            ));
+            return Err(err("start", "must be a whole number of milliseconds (Prometheus timestamps are in ms)"));
         }
-        if self
-            .clock
-            .start_unix_nanos
-            .checked_add(d.nanos())
-            .is_none_or(|end| end > MAX_UNIX_NANOS)
-        {
+        if self.clock.start_unix_nanos.checked_add(d.nanos()).is_none_or(|end| end > MAX_UNIX_NANOS) {
             return Err(err("start", "the run must end before the year 2200"));
         }
         if self.sender.reshard_tick_offset >= crate::resharder::SHARD_UPDATE_DURATION {
-            return Err(err(
-                "sender.reshard_tick_offset",
-                "must be shorter than the 10s reshard interval",
-            ));
+            return Err(err("sender.reshard_tick_offset", "must be shorter than the 10s reshard interval"));
         }
 
         let w = &self.workload;
         if w.series > MAX_SERIES {
             return Err(err(
                 "workload.series",
-                format!(
-                    "{} series is beyond what one Prometheus holds; the limit is {MAX_SERIES}",
-                    w.series
-                ),
+                format!("{} series is beyond what one Prometheus holds; the limit is {MAX_SERIES}", w.series),
             ));
         }
         if w.targets == 0 {
             return Err(err("workload.targets", "must be at least 1"));
         }
         if w.targets > MAX_TARGETS {
-            return Err(err(
-                "workload.targets",
-                format!("{} targets exceeds the limit of {MAX_TARGETS}", w.targets),
-            ));
+            return Err(err("workload.targets", format!("{} targets exceeds the limit of {MAX_TARGETS}", w.targets)));
         }
-        if w.scrape_interval.nanos() < NANOS_PER_MILLI
-            || !w.scrape_interval.nanos().is_multiple_of(NANOS_PER_MILLI)
-        {
-            return Err(err(
-                "workload.scrape_interval",
-                "must be a whole number of milliseconds, at least 1ms",
-            ));
+        if w.scrape_interval.nanos() < NANOS_PER_MILLI || !w.scrape_interval.nanos().is_multiple_of(NANOS_PER_MILLI) {
+            return Err(err("workload.scrape_interval", "must be a whole number of milliseconds, at least 1ms"));
         }
         if w.scrape_interval > SimDuration::from_hours(24) {
             return Err(err("workload.scrape_interval", "must be at most 24h"));
@@ -447,38 +706,23 @@ impl SimConfig {
         if w.scrape_duration >= w.scrape_interval {
             return Err(err(
                 "workload.scrape_duration",
-                format!(
-                    "{} must be shorter than scrape_interval ({})",
-                    w.scrape_duration, w.scrape_interval
-                ),
+                format!("{} must be shorter than scrape_interval ({})", w.scrape_duration, w.scrape_interval),
             ));
         }
         if !(w.wire_bytes_per_sample > 0.0 && w.wire_bytes_per_sample <= 100_000.0) {
-            return Err(err(
-                "workload.wire_bytes_per_sample",
-                "must be greater than 0 and at most 100000",
-            ));
+            return Err(err("workload.wire_bytes_per_sample", "must be greater than 0 and at most 100000"));
         }
         let mut prev = SimDuration::ZERO;
         for (i, c) in w.changes.iter().enumerate() {
             let key = format!("workload.change[{i}]");
             if c.at.nanos() == 0 || c.at <= prev {
-                return Err(err(
-                    format!("{key}.at"),
-                    "changes must be after the start and in increasing time order",
-                ));
+                return Err(err(format!("{key}.at"), "changes must be after the start and in increasing time order"));
             }
             if c.at >= d {
-                return Err(err(
-                    format!("{key}.at"),
-                    format!("{} is not before the end of the run ({d})", c.at),
-                ));
+                return Err(err(format!("{key}.at"), format!("{} is not before the end of the run ({d})", c.at)));
             }
             if c.series > MAX_SERIES {
-                return Err(err(
-                    format!("{key}.series"),
-                    format!("the limit is {MAX_SERIES}"),
-                ));
+                return Err(err(format!("{key}.series"), format!("the limit is {MAX_SERIES}")));
             }
             prev = c.at;
         }
@@ -490,28 +734,16 @@ impl SimConfig {
         let q = &rw.queue;
         let qk = "remote_write.queue_config";
         if q.capacity == 0 {
-            return Err(err(
-                format!("{qk}.capacity"),
-                "must be at least 1 (it is the per-shard buffer in samples)",
-            ));
+            return Err(err(format!("{qk}.capacity"), "must be at least 1 (it is the per-shard buffer in samples)"));
         }
         if q.capacity > MAX_CAPACITY {
-            return Err(err(
-                format!("{qk}.capacity"),
-                format!("the limit is {MAX_CAPACITY}"),
-            ));
+            return Err(err(format!("{qk}.capacity"), format!("the limit is {MAX_CAPACITY}")));
         }
         if q.max_samples_per_send == 0 {
-            return Err(err(
-                format!("{qk}.max_samples_per_send"),
-                "must be at least 1 (Prometheus divides by it)",
-            ));
+            return Err(err(format!("{qk}.max_samples_per_send"), "must be at least 1 (Prometheus divides by it)"));
         }
         if q.max_samples_per_send > MAX_CAPACITY {
-            return Err(err(
-                format!("{qk}.max_samples_per_send"),
-                format!("the limit is {MAX_CAPACITY}"),
-            ));
+            return Err(err(format!("{qk}.max_samples_per_send"), format!("the limit is {MAX_CAPACITY}")));
         }
         if q.min_shards == 0 {
             return Err(err(format!("{qk}.min_shards"), "must be at least 1"));
@@ -520,25 +752,16 @@ impl SimConfig {
             return Err(err(format!("{qk}.max_shards"), "must be at least 1"));
         }
         if q.max_shards > MAX_SHARDS {
-            return Err(err(
-                format!("{qk}.max_shards"),
-                format!("{} exceeds the limit of {MAX_SHARDS}", q.max_shards),
-            ));
+            return Err(err(format!("{qk}.max_shards"), format!("{} exceeds the limit of {MAX_SHARDS}", q.max_shards)));
         }
         if q.min_shards > q.max_shards {
             return Err(err(
                 format!("{qk}.min_shards"),
-                format!(
-                    "min_shards ({}) exceeds max_shards ({})",
-                    q.min_shards, q.max_shards
-                ),
+                format!("min_shards ({}) exceeds max_shards ({})", q.min_shards, q.max_shards),
             ));
         }
         if q.batch_send_deadline.nanos() == 0 {
-            return Err(err(
-                format!("{qk}.batch_send_deadline"),
-                "must be greater than 0",
-            ));
+            return Err(err(format!("{qk}.batch_send_deadline"), "must be greater than 0"));
         }
         if q.min_backoff.nanos() == 0 {
             return Err(err(
@@ -549,86 +772,61 @@ impl SimConfig {
         if q.max_backoff < q.min_backoff {
             return Err(err(
                 format!("{qk}.max_backoff"),
-                format!(
-                    "max_backoff ({}) is below min_backoff ({})",
-                    q.max_backoff, q.min_backoff
-                ),
+                format!("max_backoff ({}) is below min_backoff ({})", q.max_backoff, q.min_backoff),
             ));
         }
         if q.sample_age_limit.nanos() > 0 && !self.profile.has_sample_age_limit() {
             return Err(err(
                 format!("{qk}.sample_age_limit"),
-                format!(
-                    "does not exist in Prometheus {} (added in v2.50.0); use prometheus = \"3.x\"",
-                    self.profile
-                ),
+                format!("does not exist in Prometheus {} (added in v2.50.0); use prometheus = \"3.x\"", self.profile),
             ));
         }
 
         let t = &self.tsdb;
         let r = t.min_block_duration.nanos();
         if r < NANOS_PER_MILLI || !r.is_multiple_of(NANOS_PER_MILLI) {
-            return Err(err(
-                "tsdb.min_block_duration",
-                "must be a whole number of milliseconds, at least 1ms",
-            ));
+            return Err(err("tsdb.min_block_duration", "must be a whole number of milliseconds, at least 1ms"));
         }
-        if !(10 << 20..=256 << 20).contains(&t.wal_segment_size)
-            || !t.wal_segment_size.is_multiple_of(32 << 10)
-        {
+        if !(10 << 20..=256 << 20).contains(&t.wal_segment_size) || !t.wal_segment_size.is_multiple_of(32 << 10) {
             return Err(err(
                 "tsdb.wal_segment_size",
                 "must be between 10MiB and 256MiB and a multiple of 32KiB, as Prometheus requires",
             ));
         }
         if !(t.wal_bytes_per_sample >= 0.1 && t.wal_bytes_per_sample <= 1000.0) {
-            return Err(err(
-                "tsdb.wal_bytes_per_sample",
-                "must be between 0.1 and 1000",
-            ));
+            return Err(err("tsdb.wal_bytes_per_sample", "must be between 0.1 and 1000"));
         }
 
         let rc = &self.receiver;
         rc.latency.validate("receiver.latency")?;
-        if rc.max_concurrency == Some(0) {
-            return Err(err(
-                "receiver.max_concurrency",
-                "must be at least 1 (omit it for unlimited)",
-            ));
+        if rc.workers == Some(0) {
+            return Err(err("receiver.workers", "must be at least 1 (omit it for unlimited)"));
+        }
+        error_status("receiver.queue_full_status", rc.queue_full_status)?;
+        if let Some(t) = rc.worker_throughput
+            && !(t > 0.0 && t.is_finite())
+        {
+            return Err(err("receiver.worker_throughput", "must be greater than 0 samples/s (omit it for unlimited)"));
+        }
+        if !(rc.memory_per_inflight_sample >= 0.0 && rc.memory_per_inflight_sample.is_finite()) {
+            return Err(err("receiver.memory_per_inflight_sample", "must be 0 or more bytes"));
+        }
+        for (i, inc) in rc.incidents.iter().enumerate() {
+            inc.validate(&format!("receiver.incident[{i}]"), d, rc)?;
         }
         if let Some(rl) = &rc.rate_limit {
-            if !(rl.samples_per_second > 0.0 && rl.samples_per_second.is_finite()) {
-                return Err(err(
-                    "receiver.rate_limit",
-                    "must be greater than 0 samples/s",
-                ));
-            }
-            if rl.burst == 0 {
-                return Err(err(
-                    "receiver.rate_limit_burst",
-                    "must be at least 1 sample",
-                ));
-            }
+            rl.validate("receiver.rate_limit", "receiver.rate_limit_burst")?;
         }
         for (i, f) in rc.faults.iter().enumerate() {
             let key = format!("receiver.fault[{i}]");
             if f.end <= f.start {
-                return Err(err(
-                    format!("{key}.end"),
-                    format!("end ({}) must be after start ({})", f.end, f.start),
-                ));
+                return Err(err(format!("{key}.end"), format!("end ({}) must be after start ({})", f.end, f.start)));
             }
             if f.start >= d {
-                return Err(err(
-                    format!("{key}.start"),
-                    format!("{} is not before the end of the run ({d})", f.start),
-                ));
+                return Err(err(format!("{key}.start"), format!("{} is not before the end of the run ({d})", f.start)));
             }
             if f.end > d {
-                return Err(err(
-                    format!("{key}.end"),
-                    format!("{} is after the end of the run ({d})", f.end),
-                ));
+                return Err(err(format!("{key}.end"), format!("{} is after the end of the run ({d})", f.end)));
             }
             if !(0.0..=1.0).contains(&f.probability) {
                 return Err(err(format!("{key}.probability"), "must be between 0 and 1"));
@@ -636,10 +834,7 @@ impl SimConfig {
             if let Response::Status(s) = f.response
                 && !(200..=599).contains(&s)
             {
-                return Err(err(
-                    format!("{key}.status"),
-                    format!("{s} is not an HTTP status between 200 and 599"),
-                ));
+                return Err(err(format!("{key}.status"), format!("{s} is not an HTTP status between 200 and 599")));
             }
             if let Some(l) = &f.latency {
                 l.validate(&format!("{key}.latency"))?;
@@ -672,18 +867,8 @@ impl SimConfig {
     /// Samples per scrape interval across all targets at the peak of the workload.
     pub fn peak_samples_per_interval(&self) -> u64 {
         let w = &self.workload;
-        let peak = w
-            .changes
-            .iter()
-            .map(|c| c.series)
-            .chain([w.series])
-            .max()
-            .unwrap_or(0);
-        peak + if w.report_series {
-            5 * u64::from(w.targets)
-        } else {
-            0
-        }
+        let peak = w.changes.iter().map(|c| c.series).chain([w.series]).max().unwrap_or(0);
+        peak + if w.report_series { 5 * u64::from(w.targets) } else { 0 }
     }
 
     /// A rough upper estimate of the events a run takes, used to refuse runaway scenarios
@@ -691,32 +876,17 @@ impl SimConfig {
     pub fn estimated_events(&self) -> u64 {
         let q = &self.remote_write.queue;
         let d = self.duration.as_secs_f64();
-        let per_sec =
-            self.peak_samples_per_interval() as f64 / self.workload.scrape_interval.as_secs_f64();
+        let per_sec = self.peak_samples_per_interval() as f64 / self.workload.scrape_interval.as_secs_f64();
         let batches = per_sec * d / f64::from(q.max_samples_per_send);
         // Partial batches on the timer, and retry attempts of every shard during faults.
         let retry_period = q.min_backoff.max(SimDuration::from_millis(1)).as_secs_f64();
         let timer = d / q.batch_send_deadline.as_secs_f64() * f64::from(q.max_shards);
-        let fault_secs: f64 = self
-            .receiver
-            .faults
-            .iter()
-            .map(|f| {
-                f.end
-                    .min(self.duration)
-                    .saturating_sub(f.start)
-                    .as_secs_f64()
-            })
-            .sum();
-        let retries =
-            fault_secs / q.max_backoff.as_secs_f64().max(retry_period) * f64::from(q.max_shards);
+        let fault_secs: f64 =
+            self.receiver.faults.iter().map(|f| f.end.min(self.duration).saturating_sub(f.start).as_secs_f64()).sum();
+        let retries = fault_secs / q.max_backoff.as_secs_f64().max(retry_period) * f64::from(q.max_shards);
         let scrapes = d / self.workload.scrape_interval.as_secs_f64();
         let est = 2.0 * batches + timer.min(2.0 * batches + d) + retries + scrapes.min(d * 10.0);
-        if est >= u64::MAX as f64 {
-            u64::MAX
-        } else {
-            est as u64
-        }
+        if est >= u64::MAX as f64 { u64::MAX } else { est as u64 }
     }
 }
 
@@ -761,32 +931,17 @@ mod tests {
     fn impossible_settings_name_their_key() {
         type Mutation = fn(&mut SimConfig);
         let cases: Vec<(Mutation, &str)> = vec![
-            (
-                |c| c.remote_write.queue.capacity = 0,
-                "remote_write.queue_config.capacity",
-            ),
+            (|c| c.remote_write.queue.capacity = 0, "remote_write.queue_config.capacity"),
             (
                 |c| c.remote_write.queue.max_backoff = SimDuration::from_millis(1),
                 "remote_write.queue_config.max_backoff",
             ),
-            (
-                |c| c.remote_write.queue.min_backoff = SimDuration::ZERO,
-                "remote_write.queue_config.min_backoff",
-            ),
-            (
-                |c| c.remote_write.queue.min_shards = 60,
-                "remote_write.queue_config.min_shards",
-            ),
+            (|c| c.remote_write.queue.min_backoff = SimDuration::ZERO, "remote_write.queue_config.min_backoff"),
+            (|c| c.remote_write.queue.min_shards = 60, "remote_write.queue_config.min_shards"),
             (|c| c.duration = SimDuration::ZERO, "duration"),
             (|c| c.workload.series = 1_000_000_000_000, "workload.series"),
-            (
-                |c| c.tsdb.wal_segment_size = 1 << 20,
-                "tsdb.wal_segment_size",
-            ),
-            (
-                |c| c.remote_write.queue.max_samples_per_send = 1,
-                "remote_write.queue_config.max_samples_per_send",
-            ),
+            (|c| c.tsdb.wal_segment_size = 1 << 20, "tsdb.wal_segment_size"),
+            (|c| c.remote_write.queue.max_samples_per_send = 1, "remote_write.queue_config.max_samples_per_send"),
         ];
         for (mutate, key) in cases {
             let mut c = base();

@@ -49,6 +49,7 @@ pub mod engine;
 pub mod event;
 pub mod fault;
 pub mod histogram;
+pub mod incident;
 pub mod metrics;
 pub mod mintree;
 pub mod observer;

@@ -81,4 +81,14 @@ pub struct MetricsRow {
     pub responses_refused_total: u64,
     /// rwsim: samples the receiver ingested more than once (retries of timed-out requests).
     pub duplicate_samples_total: u64,
+    /// rwsim: attempts whose connection was reset (the receiver died mid-request).
+    pub responses_reset_total: u64,
+    /// rwsim: receiver memory, bytes (`memory_base` + accepted, unfinished samples).
+    pub receiver_memory_bytes: u64,
+    /// rwsim: requests the receiver accepted and has not finished (queued or in service).
+    pub receiver_inflight_requests: u64,
+    /// rwsim: receiver process state: 2 serving, 1 replaying its WAL, 0 down.
+    pub receiver_up: u8,
+    /// rwsim: receiver process crashes so far.
+    pub receiver_crashes_total: u64,
 }

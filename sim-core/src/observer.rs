@@ -53,6 +53,16 @@ pub enum NotableKind {
     FellBehind,
     /// The queue caught up after falling behind.
     CaughtUp,
+    /// A receiver incident began.
+    IncidentStarted,
+    /// A receiver incident ended.
+    IncidentEnded,
+    /// The receiver process died (OOM kill).
+    ReceiverDown,
+    /// The receiver is serving again after a crash.
+    ReceiverUp,
+    /// The receiver started failing writes for a reason of its own (full disks).
+    ReceiverDegraded,
 }
 
 /// Receives rows and notable moments while a run progresses.

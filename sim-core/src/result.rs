@@ -34,6 +34,8 @@ pub struct RunResult {
     pub conservation_ok: bool,
     /// Events the simulator processed.
     pub events_processed: u64,
+    /// Fault windows, incidents, receiver crashes and full disks, for shading charts.
+    pub incident_windows: Vec<crate::receiver::IncidentWindow>,
     /// Notable moments, in time order.
     pub timeline: Vec<Notable>,
     /// Notable moments beyond the timeline cap that were not kept.
@@ -123,12 +125,16 @@ pub struct ShardStats {
 pub struct ReceiverStats {
     /// HTTP attempts.
     pub requests: u64,
-    /// Attempts by outcome: `2xx`, `429`, `4xx`, `5xx`, `timeout`, `refused`.
+    /// Attempts by outcome: `2xx`, `429`, `4xx`, `5xx`, `timeout`, `refused`, `reset`.
     pub responses: Responses,
     /// Samples stored (duplicates included).
     pub samples_ingested: u64,
     /// Samples stored more than once.
     pub duplicate_samples: u64,
+    /// Receiver process crashes (`oom` incidents).
+    pub crashes: u32,
+    /// Highest receiver memory, bytes (`memory_base` + in-flight samples).
+    pub memory_peak_bytes: u64,
 }
 
 /// Attempt outcomes.
@@ -150,6 +156,8 @@ pub struct Responses {
     pub timeout: u64,
     /// Connection refused.
     pub refused: u64,
+    /// Connection reset mid-request (the receiver died).
+    pub reset: u64,
 }
 
 /// WAL statistics.
