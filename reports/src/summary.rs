@@ -1,12 +1,14 @@
 //! The human-readable forecast: a table of where the samples went, how the queue behaved,
 //! and a short timeline of notable moments.
 
-use sim_core::observer::NotableKind;
+use sim_core::observer::{Notable, NotableKind};
 use sim_core::result::RunResult;
 use std::fmt::Write;
 
 /// Timeline lines shown in the summary (the JSON and `report` show all of them).
 pub const TIMELINE_LINES: usize = 40;
+/// Occurrences of one kind of moment listed before the rest are folded into one line.
+pub const REPEATS_SHOWN: usize = 3;
 
 /// Groups digits in threes: `1234567` → `1,234,567`.
 pub fn count(n: u64) -> String {
@@ -80,11 +82,15 @@ pub fn render(r: &RunResult) -> String {
     row("lost: too old", d.too_old, "");
     row("lost: reshard shutdown", d.reshard_shutdown, "");
     row("pending at end", s.pending_at_end, "");
+    if s.unsendable_at_end > 0 {
+        row("  of which unsendable", s.unsendable_at_end, "  <- WAL already deleted: lost at the watcher's restart");
+    }
     let _ = writeln!(o, "  {:<24}{:>17}  (re-sends, not a bucket)", "retried", count(s.retried));
-    let verdict = if lost + s.failed == 0 {
+    let never = lost + s.failed + s.unsendable_at_end;
+    let verdict = if never == 0 {
         "no data lost or rejected".to_string()
     } else {
-        format!("{} of the data never reached the receiver", pct(lost + s.failed, s.appended))
+        format!("{} of the data never reaches the receiver", pct(never, s.appended))
     };
     let _ = writeln!(o, "  => {verdict}\n");
 
@@ -141,10 +147,30 @@ pub fn render(r: &RunResult) -> String {
     if r.timeline.is_empty() {
         let _ = writeln!(o, "  (nothing notable)");
     }
-    // Major moments first-class; minor ones (small reshards, short stalls) only counted.
-    let shown: Vec<_> = r.timeline.iter().filter(|n| n.major).collect();
+    // Major moments first-class; minor ones (small reshards, short stalls) only counted. A
+    // kind that repeats (a crash loop) shows its first few and then one line for the rest,
+    // so a loop cannot push everything else out of the summary.
+    let mut shown: Vec<&Notable> = Vec::new();
+    let mut folded: Vec<(NotableKind, usize, &Notable)> = Vec::new();
+    for n in r.timeline.iter().filter(|n| n.major) {
+        let seen = shown.iter().filter(|s| s.kind == n.kind).count();
+        if seen < REPEATS_SHOWN {
+            shown.push(n);
+        } else {
+            match folded.iter_mut().find(|(k, _, _)| *k == n.kind) {
+                Some(f) => {
+                    f.1 += 1;
+                    f.2 = n;
+                }
+                None => folded.push((n.kind, 1, n)),
+            }
+        }
+    }
     for n in shown.iter().take(TIMELINE_LINES) {
         let _ = writeln!(o, "  {}  {}", n.at, n.message);
+    }
+    for (_, count, last) in &folded {
+        let _ = writeln!(o, "  ... {count} more like the above, the last at {}: {}", last.at, last.message);
     }
     let more = shown.len().saturating_sub(TIMELINE_LINES) as u64 + r.timeline_omitted;
     let minor_reshards = r.timeline.iter().filter(|n| !n.major && n.kind == NotableKind::Reshard).count();

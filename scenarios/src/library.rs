@@ -31,13 +31,22 @@ macro_rules! builtin {
 }
 
 /// Sorted by name.
-static LIBRARY: [BuiltinScenario; 7] = [
+static LIBRARY: [BuiltinScenario; 16] = [
     builtin!("bench-1m-24h"),
+    builtin!("body-too-large-as-500"),
+    builtin!("cardinality-spike"),
     builtin!("default"),
+    builtin!("ingester-oom-crashloop"),
+    builtin!("network-partition"),
+    builtin!("object-storage-outage"),
     builtin!("outage-short"),
     builtin!("outage-wal-loss"),
+    builtin!("proxy-timeout-slow-upstream"),
+    builtin!("rejected-400"),
     builtin!("rejects-400"),
+    builtin!("ring-unready-rollout"),
     builtin!("slow-receiver"),
+    builtin!("tenant-throttled-429"),
     builtin!("throttled-429"),
 ];
 

@@ -1331,19 +1331,35 @@ impl<'c, O: Observer> Sim<'c, O> {
         };
         self.stats.segments_deleted += k - first + 1;
         match (reading, reading_end) {
-            (Some(c), Some(end)) if c < k && self.watcher.doom_end.is_none() => {
-                self.watcher.doom_end = Some(end);
+            (Some(c), Some(end)) if c < k => {
                 let behind = self.now.saturating_since(self.wl.timestamp_of(self.watcher.pos).min(self.now));
-                self.note(
-                    self.now,
-                    NotableKind::WalTruncationLoss,
-                    format!(
-                        "WAL truncation deleted segments {first}–{k} while the watcher was still in segment {c} \
-                         ({behind} behind): everything after segment {c} up to the watcher's restart will be lost"
-                    ),
-                );
-                self.reschedule_watcher();
+                if self.watcher.doom_end.is_some() {
+                    self.note(
+                        self.now,
+                        NotableKind::WalTruncation,
+                        format!(
+                            "WAL truncation deleted segments {first}–{k}; the watcher is still in deleted segment {c} \
+                             ({behind} behind)"
+                        ),
+                    );
+                } else {
+                    self.watcher.doom_end = Some(end);
+                    self.note(
+                        self.now,
+                        NotableKind::WalTruncationLoss,
+                        format!(
+                            "WAL truncation deleted segments {first}–{k} while the watcher was still in segment {c} \
+                             ({behind} behind): everything after segment {c} up to the watcher's restart will be lost"
+                        ),
+                    );
+                    self.reschedule_watcher();
+                }
             }
+            _ if matches!(self.watcher.state, WatcherState::Failed { .. }) => self.note(
+                self.now,
+                NotableKind::WalTruncation,
+                format!("WAL truncation deleted segments {first}–{k} while the watcher waits to restart"),
+            ),
             _ => self.note(
                 self.now,
                 NotableKind::WalTruncation,
@@ -1589,6 +1605,16 @@ impl<'c, O: Observer> Sim<'c, O> {
         }
     }
 
+    /// Unread samples the watcher will skip when it restarts: everything after the end of a
+    /// deleted segment it is still in, or all it has not read if it is already failing.
+    fn unsendable(&self, committed: u64) -> u64 {
+        match (self.watcher.state, self.watcher.doom_end) {
+            (WatcherState::Failed { .. }, _) => committed.saturating_sub(self.watcher.pos),
+            (_, Some(end)) => committed.saturating_sub(end),
+            _ => 0,
+        }
+    }
+
     fn finish(mut self) -> RunResult {
         self.now = self.end;
         if self.last_row_at != Some(self.end) {
@@ -1639,6 +1665,7 @@ impl<'c, O: Observer> Sim<'c, O> {
                 },
                 pending_at_end: unread + held,
                 unread_wal_at_end: unread,
+                unsendable_at_end: self.unsendable(committed),
             },
             lag_seconds: LagStats { max: st.lag_max, final_: st.lag_final },
             pending: PendingStats { max: st.pending_max, backlog_max: st.backlog_max },

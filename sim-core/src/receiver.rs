@@ -411,7 +411,7 @@ impl Receiver {
         }
         self.totals.crashes = c.count;
         let why = match (memory, limit) {
-            (Some(m), Some(limit)) => format!("OOM-killed at {:.2} GiB (limit {:.2} GiB)", gib(m), gib(limit)),
+            (Some(m), Some(limit)) => format!("OOM-killed at {} MiB (limit {} MiB)", mib(m), mib(limit)),
             _ => "killed".to_string(),
         };
         self.notes.push(ReceiverNote {
@@ -616,8 +616,9 @@ impl Receiver {
     }
 }
 
-fn gib(b: u64) -> f64 {
-    b as f64 / (1u64 << 30) as f64
+/// Whole MiB, rounded up: a kill is always reported above its limit.
+fn mib(b: u64) -> u64 {
+    b.div_ceil(1 << 20)
 }
 
 #[cfg(test)]

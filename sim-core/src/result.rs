@@ -59,6 +59,9 @@ pub struct SampleTotals {
     pub pending_at_end: u64,
     /// Of `pending_at_end`: written to the WAL but not yet read by the watcher.
     pub unread_wal_at_end: u64,
+    /// Of `pending_at_end`: unread samples that can no longer be sent, because WAL truncation
+    /// deleted the segments the watcher still needed (they are lost when it restarts).
+    pub unsendable_at_end: u64,
 }
 
 /// Lost samples by reason.

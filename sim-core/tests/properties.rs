@@ -5,7 +5,10 @@
 //! these cases exercise those checks on every event in debug builds.
 
 use proptest::prelude::*;
-use sim_core::config::{FaultWindow, Latency, QueueConfig, RateLimit, Response, SimConfig, WorkloadChange};
+use sim_core::config::{
+    FaultWindow, Incident, IncidentKind, Latency, Network, ObjectStorage, Oom, Proxy, QueueConfig, RateLimit, Reject,
+    Response, Rollout, SimConfig, WorkloadChange,
+};
 use sim_core::observer::RowRecorder;
 use sim_core::profile::Profile;
 use sim_core::time::SimDuration;
@@ -50,6 +53,71 @@ prop_compose! {
     }
 }
 
+fn incident_kind() -> impl Strategy<Value = IncidentKind> {
+    prop_oneof![
+        (
+            proptest::option::of(1u64..5_000_000),
+            proptest::option::of(0u64..3_600_000),
+            0u64..60_000,
+            0u64..120_000,
+            1u64..20_000
+        )
+            .prop_map(|(limit, at, restart, replay, backoff)| IncidentKind::Oom(Oom {
+                memory_limit: Some(limit.unwrap_or(2_000_000) + 1_000_000),
+                crash_at: at.map(ms),
+                restart_time: ms(restart),
+                replay_time: ms(replay),
+                backoff_initial: ms(backoff),
+                backoff_max: ms(backoff * 8),
+                backoff_reset: ms(600_000),
+                while_down: Response::Refused,
+                replay_status: 503,
+            })),
+        (3u32..20, 1u64..300_000, 1u64..600_000).prop_map(|(n, iv, un)| IncidentKind::Rollout(Rollout {
+            ingesters: n,
+            replication_factor: 3,
+            interval: ms(iv),
+            unready_for: ms(un),
+            status: 500,
+        })),
+        (proptest::option::of(1u64..60_000), proptest::option::of(100u64..200_000), any::<bool>()).prop_map(
+            |(rt, body, as500)| IncidentKind::Proxy(Proxy {
+                read_timeout: rt.map(ms).or(if body.is_none() { Some(ms(5000)) } else { None }),
+                timeout_status: if as500 { 500 } else { 504 },
+                max_body_bytes: body,
+                body_too_large_status: if as500 { 500 } else { 413 },
+            })
+        ),
+        (100.0f64..50_000.0).prop_map(|r| IncidentKind::Throttle(RateLimit {
+            samples_per_second: r,
+            burst: r as u64 + 1,
+            retry_after: None
+        })),
+        (0.0001f64..1.0, any::<bool>()).prop_map(|(f, per_sample)| IncidentKind::Reject(Reject {
+            fraction: f,
+            per_sample,
+            status: 400,
+            reason: "test".into()
+        })),
+        (0u64..50_000_000, 0.5f64..5.0, 0u64..600_000).prop_map(|(h, b, c)| IncidentKind::ObjectStorage(
+            ObjectStorage { disk_headroom: h, disk_bytes_per_sample: b, catch_up: ms(c), status: 500 }
+        )),
+        any::<bool>().prop_map(|r| IncidentKind::Network(if r { Network::Refused } else { Network::Blackhole })),
+    ]
+}
+
+prop_compose! {
+    fn incident(duration_ms: u64)(a in 0..duration_ms, b in 0..duration_ms, open in any::<bool>(), kind in incident_kind()) -> Incident {
+        let (start, end) = (a.min(b), a.max(b) + 1);
+        let mut kind = kind;
+        if let IncidentKind::Oom(o) = &mut kind {
+            // A scheduled crash must fall inside the incident.
+            o.crash_at = o.crash_at.map(|_| ms(start));
+        }
+        Incident { start: ms(start), end: if open { None } else { Some(ms(end.min(duration_ms))) }, kind }
+    }
+}
+
 prop_compose! {
     fn scenario()(duration_ms in 60_000u64..3 * 3_600_000, v3 in any::<bool>())(
         duration_ms in Just(duration_ms),
@@ -66,6 +134,9 @@ prop_compose! {
         latency in latency(), concurrency in proptest::option::of(1u32..64),
         rate in proptest::option::of(100.0f64..100_000.0),
         faults in proptest::collection::vec(fault(duration_ms), 0..4),
+        incidents in proptest::collection::vec(incident(duration_ms), 0..3),
+        queue_size in proptest::option::of(0u32..50), overhead_ms in 0u64..50,
+        throughput in proptest::option::of(1000.0f64..1_000_000.0), memory_base in 0u64..1_000_000,
     ) -> SimConfig {
         let mut c = SimConfig::baseline(profile);
         c.seed = seed;
@@ -97,6 +168,12 @@ prop_compose! {
         c.receiver.workers = concurrency;
         c.receiver.rate_limit = rate.map(|r| RateLimit { samples_per_second: r, burst: (r as u64).max(1), retry_after: None });
         c.receiver.faults = faults;
+        c.receiver.incidents = incidents;
+        c.receiver.queue_size = queue_size;
+        c.receiver.request_overhead = ms(overhead_ms);
+        c.receiver.worker_throughput = throughput;
+        c.receiver.memory_base = memory_base;
+        c.receiver.memory_per_inflight_sample = 10.0;
         c
     }
 }
@@ -126,5 +203,8 @@ proptest! {
         }
         prop_assert!(r.timeline.windows(2).all(|w| w[0].at <= w[1].at));
         prop_assert!(r.lag_seconds.max >= 0.0 && r.delivery_latency_seconds.max >= 0.0);
+        // The receiver stores at most what was sent to it, counting duplicates.
+        prop_assert!(r.receiver.duplicate_samples <= r.receiver.samples_ingested);
+        prop_assert!(r.receiver.samples_ingested >= r.samples.delivered.saturating_sub(r.receiver.duplicate_samples) || r.receiver.crashes > 0);
     }
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod incidents;
 mod library;
 
 use assert_cmd::Command;

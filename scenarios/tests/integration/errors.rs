@@ -328,7 +328,9 @@ fn unknown_builtin_lists_the_library() {
     let e = scenarios::load_builtin("nope").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "<builtin:nope>: no built-in scenario has this name; the library has: bench-1m-24h, default, outage-short, \
-         outage-wal-loss, rejects-400, slow-receiver, throttled-429"
+        "<builtin:nope>: no built-in scenario has this name; the library has: bench-1m-24h, body-too-large-as-500, \
+         cardinality-spike, default, ingester-oom-crashloop, network-partition, object-storage-outage, outage-short, \
+         outage-wal-loss, proxy-timeout-slow-upstream, rejected-400, rejects-400, ring-unready-rollout, \
+         slow-receiver, tenant-throttled-429, throttled-429"
     );
 }
