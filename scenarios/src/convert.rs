@@ -28,6 +28,31 @@ pub(crate) const DEFAULT_TARGETS: u32 = 1;
 /// `[[receiver.fault]] probability` default.
 pub(crate) const DEFAULT_FAULT_PROBABILITY: f64 = 1.0;
 
+/// Every incident kind with its own keys (besides `kind`, `start` and `end`): the loader
+/// refuses another kind's keys, and the unknown-key hints point here.
+pub(crate) const INCIDENT_KINDS: [(&str, &[&str]); 7] = [
+    (
+        "oom",
+        &[
+            "memory_limit",
+            "crash_at",
+            "restart_time",
+            "replay_time",
+            "backoff_initial",
+            "backoff_max",
+            "backoff_reset",
+            "while_down",
+            "replay_status",
+        ],
+    ),
+    ("rollout", &["ingesters", "replication_factor", "interval", "unready_for", "status"]),
+    ("proxy", &["read_timeout", "timeout_status", "max_body_bytes", "body_too_large_status"]),
+    ("throttle", &["rate", "burst", "retry_after"]),
+    ("reject", &["fraction", "per", "status", "reason"]),
+    ("object_storage", &["disk_headroom", "disk_bytes_per_sample", "catch_up", "status"]),
+    ("network", &["mode"]),
+];
+
 /// Loads one scenario; `default_name` is used when the file has no `name`.
 pub(crate) fn load(text: &str, origin: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
     let doc = DeTable::parse(text).map_err(|e| syntax_error(text, origin, &e))?;
@@ -289,29 +314,10 @@ impl Ctx<'_> {
             .kind
             .clone()
             .ok_or_else(|| self.missing(&format!("{key}.kind"), &format!("what happens: one of {KINDS}")))?;
-        let params: &[&str] = match kind.as_str() {
-            "oom" => &[
-                "memory_limit",
-                "crash_at",
-                "restart_time",
-                "replay_time",
-                "backoff_initial",
-                "backoff_max",
-                "backoff_reset",
-                "while_down",
-                "replay_status",
-            ],
-            "rollout" => &["ingesters", "replication_factor", "interval", "unready_for", "status"],
-            "proxy" => &["read_timeout", "timeout_status", "max_body_bytes", "body_too_large_status"],
-            "throttle" => &["rate", "burst", "retry_after"],
-            "reject" => &["fraction", "per", "status", "reason"],
-            "object_storage" => &["disk_headroom", "disk_bytes_per_sample", "catch_up", "status"],
-            "network" => &["mode"],
-            other => {
-                return Err(
-                    self.schema(&format!("{key}.kind"), format!("unknown incident kind {other:?}: expected {KINDS}"))
-                );
-            }
+        let Some(&(_, params)) = INCIDENT_KINDS.iter().find(|(k, _)| *k == kind) else {
+            return Err(
+                self.schema(&format!("{key}.kind"), format!("unknown incident kind {kind:?}: expected {KINDS}"))
+            );
         };
         let given: [(&str, bool); 29] = [
             ("memory_limit", r.memory_limit.is_some()),

@@ -43,7 +43,7 @@ const UNMODELLED: [&str; 17] = [
 ];
 
 /// Every table of the schema with its keys, for "it belongs in ..." hints.
-const TABLES: [(&str, &[&str]); 12] = [
+const TABLES: [(&str, &[&str]); 11] = [
     ("the top level", &["name", "description", "prometheus", "seed", "duration", "start"]),
     (
         "[workload]",
@@ -96,42 +96,6 @@ const TABLES: [(&str, &[&str]); 12] = [
         ],
     ),
     ("[[receiver.fault]]", &["start", "end", "status", "probability", "retry_after", "latency"]),
-    (
-        "[[receiver.incident]]",
-        &[
-            "kind",
-            "start",
-            "end",
-            "memory_limit",
-            "crash_at",
-            "restart_time",
-            "replay_time",
-            "backoff_initial",
-            "backoff_max",
-            "backoff_reset",
-            "while_down",
-            "replay_status",
-            "ingesters",
-            "replication_factor",
-            "interval",
-            "unready_for",
-            "status",
-            "read_timeout",
-            "timeout_status",
-            "max_body_bytes",
-            "body_too_large_status",
-            "rate",
-            "burst",
-            "retry_after",
-            "fraction",
-            "per",
-            "reason",
-            "disk_headroom",
-            "disk_bytes_per_sample",
-            "catch_up",
-            "mode",
-        ],
-    ),
     ("[output]", &["step"]),
     ("[simulation]", &["max_events"]),
 ];
@@ -142,7 +106,12 @@ pub(crate) fn unknown_key(key: &str, name: &str, toml_msg: &str) -> String {
     if let Some((_, hint)) = FOLKLORE.iter().find(|(k, _)| *k == name) {
         return format!("unknown field `{name}`: {hint}");
     }
-    let homes: Vec<&str> = TABLES.iter().filter(|(_, keys)| keys.contains(&name)).map(|(t, _)| *t).collect();
+    let mut homes: Vec<&str> = TABLES.iter().filter(|(_, keys)| keys.contains(&name)).map(|(t, _)| *t).collect();
+    let incident_key = ["kind", "start", "end"].contains(&name)
+        || crate::convert::INCIDENT_KINDS.iter().any(|(_, keys)| keys.contains(&name));
+    if incident_key {
+        homes.push("[[receiver.incident]]");
+    }
     if !homes.is_empty() {
         return format!("unknown field `{name}` here: it belongs in {}", homes.join(" or "));
     }

@@ -1,6 +1,6 @@
 //! The command line: outputs, exit codes, and errors for bad input.
 
-use crate::{run_json, rwsim, scenario, temp_dir};
+use crate::{assert_located_errors, run_json, rwsim, scenario, temp_dir};
 use predicates::prelude::*;
 
 #[test]
@@ -116,16 +116,7 @@ fn bad_scenarios_get_a_located_error_and_exit_2() {
         ),
         ("[output]\nstep = \"5x\"\n", "5:8: output.step: invalid duration \"5x\""),
     ];
-    for (i, (extra, want)) in cases.iter().enumerate() {
-        let path = dir.join(format!("bad{i}.toml"));
-        std::fs::write(&path, format!("{base}{extra}")).unwrap();
-        let out = rwsim().arg("run").arg(&path).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        let expected = format!("rwsim: error: {}:{want}", path.display());
-        assert!(stderr.starts_with(&expected), "got:  {stderr}\nwant: {expected}");
-        assert!(out.stdout.is_empty());
-    }
+    assert_located_errors(&dir, "run", base, cases);
     let out = rwsim().args(["run", "no-such-file.toml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-file.toml: cannot read the scenario file"));

@@ -1,19 +1,9 @@
 //! Each bundled incident scenario shows the signature an SRE would recognise from the
 //! troubleshooting guides, and bad incident parameters get a located error.
 
-use crate::{run_json, rwsim, scenario, temp_dir};
+use crate::{assert_located_errors, lost, n, run_json, scenario, temp_dir};
 use serde_json::Value;
 use std::path::PathBuf;
-
-fn n(v: &Value, path: &str) -> f64 {
-    v.pointer(path).and_then(Value::as_f64).unwrap_or_else(|| panic!("{path} missing"))
-}
-
-fn lost(v: &Value) -> f64 {
-    n(v, "/samples/dropped/wal_truncation")
-        + n(v, "/samples/dropped/too_old")
-        + n(v, "/samples/dropped/reshard_shutdown")
-}
 
 /// A bundled scenario with one line replaced (`from` must occur in it).
 fn variant(name: &str, from: &str, to: &str) -> PathBuf {
@@ -169,13 +159,5 @@ fn bad_incident_parameters_get_located_errors() {
             "7:9: receiver.incident[0].start: 3h is not before the end of the run (2h)",
         ),
     ];
-    for (i, (extra, want)) in cases.iter().enumerate() {
-        let path = dir.join(format!("bad{i}.toml"));
-        std::fs::write(&path, format!("{base}{extra}")).unwrap();
-        let out = rwsim().arg("validate").arg(&path).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        let expected = format!("rwsim: error: {}:{want}", path.display());
-        assert!(stderr.starts_with(&expected), "got:  {stderr}\nwant: {expected}");
-    }
+    assert_located_errors(&dir, "validate", base, cases);
 }

@@ -1,17 +1,6 @@
 //! Each bundled scenario shows the signature its header comment promises.
 
-use crate::{run_json, scenario};
-use serde_json::Value;
-
-fn n(v: &Value, path: &str) -> f64 {
-    v.pointer(path).and_then(Value::as_f64).unwrap_or_else(|| panic!("{path} missing"))
-}
-
-fn lost(v: &Value) -> f64 {
-    n(v, "/samples/dropped/wal_truncation")
-        + n(v, "/samples/dropped/too_old")
-        + n(v, "/samples/dropped/reshard_shutdown")
-}
+use crate::{lost, n, run_json, scenario};
 
 #[test]
 fn default_is_healthy() {

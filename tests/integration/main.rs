@@ -7,7 +7,7 @@ mod library;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The `rwsim` binary of this build.
 pub fn rwsim() -> Command {
@@ -32,4 +32,31 @@ pub fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// A number from the forecast JSON.
+pub fn n(v: &Value, path: &str) -> f64 {
+    v.pointer(path).and_then(Value::as_f64).unwrap_or_else(|| panic!("{path} missing"))
+}
+
+/// Samples lost before any answer, all reasons.
+pub fn lost(v: &Value) -> f64 {
+    n(v, "/samples/dropped/wal_truncation")
+        + n(v, "/samples/dropped/too_old")
+        + n(v, "/samples/dropped/reshard_shutdown")
+}
+
+/// Writes `base + extra` for every case into `dir`, runs `rwsim SUBCOMMAND FILE`, and checks
+/// the exit code 2 and that stderr starts with `rwsim: error: FILE:` + the expected text.
+pub fn assert_located_errors(dir: &Path, subcommand: &str, base: &str, cases: &[(&str, &str)]) {
+    for (i, (extra, want)) in cases.iter().enumerate() {
+        let path = dir.join(format!("bad{i}.toml"));
+        std::fs::write(&path, format!("{base}{extra}")).unwrap();
+        let out = rwsim().arg(subcommand).arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let expected = format!("rwsim: error: {}:{want}", path.display());
+        assert!(stderr.starts_with(&expected), "got:  {stderr}\nwant: {expected}");
+        assert!(out.stdout.is_empty() || subcommand == "validate");
+    }
 }
