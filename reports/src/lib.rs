@@ -9,6 +9,7 @@
 //!   streamed while the simulation runs.
 #![warn(missing_docs)]
 
+pub mod charts;
 pub mod csv;
 pub mod json;
 pub mod summary;

@@ -181,6 +181,7 @@ impl Ctx<'_> {
         let workload = self.workload(w)?;
 
         let rw = raw.remote_write.unwrap_or_default();
+        let (remote_name, url) = (rw.name.clone(), rw.url.clone());
         let mut remote_write = base.remote_write.clone();
         if let Some(t) = rw.remote_timeout {
             remote_write.remote_timeout = t.0;
@@ -239,6 +240,9 @@ impl Ctx<'_> {
             description: raw.description,
             config,
             origin: self.origin.to_string(),
+            remote_name,
+            url,
+            source: self.text.to_string(),
         })
     }
 

@@ -64,6 +64,12 @@ pub struct Scenario {
     pub config: SimConfig,
     /// Where it came from: the file path as given, or `<builtin:NAME>`.
     pub origin: String,
+    /// `remote_write.name` (Prometheus's `remote_name` label), if set. Not part of the model.
+    pub remote_name: Option<String>,
+    /// `remote_write.url`, if set. Not part of the model.
+    pub url: Option<String>,
+    /// The TOML text it was loaded from, comments included.
+    pub source: String,
 }
 
 /// Reads and loads a scenario file. The default name is the file stem (`outage.toml` →

@@ -65,6 +65,28 @@ pub trait Observer {
 
 impl Observer for () {}
 
+/// A borrowed observer observes, so `(&mut a, &mut b)` fans out without giving them up.
+impl<O: Observer + ?Sized> Observer for &mut O {
+    fn on_step(&mut self, row: &MetricsRow) {
+        (**self).on_step(row);
+    }
+    fn on_event(&mut self, event: &Notable) {
+        (**self).on_event(event);
+    }
+}
+
+/// A pair of observers is a fan-out: both see every row and every moment, first then second.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn on_step(&mut self, row: &MetricsRow) {
+        self.0.on_step(row);
+        self.1.on_step(row);
+    }
+    fn on_event(&mut self, event: &Notable) {
+        self.0.on_event(event);
+        self.1.on_event(event);
+    }
+}
+
 /// An observer that keeps every row in memory.
 #[derive(Default, Debug)]
 pub struct RowRecorder {

@@ -2,9 +2,12 @@
 
 use super::{CliError, io_err, load};
 use crate::cli::RunArgs;
+use reports::charts::run::{Dashboard, RunCharts};
 use reports::csv::CsvRows;
+use sim_core::observer::RowRecorder;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
@@ -15,16 +18,15 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     let cfg = &scenario.config;
     // Open every output before the run, so a bad path fails in a second, not after it.
     let mut csv = None;
-    let mut summary_path = None;
     if let Some(dir) = &a.out {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
         let path = dir.join("timeseries.csv");
         let file = File::create(&path).map_err(io_err(&path))?;
         csv = Some((path, CsvRows::new(BufWriter::new(file))));
-        summary_path = Some(dir.join("summary.json"));
     }
+    let mut rows = RowRecorder::default();
     let result = match &mut csv {
-        Some((_, rows)) => sim_core::simulate(cfg, rows),
+        Some((_, csv_rows)) => sim_core::simulate(cfg, &mut (csv_rows, &mut rows)),
         None => sim_core::simulate(cfg, &mut ()),
     }
     .map_err(|e| CliError::Sim(scenario.origin.clone(), e))?;
@@ -35,8 +37,17 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
         w.flush().map_err(io_err(&path))?;
     }
     let json = reports::json::render(&result);
-    if let Some(path) = &summary_path {
-        fs::write(path, &json).map_err(io_err(path))?;
+    if let Some(dir) = &a.out {
+        let path = dir.join("summary.json");
+        fs::write(&path, &json).map_err(io_err(&path))?;
+        let dash = Dashboard::for_run(&RunCharts {
+            config: cfg,
+            result: &result,
+            rows: &rows.rows,
+            description: scenario.description.as_deref(),
+            incidents: Vec::new(),
+        });
+        write_figure(dir, "dashboard", &dash)?;
     }
     let out = if a.json {
         json
@@ -53,4 +64,22 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(70));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `DIR/NAME.png` and `DIR/NAME.svg`.
+fn write_figure<F: reports::charts::Figure>(
+    dir: &Path,
+    name: &str,
+    fig: &F,
+) -> Result<(), CliError> {
+    let png: PathBuf = dir.join(format!("{name}.png"));
+    let file = File::create(&png).map_err(io_err(&png))?;
+    let mut w = BufWriter::new(file);
+    reports::charts::write_png(fig, &mut w)
+        .map_err(|e| CliError::Io(png.display().to_string(), std::io::Error::other(e)))?;
+    w.flush().map_err(io_err(&png))?;
+    let svg = dir.join(format!("{name}.svg"));
+    let text = reports::charts::render_svg(fig)
+        .map_err(|e| CliError::Io(svg.display().to_string(), std::io::Error::other(e)))?;
+    fs::write(&svg, text).map_err(io_err(&svg))
 }

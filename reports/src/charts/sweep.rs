@@ -1,0 +1,1 @@
+//! Sweep charts (to be written).
