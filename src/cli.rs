@@ -37,9 +37,19 @@ pub struct RunArgs {
     /// Print the forecast as one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Write timeseries.csv and summary.json into this directory (created if missing).
+    /// Write timeseries.csv, summary.json, scenario.toml and the dashboard charts
+    /// (dashboard.png, dashboard.svg) into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write the simulated prometheus_remote_storage_* series as OpenMetrics text, for
+    /// `promtool tsdb create-blocks-from openmetrics FILE DIR`.
+    #[arg(long, value_name = "FILE")]
+    pub openmetrics: Option<PathBuf>,
+    /// Run as if the scenario started at TIME (RFC 3339 UTC, e.g. 2026-03-01T00:00:00Z),
+    /// overriding its `start`; the --openmetrics timestamps follow. Keep it on a multiple of
+    /// tsdb.min_block_duration (e.g. midnight) to keep WAL truncations where they were.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
 }
 
 #[derive(Debug, Args)]

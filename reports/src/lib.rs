@@ -12,4 +12,5 @@
 pub mod charts;
 pub mod csv;
 pub mod json;
+pub mod openmetrics;
 pub mod summary;

@@ -210,8 +210,9 @@ mod tests {
     fn time_ticks_fall_on_round_clock_times() {
         assert_eq!(
             time_ticks(7200.0, 13),
-            (0..=8).map(|i| i as f64 * 900.0).collect::<Vec<_>>()
+            (0..=12).map(|i| i as f64 * 600.0).collect::<Vec<_>>()
         );
+        assert_eq!(time_ticks(7200.0, 9)[1], 900.0);
         assert_eq!(time_ticks(12.0 * 3600.0, 13).len(), 13, "hourly over 12h");
         assert_eq!(time_ticks(24.0 * 3600.0, 13)[1], 7200.0);
         assert_eq!(hhmm(0.0), "00:00");
