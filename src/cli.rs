@@ -23,6 +23,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the bundled scenarios.
     Scenarios,
+    /// Write report.md and report.html (charts embedded) for a run.
+    Report(ReportArgs),
     /// Measure simulator speed and memory on a scenario (default: bench-1m-24h).
     Bench(BenchArgs),
 }
@@ -50,6 +52,20 @@ pub struct RunArgs {
     /// tsdb.min_block_duration (e.g. midnight) to keep WAL truncations where they were.
     #[arg(long, value_name = "TIME")]
     pub start: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A scenario file (or `builtin:NAME`) to run and report on, or a directory written by
+    /// `rwsim run --out DIR` to report on as it is.
+    pub input: String,
+    /// For a scenario: where to write the run's files and the report (default:
+    /// `report-NAME` in the current directory). A directory input is reported in place.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// For a scenario: override its seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]

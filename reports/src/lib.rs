@@ -13,4 +13,5 @@ pub mod charts;
 pub mod csv;
 pub mod json;
 pub mod openmetrics;
+pub mod report;
 pub mod summary;

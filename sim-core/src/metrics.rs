@@ -5,10 +5,10 @@
 //! `samples_failed_total` over-counts at hard shutdown, `samples_pending` resets at every
 //! reshard). Columns without a Prometheus twin are rwsim's own and say so.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One row of `timeseries.csv`. Field order is the column order.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricsRow {
     /// Seconds since the start of the run.
     pub t_seconds: f64,

@@ -3,13 +3,17 @@
 
 use crate::metrics::MetricsRow;
 use crate::time::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A notable moment in a run, for the timeline.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notable {
     /// When it happened.
-    #[serde(serialize_with = "ser_secs", rename = "t_seconds")]
+    #[serde(
+        serialize_with = "ser_secs",
+        deserialize_with = "de_secs",
+        rename = "t_seconds"
+    )]
     pub at: SimTime,
     /// What kind of moment it is.
     pub kind: NotableKind,
@@ -25,8 +29,14 @@ fn ser_secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_f64(t.as_secs_f64())
 }
 
+/// Reads [`ser_secs`]' float seconds back, to the nearest nanosecond.
+fn de_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SimTime, D::Error> {
+    let s = f64::deserialize(d)?;
+    Ok(SimTime(crate::time::SimDuration::from_secs_f64(s).nanos()))
+}
+
 /// Kinds of [`Notable`] moments.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotableKind {
     /// A `[[receiver.fault]]` window opened.

@@ -5,12 +5,33 @@ use crate::cli::RunArgs;
 use reports::charts::run::{Dashboard, RunCharts};
 use reports::csv::CsvRows;
 use sim_core::observer::RowRecorder;
+use sim_core::result::RunResult;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
+    let (result, json) = execute(&a)?;
+    let out = if a.json {
+        json
+    } else {
+        reports::summary::render(&result)
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = stdout.write_all(out.as_bytes());
+    if !result.conservation_ok {
+        eprintln!(
+            "rwsim: error: sample conservation was violated: this is a bug, please report it"
+        );
+        return Ok(ExitCode::from(70));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the scenario and writes every requested file; returns the result and its JSON.
+pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
     let mut scenario = load(&a.scenario)?;
     if let Some(seed) = a.seed {
         scenario.config.seed = seed;
@@ -82,21 +103,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
             .and_then(|()| w.flush())
             .map_err(io_err(path))?;
     }
-    let out = if a.json {
-        json
-    } else {
-        reports::summary::render(&result)
-    };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = stdout.write_all(out.as_bytes());
-    if !result.conservation_ok {
-        eprintln!(
-            "rwsim: error: sample conservation was violated: this is a bug, please report it"
-        );
-        return Ok(ExitCode::from(70));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok((result, json))
 }
 
 /// Writes `DIR/NAME.png` and `DIR/NAME.svg`.
