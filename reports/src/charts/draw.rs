@@ -60,7 +60,7 @@ pub(super) fn bold(size: f64, color: Rgb) -> TextStyle<'static> {
 /// A linear `f64` axis whose ticks (and grid lines) are exactly the given values; labels
 /// come from the formatter given to the mesh.
 #[derive(Clone)]
-pub(super) struct Ticked {
+pub struct Ticked {
     inner: RangedCoordf64,
     ticks: Vec<f64>,
 }
