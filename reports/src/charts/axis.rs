@@ -153,7 +153,7 @@ pub fn linear_ticks(max: f64, max_ticks: usize) -> Vec<f64> {
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
         .map(|m| m * mag)
-        .find(|s| (max / s).ceil() as usize + 1 <= max_ticks)
+        .find(|s| ((max / s).ceil() as usize) < max_ticks)
         .unwrap_or(10.0 * mag);
     let n = (max / step - 1e-9).ceil().max(1.0) as usize;
     (0..=n).map(|i| i as f64 * step).collect()

@@ -130,6 +130,9 @@ pub struct Dashboard {
 /// per horizontal pixel of the plot, so nothing visible is lost.
 pub const MAX_POINTS: usize = 1400;
 
+/// A series: `(seconds since start, value)` in time order.
+pub type Series = Vec<(f64, f64)>;
+
 /// A gauge column as `(t, value)`.
 pub fn gauge(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> Vec<(f64, f64)> {
     rows.iter().map(|r| (r.t_seconds, f(r))).collect()
@@ -148,7 +151,7 @@ pub fn rate(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> u64) -> Vec<(f64, f6
 }
 
 /// Samples committed to the WAL per second, and samples acknowledged (2xx) per second.
-pub fn throughput_series(rows: &[MetricsRow]) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+pub fn throughput_series(rows: &[MetricsRow]) -> (Series, Series) {
     (
         rate(rows, |r| r.samples_in_total),
         rate(rows, |r| r.delivered_total),
