@@ -159,6 +159,52 @@ pub fn linear_ticks(max: f64, max_ticks: usize) -> Vec<f64> {
     (0..=n).map(|i| i as f64 * step).collect()
 }
 
+/// Round duration ticks from 0 to at least `max` seconds, at most `max_ticks`: steps of
+/// 1-2-5 below a second, then 1s, 2s, 5s, 10s, 15s, 30s, 1m, ..., 1h, 2h, 3h, 6h, 12h, 1d.
+pub fn linear_duration_ticks(max: f64, max_ticks: usize) -> Vec<f64> {
+    const STEPS: [f64; 23] = [
+        1.0,
+        2.0,
+        5.0,
+        10.0,
+        15.0,
+        30.0,
+        60.0,
+        120.0,
+        300.0,
+        600.0,
+        900.0,
+        1800.0,
+        3600.0,
+        7200.0,
+        10800.0,
+        21600.0,
+        43200.0,
+        86400.0,
+        172_800.0,
+        604_800.0,
+        1_209_600.0,
+        2_592_000.0,
+        31_536_000.0,
+    ];
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
+    if max < 1.0 {
+        return linear_ticks(max, max_ticks);
+    }
+    let max_ticks = max_ticks.max(2);
+    let step = STEPS
+        .iter()
+        .copied()
+        .find(|s| ((max / s).ceil() as usize) < max_ticks)
+        .unwrap_or(STEPS[STEPS.len() - 1]);
+    let n = (max / step - 1e-9).ceil().max(1.0) as usize;
+    (0..=n).map(|i| i as f64 * step).collect()
+}
+
 /// Log ticks covering `[lo, hi]` (both > 0): the powers of ten in range, or 1-2-5 steps
 /// when the range spans fewer than three decades. Returned as real values, ascending.
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
@@ -265,6 +311,22 @@ mod tests {
         assert_eq!(
             linear_ticks(0.0, 6),
             vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
+    }
+
+    #[test]
+    fn duration_ticks_are_round_clock_steps() {
+        assert_eq!(
+            linear_duration_ticks(9000.0, 6),
+            vec![0.0, 1800.0, 3600.0, 5400.0, 7200.0, 9000.0]
+        );
+        assert_eq!(
+            linear_duration_ticks(100.0, 6),
+            vec![0.0, 30.0, 60.0, 90.0, 120.0]
+        );
+        assert_eq!(
+            linear_duration_ticks(0.5, 6),
+            vec![0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5]
         );
     }
 

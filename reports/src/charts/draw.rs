@@ -27,6 +27,8 @@ const Y_AREA_W: u32 = 130;
 const X_AREA_H: u32 = 34;
 /// Outer padding.
 const PAD: i32 = 28;
+/// Opacity of the fill under an area line.
+const AREA_ALPHA: f64 = 0.22;
 /// Most time ticks per axis.
 const MAX_TIME_TICKS: usize = 13;
 
@@ -133,8 +135,27 @@ impl YAxis {
         let values = a.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
         let max = values.clone().fold(0.0, f64::max);
         match a.scale {
+            Scale::Linear if a.lines.is_empty() => YAxis {
+                lo: 0.0,
+                hi: 1.0,
+                ticks: vec![0.0],
+                floor: None,
+                unit: a.unit,
+            },
             Scale::Linear => {
-                let ticks = axis::linear_ticks(max * 1.05, 6);
+                let ticks = match (a.top, a.unit) {
+                    (Some(top), _) => axis::linear_ticks(top, 6)
+                        .into_iter()
+                        .filter(|t| *t <= top * 1.000_001)
+                        .collect(),
+                    (None, Unit::Seconds) => axis::linear_duration_ticks(max * 1.05, 6),
+                    (None, Unit::Count) => axis::linear_ticks(max * 1.05, 6),
+                };
+                let ticks = if ticks.is_empty() {
+                    vec![0.0, 1.0]
+                } else {
+                    ticks
+                };
                 YAxis {
                     lo: 0.0,
                     hi: *ticks.last().unwrap_or(&1.0),
@@ -412,6 +433,13 @@ impl Dashboard {
         );
         for l in &p.left.lines {
             let pts: Vec<(f64, f64)> = l.points.iter().map(|&(t, v)| (t, ly.map(v))).collect();
+            if l.area {
+                chart.draw_series(AreaSeries::new(
+                    pts.iter().copied(),
+                    ly.lo,
+                    rgb(l.color).mix(AREA_ALPHA).filled(),
+                ))?;
+            }
             for (pts, style) in strokes(pts, l, target, px) {
                 if l.dashed {
                     chart.draw_series(DashedLineSeries::new(pts, 12, 8, style))?;
@@ -494,7 +522,13 @@ fn swatch<DB: DrawingBackend>(
     l: &Line,
 ) -> DrawResult<DB> {
     let style = ShapeStyle::from(rgb(l.color)).stroke_width(4);
-    if l.dashed {
+    if l.area {
+        area.draw(&Rectangle::new(
+            [(x, y - 9), (x + 32, y + 9)],
+            rgb(l.color).mix(AREA_ALPHA).filled(),
+        ))?;
+        area.draw(&PathElement::new(vec![(x, y - 8), (x + 32, y - 8)], style))?;
+    } else if l.dashed {
         area.draw(&PathElement::new(vec![(x, y), (x + 12, y)], style))?;
         area.draw(&PathElement::new(vec![(x + 20, y), (x + 32, y)], style))?;
     } else {

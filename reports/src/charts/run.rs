@@ -74,8 +74,10 @@ pub struct Line {
     pub label: String,
     /// Colour.
     pub color: Rgb,
-    /// Dashed (for limits and estimates) or solid.
+    /// Dashed (for limits, estimates and references) or solid.
     pub dashed: bool,
+    /// Also fill the area under the line (lightly), for a quantity that contains the others.
+    pub area: bool,
     /// `(seconds since start, value)`, in time order.
     pub points: Vec<(f64, f64)>,
 }
@@ -89,8 +91,11 @@ pub struct Axis {
     pub unit: Unit,
     /// Linear or log.
     pub scale: Scale,
-    /// Lines drawn against this axis.
+    /// Lines drawn against this axis, in order (later ones on top).
     pub lines: Vec<Line>,
+    /// Fixed top of a linear axis (values above are cut by the data preparation); by
+    /// default the axis covers the largest value.
+    pub top: Option<f64>,
 }
 
 /// One panel of the dashboard; all panels share the time axis.
@@ -236,7 +241,7 @@ pub fn choose_scale<'a>(series: impl IntoIterator<Item = &'a [(f64, f64)]>) -> S
     }
 }
 
-/// The shaded windows of `receiver.faults`: `fault #0: 503`, `fault #1: timeout 10%`.
+/// The shaded windows of `receiver.faults`: `fault #0: 503`, `fault #1: timeout on 10%`.
 pub fn fault_windows(faults: &[FaultWindow]) -> Vec<Window> {
     faults
         .iter()
@@ -248,7 +253,7 @@ pub fn fault_windows(faults: &[FaultWindow]) -> Vec<Window> {
                 Response::Refused => "refused".into(),
             };
             let share = if f.probability < 1.0 {
-                format!(" {}%", axis::si(f.probability * 100.0))
+                format!(" on {}%", axis::si(f.probability * 100.0))
             } else {
                 String::new()
             };
@@ -348,6 +353,7 @@ fn line(label: &str, color: Rgb, points: Vec<(f64, f64)>) -> Line {
         label: label.into(),
         color,
         dashed: false,
+        area: false,
         points: decimate(&points, MAX_POINTS / 2),
     }
 }
@@ -359,6 +365,7 @@ fn axis_for(label: &str, unit: Unit, lines: Vec<Line>) -> Axis {
         unit,
         scale,
         lines,
+        top: None,
     }
 }
 
@@ -370,8 +377,11 @@ fn throughput_panel(rows: &[MetricsRow]) -> Panel {
             "samples/s",
             Unit::Count,
             vec![
-                line("in (appended to the WAL)", palette::BLUE, inp),
                 line("delivered (2xx)", palette::GREEN, delivered),
+                Line {
+                    dashed: true,
+                    ..line("in (appended to the WAL)", palette::BLUE, inp)
+                },
             ],
         ),
         right: None,
@@ -386,11 +396,14 @@ fn queue_panel(rows: &[MetricsRow]) -> Panel {
             "samples",
             Unit::Count,
             vec![
-                line(
-                    "backlog: unread WAL + queued",
-                    palette::BLUE,
-                    gauge(rows, |r| r.backlog_samples as f64),
-                ),
+                Line {
+                    area: true,
+                    ..line(
+                        "backlog: unread WAL + queued",
+                        palette::BLUE,
+                        gauge(rows, |r| r.backlog_samples as f64),
+                    )
+                },
                 line(
                     "samples_pending (in shards)",
                     palette::SKY,
@@ -405,7 +418,7 @@ fn queue_panel(rows: &[MetricsRow]) -> Panel {
 
 fn lag_panel(rows: &[MetricsRow]) -> Panel {
     Panel {
-        title: "Lag: newest sample in − newest sample sent (time)".into(),
+        title: "Lag: newest sample in − newest sample sent".into(),
         left: axis_for(
             "lag",
             Unit::Seconds,
@@ -427,29 +440,22 @@ fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
     let max = f64::from(max_shards);
     // Show max_shards when it is within reach; otherwise it would flatten everything else.
     let show_max = max <= 4.0 * peak_running.max(1.0);
-    let top = if show_max {
-        max
+    let wanted = if show_max { max } else { peak_running.max(1.0) };
+    let top = *axis::linear_ticks(wanted * 1.2, 6).last().unwrap_or(&1.0);
+    // A desired count far above the limit (during an outage the backlog makes it huge) runs
+    // along the top edge; the legend gives its peak.
+    let peak_desired = desired.iter().map(|p| p.1).fold(0.0, f64::max);
+    let desired_label = if peak_desired > top {
+        format!("desired (off the top, up to {})", axis::si(peak_desired))
     } else {
-        peak_running.max(1.0) * 1.5
+        "desired".to_string()
     };
-    let clipped = desired.iter().any(|p| p.1 > top * 1.2);
-    let desired: Vec<_> = desired
-        .iter()
-        .map(|&(t, v)| (t, v.min(top * 1.2)))
-        .collect();
+    let desired: Vec<_> = desired.iter().map(|&(t, v)| (t, v.min(top))).collect();
     let mut lines = vec![
         line("shards running", palette::BLUE, steps(&running)),
         Line {
             dashed: true,
-            ..line(
-                if clipped {
-                    "desired (cut at the top)"
-                } else {
-                    "desired"
-                },
-                palette::ORANGE,
-                desired,
-            )
+            ..line(&desired_label, palette::ORANGE, desired)
         },
     ];
     let mut note = None;
@@ -458,7 +464,7 @@ fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
             dashed: true,
             ..line(
                 "max_shards",
-                palette::GREY,
+                palette::BLACK,
                 vec![(0.0, max), (rows.last().map_or(0.0, |r| r.t_seconds), max)],
             )
         });
@@ -472,6 +478,7 @@ fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
             unit: Unit::Count,
             scale: Scale::Linear,
             lines,
+            top: Some(top),
         },
         right: None,
         note,
@@ -548,6 +555,7 @@ fn losses_panel(rows: &[MetricsRow]) -> Panel {
             unit: Unit::Count,
             scale: Scale::Linear,
             lines,
+            top: None,
         },
         right: None,
         note,
@@ -646,7 +654,7 @@ mod tests {
         let w = fault_windows(&[f, g]);
         assert_eq!(w[0].label, "fault #0: 503");
         assert_eq!((w[0].start_s, w[0].end_s), (3600.0, 18000.0));
-        assert_eq!(w[1].label, "fault #1: timeout 10%");
+        assert_eq!(w[1].label, "fault #1: timeout on 10%");
         let notable = |kind, major| Notable {
             at: SimTime(10_800_000_000_000),
             kind,
