@@ -259,3 +259,16 @@ fn promtool_backfills_the_openmetrics_export_with_every_series_and_sample() {
         "{__name__=\"prometheus_remote_storage_samples_retried_total\", instance=\"outage-short\", job=\"rwsim\", remote_name=\"outage-short\", url=\"rwsim://outage-short\"}"
     ));
 }
+
+#[test]
+fn a_bad_start_time_is_refused_before_running() {
+    rwsim()
+        .arg("run")
+        .arg(scenario("default"))
+        .args(["--start", "yesterday", "--openmetrics", "/nonexistent/x.om"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with(
+            "rwsim: error: --start: invalid timestamp \"yesterday\": expected an RFC 3339 UTC time such as \"2024-01-01T00:00:00Z\"",
+        ));
+}

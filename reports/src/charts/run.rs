@@ -636,6 +636,79 @@ mod tests {
         assert_eq!(choose_scale([&[(0.0, 0.0)][..]]), Scale::Linear);
     }
 
+    /// A 40-minute run of the baseline with 10 minutes of 503 and a 5% rejection window.
+    fn small_run() -> (SimConfig, RunResult, Vec<MetricsRow>) {
+        let mut cfg = SimConfig::baseline(sim_core::profile::Profile::V3);
+        cfg.duration = SimDuration::from_mins(40);
+        let fault = |start, end, response, probability| FaultWindow {
+            start: SimDuration::from_mins(start),
+            end: SimDuration::from_mins(end),
+            response,
+            probability,
+            retry_after: None,
+            latency: None,
+        };
+        cfg.receiver.faults = vec![
+            fault(10, 20, Response::Status(503), 1.0),
+            fault(25, 30, Response::Status(400), 0.05),
+        ];
+        let mut rec = sim_core::observer::RowRecorder::default();
+        let result = sim_core::simulate(&cfg, &mut rec).unwrap();
+        (cfg, result, rec.rows)
+    }
+
+    #[test]
+    fn a_run_becomes_six_panels_with_its_faults_shaded() {
+        let (cfg, result, rows) = small_run();
+        let d = Dashboard::for_run(&RunCharts {
+            config: &cfg,
+            result: &result,
+            rows: &rows,
+            description: Some("two faults"),
+            incidents: vec![Window {
+                start_s: 60.0,
+                end_s: 120.0,
+                label: "OOM crash".into(),
+                kind: WindowKind::Incident,
+            }],
+        });
+        let titles: Vec<&str> = d.panels.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles.len(), 6, "{titles:?}");
+        assert_eq!(d.windows.len(), 3);
+        assert_eq!(d.windows[0].label, "fault #0: 503");
+        assert_eq!(d.windows[1].label, "fault #1: 400 on 5%");
+        assert_eq!(d.windows[2].kind, WindowKind::Incident);
+        assert!(
+            d.subtitle
+                .starts_with("two faults\nPrometheus 3.x · 100k series @15s")
+        );
+        // The throughput panel: delivered drops to zero during the 503s, and the input
+        // rate is about 100k + 5 × 100 series every 15 s.
+        let tp = &d.panels[0].left.lines;
+        let delivered = &tp[0].points;
+        assert!(
+            delivered
+                .iter()
+                .any(|&(t, v)| t > 700.0 && t < 1200.0 && v == 0.0)
+        );
+        let input = &tp[1].points;
+        let mean = input.iter().map(|p| p.1).sum::<f64>() / input.len() as f64;
+        assert!(
+            (mean - 100_500.0 / 15.0).abs() < 100.0,
+            "mean input rate {mean}"
+        );
+        // The 503s are retried (right axis) and the 400s fail samples (losses panel).
+        assert!(d.panels[4].right.is_some());
+        let losses = &d.panels[5].left.lines;
+        assert_eq!(losses.len(), 1);
+        assert!(losses[0].label.starts_with("failed"));
+        let last = losses[0].points.last().unwrap().1;
+        assert_eq!(
+            last, result.samples.failed as f64,
+            "failed from conservation"
+        );
+    }
+
     #[test]
     fn windows_and_markers_are_labelled() {
         let f = FaultWindow {

@@ -457,6 +457,96 @@ mod tests {
         assert_eq!(scale_pos(14_400.0, s), 1.0);
     }
 
+    fn heatmap() -> Heatmap {
+        Heatmap {
+            title: "Loss fraction".into(),
+            unit: ValueUnit::Fraction,
+            x_key: "queue_config.max_shards".into(),
+            x_values: vec!["10".into(), "50".into(), "200".into()],
+            y_key: "queue_config.capacity".into(),
+            y_values: vec!["2500".into(), "10000".into()],
+            cells: vec![
+                vec![Some(0.3), Some(0.2), Some(0.1)],
+                vec![Some(0.25), Some(0.05), None],
+            ],
+            marked: Some((1, 1)),
+        }
+    }
+
+    /// Width, height and RGB pixels of a PNG.
+    fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+        let mut r = png::Decoder::new(std::io::Cursor::new(png_bytes))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, buf)
+    }
+
+    #[test]
+    fn heatmap_draws_every_cell_and_outlines_the_recommendation() {
+        let h = heatmap();
+        let mut png = Vec::new();
+        crate::charts::write_png(&h, &mut png).unwrap();
+        let (w, hh, px) = decode(&png);
+        assert_eq!((w, hh), HEATMAP_SIZE_FOR_TESTS);
+        // The darkest cell (30%) is drawn in the ramp's top colour.
+        let top = RAMP[6];
+        assert!(px.chunks(3).any(|p| p == [top.0, top.1, top.2]));
+        let svg = crate::charts::render_svg(&h).unwrap();
+        for text in [
+            "Loss fraction",
+            "outlined: recommended point, queue_config.max_shards = 50, queue_config.capacity = 10000 (5%)",
+            "30%",
+            "n/a",
+            "queue_config.capacity",
+        ] {
+            assert!(svg.contains(text), "SVG lacks {text:?}");
+        }
+        assert_eq!(svg, crate::charts::render_svg(&h).unwrap(), "deterministic");
+    }
+
+    #[test]
+    fn curves_draw_one_line_per_setting_with_a_legend() {
+        let c = Curves {
+            title: "Loss vs outage length".into(),
+            x_key: "outage length".into(),
+            x_unit: ValueUnit::Seconds,
+            y_label: "samples lost".into(),
+            y_unit: ValueUnit::Fraction,
+            series: vec![
+                (
+                    "max_shards = 50".into(),
+                    vec![(1800.0, 0.0), (7200.0, 0.05), (14400.0, 0.3)],
+                ),
+                (
+                    "max_shards = 200".into(),
+                    vec![(1800.0, 0.0), (7200.0, 0.02), (14400.0, 0.25)],
+                ),
+            ],
+        };
+        let mut png = Vec::new();
+        crate::charts::write_png(&c, &mut png).unwrap();
+        let (w, h, px) = decode(&png);
+        assert_eq!((w, h), (1400, 900));
+        for color in [palette::BLUE, palette::VERMILLION] {
+            assert!(px.chunks(3).any(|p| p == [color.0, color.1, color.2]));
+        }
+        let svg = crate::charts::render_svg(&c).unwrap();
+        for text in [
+            "Loss vs outage length",
+            "max_shards = 200",
+            "outage length",
+            "4h",
+            "30%",
+        ] {
+            assert!(svg.contains(text), "SVG lacks {text:?}");
+        }
+    }
+
+    const HEATMAP_SIZE_FOR_TESTS: (u32, u32) = (1400, 1000);
+
     #[test]
     fn curve_ticks_are_round_durations() {
         assert_eq!(
