@@ -107,12 +107,12 @@ fn top_left(s: TextStyle<'static>) -> TextStyle<'static> {
 
 /// Tick labels.
 pub(super) fn tick_style() -> TextStyle<'static> {
-    text(19.0, palette::AXIS)
+    text(21.0, palette::AXIS)
 }
 
 /// Axis descriptions.
 pub(super) fn desc_style() -> TextStyle<'static> {
-    text(20.0, palette::AXIS)
+    text(22.0, palette::AXIS)
 }
 
 /// A vertical axis ready to draw: range and ticks in plot coordinates (log10 of the value on
@@ -266,12 +266,12 @@ impl Dashboard {
     fn draw_header<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         area.draw_text(
             &self.title,
-            &top_left(bold(34.0, palette::BLACK)),
+            &top_left(bold(36.0, palette::BLACK)),
             (PAD, 20),
         )?;
         let mut y = 70;
         for line in self.subtitle.lines().take(2) {
-            area.draw_text(line, &top_left(text(21.0, palette::AXIS)), (PAD, y))?;
+            area.draw_text(line, &top_left(text(22.0, palette::AXIS)), (PAD, y))?;
             y += 28;
         }
         if self.markers.is_empty() {
@@ -284,7 +284,7 @@ impl Dashboard {
             area.draw(&badge!((x, y), (0, 0), &m.key))?;
             area.draw_text(
                 &m.label,
-                &top_left(text(18.0, palette::BLACK)),
+                &top_left(text(20.0, palette::BLACK)),
                 (x + 30, y + 1),
             )?;
         }
@@ -299,16 +299,21 @@ impl Dashboard {
     ) -> DrawResult<DB> {
         // Title band: title (and scale) on the first line, legend on the second, so the
         // legend never covers data.
-        let title_style = top_left(bold(24.0, palette::BLACK));
-        area.draw_text(&p.title, &title_style, (PAD, 8))?;
-        let log =
-            p.left.scale == Scale::Log || p.right.as_ref().is_some_and(|r| r.scale == Scale::Log);
-        if log {
+        let title_style = top_left(bold(27.0, palette::BLACK));
+        area.draw_text(&p.title, &title_style, (PAD, 6))?;
+        let right_log = p.right.as_ref().map(|r| r.scale == Scale::Log);
+        let scale_note = match (p.left.scale == Scale::Log, right_log) {
+            (true, Some(false)) => Some("· log scale (left axis)"),
+            (false, Some(true)) => Some("· log scale (right axis)"),
+            (true, _) => Some("· log scale"),
+            (false, _) => None,
+        };
+        if let Some(note) = scale_note {
             let (tw, _) = area.estimate_text_size(&p.title, &title_style)?;
             area.draw_text(
-                "· log scale",
-                &top_left(text(21.0, palette::AXIS)),
-                (PAD + tw as i32 + 14, 11),
+                note,
+                &top_left(text(22.0, palette::AXIS)),
+                (PAD + tw as i32 + 14, 10),
             )?;
         }
         let lines: Vec<&Line> = p
@@ -317,7 +322,19 @@ impl Dashboard {
             .iter()
             .chain(p.right.iter().flat_map(|r| r.lines.iter()))
             .collect();
-        let legend = top_left(text(19.0, palette::BLACK));
+        // Legend at 21 px, or smaller when the items would not fit on one line.
+        let avail = DASHBOARD_WIDTH as i32 - 2 * PAD;
+        let mut legend = top_left(text(21.0, palette::BLACK));
+        for size in [21.0, 19.0, 17.0] {
+            legend = top_left(text(size, palette::BLACK));
+            let mut width = 0;
+            for l in &lines {
+                width += 40 + area.estimate_text_size(&l.label, &legend)?.0 as i32 + 30;
+            }
+            if width <= avail {
+                break;
+            }
+        }
         let mut x = PAD;
         let y = 42;
         for l in &lines {
@@ -327,7 +344,7 @@ impl Dashboard {
             x += 40 + tw as i32 + 30;
         }
         if let (Some(note), false) = (&p.note, lines.is_empty()) {
-            area.draw_text(note, &top_left(text(19.0, palette::AXIS)), (x, y))?;
+            area.draw_text(note, &top_left(text(21.0, palette::AXIS)), (x, y))?;
         }
 
         let ly = YAxis::new(&p.left);
@@ -421,7 +438,7 @@ impl Dashboard {
                     + Text::new(
                         w.label.clone(),
                         (7, 6),
-                        top_left(text(18.0, shade_text(shade))),
+                        top_left(text(20.0, shade_text(shade))),
                     ),
             ))?;
         }
@@ -463,7 +480,7 @@ impl Dashboard {
             let (w, h) = plot.dim_in_pixel();
             plot.draw_text(
                 note,
-                &text(24.0, palette::AXIS).pos(Pos::new(HPos::Center, VPos::Center)),
+                &text(26.0, palette::AXIS).pos(Pos::new(HPos::Center, VPos::Center)),
                 (w as i32 / 2, h as i32 / 2),
             )?;
         }

@@ -14,6 +14,7 @@
 pub mod axis;
 mod draw;
 pub mod palette;
+mod raster;
 pub mod run;
 pub mod sweep;
 
@@ -89,7 +90,7 @@ pub fn write_png<F: Figure, W: Write>(fig: &F, out: W) -> Result<(), ChartError>
     let (w, h) = fig.size();
     let mut buf = vec![0u8; w as usize * h as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let root = raster::RasterBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         fig.draw(&root, Target::Raster)
             .map_err(|e| ChartError(e.to_string()))?;
         root.present().map_err(|e| ChartError(e.to_string()))?;
