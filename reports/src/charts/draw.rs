@@ -466,12 +466,23 @@ impl Dashboard {
             }
         }
 
+        // Badges of markers closer than a badge's width step down so none hides another.
+        let mut prev: Option<(f64, i32)> = None;
         for m in &self.markers {
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(m.at_s, ly.lo), (m.at_s, ly.hi)],
                 ShapeStyle::from(rgb(palette::MARKER)).stroke_width(2),
             )))?;
-            chart.draw_series(std::iter::once(badge!((m.at_s, ly.hi), (5, 30), &m.key)))?;
+            let level = match prev {
+                Some((at, level)) if (m.at_s - at) / px.0 < 30.0 => (level + 1) % 4,
+                _ => 0,
+            };
+            prev = Some((m.at_s, level));
+            chart.draw_series(std::iter::once(badge!(
+                (m.at_s, ly.hi),
+                (5, 30 + 28 * level),
+                &m.key
+            )))?;
         }
 
         let empty = p.left.lines.is_empty() && p.right.is_none();
