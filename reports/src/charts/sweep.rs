@@ -264,7 +264,7 @@ impl Figure for Heatmap {
         } else if log {
             axis::log_ticks(10f64.powf(lo), 10f64.powf(hi))
         } else {
-            axis::linear_ticks(hi, 6)
+            unit_ticks(self.unit, hi, 7)
                 .into_iter()
                 .filter(|v| *v <= hi * 1.0001)
                 .collect()
@@ -322,19 +322,30 @@ const SERIES_COLORS: [Rgb; 7] = [
     palette::BLACK,
 ];
 
-/// Ticks of a curves axis: round durations for seconds, 1-2-5 steps otherwise.
+/// Round ticks from 0 to at least `max` in `unit`: clock steps for seconds, 1-2-5 steps of
+/// KiB/MiB/GiB for bytes, 1-2-5 steps otherwise.
+pub fn unit_ticks(unit: ValueUnit, max: f64, max_ticks: usize) -> Vec<f64> {
+    match unit {
+        ValueUnit::Seconds => axis::linear_duration_ticks(max, max_ticks),
+        ValueUnit::Bytes => {
+            let mut scale = 1.0;
+            while max / scale >= 1024.0 {
+                scale *= 1024.0;
+            }
+            axis::linear_ticks(max / scale, max_ticks)
+                .into_iter()
+                .map(|t| t * scale)
+                .collect()
+        }
+        ValueUnit::Fraction | ValueUnit::Count => axis::linear_ticks(max, max_ticks),
+    }
+}
+
+/// Ticks of a curves axis, with a little room above the largest value.
 fn curve_ticks(unit: ValueUnit, max: f64) -> Vec<f64> {
     match unit {
-        ValueUnit::Seconds if max >= 120.0 => {
-            let t = axis::time_ticks(max, 9);
-            let step = t.get(1).copied().unwrap_or(max);
-            let mut t = t;
-            if *t.last().unwrap_or(&0.0) < max {
-                t.push(t.last().unwrap_or(&0.0) + step);
-            }
-            t
-        }
-        _ => axis::linear_ticks(max * 1.05, 7),
+        ValueUnit::Seconds => unit_ticks(unit, max, 10),
+        _ => unit_ticks(unit, max * 1.05, 7),
     }
 }
 
@@ -546,6 +557,24 @@ mod tests {
     }
 
     const HEATMAP_SIZE_FOR_TESTS: (u32, u32) = (1400, 1000);
+
+    #[test]
+    fn byte_ticks_are_round_binary_sizes() {
+        let t = unit_ticks(ValueUnit::Bytes, 211_000_000.0, 7);
+        assert_eq!(
+            t.iter()
+                .map(|v| ValueUnit::Bytes.format(*v))
+                .collect::<Vec<_>>(),
+            [
+                "0 B",
+                "50.0 MiB",
+                "100.0 MiB",
+                "150.0 MiB",
+                "200.0 MiB",
+                "250.0 MiB"
+            ]
+        );
+    }
 
     #[test]
     fn curve_ticks_are_round_durations() {
