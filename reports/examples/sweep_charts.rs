@@ -47,11 +47,7 @@ pub fn synthetic() -> (Vec<Heatmap>, Curves) {
             ValueUnit::Seconds,
             cell(&|s, c| 14_400.0 / (s / 10.0).powf(2.5) / (c / 2500.0) + 0.3),
         ),
-        base(
-            "Peak queue memory",
-            ValueUnit::Bytes,
-            cell(&|s, c| s * c * 88.0 * 1.2),
-        ),
+        base("Peak queue memory", ValueUnit::Bytes, cell(&|s, c| s * c * 88.0 * 1.2)),
     ];
     let outage: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0];
     let curves = Curves {
@@ -60,23 +56,17 @@ pub fn synthetic() -> (Vec<Heatmap>, Curves) {
         x_unit: ValueUnit::Seconds,
         y_label: "samples lost".into(),
         y_unit: ValueUnit::Fraction,
-        series: [
-            ("min_block_duration = 2h", 1.5f64),
-            ("min_block_duration = 4h", 3.0f64),
-        ]
-        .iter()
-        .flat_map(|&(name, keep)| {
-            [("max_shards = 50", 1.0f64), ("max_shards = 200", 0.85f64)].map(|(s, f)| {
-                (
-                    format!("{name}, {s}"),
-                    outage
-                        .iter()
-                        .map(|&h| (h * 3600.0, f * (h - keep).max(0.0) / 12.0))
-                        .collect(),
-                )
+        series: [("min_block_duration = 2h", 1.5f64), ("min_block_duration = 4h", 3.0f64)]
+            .iter()
+            .flat_map(|&(name, keep)| {
+                [("max_shards = 50", 1.0f64), ("max_shards = 200", 0.85f64)].map(|(s, f)| {
+                    (
+                        format!("{name}, {s}"),
+                        outage.iter().map(|&h| (h * 3600.0, f * (h - keep).max(0.0) / 12.0)).collect(),
+                    )
+                })
             })
-        })
-        .collect(),
+            .collect(),
     };
     (heatmaps, curves)
 }

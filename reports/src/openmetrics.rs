@@ -78,13 +78,7 @@ struct Family {
 }
 
 fn one(name: &'static str, kind: Kind, scope: Scope, help: &'static str, v: Value) -> Family {
-    Family {
-        name,
-        kind,
-        help,
-        scope,
-        series: vec![(None, v)],
-    }
+    Family { name, kind, help, scope, series: vec![(None, v)] }
 }
 
 fn families(t: &Target<'_>) -> Vec<Family> {
@@ -218,25 +212,17 @@ fn families(t: &Target<'_>) -> Vec<Family> {
             "Current segment the WAL watcher is reading records from.",
             |r| r.wal_watcher_current_segment as f64,
         ),
-        one(
-            "rwsim_samples_delivered",
-            Counter,
-            Queue,
-            "rwsim: samples acknowledged (2xx) by the receiver.",
-            |r| r.delivered_total as f64,
-        ),
+        one("rwsim_samples_delivered", Counter, Queue, "rwsim: samples acknowledged (2xx) by the receiver.", |r| {
+            r.delivered_total as f64
+        }),
         Family {
             name: "rwsim_samples_lost",
             kind: Counter,
             help: "rwsim: samples lost without any Prometheus counter moving (WAL truncation) or discarded at a reshard hard shutdown (counted once).",
             scope: Queue,
             series: vec![
-                (Some(("reason", "wal_truncation")), |r| {
-                    r.lost_wal_truncation_total as f64
-                }),
-                (Some(("reason", "reshard_shutdown")), |r| {
-                    r.lost_reshard_shutdown_total as f64
-                }),
+                (Some(("reason", "wal_truncation")), |r| r.lost_wal_truncation_total as f64),
+                (Some(("reason", "reshard_shutdown")), |r| r.lost_reshard_shutdown_total as f64),
             ],
         },
         one(
@@ -271,19 +257,13 @@ pub fn series_count(t: &Target<'_>) -> usize {
 
 /// Escapes a label value or help text (backslash, double quote, newline).
 fn escape(s: &str) -> String {
-    s.replace('\\', r"\\")
-        .replace('"', "\\\"")
-        .replace('\n', r"\n")
+    s.replace('\\', r"\\").replace('"', "\\\"").replace('\n', r"\n")
 }
 
 /// A Unix timestamp in seconds with millisecond decimals, trailing zeros dropped.
 fn timestamp(unix_millis: u64) -> String {
     let (s, ms) = (unix_millis / 1000, unix_millis % 1000);
-    if ms == 0 {
-        s.to_string()
-    } else {
-        format!("{s}.{ms:03}").trim_end_matches('0').to_string()
-    }
+    if ms == 0 { s.to_string() } else { format!("{s}.{ms:03}").trim_end_matches('0').to_string() }
 }
 
 /// A sample value: integers without a fraction, others in Rust's shortest round-trip form.
@@ -291,11 +271,7 @@ fn value(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
     } else {
         format!("{v}")
     }
@@ -312,19 +288,14 @@ fn labels(t: &Target<'_>, scope: Scope, extra: Option<(&str, &str)>) -> String {
         Scope::Watcher => l.push(("consumer", t.remote_name)),
     }
     l.extend(extra);
-    let parts: Vec<String> = l
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-        .collect();
+    let parts: Vec<String> = l.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
     parts.join(",")
 }
 
 /// Writes the export of `rows` to `w`.
 pub fn write<W: Write>(mut w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Result<()> {
-    let ts: Vec<String> = rows
-        .iter()
-        .map(|r| timestamp(t.start_unix_millis + (r.t_seconds * 1000.0).round() as u64))
-        .collect();
+    let ts: Vec<String> =
+        rows.iter().map(|r| timestamp(t.start_unix_millis + (r.t_seconds * 1000.0).round() as u64)).collect();
     for f in families(t) {
         let kind = match f.kind {
             Kind::Counter => "counter",
@@ -332,11 +303,7 @@ pub fn write<W: Write>(mut w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Res
         };
         writeln!(w, "# TYPE {} {kind}", f.name)?;
         writeln!(w, "# HELP {} {}", f.name, escape(f.help))?;
-        let suffix = if f.kind == Kind::Counter {
-            "_total"
-        } else {
-            ""
-        };
+        let suffix = if f.kind == Kind::Counter { "_total" } else { "" };
         for (extra, v) in &f.series {
             let l = labels(t, f.scope, *extra);
             for (r, ts) in rows.iter().zip(&ts) {
@@ -347,19 +314,12 @@ pub fn write<W: Write>(mut w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Res
     // The histogram: one point (+Inf bucket, sum, count) per row, its lines together.
     let h = "prometheus_remote_storage_sent_batch_duration_seconds";
     writeln!(w, "# TYPE {h} histogram")?;
-    writeln!(
-        w,
-        "# HELP {h} Duration of send calls to the remote storage. rwsim: only the +Inf bucket."
-    )?;
+    writeln!(w, "# HELP {h} Duration of send calls to the remote storage. rwsim: only the +Inf bucket.")?;
     let l = labels(t, Scope::Queue, None);
     for (r, ts) in rows.iter().zip(&ts) {
         let count = r.sent_batch_duration_seconds_count;
         writeln!(w, "{h}_bucket{{{l},le=\"+Inf\"}} {count} {ts}")?;
-        writeln!(
-            w,
-            "{h}_sum{{{l}}} {} {ts}",
-            value(r.sent_batch_duration_seconds_sum)
-        )?;
+        writeln!(w, "{h}_sum{{{l}}} {} {ts}", value(r.sent_batch_duration_seconds_sum))?;
         writeln!(w, "{h}_count{{{l}}} {count} {ts}")?;
     }
     writeln!(w, "# EOF")?;
@@ -405,9 +365,11 @@ mod tests {
     fn counters_follow_the_openmetrics_total_rule() {
         let out = render(&rows(), &target());
         assert!(out.contains("# TYPE prometheus_remote_storage_samples_in counter\n"));
-        assert!(out.contains(
-            "prometheus_remote_storage_samples_in_total{job=\"rwsim\",instance=\"demo\"} 2000 1704067220\n"
-        ));
+        assert!(
+            out.contains(
+                "prometheus_remote_storage_samples_in_total{job=\"rwsim\",instance=\"demo\"} 2000 1704067220\n"
+            )
+        );
         assert!(out.contains(
             "prometheus_remote_storage_samples_total{job=\"rwsim\",instance=\"demo\",remote_name=\"mimir\",url=\"https://mimir.example/api/v1/push\"} 0 1704067200\n"
         ));
@@ -444,10 +406,7 @@ mod tests {
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
         assert_eq!(value(3.0), "3");
         assert_eq!(value(0.25), "0.25");
-        let t = Target {
-            dropped_reason_label: false,
-            ..target()
-        };
+        let t = Target { dropped_reason_label: false, ..target() };
         let out = render(&rows(), &t);
         assert!(!out.contains("too_old"), "2.42 has no reason label");
     }

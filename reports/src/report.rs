@@ -71,11 +71,9 @@ fn dur(d: SimDuration) -> String {
 fn latency_words(l: &Latency) -> String {
     match l {
         Latency::Fixed(d) => format!("in {}", dur(*d)),
-        Latency::LogNormal { median, p99 } => format!(
-            "in {} at the median and {} at p99 (log-normal)",
-            dur(*median),
-            dur(*p99)
-        ),
+        Latency::LogNormal { median, p99 } => {
+            format!("in {} at the median and {} at p99 (log-normal)", dur(*median), dur(*p99))
+        }
         Latency::Exponential { mean } => format!("in {} on average (exponential)", dur(*mean)),
         Latency::Uniform { min, max } => {
             format!("in {} to {} (uniform)", dur(*min), dur(*max))
@@ -86,12 +84,7 @@ fn latency_words(l: &Latency) -> String {
 /// Samples per second the workload appends at its start (report series included).
 pub fn samples_per_second(cfg: &SimConfig) -> f64 {
     let w = &cfg.workload;
-    let per_scrape = w.series
-        + if w.report_series {
-            5 * u64::from(w.targets)
-        } else {
-            0
-        };
+    let per_scrape = w.series + if w.report_series { 5 * u64::from(w.targets) } else { 0 };
     per_scrape as f64 / w.scrape_interval.as_secs_f64()
 }
 
@@ -108,11 +101,7 @@ pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
         count(u64::from(w.targets)),
         if w.targets == 1 { "" } else { "s" },
         dur(w.scrape_interval),
-        if w.report_series {
-            ", plus 5 report series per target"
-        } else {
-            ""
-        },
+        if w.report_series { ", plus 5 report series per target" } else { "" },
         count(samples_per_second(cfg).round() as u64),
         dur(cfg.duration),
         start,
@@ -138,9 +127,7 @@ pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
             ", and limits ingestion to {} samples/s (burst {}), answering 429{} beyond it",
             count(rl.samples_per_second.round() as u64),
             count(rl.burst),
-            rl.retry_after
-                .map(|d| format!(" with Retry-After {}", dur(d)))
-                .unwrap_or_default()
+            rl.retry_after.map(|d| format!(" with Retry-After {}", dur(d))).unwrap_or_default()
         );
     }
     rx.push('.');
@@ -183,21 +170,9 @@ pub fn queue_config_rows(cfg: &SimConfig) -> Vec<Vec<String>> {
     let d = sim_core::config::QueueConfig::defaults(cfg.profile);
     let mark = |same: bool| if same { "default" } else { "set" }.to_string();
     let mut rows = vec![
-        vec![
-            "capacity".into(),
-            count(q.capacity.into()),
-            mark(q.capacity == d.capacity),
-        ],
-        vec![
-            "max_shards".into(),
-            q.max_shards.to_string(),
-            mark(q.max_shards == d.max_shards),
-        ],
-        vec![
-            "min_shards".into(),
-            q.min_shards.to_string(),
-            mark(q.min_shards == d.min_shards),
-        ],
+        vec!["capacity".into(), count(q.capacity.into()), mark(q.capacity == d.capacity)],
+        vec!["max_shards".into(), q.max_shards.to_string(), mark(q.max_shards == d.max_shards)],
+        vec!["min_shards".into(), q.min_shards.to_string(), mark(q.min_shards == d.min_shards)],
         vec![
             "max_samples_per_send".into(),
             count(q.max_samples_per_send.into()),
@@ -208,16 +183,8 @@ pub fn queue_config_rows(cfg: &SimConfig) -> Vec<Vec<String>> {
             dur(q.batch_send_deadline),
             mark(q.batch_send_deadline == d.batch_send_deadline),
         ],
-        vec![
-            "min_backoff".into(),
-            dur(q.min_backoff),
-            mark(q.min_backoff == d.min_backoff),
-        ],
-        vec![
-            "max_backoff".into(),
-            dur(q.max_backoff),
-            mark(q.max_backoff == d.max_backoff),
-        ],
+        vec!["min_backoff".into(), dur(q.min_backoff), mark(q.min_backoff == d.min_backoff)],
+        vec!["max_backoff".into(), dur(q.max_backoff), mark(q.max_backoff == d.max_backoff)],
         vec![
             "retry_on_http_429".into(),
             q.retry_on_http_429.to_string(),
@@ -245,11 +212,7 @@ pub fn queue_config_rows(cfg: &SimConfig) -> Vec<Vec<String>> {
 }
 
 fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".into()
-    } else {
-        format!("{:.2}%", part as f64 * 100.0 / whole as f64)
-    }
+    if whole == 0 { "-".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
 }
 
 /// The forecast: where the samples went.
@@ -261,18 +224,11 @@ pub fn forecast_rows(r: &RunResult) -> Vec<Vec<String>> {
         row("appended to the WAL", s.appended),
         row("delivered (2xx)", s.delivered),
         row("failed (4xx, 429 not retried)", s.failed),
-        row(
-            "lost: WAL truncation (silent in Prometheus)",
-            d.wal_truncation,
-        ),
+        row("lost: WAL truncation (silent in Prometheus)", d.wal_truncation),
         row("lost: too old (sample_age_limit)", d.too_old),
         row("lost: reshard shutdown", d.reshard_shutdown),
         row("pending at the end", s.pending_at_end),
-        vec![
-            "retried (re-sends, not a bucket)".into(),
-            count(s.retried),
-            String::new(),
-        ],
+        vec!["retried (re-sends, not a bucket)".into(), count(s.retried), String::new()],
     ]
 }
 
@@ -282,41 +238,21 @@ pub fn queue_rows(r: &RunResult) -> Vec<Vec<String>> {
     let sh = &r.shards;
     let rs = &r.receiver.responses;
     vec![
-        vec![
-            "lag (max / at the end)".into(),
-            format!(
-                "{} / {}",
-                secs(r.lag_seconds.max),
-                secs(r.lag_seconds.final_)
-            ),
-        ],
+        vec!["lag (max / at the end)".into(), format!("{} / {}", secs(r.lag_seconds.max), secs(r.lag_seconds.final_))],
         vec![
             "delivery latency (p50 / p99 / max)".into(),
             format!("{} / {} / {}", secs(l.p50), secs(l.p99), secs(l.max)),
         ],
-        vec![
-            "shards (min / max / at the end)".into(),
-            format!("{} / {} / {}", sh.min, sh.max, sh.final_),
-        ],
+        vec!["shards (min / max / at the end)".into(), format!("{} / {} / {}", sh.min, sh.max, sh.final_)],
         vec![
             "reshards (applied / refused by the gate / hard shutdowns)".into(),
-            format!(
-                "{} / {} / {}",
-                sh.reshards, sh.reshards_skipped, sh.hard_shutdowns
-            ),
+            format!("{} / {} / {}", sh.reshards, sh.reshards_skipped, sh.hard_shutdowns),
         ],
         vec![
             "samples pending, max (in shards / incl. unread WAL)".into(),
-            format!(
-                "{} / {}",
-                count(r.pending.max),
-                count(r.pending.backlog_max)
-            ),
+            format!("{} / {}", count(r.pending.max), count(r.pending.backlog_max)),
         ],
-        vec![
-            "queue memory, peak".into(),
-            bytes(r.queue_memory_bytes_peak),
-        ],
+        vec!["queue memory, peak".into(), bytes(r.queue_memory_bytes_peak)],
         vec![
             "requests (2xx / 429 / other 4xx / 5xx / timeout / refused)".into(),
             format!(
@@ -331,10 +267,7 @@ pub fn queue_rows(r: &RunResult) -> Vec<Vec<String>> {
         ],
         vec![
             "WAL (segments / truncations / watcher restarts)".into(),
-            format!(
-                "{} / {} / {}",
-                r.wal.segments_created, r.wal.truncations, r.wal.watcher_restarts
-            ),
+            format!("{} / {} / {}", r.wal.segments_created, r.wal.truncations, r.wal.watcher_restarts),
         ],
     ]
 }
@@ -347,14 +280,7 @@ pub fn verdict(r: &RunResult) -> (String, bool) {
     if lost == 0 {
         ("No data lost or rejected.".into(), true)
     } else {
-        (
-            format!(
-                "{} of the data ({} samples) never reached the receiver.",
-                pct(lost, s.appended),
-                count(lost)
-            ),
-            false,
-        )
+        (format!("{} of the data ({} samples) never reached the receiver.", pct(lost, s.appended), count(lost)), false)
     }
 }
 
@@ -381,10 +307,7 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
         rows: queue_config_rows(cfg),
         numeric: vec![false, true, false],
     });
-    b.push(Block::Note(format!(
-        "\"default\" is Prometheus {}'s default.",
-        cfg.profile.as_str()
-    )));
+    b.push(Block::Note(format!("\"default\" is Prometheus {}'s default.", cfg.profile.as_str())));
 
     b.push(Block::Heading(2, "Forecast".into()));
     b.push(Block::Table {
@@ -398,9 +321,7 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
         numeric: vec![false, true],
     });
     if !r.conservation_ok {
-        b.push(Block::Para(
-            "Sample conservation was VIOLATED in this run: this is a bug in rwsim.".into(),
-        ));
+        b.push(Block::Para("Sample conservation was VIOLATED in this run: this is a bug in rwsim.".into()));
     }
 
     b.push(Block::Heading(2, "Timeline".into()));
@@ -410,11 +331,7 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
     } else {
         b.push(Block::Table {
             header: vec!["time".into(), "what happened".into()],
-            rows: major
-                .iter()
-                .take(TIMELINE_ROWS)
-                .map(|n| vec![n.at.to_string(), n.message.clone()])
-                .collect(),
+            rows: major.iter().take(TIMELINE_ROWS).map(|n| vec![n.at.to_string(), n.message.clone()]).collect(),
             numeric: vec![false, false],
         });
     }
@@ -425,11 +342,7 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
             "Not listed: {} routine moments (small reshards, short WAL-reading stalls){}; \
              summary.json has every one.",
             count(minor as u64),
-            if more > 0 {
-                format!(" and {} more", count(more))
-            } else {
-                String::new()
-            }
+            if more > 0 { format!(" and {} more", count(more)) } else { String::new() }
         )));
     }
 
@@ -468,21 +381,11 @@ pub fn markdown(rep: &Report<'_>) -> String {
             Block::Note(t) | Block::Footer(t) => {
                 let _ = writeln!(o, "*{}*\n", t.replace('*', "\\*"));
             }
-            Block::Table {
-                header,
-                rows,
-                numeric,
-            } => {
+            Block::Table { header, rows, numeric } => {
                 let cells: Vec<String> = header.iter().map(|h| md_cell(h)).collect();
                 let _ = writeln!(o, "| {} |", cells.join(" | "));
                 let align: Vec<&str> = (0..header.len())
-                    .map(|i| {
-                        if numeric.get(i).copied().unwrap_or(false) {
-                            "--:"
-                        } else {
-                            "---"
-                        }
-                    })
+                    .map(|i| if numeric.get(i).copied().unwrap_or(false) { "--:" } else { "---" })
                     .collect();
                 let _ = writeln!(o, "|{}|", align.join("|"));
                 for r in rows {
@@ -543,11 +446,7 @@ pub fn html(rep: &Report<'_>) -> String {
             Block::Footer(t) => {
                 let _ = writeln!(body, "<footer>{}</footer>", escape_html(&t));
             }
-            Block::Table {
-                header,
-                rows,
-                numeric,
-            } => {
+            Block::Table { header, rows, numeric } => {
                 body += "<table>\n<tr>";
                 for h in &header {
                     let _ = write!(body, "<th>{}</th>", escape_html(h));
@@ -556,11 +455,7 @@ pub fn html(rep: &Report<'_>) -> String {
                 for r in &rows {
                     body += "<tr>";
                     for (i, c) in r.iter().enumerate() {
-                        let class = if numeric.get(i).copied().unwrap_or(false) {
-                            " class=\"num\""
-                        } else {
-                            ""
-                        };
+                        let class = if numeric.get(i).copied().unwrap_or(false) { " class=\"num\"" } else { "" };
                         let _ = write!(body, "<td{class}>{}</td>", escape_html(c));
                     }
                     body += "</tr>\n";
@@ -580,10 +475,7 @@ pub fn html(rep: &Report<'_>) -> String {
     }
     HTML_TEMPLATE
         .replace("{{version}}", env!("CARGO_PKG_VERSION"))
-        .replace(
-            "{{title}}",
-            &escape_html(&format!("rwsim report: {}", rep.result.scenario)),
-        )
+        .replace("{{title}}", &escape_html(&format!("rwsim report: {}", rep.result.scenario)))
         .replace("{{body}}", &body)
 }
 

@@ -100,8 +100,7 @@ impl Scenario {
     /// the same configuration under any file name; `rwsim run --out` saves it as
     /// `scenario.toml` next to the outputs.
     pub fn pinned_source(&self) -> String {
-        let start = std::time::UNIX_EPOCH
-            + std::time::Duration::from_nanos(self.config.clock.start_unix_nanos);
+        let start = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(self.config.clock.start_unix_nanos);
         let mut out = format!(
             "# The scenario of this run, copied from {} by rwsim {}, with name, seed and start\n\
              # pinned to the values that ran.\n\
@@ -110,9 +109,7 @@ impl Scenario {
             env!("CARGO_PKG_VERSION"),
             toml_string(&self.name),
             self.config.seed,
-            humantime::format_rfc3339_millis(start)
-                .to_string()
-                .replace(".000Z", "Z"),
+            humantime::format_rfc3339_millis(start).to_string().replace(".000Z", "Z"),
         );
         let mut top_level = true;
         for line in self.source.lines() {
@@ -147,10 +144,7 @@ fn toml_string(s: &str) -> String {
 }
 
 fn default_name(origin: &str) -> String {
-    if let Some(name) = origin
-        .strip_prefix("<builtin:")
-        .and_then(|r| r.strip_suffix('>'))
-    {
+    if let Some(name) = origin.strip_prefix("<builtin:").and_then(|r| r.strip_suffix('>')) {
         return name.to_string();
     }
     match Path::new(origin).file_stem() {
@@ -169,9 +163,7 @@ mod tests {
         sc.config.seed = 42;
         sc.config.clock.start_unix_nanos = 1_767_225_600_000_000_000; // 2026-01-01
         let text = sc.pinned_source();
-        assert!(
-            text.contains("name = \"outage-short\"\nseed = 42\nstart = \"2026-01-01T00:00:00Z\"\n")
-        );
+        assert!(text.contains("name = \"outage-short\"\nseed = 42\nstart = \"2026-01-01T00:00:00Z\"\n"));
         let again = load_str(&text, "out/scenario.toml").unwrap();
         assert_eq!(again.name, "outage-short");
         assert_eq!(again.config.seed, 42);

@@ -26,10 +26,7 @@ impl BuiltinScenario {
 
 macro_rules! builtin {
     ($name:literal) => {
-        BuiltinScenario {
-            name: $name,
-            source: include_str!(concat!("../library/", $name, ".toml")),
-        }
+        BuiltinScenario { name: $name, source: include_str!(concat!("../library/", $name, ".toml")) }
     };
 }
 
@@ -60,10 +57,7 @@ pub fn load_builtin(name: &str) -> Result<Scenario, ScenarioError> {
                 line: 0,
                 column: 0,
                 key: String::new(),
-                message: format!(
-                    "no built-in scenario has this name; the library has: {}",
-                    names.join(", ")
-                ),
+                message: format!("no built-in scenario has this name; the library has: {}", names.join(", ")),
                 kind: ErrorKind::Io,
             })
         }

@@ -9,11 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notable {
     /// When it happened.
-    #[serde(
-        serialize_with = "ser_secs",
-        deserialize_with = "de_secs",
-        rename = "t_seconds"
-    )]
+    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs", rename = "t_seconds")]
     pub at: SimTime,
     /// What kind of moment it is.
     pub kind: NotableKind,

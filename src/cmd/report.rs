@@ -20,10 +20,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, CliError> {
         input.to_path_buf()
     } else {
         let scenario = load(&a.input)?;
-        let dir = a
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(format!("report-{}", scenario.name)));
+        let dir = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("report-{}", scenario.name)));
         super::run::execute(&RunArgs {
             scenario: a.input.clone(),
             seed: a.seed,
@@ -35,19 +32,12 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, CliError> {
         dir
     };
     report_dir(&dir)?;
-    println!(
-        "rwsim: wrote {} and {}",
-        dir.join("report.md").display(),
-        dir.join("report.html").display()
-    );
+    println!("rwsim: wrote {} and {}", dir.join("report.md").display(), dir.join("report.html").display());
     Ok(ExitCode::SUCCESS)
 }
 
 fn invalid(path: &Path, what: impl std::fmt::Display) -> CliError {
-    CliError::Io(
-        path.display().to_string(),
-        std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string()),
-    )
+    CliError::Io(path.display().to_string(), std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string()))
 }
 
 /// Reads what `rwsim run --out DIR` wrote and writes the report next to it. A missing
@@ -73,8 +63,7 @@ fn report_dir(dir: &Path) -> Result<(), CliError> {
     if !png_path.is_file() {
         let csv = need("timeseries.csv")?;
         let file = fs::File::open(&csv).map_err(io_err(&csv))?;
-        let rows =
-            reports::csv::read(std::io::BufReader::new(file)).map_err(|e| invalid(&csv, e))?;
+        let rows = reports::csv::read(std::io::BufReader::new(file)).map_err(|e| invalid(&csv, e))?;
         let dash = Dashboard::for_run(&RunCharts {
             config: &scenario.config,
             result: &result,

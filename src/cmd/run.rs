@@ -13,18 +13,12 @@ use std::process::ExitCode;
 
 pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     let (result, json) = execute(&a)?;
-    let out = if a.json {
-        json
-    } else {
-        reports::summary::render(&result)
-    };
+    let out = if a.json { json } else { reports::summary::render(&result) };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = stdout.write_all(out.as_bytes());
     if !result.conservation_ok {
-        eprintln!(
-            "rwsim: error: sample conservation was violated: this is a bug, please report it"
-        );
+        eprintln!("rwsim: error: sample conservation was violated: this is a bug, please report it");
         return Ok(ExitCode::from(70));
     }
     Ok(ExitCode::SUCCESS)
@@ -37,8 +31,8 @@ pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
         scenario.config.seed = seed;
     }
     if let Some(start) = &a.start {
-        scenario.config.clock.start_unix_nanos = scenarios::units::parse_timestamp(start)
-            .map_err(|e| CliError::Usage(format!("--start: {e}")))?;
+        scenario.config.clock.start_unix_nanos =
+            scenarios::units::parse_timestamp(start).map_err(|e| CliError::Usage(format!("--start: {e}")))?;
     }
     let cfg = &scenario.config;
     // Open every output before the run, so a bad path fails in a second, not after it.
@@ -50,10 +44,7 @@ pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
         csv = Some((path, CsvRows::new(BufWriter::new(file))));
     }
     let mut openmetrics = match &a.openmetrics {
-        Some(path) => Some((
-            path,
-            BufWriter::new(File::create(path).map_err(io_err(path))?),
-        )),
+        Some(path) => Some((path, BufWriter::new(File::create(path).map_err(io_err(path))?))),
         None => None,
     };
     // The charts and the export need every row; keep them only when asked for (a day at the
@@ -66,9 +57,7 @@ pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
     }
     .map_err(|e| CliError::Sim(scenario.origin.clone(), e))?;
     if let Some((path, rows)) = csv {
-        let mut w = rows
-            .finish()
-            .map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
+        let mut w = rows.finish().map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
         w.flush().map_err(io_err(&path))?;
     }
     let json = reports::json::render(&result);
@@ -87,10 +76,7 @@ pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
         write_figure(dir, "dashboard", &dash)?;
     }
     if let Some((path, w)) = &mut openmetrics {
-        let url = scenario
-            .url
-            .clone()
-            .unwrap_or_else(|| format!("rwsim://{}", scenario.name));
+        let url = scenario.url.clone().unwrap_or_else(|| format!("rwsim://{}", scenario.name));
         let target = reports::openmetrics::Target {
             job: "rwsim",
             instance: &scenario.name,
@@ -99,19 +85,13 @@ pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
             start_unix_millis: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_MILLI,
             dropped_reason_label: cfg.profile == sim_core::profile::Profile::V3,
         };
-        reports::openmetrics::write(&mut *w, &rows.rows, &target)
-            .and_then(|()| w.flush())
-            .map_err(io_err(path))?;
+        reports::openmetrics::write(&mut *w, &rows.rows, &target).and_then(|()| w.flush()).map_err(io_err(path))?;
     }
     Ok((result, json))
 }
 
 /// Writes `DIR/NAME.png` and `DIR/NAME.svg`.
-pub fn write_figure<F: reports::charts::Figure>(
-    dir: &Path,
-    name: &str,
-    fig: &F,
-) -> Result<(), CliError> {
+pub fn write_figure<F: reports::charts::Figure>(dir: &Path, name: &str, fig: &F) -> Result<(), CliError> {
     let png = dir.join(format!("{name}.png"));
     let file = File::create(&png).map_err(io_err(&png))?;
     let mut w = BufWriter::new(file);

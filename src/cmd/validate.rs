@@ -8,24 +8,15 @@ pub fn run(a: ValidateArgs) -> Result<ExitCode, CliError> {
     let mut bad = 0;
     for s in &a.scenarios {
         match load(s).and_then(|sc| {
-            sc.config
-                .validate()
-                .map_err(|e| CliError::Sim(sc.origin.clone(), e.into()))?;
+            sc.config.validate().map_err(|e| CliError::Sim(sc.origin.clone(), e.into()))?;
             Ok(sc)
         }) {
-            Ok(sc) => println!(
-                "{}: ok ({}, Prometheus {}, {})",
-                s, sc.name, sc.config.profile, sc.config.duration
-            ),
+            Ok(sc) => println!("{}: ok ({}, Prometheus {}, {})", s, sc.name, sc.config.profile, sc.config.duration),
             Err(e) => {
                 bad += 1;
                 eprintln!("rwsim: error: {e}");
             }
         }
     }
-    Ok(if bad == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }

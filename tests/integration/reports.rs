@@ -7,19 +7,8 @@ use std::process::Command;
 
 /// Runs `rwsim run FILE --out DIR [extra]` and returns DIR's files' bytes by name.
 fn run_out(name: &str, dir: &Path, extra: &[&str]) {
-    let out = rwsim()
-        .arg("run")
-        .arg(scenario(name))
-        .arg("--out")
-        .arg(dir)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = rwsim().arg("run").arg(scenario(name)).arg("--out").arg(dir).args(extra).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Width, height and RGB pixels of a PNG file.
@@ -41,11 +30,7 @@ fn run_out_writes_a_dashboard_png_that_is_not_blank() {
     assert_eq!((w, h), (1600, 2330), "six panels at doc size");
     let pixels: Vec<&[u8]> = px.chunks(3).collect();
     let inked = pixels.iter().filter(|p| **p != [255, 255, 255]).count();
-    assert!(
-        inked * 100 > pixels.len() * 8,
-        "only {inked} of {} pixels are not white",
-        pixels.len()
-    );
+    assert!(inked * 100 > pixels.len() * 8, "only {inked} of {} pixels are not white", pixels.len());
     // Lines in the palette's colours are there: 2xx/delivered green, input blue, the
     // vermillion of errors and lag, and the shaded fault window.
     for (rgb, what) in [
@@ -55,10 +40,7 @@ fn run_out_writes_a_dashboard_png_that_is_not_blank() {
     ] {
         assert!(pixels.contains(&&rgb[..]), "no {what} pixels");
     }
-    let shaded = pixels
-        .iter()
-        .filter(|p| p[0] > 240 && p[1] > 220 && p[1] < 240 && p[2] > 200 && p[2] < 225)
-        .count();
+    let shaded = pixels.iter().filter(|p| p[0] > 240 && p[1] > 220 && p[1] < 240 && p[2] > 200 && p[2] < 225).count();
     assert!(shaded > 50_000, "fault window shading: {shaded} pixels");
 }
 
@@ -82,10 +64,8 @@ fn dashboard_svg_has_titles_and_the_shaded_fault_window_as_elements() {
     }
     // The fault (15 min of 500 from 00:30 in a 2 h run) is one translucent rect per panel,
     // labelled on each.
-    let windows = svg
-        .lines()
-        .filter(|l| l.starts_with("<rect") && l.contains("opacity=\"0.13\" fill=\"#D55E00\""))
-        .count();
+    let windows =
+        svg.lines().filter(|l| l.starts_with("<rect") && l.contains("opacity=\"0.13\" fill=\"#D55E00\"")).count();
     assert_eq!(windows, 6, "one shaded fault window per panel");
     assert_eq!(svg.matches("fault #0: 500\n</text>").count(), 6);
     assert!(svg.contains("font-family=\"DejaVu Sans, sans-serif\""));
@@ -158,22 +138,14 @@ fn report_of_a_run_directory_reads_it_and_redraws_a_missing_dashboard() {
     assert!(md.contains("seed 3"), "the seed that ran");
     // A directory that is not a run directory: a clear error, exit 2.
     let empty = temp_dir("report-empty");
-    rwsim()
-        .arg("report")
-        .arg(&empty)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "no summary.json here; report on a directory written by `rwsim run SCENARIO --out DIR`",
-        ));
+    rwsim().arg("report").arg(&empty).assert().code(2).stderr(predicates::str::contains(
+        "no summary.json here; report on a directory written by `rwsim run SCENARIO --out DIR`",
+    ));
 }
 
 /// Debian's promtool (package `prometheus`), if installed.
 fn promtool() -> Option<&'static str> {
-    let ok = Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let ok = Command::new("promtool").arg("--version").output().is_ok_and(|o| o.status.success());
     ok.then_some("promtool")
 }
 
@@ -195,19 +167,14 @@ fn promtool_backfills_the_openmetrics_export_with_every_series_and_sample() {
     assert!(text.ends_with("# EOF\n"));
     // 2 h at 10 s: 721 rows; 27 series (24 plain, the histogram's bucket, sum and count).
     let (rows, series) = (721, 27);
-    assert_eq!(
-        text.lines().filter(|l| !l.starts_with('#')).count(),
-        rows * series
-    );
+    assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), rows * series);
 
     let Some(promtool) = promtool() else {
         assert!(
             std::env::var_os("RWSIM_REQUIRE_PROMTOOL").is_none(),
             "RWSIM_REQUIRE_PROMTOOL is set (as .ci/run does) but promtool is not on PATH"
         );
-        eprintln!(
-            "SKIPPED: promtool not found; install Debian's `prometheus` package to check the export (CI does)"
-        );
+        eprintln!("SKIPPED: promtool not found; install Debian's `prometheus` package to check the export (CI does)");
         return;
     };
     let db = dir.join("tsdb");
@@ -217,30 +184,15 @@ fn promtool_backfills_the_openmetrics_export_with_every_series_and_sample() {
         .arg(&db)
         .output()
         .unwrap();
-    assert!(
-        created.status.success(),
-        "promtool refused the export: {}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    assert!(created.status.success(), "promtool refused the export: {}", String::from_utf8_lossy(&created.stderr));
     // `tsdb dump` wants a WAL directory, which backfilled blocks do not have.
     std::fs::create_dir_all(db.join("wal")).unwrap();
-    let dump = Command::new(promtool)
-        .args(["tsdb", "dump"])
-        .arg(&db)
-        .output()
-        .unwrap();
+    let dump = Command::new(promtool).args(["tsdb", "dump"]).arg(&db).output().unwrap();
     assert!(dump.status.success());
     let dump = String::from_utf8(dump.stdout).unwrap();
     let samples: Vec<&str> = dump.lines().collect();
-    assert_eq!(
-        samples.len(),
-        rows * series,
-        "every sample is in the blocks"
-    );
-    let mut names: Vec<&str> = samples
-        .iter()
-        .map(|l| l.split("} ").next().unwrap())
-        .collect();
+    assert_eq!(samples.len(), rows * series, "every sample is in the blocks");
+    let mut names: Vec<&str> = samples.iter().map(|l| l.split("} ").next().unwrap()).collect();
     names.dedup();
     names.sort_unstable();
     names.dedup();
@@ -248,10 +200,8 @@ fn promtool_backfills_the_openmetrics_export_with_every_series_and_sample() {
     // The last samples_in_total is what the forecast says was appended, at 02:00 on the
     // chosen start date (2026-03-01T02:00:00Z = 1772330400000 ms).
     let appended = summary["samples"]["appended"].as_u64().unwrap();
-    let last_in = samples
-        .iter()
-        .rfind(|l| l.contains("__name__=\"prometheus_remote_storage_samples_in_total\""))
-        .unwrap();
+    let last_in =
+        samples.iter().rfind(|l| l.contains("__name__=\"prometheus_remote_storage_samples_in_total\"")).unwrap();
     let fields: Vec<&str> = last_in.rsplit(' ').take(2).collect();
     assert_eq!(fields[0], "1772330400000");
     assert_eq!(fields[1].parse::<f64>().unwrap(), appended as f64);

@@ -4,8 +4,8 @@
 
 /// Candidate spacings of time ticks, in seconds: round clock intervals only.
 const TIME_STEPS: [f64; 16] = [
-    60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 14400.0, 21600.0, 43200.0,
-    86400.0, 172800.0, 604800.0, 1209600.0,
+    60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 14400.0, 21600.0, 43200.0, 86400.0, 172800.0,
+    604800.0, 1209600.0,
 ];
 
 /// Tick positions (seconds since start) for a time axis of `duration_s` with at most
@@ -28,11 +28,7 @@ pub fn hhmm(t_s: f64) -> String {
     let (h, m) = (t / 3600, (t % 3600) / 60);
     if h >= 96 {
         let (d, h) = (h / 24, h % 24);
-        if h == 0 && m == 0 {
-            format!("{d}d")
-        } else {
-            format!("{d}d {h:02}:{m:02}")
-        }
+        if h == 0 && m == 0 { format!("{d}d") } else { format!("{d}d {h:02}:{m:02}") }
     } else {
         format!("{h:02}:{m:02}")
     }
@@ -72,11 +68,7 @@ fn trim3(x: f64) -> String {
         let decimals = (-x.log10()).ceil() as usize + 1;
         format!("{x:.decimals$}")
     };
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
 /// A duration axis label: `0`, `250ms`, `10s`, `1m`, `1m30s`, `2h`, `1h30m`, `3d`.
@@ -117,12 +109,7 @@ pub fn utc(unix_secs: u64) -> String {
     let days = (unix_secs / 86400) as i64;
     let rem = unix_secs % 86400;
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
 /// Days since 1970-01-01 to (year, month, day); Howard Hinnant's `civil_from_days`.
@@ -142,11 +129,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// Nice linear ticks from 0 to at least `max`: at most `max_ticks` multiples of 1, 2 or 5
 /// times a power of ten. Returns the ticks; the last is the top of the axis.
 pub fn linear_ticks(max: f64, max_ticks: usize) -> Vec<f64> {
-    let max = if max.is_finite() && max > 0.0 {
-        max
-    } else {
-        1.0
-    };
+    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
     let max_ticks = max_ticks.max(2);
     let raw = max / (max_ticks - 1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
@@ -187,20 +170,13 @@ pub fn linear_duration_ticks(max: f64, max_ticks: usize) -> Vec<f64> {
         2_592_000.0,
         31_536_000.0,
     ];
-    let max = if max.is_finite() && max > 0.0 {
-        max
-    } else {
-        1.0
-    };
+    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
     if max < 1.0 {
         return linear_ticks(max, max_ticks);
     }
     let max_ticks = max_ticks.max(2);
-    let step = STEPS
-        .iter()
-        .copied()
-        .find(|s| ((max / s).ceil() as usize) < max_ticks)
-        .unwrap_or(STEPS[STEPS.len() - 1]);
+    let step =
+        STEPS.iter().copied().find(|s| ((max / s).ceil() as usize) < max_ticks).unwrap_or(STEPS[STEPS.len() - 1]);
     let n = (max / step - 1e-9).ceil().max(1.0) as usize;
     (0..=n).map(|i| i as f64 * step).collect()
 }
@@ -241,11 +217,7 @@ pub fn log_duration_ticks(lo: f64, hi: f64) -> Vec<f64> {
         31_536_000.0,
         315_360_000.0,
     ];
-    CANDIDATES
-        .iter()
-        .copied()
-        .filter(|v| *v >= lo * 0.999 && *v <= hi * 1.001)
-        .collect()
+    CANDIDATES.iter().copied().filter(|v| *v >= lo * 0.999 && *v <= hi * 1.001).collect()
 }
 
 #[cfg(test)]
@@ -254,10 +226,7 @@ mod tests {
 
     #[test]
     fn time_ticks_fall_on_round_clock_times() {
-        assert_eq!(
-            time_ticks(7200.0, 13),
-            (0..=12).map(|i| i as f64 * 600.0).collect::<Vec<_>>()
-        );
+        assert_eq!(time_ticks(7200.0, 13), (0..=12).map(|i| i as f64 * 600.0).collect::<Vec<_>>());
         assert_eq!(time_ticks(7200.0, 9)[1], 900.0);
         assert_eq!(time_ticks(12.0 * 3600.0, 13).len(), 13, "hourly over 12h");
         assert_eq!(time_ticks(24.0 * 3600.0, 13)[1], 7200.0);
@@ -298,51 +267,24 @@ mod tests {
 
     #[test]
     fn linear_ticks_are_round_and_cover_the_maximum() {
-        assert_eq!(
-            linear_ticks(33_500.0, 6),
-            vec![0.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0]
-        );
-        assert_eq!(
-            linear_ticks(1.0, 6),
-            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
-        );
+        assert_eq!(linear_ticks(33_500.0, 6), vec![0.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0]);
+        assert_eq!(linear_ticks(1.0, 6), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
         let t = linear_ticks(51.0, 6);
         assert!(t.len() <= 6 && *t.last().unwrap() >= 51.0, "{t:?}");
-        assert_eq!(
-            linear_ticks(0.0, 6),
-            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
-        );
+        assert_eq!(linear_ticks(0.0, 6), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
     }
 
     #[test]
     fn duration_ticks_are_round_clock_steps() {
-        assert_eq!(
-            linear_duration_ticks(9000.0, 6),
-            vec![0.0, 1800.0, 3600.0, 5400.0, 7200.0, 9000.0]
-        );
-        assert_eq!(
-            linear_duration_ticks(100.0, 6),
-            vec![0.0, 30.0, 60.0, 90.0, 120.0]
-        );
-        assert_eq!(
-            linear_duration_ticks(0.5, 6),
-            vec![0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5]
-        );
+        assert_eq!(linear_duration_ticks(9000.0, 6), vec![0.0, 1800.0, 3600.0, 5400.0, 7200.0, 9000.0]);
+        assert_eq!(linear_duration_ticks(100.0, 6), vec![0.0, 30.0, 60.0, 90.0, 120.0]);
+        assert_eq!(linear_duration_ticks(0.5, 6), vec![0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5]);
     }
 
     #[test]
     fn log_ticks_pick_decades_or_1_2_5() {
-        assert_eq!(
-            log_ticks(1.0, 1e6),
-            vec![1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]
-        );
-        assert_eq!(
-            log_ticks(1.0, 100.0),
-            vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
-        );
-        assert_eq!(
-            log_duration_ticks(0.1, 14_400.0),
-            vec![0.1, 1.0, 10.0, 60.0, 600.0, 3600.0]
-        );
+        assert_eq!(log_ticks(1.0, 1e6), vec![1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]);
+        assert_eq!(log_ticks(1.0, 100.0), vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]);
+        assert_eq!(log_duration_ticks(0.1, 14_400.0), vec![0.1, 1.0, 10.0, 60.0, 600.0, 3600.0]);
     }
 }

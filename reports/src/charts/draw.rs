@@ -44,11 +44,7 @@ pub(super) fn rgb(c: Rgb) -> RGBColor {
 }
 
 pub(super) fn text(size: f64, color: Rgb) -> TextStyle<'static> {
-    TextStyle {
-        font: (FONT, size).into_font(),
-        color: rgb(color).to_backend_color(),
-        pos: Pos::default(),
-    }
+    TextStyle { font: (FONT, size).into_font(), color: rgb(color).to_backend_color(), pos: Pos::default() }
 }
 
 pub(super) fn bold(size: f64, color: Rgb) -> TextStyle<'static> {
@@ -69,10 +65,7 @@ pub struct Ticked {
 
 impl Ticked {
     pub fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Self {
-        Ticked {
-            inner: (lo..hi).into(),
-            ticks,
-        }
+        Ticked { inner: (lo..hi).into(), ticks }
     }
 }
 
@@ -84,11 +77,7 @@ impl Ranged for Ticked {
     }
     fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
         // Bold points only: no light grid lines.
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
+        if hint.weight().allow_light_points() { Vec::new() } else { self.ticks.clone() }
     }
     fn range(&self) -> std::ops::Range<f64> {
         self.inner.range()
@@ -135,42 +124,23 @@ impl YAxis {
         let values = a.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
         let max = values.clone().fold(0.0, f64::max);
         match a.scale {
-            Scale::Linear if a.lines.is_empty() => YAxis {
-                lo: 0.0,
-                hi: 1.0,
-                ticks: vec![0.0],
-                floor: None,
-                unit: a.unit,
-            },
+            Scale::Linear if a.lines.is_empty() => {
+                YAxis { lo: 0.0, hi: 1.0, ticks: vec![0.0], floor: None, unit: a.unit }
+            }
             Scale::Linear => {
                 let ticks = match (a.top, a.unit) {
-                    (Some(top), _) => axis::linear_ticks(top, 6)
-                        .into_iter()
-                        .filter(|t| *t <= top * 1.000_001)
-                        .collect(),
+                    (Some(top), _) => {
+                        axis::linear_ticks(top, 6).into_iter().filter(|t| *t <= top * 1.000_001).collect()
+                    }
                     (None, Unit::Seconds) => axis::linear_duration_ticks(max * 1.05, 6),
                     (None, Unit::Count) => axis::linear_ticks(max * 1.05, 6),
                 };
-                let ticks = if ticks.is_empty() {
-                    vec![0.0, 1.0]
-                } else {
-                    ticks
-                };
-                YAxis {
-                    lo: 0.0,
-                    hi: *ticks.last().unwrap_or(&1.0),
-                    ticks,
-                    floor: None,
-                    unit: a.unit,
-                }
+                let ticks = if ticks.is_empty() { vec![0.0, 1.0] } else { ticks };
+                YAxis { lo: 0.0, hi: *ticks.last().unwrap_or(&1.0), ticks, floor: None, unit: a.unit }
             }
             Scale::Log => {
                 let max = if max > 0.0 { max } else { 1.0 };
-                let min_pos = values
-                    .clone()
-                    .filter(|v| *v > 0.0)
-                    .fold(f64::INFINITY, f64::min)
-                    .max(max / 1e7);
+                let min_pos = values.clone().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min).max(max / 1e7);
                 let has_zero = values.clone().any(|v| v <= 0.0);
                 let floor_v = 10f64.powf(min_pos.log10().floor());
                 let hi_dec = 10f64.powf(max.log10().ceil());
@@ -190,13 +160,7 @@ impl YAxis {
                 if has_zero {
                     ticks.insert(0, lo);
                 }
-                YAxis {
-                    lo,
-                    hi: top.log10(),
-                    ticks,
-                    floor: Some(floor),
-                    unit: a.unit,
-                }
+                YAxis { lo, hi: top.log10(), ticks, floor: Some(floor), unit: a.unit }
             }
         }
     }
@@ -226,17 +190,10 @@ impl YAxis {
 
 impl Figure for Dashboard {
     fn size(&self) -> (u32, u32) {
-        (
-            DASHBOARD_WIDTH,
-            HEADER_H + self.panels.len() as u32 * PANEL_H + FOOTER_H,
-        )
+        (DASHBOARD_WIDTH, HEADER_H + self.panels.len() as u32 * PANEL_H + FOOTER_H)
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> DrawResult<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, target: Target) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let (header, rest) = root.split_vertically(HEADER_H);
         self.draw_header(&header)?;
@@ -245,18 +202,12 @@ impl Figure for Dashboard {
         for (panel, area) in self.panels.iter().zip(&areas) {
             self.draw_panel(area, panel, target)?;
         }
-        let desc = format!(
-            "time since the start of the run (hh:mm) · 00:00 = {}",
-            axis::utc(self.start_unix_secs)
-        );
+        let desc = format!("time since the start of the run (hh:mm) · 00:00 = {}", axis::utc(self.start_unix_secs));
         let (w, _) = footer.dim_in_pixel();
         footer.draw_text(
             &desc,
             &desc_style().pos(Pos::new(HPos::Center, VPos::Top)),
-            (
-                (Y_AREA_W as i32 + PAD + w as i32 - Y_AREA_W as i32 - PAD) / 2,
-                6,
-            ),
+            ((Y_AREA_W as i32 + PAD + w as i32 - Y_AREA_W as i32 - PAD) / 2, 6),
         )?;
         Ok(())
     }
@@ -264,11 +215,7 @@ impl Figure for Dashboard {
 
 impl Dashboard {
     fn draw_header<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        area.draw_text(
-            &self.title,
-            &top_left(bold(36.0, palette::BLACK)),
-            (PAD, 20),
-        )?;
+        area.draw_text(&self.title, &top_left(bold(36.0, palette::BLACK)), (PAD, 20))?;
         let mut y = 70;
         for line in self.subtitle.lines().take(2) {
             area.draw_text(line, &top_left(text(22.0, palette::AXIS)), (PAD, y))?;
@@ -282,11 +229,7 @@ impl Dashboard {
             let x = PAD + (i as i32 / 4) * col_w;
             let y = 134 + (i as i32 % 4) * 25;
             area.draw(&badge!((x, y), (0, 0), &m.key))?;
-            area.draw_text(
-                &m.label,
-                &top_left(text(20.0, palette::BLACK)),
-                (x + 30, y + 1),
-            )?;
+            area.draw_text(&m.label, &top_left(text(20.0, palette::BLACK)), (x + 30, y + 1))?;
         }
         Ok(())
     }
@@ -310,18 +253,9 @@ impl Dashboard {
         };
         if let Some(note) = scale_note {
             let (tw, _) = area.estimate_text_size(&p.title, &title_style)?;
-            area.draw_text(
-                note,
-                &top_left(text(22.0, palette::AXIS)),
-                (PAD + tw as i32 + 14, 10),
-            )?;
+            area.draw_text(note, &top_left(text(22.0, palette::AXIS)), (PAD + tw as i32 + 14, 10))?;
         }
-        let lines: Vec<&Line> = p
-            .left
-            .lines
-            .iter()
-            .chain(p.right.iter().flat_map(|r| r.lines.iter()))
-            .collect();
+        let lines: Vec<&Line> = p.left.lines.iter().chain(p.right.iter().flat_map(|r| r.lines.iter())).collect();
         // Legend at 21 px, or smaller when the items would not fit on one line.
         let avail = DASHBOARD_WIDTH as i32 - 2 * PAD;
         let mut legend = top_left(text(21.0, palette::BLACK));
@@ -382,10 +316,7 @@ impl Dashboard {
             .axis_style(rgb(palette::AXIS))
             .draw()?;
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
-        let px = (
-            self.duration_s / f64::from(pw.max(1)),
-            (ry.hi - ry.lo) / f64::from(ph.max(1)),
-        );
+        let px = (self.duration_s / f64::from(pw.max(1)), (ry.hi - ry.lo) / f64::from(ph.max(1)));
         for l in &r.lines {
             let pts: Vec<(f64, f64)> = l.points.iter().map(|&(t, v)| (t, ry.map(v))).collect();
             for (pts, style) in strokes(pts, l, target, px) {
@@ -435,19 +366,12 @@ impl Dashboard {
             )))?;
             chart.draw_series(std::iter::once(
                 EmptyElement::at((a, ly.hi))
-                    + Text::new(
-                        w.label.clone(),
-                        (7, 6),
-                        top_left(text(20.0, shade_text(shade))),
-                    ),
+                    + Text::new(w.label.clone(), (7, 6), top_left(text(20.0, shade_text(shade)))),
             ))?;
         }
 
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
-        let px = (
-            self.duration_s / f64::from(pw.max(1)),
-            (ly.hi - ly.lo) / f64::from(ph.max(1)),
-        );
+        let px = (self.duration_s / f64::from(pw.max(1)), (ly.hi - ly.lo) / f64::from(ph.max(1)));
         for l in &p.left.lines {
             let pts: Vec<(f64, f64)> = l.points.iter().map(|&(t, v)| (t, ly.map(v))).collect();
             if l.area {
@@ -478,11 +402,7 @@ impl Dashboard {
                 _ => 0,
             };
             prev = Some((m.at_s, level));
-            chart.draw_series(std::iter::once(badge!(
-                (m.at_s, ly.hi),
-                (5, 30 + 28 * level),
-                &m.key
-            )))?;
+            chart.draw_series(std::iter::once(badge!((m.at_s, ly.hi), (5, 30 + 28 * level), &m.key)))?;
         }
 
         let empty = p.left.lines.is_empty() && p.right.is_none();
@@ -501,22 +421,13 @@ impl Dashboard {
 
 /// Darker version of a shade, for text on it.
 fn shade_text(c: Rgb) -> Rgb {
-    (
-        (f64::from(c.0) * 0.7) as u8,
-        (f64::from(c.1) * 0.7) as u8,
-        (f64::from(c.2) * 0.7) as u8,
-    )
+    ((f64::from(c.0) * 0.7) as u8, (f64::from(c.1) * 0.7) as u8, (f64::from(c.2) * 0.7) as u8)
 }
 
 /// The strokes that draw line `l` through `pts` (plot coordinates): one thick stroke for SVG;
 /// for a bitmap, 1-pixel strokes shifted by whole pixels (`px` is one pixel in plot units),
 /// which look the same without plotters' miter spikes (see [`Target`]).
-fn strokes(
-    pts: Vec<(f64, f64)>,
-    l: &Line,
-    target: Target,
-    px: (f64, f64),
-) -> Vec<(Vec<(f64, f64)>, ShapeStyle)> {
+fn strokes(pts: Vec<(f64, f64)>, l: &Line, target: Target, px: (f64, f64)) -> Vec<(Vec<(f64, f64)>, ShapeStyle)> {
     let color = rgb(l.color);
     match target {
         Target::Vector => {
@@ -532,10 +443,7 @@ fn strokes(
             offsets
                 .iter()
                 .map(|&(ox, oy)| {
-                    let shifted = pts
-                        .iter()
-                        .map(|&(x, y)| (x + ox * px.0, y + oy * px.1))
-                        .collect();
+                    let shifted = pts.iter().map(|&(x, y)| (x + ox * px.0, y + oy * px.1)).collect();
                     (shifted, ShapeStyle::from(color).stroke_width(1))
                 })
                 .collect()
@@ -544,17 +452,10 @@ fn strokes(
 }
 
 /// A legend swatch: a short line in the series' colour and dash, centred on `y`.
-fn swatch<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    (x, y): (i32, i32),
-    l: &Line,
-) -> DrawResult<DB> {
+fn swatch<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, (x, y): (i32, i32), l: &Line) -> DrawResult<DB> {
     let style = ShapeStyle::from(rgb(l.color)).stroke_width(4);
     if l.area {
-        area.draw(&Rectangle::new(
-            [(x, y - 9), (x + 32, y + 9)],
-            rgb(l.color).mix(AREA_ALPHA).filled(),
-        ))?;
+        area.draw(&Rectangle::new([(x, y - 9), (x + 32, y + 9)], rgb(l.color).mix(AREA_ALPHA).filled()))?;
         area.draw(&PathElement::new(vec![(x, y - 8), (x + 32, y - 8)], style))?;
     } else if l.dashed {
         area.draw(&PathElement::new(vec![(x, y), (x + 12, y)], style))?;

@@ -77,11 +77,7 @@ pub trait Figure {
     /// Width and height in pixels (SVG user units).
     fn size(&self) -> (u32, u32);
     /// Draws on `root`, which has [`Figure::size`].
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> DrawResult<DB>;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, target: Target) -> DrawResult<DB>;
 }
 
 /// Renders `fig` as an 8-bit RGB PNG into `out`.
@@ -91,20 +87,15 @@ pub fn write_png<F: Figure, W: Write>(fig: &F, out: W) -> Result<(), ChartError>
     let mut buf = vec![0u8; w as usize * h as usize * 3];
     {
         let root = raster::RasterBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        fig.draw(&root, Target::Raster)
-            .map_err(|e| ChartError(e.to_string()))?;
+        fig.draw(&root, Target::Raster).map_err(|e| ChartError(e.to_string()))?;
         root.present().map_err(|e| ChartError(e.to_string()))?;
     }
     let mut enc = png::Encoder::new(out, w, h);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     enc.set_compression(png::Compression::Best);
-    let mut writer = enc
-        .write_header()
-        .map_err(|e| ChartError(format!("PNG: {e}")))?;
-    writer
-        .write_image_data(&buf)
-        .map_err(|e| ChartError(format!("PNG: {e}")))?;
+    let mut writer = enc.write_header().map_err(|e| ChartError(format!("PNG: {e}")))?;
+    writer.write_image_data(&buf).map_err(|e| ChartError(format!("PNG: {e}")))?;
     writer.finish().map_err(|e| ChartError(format!("PNG: {e}")))
 }
 
@@ -114,8 +105,7 @@ pub fn render_svg<F: Figure>(fig: &F) -> Result<String, ChartError> {
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, fig.size()).into_drawing_area();
-        fig.draw(&root, Target::Vector)
-            .map_err(|e| ChartError(e.to_string()))?;
+        fig.draw(&root, Target::Vector).map_err(|e| ChartError(e.to_string()))?;
         root.present().map_err(|e| ChartError(e.to_string()))?;
     }
     s.push('\n');

@@ -10,8 +10,7 @@ use ab_glyph::{Font, FontRef, ScaleFont, point};
 use plotters::prelude::BitMapBackend;
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
-    FontStyle,
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind, FontStyle,
 };
 use std::sync::OnceLock;
 
@@ -22,10 +21,7 @@ fn faces() -> Option<&'static (FontRef<'static>, FontRef<'static>)> {
     static FACES: OnceLock<Option<(FontRef<'static>, FontRef<'static>)>> = OnceLock::new();
     FACES
         .get_or_init(|| {
-            Some((
-                FontRef::try_from_slice(super::FONT_REGULAR).ok()?,
-                FontRef::try_from_slice(super::FONT_BOLD).ok()?,
-            ))
+            Some((FontRef::try_from_slice(super::FONT_REGULAR).ok()?, FontRef::try_from_slice(super::FONT_BOLD).ok()?))
         })
         .as_ref()
 }
@@ -38,9 +34,7 @@ pub struct RasterBackend<'a> {
 impl<'a> RasterBackend<'a> {
     /// Draws into an RGB buffer of `size`.
     pub fn with_buffer(buf: &'a mut [u8], size: (u32, u32)) -> Self {
-        RasterBackend {
-            inner: BitMapBackend::with_buffer(buf, size),
-        }
+        RasterBackend { inner: BitMapBackend::with_buffer(buf, size) }
     }
 }
 
@@ -56,11 +50,7 @@ impl DrawingBackend for RasterBackend<'_> {
     fn present(&mut self) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.present()
     }
-    fn draw_pixel(
-        &mut self,
-        p: BackendCoord,
-        c: BackendColor,
-    ) -> Result<(), DrawingErrorKind<Error>> {
+    fn draw_pixel(&mut self, p: BackendCoord, c: BackendColor) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.draw_pixel(p, c)
     }
     fn draw_line<S: BackendStyle>(
@@ -103,12 +93,7 @@ impl DrawingBackend for RasterBackend<'_> {
     ) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.fill_polygon(vert, style)
     }
-    fn blit_bitmap(
-        &mut self,
-        pos: BackendCoord,
-        size: (u32, u32),
-        src: &[u8],
-    ) -> Result<(), DrawingErrorKind<Error>> {
+    fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> Result<(), DrawingErrorKind<Error>> {
         self.inner.blit_bitmap(pos, size, src)
     }
 
@@ -130,9 +115,8 @@ impl DrawingBackend for RasterBackend<'_> {
             _ => regular,
         };
         // plotters' box and anchors (the same numbers `estimate_text_size` reports).
-        let ((min_x, min_y), (max_x, max_y)) = style
-            .layout_box(text)
-            .map_err(|e| DrawingErrorKind::FontError(Box::new(e)))?;
+        let ((min_x, min_y), (max_x, max_y)) =
+            style.layout_box(text).map_err(|e| DrawingErrorKind::FontError(Box::new(e)))?;
         let (width, height) = (max_x - min_x, max_y - min_y);
         let dx = match style.anchor().h_pos {
             HPos::Left => 0,
@@ -162,8 +146,7 @@ impl DrawingBackend for RasterBackend<'_> {
                 // Baseline half the size below the top of the box, as plotters places it.
                 let x0 = b.min.x.round() as i32;
                 let y0 = (size / 2.0 + b.min.y) as i32;
-                outline
-                    .draw(|x, y, coverage| pixels.push((x0 + x as i32, y0 + y as i32, coverage)));
+                outline.draw(|x, y, coverage| pixels.push((x0 + x as i32, y0 + y as i32, coverage)));
             }
             pen += scaled.h_advance(id);
             prev = Some(id);
@@ -174,10 +157,7 @@ impl DrawingBackend for RasterBackend<'_> {
             if x >= 0 && y >= 0 && (x as u32) < w && (y as u32) < h {
                 self.inner.draw_pixel(
                     (x, y),
-                    BackendColor {
-                        alpha: color.alpha * f64::from(coverage.min(1.0)),
-                        rgb: color.rgb,
-                    },
+                    BackendColor { alpha: color.alpha * f64::from(coverage.min(1.0)), rgb: color.rgb },
                 )?;
             }
         }
@@ -196,15 +176,12 @@ mod tests {
         let (w, h) = (240usize, 80usize);
         let mut buf = vec![255u8; w * h * 3];
         {
-            let root =
-                RasterBackend::with_buffer(&mut buf, (w as u32, h as u32)).into_drawing_area();
+            let root = RasterBackend::with_buffer(&mut buf, (w as u32, h as u32)).into_drawing_area();
             let style = TextStyle::from((super::super::FONT, 48.0).into_font()).color(&BLACK);
             root.draw_text(text, &style, (10, 10)).unwrap();
             root.present().unwrap();
         }
-        let inked: Vec<bool> = (0..w)
-            .map(|x| (0..h).any(|y| buf[(y * w + x) * 3] < 128))
-            .collect();
+        let inked: Vec<bool> = (0..w).map(|x| (0..h).any(|y| buf[(y * w + x) * 3] < 128)).collect();
         let mut runs = Vec::new();
         let mut start = None;
         for (x, &ink) in inked.iter().chain([&false]).enumerate() {

@@ -157,10 +157,7 @@ pub fn rate(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> u64) -> Vec<(f64, f6
 
 /// Samples committed to the WAL per second, and samples acknowledged (2xx) per second.
 pub fn throughput_series(rows: &[MetricsRow]) -> (Series, Series) {
-    (
-        rate(rows, |r| r.samples_in_total),
-        rate(rows, |r| r.delivered_total),
-    )
+    (rate(rows, |r| r.samples_in_total), rate(rows, |r| r.delivered_total))
 }
 
 /// rwsim's `failed` bucket at a row (samples dropped on a non-recoverable answer, each
@@ -223,22 +220,15 @@ pub fn decimate(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
 /// Log scale when the values span more than ~1.5 decades above their typical level: the
 /// largest value is over 30 × the median of the non-zero values. Otherwise linear.
 pub fn choose_scale<'a>(series: impl IntoIterator<Item = &'a [(f64, f64)]>) -> Scale {
-    let mut v: Vec<f64> = series
-        .into_iter()
-        .flat_map(|s| s.iter().map(|p| p.1))
-        .filter(|x| *x > 0.0 && x.is_finite())
-        .collect();
+    let mut v: Vec<f64> =
+        series.into_iter().flat_map(|s| s.iter().map(|p| p.1)).filter(|x| *x > 0.0 && x.is_finite()).collect();
     if v.is_empty() {
         return Scale::Linear;
     }
     v.sort_by(f64::total_cmp);
     let median = v[v.len() / 2];
     let max = v[v.len() - 1];
-    if max > 30.0 * median {
-        Scale::Log
-    } else {
-        Scale::Linear
-    }
+    if max > 30.0 * median { Scale::Log } else { Scale::Linear }
 }
 
 /// The shaded windows of `receiver.faults`: `fault #0: 503`, `fault #1: timeout on 10%`.
@@ -252,11 +242,8 @@ pub fn fault_windows(faults: &[FaultWindow]) -> Vec<Window> {
                 Response::Timeout => "timeout".into(),
                 Response::Refused => "refused".into(),
             };
-            let share = if f.probability < 1.0 {
-                format!(" on {}%", axis::si(f.probability * 100.0))
-            } else {
-                String::new()
-            };
+            let share =
+                if f.probability < 1.0 { format!(" on {}%", axis::si(f.probability * 100.0)) } else { String::new() };
             Window {
                 start_s: f.start.as_secs_f64(),
                 end_s: f.end.as_secs_f64(),
@@ -277,9 +264,7 @@ pub fn loss_markers(timeline: &[Notable]) -> Vec<Marker> {
         .filter_map(|n| {
             let what = match n.kind {
                 NotableKind::WalTruncationLoss => "WAL truncation deleted segments not yet read",
-                NotableKind::WatcherRestart => {
-                    "WAL watcher restarted at the newest segment: unread samples skipped"
-                }
+                NotableKind::WatcherRestart => "WAL watcher restarted at the newest segment: unread samples skipped",
                 NotableKind::HardShutdown => "reshard hit flush_deadline: queued samples dropped",
                 _ => return None,
             };
@@ -287,11 +272,7 @@ pub fn loss_markers(timeline: &[Notable]) -> Vec<Marker> {
         })
         .take(26)
         .enumerate()
-        .map(|(i, (at_s, label))| Marker {
-            at_s,
-            key: char::from(b'A' + i as u8).to_string(),
-            label,
-        })
+        .map(|(i, (at_s, label))| Marker { at_s, key: char::from(b'A' + i as u8).to_string(), label })
         .collect()
 }
 
@@ -349,24 +330,12 @@ impl Dashboard {
 }
 
 fn line(label: &str, color: Rgb, points: Vec<(f64, f64)>) -> Line {
-    Line {
-        label: label.into(),
-        color,
-        dashed: false,
-        area: false,
-        points: decimate(&points, MAX_POINTS / 2),
-    }
+    Line { label: label.into(), color, dashed: false, area: false, points: decimate(&points, MAX_POINTS / 2) }
 }
 
 fn axis_for(label: &str, unit: Unit, lines: Vec<Line>) -> Axis {
     let scale = choose_scale(lines.iter().map(|l| l.points.as_slice()));
-    Axis {
-        label: label.into(),
-        unit,
-        scale,
-        lines,
-        top: None,
-    }
+    Axis { label: label.into(), unit, scale, lines, top: None }
 }
 
 fn throughput_panel(rows: &[MetricsRow]) -> Panel {
@@ -378,10 +347,7 @@ fn throughput_panel(rows: &[MetricsRow]) -> Panel {
             Unit::Count,
             vec![
                 line("delivered (2xx)", palette::GREEN, delivered),
-                Line {
-                    dashed: true,
-                    ..line("in (appended to the WAL)", palette::BLUE, inp)
-                },
+                Line { dashed: true, ..line("in (appended to the WAL)", palette::BLUE, inp) },
             ],
         ),
         right: None,
@@ -398,17 +364,9 @@ fn queue_panel(rows: &[MetricsRow]) -> Panel {
             vec![
                 Line {
                     area: true,
-                    ..line(
-                        "backlog: unread WAL + queued",
-                        palette::BLUE,
-                        gauge(rows, |r| r.backlog_samples as f64),
-                    )
+                    ..line("backlog: unread WAL + queued", palette::BLUE, gauge(rows, |r| r.backlog_samples as f64))
                 },
-                line(
-                    "samples_pending (in shards)",
-                    palette::SKY,
-                    gauge(rows, |r| r.samples_pending as f64),
-                ),
+                line("samples_pending (in shards)", palette::SKY, gauge(rows, |r| r.samples_pending as f64)),
             ],
         ),
         right: None,
@@ -419,15 +377,7 @@ fn queue_panel(rows: &[MetricsRow]) -> Panel {
 fn lag_panel(rows: &[MetricsRow]) -> Panel {
     Panel {
         title: "Lag: newest sample in − newest sample sent".into(),
-        left: axis_for(
-            "lag",
-            Unit::Seconds,
-            vec![line(
-                "lag",
-                palette::VERMILLION,
-                gauge(rows, |r| r.lag_seconds),
-            )],
-        ),
+        left: axis_for("lag", Unit::Seconds, vec![line("lag", palette::VERMILLION, gauge(rows, |r| r.lag_seconds))]),
         right: None,
         note: None,
     }
@@ -453,33 +403,20 @@ fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
     let desired: Vec<_> = desired.iter().map(|&(t, v)| (t, v.min(top))).collect();
     let mut lines = vec![
         line("shards running", palette::BLUE, steps(&running)),
-        Line {
-            dashed: true,
-            ..line(&desired_label, palette::ORANGE, desired)
-        },
+        Line { dashed: true, ..line(&desired_label, palette::ORANGE, desired) },
     ];
     let mut note = None;
     if show_max {
         lines.push(Line {
             dashed: true,
-            ..line(
-                "max_shards",
-                palette::BLACK,
-                vec![(0.0, max), (rows.last().map_or(0.0, |r| r.t_seconds), max)],
-            )
+            ..line("max_shards", palette::BLACK, vec![(0.0, max), (rows.last().map_or(0.0, |r| r.t_seconds), max)])
         });
     } else {
         note = Some(format!("max_shards = {max_shards} (above the chart)"));
     }
     Panel {
         title: "Shards: running vs desired vs max".into(),
-        left: Axis {
-            label: "shards".into(),
-            unit: Unit::Count,
-            scale: Scale::Linear,
-            lines,
-            top: Some(top),
-        },
+        left: Axis { label: "shards".into(), unit: Unit::Count, scale: Scale::Linear, lines, top: Some(top) },
         right: None,
         note,
     }
@@ -504,11 +441,7 @@ fn responses_panel(rows: &[MetricsRow]) -> Panel {
         .collect();
     let retried = last.is_some_and(|r| r.samples_retried_total > 0);
     let right = retried.then(|| {
-        let mut l = line(
-            "retried samples/s (right axis)",
-            palette::GREY,
-            rate(rows, |r| r.samples_retried_total),
-        );
+        let mut l = line("retried samples/s (right axis)", palette::GREY, rate(rows, |r| r.samples_retried_total));
         l.dashed = true;
         axis_for("retried samples/s", Unit::Count, vec![l])
     });
@@ -522,22 +455,10 @@ fn responses_panel(rows: &[MetricsRow]) -> Panel {
 
 fn losses_panel(rows: &[MetricsRow]) -> Panel {
     let reasons: [(&str, Rgb, Counter); 4] = [
-        (
-            "WAL truncation (silent in Prometheus)",
-            palette::VERMILLION,
-            |r| r.lost_wal_truncation_total,
-        ),
-        (
-            "failed: 4xx, 429 not retried",
-            palette::PURPLE,
-            failed_total,
-        ),
-        ("too old (sample_age_limit)", palette::ORANGE, |r| {
-            r.samples_dropped_total
-        }),
-        ("reshard shutdown", palette::SKY, |r| {
-            r.lost_reshard_shutdown_total
-        }),
+        ("WAL truncation (silent in Prometheus)", palette::VERMILLION, |r| r.lost_wal_truncation_total),
+        ("failed: 4xx, 429 not retried", palette::PURPLE, failed_total),
+        ("too old (sample_age_limit)", palette::ORANGE, |r| r.samples_dropped_total),
+        ("reshard shutdown", palette::SKY, |r| r.lost_reshard_shutdown_total),
     ];
     let last = rows.last();
     let lines: Vec<Line> = reasons
@@ -545,18 +466,10 @@ fn losses_panel(rows: &[MetricsRow]) -> Panel {
         .filter(|(_, _, f)| last.is_some_and(|r| f(r) > 0))
         .map(|(name, color, f)| line(name, *color, steps(&gauge(rows, |r| f(r) as f64))))
         .collect();
-    let note = lines
-        .is_empty()
-        .then(|| "no samples lost or failed".to_string());
+    let note = lines.is_empty().then(|| "no samples lost or failed".to_string());
     Panel {
         title: "Samples lost or failed, cumulative (samples)".into(),
-        left: Axis {
-            label: "samples".into(),
-            unit: Unit::Count,
-            scale: Scale::Linear,
-            lines,
-            top: None,
-        },
+        left: Axis { label: "samples".into(), unit: Unit::Count, scale: Scale::Linear, lines, top: None },
         right: None,
         note,
     }
@@ -568,10 +481,7 @@ mod tests {
     use sim_core::time::{SimDuration, SimTime};
 
     fn row(t: f64, f: impl FnOnce(&mut MetricsRow)) -> MetricsRow {
-        let mut r = MetricsRow {
-            t_seconds: t,
-            ..MetricsRow::default()
-        };
+        let mut r = MetricsRow { t_seconds: t, ..MetricsRow::default() };
         f(&mut r);
         r
     }
@@ -583,10 +493,7 @@ mod tests {
             row(10.0, |r| r.samples_in_total = 1000),
             row(20.0, |r| r.samples_in_total = 3000),
         ];
-        assert_eq!(
-            rate(&rows, |r| r.samples_in_total),
-            vec![(10.0, 100.0), (20.0, 200.0)]
-        );
+        assert_eq!(rate(&rows, |r| r.samples_in_total), vec![(10.0, 100.0), (20.0, 200.0)]);
         let (inp, delivered) = throughput_series(&rows);
         assert_eq!(inp.len(), 2);
         assert_eq!(delivered, vec![(10.0, 0.0), (20.0, 0.0)]);
@@ -605,17 +512,12 @@ mod tests {
 
     #[test]
     fn steps_hold_each_value_until_the_next() {
-        assert_eq!(
-            steps(&[(0.0, 1.0), (10.0, 2.0)]),
-            vec![(0.0, 1.0), (10.0, 1.0), (10.0, 2.0)]
-        );
+        assert_eq!(steps(&[(0.0, 1.0), (10.0, 2.0)]), vec![(0.0, 1.0), (10.0, 1.0), (10.0, 2.0)]);
     }
 
     #[test]
     fn decimation_keeps_peaks_and_ends() {
-        let pts: Vec<(f64, f64)> = (0..10_000)
-            .map(|i| (i as f64, if i == 4321 { 1e6 } else { 1.0 }))
-            .collect();
+        let pts: Vec<(f64, f64)> = (0..10_000).map(|i| (i as f64, if i == 4321 { 1e6 } else { 1.0 })).collect();
         let d = decimate(&pts, 100);
         assert!(d.len() <= 201, "{}", d.len());
         assert!(d.contains(&(4321.0, 1e6)), "the spike survives");
@@ -626,9 +528,7 @@ mod tests {
 
     #[test]
     fn log_scale_only_when_values_span_decades() {
-        let flat: Vec<_> = (0..100)
-            .map(|i| (i as f64, 10.0 + i as f64 % 3.0))
-            .collect();
+        let flat: Vec<_> = (0..100).map(|i| (i as f64, 10.0 + i as f64 % 3.0)).collect();
         assert_eq!(choose_scale([flat.as_slice()]), Scale::Linear);
         let mut outage = flat.clone();
         outage.push((100.0, 14_400.0));
@@ -648,10 +548,8 @@ mod tests {
             retry_after: None,
             latency: None,
         };
-        cfg.receiver.faults = vec![
-            fault(10, 20, Response::Status(503), 1.0),
-            fault(25, 30, Response::Status(400), 0.05),
-        ];
+        cfg.receiver.faults =
+            vec![fault(10, 20, Response::Status(503), 1.0), fault(25, 30, Response::Status(400), 0.05)];
         let mut rec = sim_core::observer::RowRecorder::default();
         let result = sim_core::simulate(&cfg, &mut rec).unwrap();
         (cfg, result, rec.rows)
@@ -678,35 +576,22 @@ mod tests {
         assert_eq!(d.windows[0].label, "fault #0: 503");
         assert_eq!(d.windows[1].label, "fault #1: 400 on 5%");
         assert_eq!(d.windows[2].kind, WindowKind::Incident);
-        assert!(
-            d.subtitle
-                .starts_with("two faults\nPrometheus 3.x · 100k series @15s")
-        );
+        assert!(d.subtitle.starts_with("two faults\nPrometheus 3.x · 100k series @15s"));
         // The throughput panel: delivered drops to zero during the 503s, and the input
         // rate is about 100k + 5 × 100 series every 15 s.
         let tp = &d.panels[0].left.lines;
         let delivered = &tp[0].points;
-        assert!(
-            delivered
-                .iter()
-                .any(|&(t, v)| t > 700.0 && t < 1200.0 && v == 0.0)
-        );
+        assert!(delivered.iter().any(|&(t, v)| t > 700.0 && t < 1200.0 && v == 0.0));
         let input = &tp[1].points;
         let mean = input.iter().map(|p| p.1).sum::<f64>() / input.len() as f64;
-        assert!(
-            (mean - 100_500.0 / 15.0).abs() < 100.0,
-            "mean input rate {mean}"
-        );
+        assert!((mean - 100_500.0 / 15.0).abs() < 100.0, "mean input rate {mean}");
         // The 503s are retried (right axis) and the 400s fail samples (losses panel).
         assert!(d.panels[4].right.is_some());
         let losses = &d.panels[5].left.lines;
         assert_eq!(losses.len(), 1);
         assert!(losses[0].label.starts_with("failed"));
         let last = losses[0].points.last().unwrap().1;
-        assert_eq!(
-            last, result.samples.failed as f64,
-            "failed from conservation"
-        );
+        assert_eq!(last, result.samples.failed as f64, "failed from conservation");
     }
 
     #[test]
@@ -719,21 +604,12 @@ mod tests {
             retry_after: None,
             latency: None,
         };
-        let g = FaultWindow {
-            response: Response::Timeout,
-            probability: 0.1,
-            ..f.clone()
-        };
+        let g = FaultWindow { response: Response::Timeout, probability: 0.1, ..f.clone() };
         let w = fault_windows(&[f, g]);
         assert_eq!(w[0].label, "fault #0: 503");
         assert_eq!((w[0].start_s, w[0].end_s), (3600.0, 18000.0));
         assert_eq!(w[1].label, "fault #1: timeout on 10%");
-        let notable = |kind, major| Notable {
-            at: SimTime(10_800_000_000_000),
-            kind,
-            message: String::new(),
-            major,
-        };
+        let notable = |kind, major| Notable { at: SimTime(10_800_000_000_000), kind, message: String::new(), major };
         let m = loss_markers(&[
             notable(NotableKind::FaultStarted, true),
             notable(NotableKind::WalTruncationLoss, true),

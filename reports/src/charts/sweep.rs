@@ -67,23 +67,12 @@ pub struct Heatmap {
 }
 
 /// Sequential colour ramp for "higher is worse": pale yellow to dark red (ColorBrewer YlOrRd).
-const RAMP: [Rgb; 7] = [
-    (255, 255, 204),
-    (255, 237, 160),
-    (254, 217, 118),
-    (254, 178, 76),
-    (253, 141, 60),
-    (227, 26, 28),
-    (128, 0, 38),
-];
+const RAMP: [Rgb; 7] =
+    [(255, 255, 204), (255, 237, 160), (254, 217, 118), (254, 178, 76), (253, 141, 60), (227, 26, 28), (128, 0, 38)];
 
 /// Colour at `f` in `[0, 1]` along [`RAMP`].
 pub fn ramp(f: f64) -> Rgb {
-    let f = if f.is_finite() {
-        f.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let f = if f.is_finite() { f.clamp(0.0, 1.0) } else { 0.0 };
     let x = f * (RAMP.len() - 1) as f64;
     let i = (x.floor() as usize).min(RAMP.len() - 2);
     let t = x - i as f64;
@@ -97,11 +86,7 @@ pub fn ramp(f: f64) -> Rgb {
 pub fn color_scale(cells: &[Vec<Option<f64>>]) -> (f64, f64, bool) {
     let vals: Vec<f64> = cells.iter().flatten().flatten().copied().collect();
     let max = vals.iter().copied().fold(0.0, f64::max);
-    let min_pos = vals
-        .iter()
-        .copied()
-        .filter(|v| *v > 0.0)
-        .fold(f64::INFINITY, f64::min);
+    let min_pos = vals.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
     if max > 0.0 && min_pos.is_finite() && max / min_pos > 100.0 {
         (min_pos.log10(), max.log10(), true)
     } else {
@@ -111,22 +96,14 @@ pub fn color_scale(cells: &[Vec<Option<f64>>]) -> (f64, f64, bool) {
 
 /// Position of `v` in `[0, 1]` on a colour scale from [`color_scale`].
 pub fn scale_pos(v: f64, (lo, hi, log): (f64, f64, bool)) -> f64 {
-    let x = if log {
-        if v <= 0.0 { lo } else { v.log10() }
-    } else {
-        v
-    };
+    let x = if log { if v <= 0.0 { lo } else { v.log10() } } else { v };
     if hi > lo { (x - lo) / (hi - lo) } else { 0.0 }
 }
 
 /// Black or white, whichever reads better on `c`.
 fn ink_on(c: Rgb) -> Rgb {
     let l = 0.2126 * f64::from(c.0) + 0.7152 * f64::from(c.1) + 0.0722 * f64::from(c.2);
-    if l > 140.0 {
-        (20, 20, 20)
-    } else {
-        (255, 255, 255)
-    }
+    if l > 140.0 { (20, 20, 20) } else { (255, 255, 255) }
 }
 
 impl Figure for Heatmap {
@@ -139,11 +116,7 @@ impl Figure for Heatmap {
         let (w, h) = self.size();
         let (w, h) = (w as i32, h as i32);
         let top_left = Pos::new(HPos::Left, VPos::Top);
-        root.draw_text(
-            &self.title,
-            &bold(30.0, palette::BLACK).pos(top_left),
-            (40, 24),
-        )?;
+        root.draw_text(&self.title, &bold(30.0, palette::BLACK).pos(top_left), (40, 24))?;
         let mut sub = String::from("lower is better; darker is worse");
         if let Some((x, y)) = self.marked
             && let Some(Some(v)) = self.cells.get(y).and_then(|r| r.get(x))
@@ -172,26 +145,14 @@ impl Figure for Heatmap {
                 // Row 0 at the bottom.
                 let y1 = bottom - (yi as f64 * chh).round() as i32;
                 let y0 = bottom - ((yi + 1) as f64 * chh).round() as i32;
-                let v = self
-                    .cells
-                    .get(yi)
-                    .and_then(|r| r.get(xi))
-                    .copied()
-                    .flatten();
+                let v = self.cells.get(yi).and_then(|r| r.get(xi)).copied().flatten();
                 let (fill, label) = match v {
                     Some(v) => (ramp(scale_pos(v, scale)), self.unit.format(v)),
                     None => ((235, 235, 235), "n/a".to_string()),
                 };
                 root.draw(&Rectangle::new([(x0, y0), (x1, y1)], rgb(fill).filled()))?;
-                root.draw(&Rectangle::new(
-                    [(x0, y0), (x1, y1)],
-                    ShapeStyle::from(WHITE).stroke_width(2),
-                ))?;
-                let ink = if v.is_some() {
-                    ink_on(fill)
-                } else {
-                    palette::AXIS
-                };
+                root.draw(&Rectangle::new([(x0, y0), (x1, y1)], ShapeStyle::from(WHITE).stroke_width(2)))?;
+                let ink = if v.is_some() { ink_on(fill) } else { palette::AXIS };
                 root.draw_text(
                     &label,
                     &text(value_size, ink).pos(Pos::new(HPos::Center, VPos::Center)),
@@ -215,31 +176,17 @@ impl Figure for Heatmap {
         let ticks = tick_style();
         for (xi, label) in self.x_values.iter().enumerate() {
             let cx = left + ((xi as f64 + 0.5) * cw).round() as i32;
-            root.draw_text(
-                label,
-                &ticks.pos(Pos::new(HPos::Center, VPos::Top)),
-                (cx, bottom + 10),
-            )?;
+            root.draw_text(label, &ticks.pos(Pos::new(HPos::Center, VPos::Top)), (cx, bottom + 10))?;
         }
         for (yi, label) in self.y_values.iter().enumerate() {
             let cy = bottom - ((yi as f64 + 0.5) * chh).round() as i32;
-            root.draw_text(
-                label,
-                &ticks.pos(Pos::new(HPos::Right, VPos::Center)),
-                (left - 12, cy),
-            )?;
+            root.draw_text(label, &ticks.pos(Pos::new(HPos::Right, VPos::Center)), (left - 12, cy))?;
         }
         let desc = desc_style();
-        root.draw_text(
-            &self.x_key,
-            &desc.pos(Pos::new(HPos::Center, VPos::Top)),
-            ((left + right) / 2, bottom + 50),
-        )?;
+        root.draw_text(&self.x_key, &desc.pos(Pos::new(HPos::Center, VPos::Top)), ((left + right) / 2, bottom + 50))?;
         root.draw_text(
             &self.y_key,
-            &desc
-                .transform(FontTransform::Rotate270)
-                .pos(Pos::new(HPos::Center, VPos::Top)),
+            &desc.transform(FontTransform::Rotate270).pos(Pos::new(HPos::Center, VPos::Top)),
             (40, (top + bottom) / 2),
         )?;
         // Colour bar.
@@ -249,38 +196,22 @@ impl Figure for Heatmap {
             let f0 = i as f64 / steps as f64;
             let ya = bottom - ((bottom - top) as f64 * f0).round() as i32;
             let yb = bottom - ((bottom - top) as f64 * (f0 + 1.0 / steps as f64)).round() as i32;
-            root.draw(&Rectangle::new(
-                [(bx0, yb), (bx1, ya)],
-                rgb(ramp(f0 + 0.5 / steps as f64)).filled(),
-            ))?;
+            root.draw(&Rectangle::new([(bx0, yb), (bx1, ya)], rgb(ramp(f0 + 0.5 / steps as f64)).filled()))?;
         }
-        root.draw(&Rectangle::new(
-            [(bx0, top), (bx1, bottom)],
-            ShapeStyle::from(rgb(palette::AXIS)).stroke_width(1),
-        ))?;
+        root.draw(&Rectangle::new([(bx0, top), (bx1, bottom)], ShapeStyle::from(rgb(palette::AXIS)).stroke_width(1)))?;
         let (lo, hi, log) = scale;
         let bar_ticks: Vec<f64> = if log && self.unit == ValueUnit::Seconds {
             axis::log_duration_ticks(10f64.powf(lo), 10f64.powf(hi))
         } else if log {
             axis::log_ticks(10f64.powf(lo), 10f64.powf(hi))
         } else {
-            unit_ticks(self.unit, hi, 7)
-                .into_iter()
-                .filter(|v| *v <= hi * 1.0001)
-                .collect()
+            unit_ticks(self.unit, hi, 7).into_iter().filter(|v| *v <= hi * 1.0001).collect()
         };
         for v in bar_ticks {
             let f = scale_pos(v, scale);
             let y = bottom - ((bottom - top) as f64 * f).round() as i32;
-            root.draw(&PathElement::new(
-                vec![(bx1, y), (bx1 + 6, y)],
-                rgb(palette::AXIS),
-            ))?;
-            root.draw_text(
-                &self.unit.format(v),
-                &ticks.pos(Pos::new(HPos::Left, VPos::Center)),
-                (bx1 + 10, y),
-            )?;
+            root.draw(&PathElement::new(vec![(bx1, y), (bx1 + 6, y)], rgb(palette::AXIS)))?;
+            root.draw_text(&self.unit.format(v), &ticks.pos(Pos::new(HPos::Left, VPos::Center)), (bx1 + 10, y))?;
         }
         if log {
             root.draw_text(
@@ -332,10 +263,7 @@ pub fn unit_ticks(unit: ValueUnit, max: f64, max_ticks: usize) -> Vec<f64> {
             while max / scale >= 1024.0 {
                 scale *= 1024.0;
             }
-            axis::linear_ticks(max / scale, max_ticks)
-                .into_iter()
-                .map(|t| t * scale)
-                .collect()
+            axis::linear_ticks(max / scale, max_ticks).into_iter().map(|t| t * scale).collect()
         }
         ValueUnit::Fraction | ValueUnit::Count => axis::linear_ticks(max, max_ticks),
     }
@@ -354,18 +282,10 @@ impl Figure for Curves {
         draw::CURVES_SIZE
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> DrawResult<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, target: Target) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let top_left = Pos::new(HPos::Left, VPos::Top);
-        root.draw_text(
-            &self.title,
-            &bold(30.0, palette::BLACK).pos(top_left),
-            (40, 24),
-        )?;
+        root.draw_text(&self.title, &bold(30.0, palette::BLACK).pos(top_left), (40, 24))?;
         // Legend under the title, wrapping; never over the data.
         let legend = text(20.0, palette::BLACK).pos(top_left);
         let (w, _) = root.dim_in_pixel();
@@ -377,30 +297,16 @@ impl Figure for Curves {
                 y += 30;
             }
             let c = rgb(SERIES_COLORS[i % SERIES_COLORS.len()]);
-            root.draw(&PathElement::new(
-                vec![(x, y + 11), (x + 36, y + 11)],
-                ShapeStyle::from(c).stroke_width(4),
-            ))?;
+            root.draw(&PathElement::new(vec![(x, y + 11), (x + 36, y + 11)], ShapeStyle::from(c).stroke_width(4)))?;
             root.draw(&Circle::new((x + 18, y + 11), 6, c.filled()))?;
             root.draw_text(label, &legend, (x + 46, y))?;
             x += 46 + tw as i32 + 36;
         }
-        let xmax = self
-            .series
-            .iter()
-            .flat_map(|s| s.1.iter().map(|p| p.0))
-            .fold(0.0, f64::max);
-        let ymax = self
-            .series
-            .iter()
-            .flat_map(|s| s.1.iter().map(|p| p.1))
-            .fold(0.0, f64::max);
+        let xmax = self.series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).fold(0.0, f64::max);
+        let ymax = self.series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).fold(0.0, f64::max);
         let xt = curve_ticks(self.x_unit, if xmax > 0.0 { xmax } else { 1.0 });
         let yt = curve_ticks(self.y_unit, if ymax > 0.0 { ymax } else { 0.01 });
-        let (xhi, yhi) = (
-            xt.last().copied().unwrap_or(1.0),
-            yt.last().copied().unwrap_or(1.0),
-        );
+        let (xhi, yhi) = (xt.last().copied().unwrap_or(1.0), yt.last().copied().unwrap_or(1.0));
         let mut chart = ChartBuilder::on(root)
             .margin_top(y as u32 + 46)
             .margin_left(20)
@@ -429,10 +335,7 @@ impl Figure for Curves {
                 // Few points with gentle turns: plotters' joins are fine here.
                 Target::Raster => 3,
             };
-            chart.draw_series(LineSeries::new(
-                pts.iter().copied(),
-                ShapeStyle::from(c).stroke_width(width),
-            ))?;
+            chart.draw_series(LineSeries::new(pts.iter().copied(), ShapeStyle::from(c).stroke_width(width)))?;
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 6, c.filled())))?;
         }
         Ok(())
@@ -476,19 +379,14 @@ mod tests {
             x_values: vec!["10".into(), "50".into(), "200".into()],
             y_key: "queue_config.capacity".into(),
             y_values: vec!["2500".into(), "10000".into()],
-            cells: vec![
-                vec![Some(0.3), Some(0.2), Some(0.1)],
-                vec![Some(0.25), Some(0.05), None],
-            ],
+            cells: vec![vec![Some(0.3), Some(0.2), Some(0.1)], vec![Some(0.25), Some(0.05), None]],
             marked: Some((1, 1)),
         }
     }
 
     /// Width, height and RGB pixels of a PNG.
     fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-        let mut r = png::Decoder::new(std::io::Cursor::new(png_bytes))
-            .read_info()
-            .unwrap();
+        let mut r = png::Decoder::new(std::io::Cursor::new(png_bytes)).read_info().unwrap();
         let mut buf = vec![0; r.output_buffer_size()];
         let info = r.next_frame(&mut buf).unwrap();
         buf.truncate(info.buffer_size());
@@ -527,14 +425,8 @@ mod tests {
             y_label: "samples lost".into(),
             y_unit: ValueUnit::Fraction,
             series: vec![
-                (
-                    "max_shards = 50".into(),
-                    vec![(1800.0, 0.0), (7200.0, 0.05), (14400.0, 0.3)],
-                ),
-                (
-                    "max_shards = 200".into(),
-                    vec![(1800.0, 0.0), (7200.0, 0.02), (14400.0, 0.25)],
-                ),
+                ("max_shards = 50".into(), vec![(1800.0, 0.0), (7200.0, 0.05), (14400.0, 0.3)]),
+                ("max_shards = 200".into(), vec![(1800.0, 0.0), (7200.0, 0.02), (14400.0, 0.25)]),
             ],
         };
         let mut png = Vec::new();
@@ -545,13 +437,7 @@ mod tests {
             assert!(px.chunks(3).any(|p| p == [color.0, color.1, color.2]));
         }
         let svg = crate::charts::render_svg(&c).unwrap();
-        for text in [
-            "Loss vs outage length",
-            "max_shards = 200",
-            "outage length",
-            "4h",
-            "30%",
-        ] {
+        for text in ["Loss vs outage length", "max_shards = 200", "outage length", "4h", "30%"] {
             assert!(svg.contains(text), "SVG lacks {text:?}");
         }
     }
@@ -562,17 +448,8 @@ mod tests {
     fn byte_ticks_are_round_binary_sizes() {
         let t = unit_ticks(ValueUnit::Bytes, 211_000_000.0, 7);
         assert_eq!(
-            t.iter()
-                .map(|v| ValueUnit::Bytes.format(*v))
-                .collect::<Vec<_>>(),
-            [
-                "0 B",
-                "50.0 MiB",
-                "100.0 MiB",
-                "150.0 MiB",
-                "200.0 MiB",
-                "250.0 MiB"
-            ]
+            t.iter().map(|v| ValueUnit::Bytes.format(*v)).collect::<Vec<_>>(),
+            ["0 B", "50.0 MiB", "100.0 MiB", "150.0 MiB", "200.0 MiB", "250.0 MiB"]
         );
     }
 
@@ -580,9 +457,7 @@ mod tests {
     fn curve_ticks_are_round_durations() {
         assert_eq!(
             curve_ticks(ValueUnit::Seconds, 4.0 * 3600.0),
-            vec![
-                0.0, 1800.0, 3600.0, 5400.0, 7200.0, 9000.0, 10800.0, 12600.0, 14400.0
-            ]
+            vec![0.0, 1800.0, 3600.0, 5400.0, 7200.0, 9000.0, 10800.0, 12600.0, 14400.0]
         );
     }
 }
