@@ -23,6 +23,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the bundled scenarios.
     Scenarios,
+    /// Write report.md and report.html (charts embedded) for a run.
+    Report(ReportArgs),
     /// Measure simulator speed and memory on a scenario (default: bench-1m-24h).
     Bench(BenchArgs),
 }
@@ -37,9 +39,33 @@ pub struct RunArgs {
     /// Print the forecast as one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Write timeseries.csv and summary.json into this directory (created if missing).
+    /// Write timeseries.csv, summary.json, scenario.toml and the dashboard charts
+    /// (dashboard.png, dashboard.svg) into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write the simulated prometheus_remote_storage_* series as OpenMetrics text, for
+    /// `promtool tsdb create-blocks-from openmetrics FILE DIR`.
+    #[arg(long, value_name = "FILE")]
+    pub openmetrics: Option<PathBuf>,
+    /// Run as if the scenario started at TIME (RFC 3339 UTC, e.g. 2026-03-01T00:00:00Z),
+    /// overriding its `start`; the --openmetrics timestamps follow. Keep it on a multiple of
+    /// tsdb.min_block_duration (e.g. midnight) to keep WAL truncations where they were.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A scenario file (or `builtin:NAME`) to run and report on, or a directory written by
+    /// `rwsim run --out DIR` to report on as it is.
+    pub input: String,
+    /// For a scenario: where to write the run's files and the report (default:
+    /// `report-NAME` in the current directory). A directory input is reported in place.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// For a scenario: override its seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]

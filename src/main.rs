@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Run(a) => cmd::run::run(a),
         cli::Command::Validate(a) => cmd::validate::run(a),
+        cli::Command::Report(a) => cmd::report::run(a),
         cli::Command::Scenarios => cmd::library::run(),
         cli::Command::Bench(a) => cmd::bench::run(a),
     };

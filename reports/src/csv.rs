@@ -38,6 +38,11 @@ impl<W: Write> Observer for CsvRows<W> {
     }
 }
 
+/// Reads `timeseries.csv` back into rows.
+pub fn read<R: std::io::Read>(r: R) -> Result<Vec<MetricsRow>, csv::Error> {
+    csv::Reader::from_reader(r).deserialize().collect()
+}
+
 /// Renders rows to a CSV string (tests and small runs).
 pub fn render(rows: &[MetricsRow]) -> Result<String, csv::Error> {
     let mut w = CsvRows::new(Vec::new());
@@ -62,5 +67,21 @@ mod tests {
         assert!(header.contains(",lag_seconds,"));
         assert!(header.contains(",queue_highest_sent_timestamp_seconds,"));
         assert_eq!(out.lines().count(), 2);
+    }
+
+    #[test]
+    fn rows_read_back_unchanged() {
+        let rows = vec![
+            MetricsRow {
+                t_seconds: 10.0,
+                samples_in_total: 1234,
+                shards_desired: 1.25,
+                lag_seconds: 0.042,
+                ..MetricsRow::default()
+            };
+            2
+        ];
+        let text = render(&rows).unwrap();
+        assert_eq!(read(text.as_bytes()).unwrap(), rows);
     }
 }

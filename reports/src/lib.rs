@@ -1,14 +1,48 @@
 //! # reports: rwsim's renderers
 //!
-//! Renderers only format: they take results from `sim-core` and return text or write to a
-//! caller-supplied writer; the CLI owns the files.
+//! Renderers only format: they take results from `sim-core` and return text or bytes, or
+//! write to a caller-supplied writer; the CLI owns the files.
 //!
 //! - [`summary`]: the human-readable forecast table and timeline.
-//! - [`json`]: the `--json` object.
+//! - [`json`]: the `--json` object (`summary.json`).
 //! - [`csv`]: `timeseries.csv`, one [`sim_core::metrics::MetricsRow`] per output step,
-//!   streamed while the simulation runs.
+//!   streamed while the simulation runs, and read back.
+//! - [`charts`]: PNG and SVG charts. [`charts::run`] prepares the run dashboard's panels
+//!   from the rows (pure, tested), [`charts::sweep`] holds the sweep heatmap and curves;
+//!   [`charts::write_png`] and [`charts::render_svg`] draw any [`charts::Figure`] with the
+//!   bundled DejaVu Sans font.
+//! - [`report`]: `report.md` and a self-contained `report.html`.
+//! - [`openmetrics`]: the `prometheus_remote_storage_*` series for `promtool` backfilling.
+//!
+//! ## Example
+//! ```
+//! use reports::charts::run::{Dashboard, RunCharts};
+//! use sim_core::config::SimConfig;
+//! use sim_core::observer::RowRecorder;
+//! use sim_core::profile::Profile;
+//!
+//! let mut cfg = SimConfig::baseline(Profile::V3);
+//! cfg.duration = sim_core::time::SimDuration::from_mins(10);
+//! let mut rows = RowRecorder::default();
+//! let result = sim_core::simulate(&cfg, &mut rows).unwrap();
+//! let dashboard = Dashboard::for_run(&RunCharts {
+//!     config: &cfg,
+//!     result: &result,
+//!     rows: &rows.rows,
+//!     description: None,
+//!     incidents: Vec::new(),
+//! });
+//! let svg = reports::charts::render_svg(&dashboard).unwrap();
+//! assert!(svg.contains("Samples in vs delivered (samples/s)"));
+//! let mut png = Vec::new();
+//! reports::charts::write_png(&dashboard, &mut png).unwrap();
+//! assert_eq!(&png[1..4], b"PNG");
+//! ```
 #![warn(missing_docs)]
 
+pub mod charts;
 pub mod csv;
 pub mod json;
+pub mod openmetrics;
+pub mod report;
 pub mod summary;

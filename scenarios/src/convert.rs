@@ -162,6 +162,7 @@ impl Ctx<'_> {
         let workload = self.workload(w)?;
 
         let rw = raw.remote_write.unwrap_or_default();
+        let (remote_name, url) = (rw.name.clone(), rw.url.clone());
         let mut remote_write = base.remote_write.clone();
         if let Some(t) = rw.remote_timeout {
             remote_write.remote_timeout = t.0;
@@ -200,7 +201,15 @@ impl Ctx<'_> {
             output_step,
             limits,
         };
-        Ok(Scenario { name, description: raw.description, config, origin: self.origin.to_string() })
+        Ok(Scenario {
+            name,
+            description: raw.description,
+            config,
+            origin: self.origin.to_string(),
+            remote_name,
+            url,
+            source: self.text.to_string(),
+        })
     }
 
     fn workload(&self, w: raw::Workload) -> Result<WorkloadConfig, ScenarioError> {

@@ -64,6 +64,12 @@ pub struct Scenario {
     pub config: SimConfig,
     /// Where it came from: the file path as given, or `<builtin:NAME>`.
     pub origin: String,
+    /// `remote_write.name` (Prometheus's `remote_name` label), if set. Not part of the model.
+    pub remote_name: Option<String>,
+    /// `remote_write.url`, if set. Not part of the model.
+    pub url: Option<String>,
+    /// The TOML text it was loaded from, comments included.
+    pub source: String,
 }
 
 /// Reads and loads a scenario file. The default name is the file stem (`outage.toml` →
@@ -87,6 +93,56 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     convert::load(text, origin, &default_name(origin))
 }
 
+impl Scenario {
+    /// The source text with `name`, `seed` and `start` pinned to the values that run (the
+    /// command line may override seed and start): those keys, if present at the top level,
+    /// are commented out, and the run's values are written first. Loading the result gives
+    /// the same configuration under any file name; `rwsim run --out` saves it as
+    /// `scenario.toml` next to the outputs.
+    pub fn pinned_source(&self) -> String {
+        let start = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(self.config.clock.start_unix_nanos);
+        let mut out = format!(
+            "# The scenario of this run, copied from {} by rwsim {}, with name, seed and start\n\
+             # pinned to the values that ran.\n\
+             name = {}\nseed = {}\nstart = \"{}\"\n\n",
+            self.origin,
+            env!("CARGO_PKG_VERSION"),
+            toml_string(&self.name),
+            self.config.seed,
+            humantime::format_rfc3339_millis(start).to_string().replace(".000Z", "Z"),
+        );
+        let mut top_level = true;
+        for line in self.source.lines() {
+            let t = line.trim_start();
+            if t.starts_with('[') {
+                top_level = false;
+            }
+            let key = t.split(['=', ' ', '\t']).next().unwrap_or("");
+            if top_level && matches!(key, "name" | "seed" | "start") && t.contains('=') {
+                out += "# pinned above: ";
+            }
+            out += line;
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o += "\\\"",
+            '\\' => o += "\\\\",
+            c if c.is_control() => o += &format!("\\u{:04X}", c as u32),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
 fn default_name(origin: &str) -> String {
     if let Some(name) = origin.strip_prefix("<builtin:").and_then(|r| r.strip_suffix('>')) {
         return name.to_string();
@@ -100,6 +156,21 @@ fn default_name(origin: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pinned_source_reloads_to_the_same_run() {
+        let mut sc = load_builtin("outage-short").unwrap();
+        sc.config.seed = 42;
+        sc.config.clock.start_unix_nanos = 1_767_225_600_000_000_000; // 2026-01-01
+        let text = sc.pinned_source();
+        assert!(text.contains("name = \"outage-short\"\nseed = 42\nstart = \"2026-01-01T00:00:00Z\"\n"));
+        let again = load_str(&text, "out/scenario.toml").unwrap();
+        assert_eq!(again.name, "outage-short");
+        assert_eq!(again.config.seed, 42);
+        assert_eq!(again.config.clock, sc.config.clock);
+        assert_eq!(again.config.receiver.faults, sc.config.receiver.faults);
+        assert_eq!(again.description, sc.description);
+    }
 
     #[test]
     fn default_names_come_from_the_origin() {

@@ -504,7 +504,7 @@ pub struct Timestamp(pub u64);
 /// Latest accepted start, 2200-01-01T00:00:00Z, far from the end of the nanosecond clock.
 const MAX_START_UNIX_SECS: u64 = 7_258_118_400;
 
-fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
+pub(crate) fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
     let t = humantime::parse_rfc3339(s).map_err(|_| {
         format!(r#"invalid timestamp {s:?}: expected an RFC 3339 UTC time such as "2024-01-01T00:00:00Z""#)
     })?;

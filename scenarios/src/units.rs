@@ -150,6 +150,20 @@ pub fn parse_size(s: &str) -> Result<u64, UnitError> {
     }
 }
 
+/// Parses a `start` timestamp (RFC 3339 in UTC, `"2024-01-01T00:00:00Z"`, before 2200) into
+/// Unix nanoseconds, as the scenario key `start` does; for command-line overrides.
+///
+/// ```
+/// assert_eq!(
+///     scenarios::units::parse_timestamp("2024-01-01T00:00:00Z").unwrap(),
+///     1_704_067_200_000_000_000
+/// );
+/// assert!(scenarios::units::parse_timestamp("yesterday").is_err());
+/// ```
+pub fn parse_timestamp(s: &str) -> Result<u64, UnitError> {
+    crate::raw::parse_timestamp(s).map(|t| t.0).map_err(UnitError::new)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

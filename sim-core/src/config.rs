@@ -227,6 +227,61 @@ impl IncidentKind {
     }
 }
 
+impl fmt::Display for IncidentKind {
+    /// One line for timelines and reports: `rollout: 9 ingesters (RF 3) restarted every 2m, ...`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        match self {
+            IncidentKind::Oom(o) => match (o.memory_limit, o.crash_at) {
+                (Some(l), Some(at)) => write!(
+                    f,
+                    "oom: receiver killed at {} and whenever its memory passes {:.2} GiB",
+                    crate::time::SimTime(at.nanos()),
+                    gib(l)
+                ),
+                (Some(l), None) => write!(f, "oom: receiver killed when its memory passes {:.2} GiB", gib(l)),
+                (None, Some(at)) => write!(f, "oom: receiver killed at {}", crate::time::SimTime(at.nanos())),
+                (None, None) => f.write_str("oom"),
+            },
+            IncidentKind::Rollout(r) => write!(
+                f,
+                "rollout: {} ingesters (RF {}) restarted every {}, each unready for {}",
+                r.ingesters, r.replication_factor, r.interval, r.unready_for
+            ),
+            IncidentKind::Proxy(p) => {
+                let mut parts = Vec::new();
+                if let Some(t) = p.read_timeout {
+                    parts.push(format!("read timeout {t} answered {}", p.timeout_status));
+                }
+                if let Some(b) = p.max_body_bytes {
+                    parts.push(format!("bodies over {b} bytes answered {}", p.body_too_large_status));
+                }
+                write!(f, "proxy: {}", parts.join(", "))
+            }
+            IncidentKind::Throttle(t) => {
+                write!(f, "throttle: tenant limited to {:.0} samples/s (burst {})", t.samples_per_second, t.burst)?;
+                match t.retry_after {
+                    Some(ra) => write!(f, ", 429 with Retry-After {ra}"),
+                    None => Ok(()),
+                }
+            }
+            IncidentKind::Reject(r) => write!(
+                f,
+                "reject: {:.2}% of {} answered {} ({})",
+                r.fraction * 100.0,
+                if r.per_sample { "samples" } else { "requests" },
+                r.status,
+                r.reason
+            ),
+            IncidentKind::ObjectStorage(o) => {
+                write!(f, "object storage down: local disks have {:.2} GiB of headroom", gib(o.disk_headroom))
+            }
+            IncidentKind::Network(Network::Refused) => f.write_str("network: connections refused"),
+            IncidentKind::Network(Network::Blackhole) => f.write_str("network: black hole"),
+        }
+    }
+}
+
 /// `oom`: the receiver is killed when its memory passes a limit, or at a given time; it is
 /// down while Kubernetes waits and the process starts, then replays its WAL answering 503;
 /// repeated crashes back off like CrashLoopBackOff.

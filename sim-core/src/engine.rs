@@ -1390,51 +1390,9 @@ impl<'c, O: Observer> Sim<'c, O> {
     }
 
     fn on_incident_edge(&mut self, index: usize, start: bool) {
-        use crate::config::IncidentKind as K;
         let inc = &self.cfg.receiver.incidents[index];
-        let what = match &inc.kind {
-            K::Oom(o) => match (o.memory_limit, o.crash_at) {
-                (Some(l), _) => {
-                    format!("oom: receiver killed when its memory passes {:.2} GiB", l as f64 / (1u64 << 30) as f64)
-                }
-                (None, Some(at)) => format!("oom: receiver killed at {}", SimTime(at.nanos())),
-                (None, None) => "oom".into(),
-            },
-            K::Rollout(r) => format!(
-                "rollout: {} ingesters (RF {}) restarted every {}, each unready for {}",
-                r.ingesters, r.replication_factor, r.interval, r.unready_for
-            ),
-            K::Proxy(p) => {
-                let mut parts = Vec::new();
-                if let Some(t) = p.read_timeout {
-                    parts.push(format!("read timeout {t} answered {}", p.timeout_status));
-                }
-                if let Some(b) = p.max_body_bytes {
-                    parts.push(format!("bodies over {b} bytes answered {}", p.body_too_large_status));
-                }
-                format!("proxy: {}", parts.join(", "))
-            }
-            K::Throttle(t) => {
-                format!("throttle: tenant limited to {:.0} samples/s (burst {})", t.samples_per_second, t.burst)
-            }
-            K::Reject(r) => format!(
-                "reject: {:.2}% of {} answered {} ({})",
-                r.fraction * 100.0,
-                if r.per_sample { "samples" } else { "requests" },
-                r.status,
-                r.reason
-            ),
-            K::ObjectStorage(o) => format!(
-                "object storage down: local disks have {:.1} GiB of headroom",
-                o.disk_headroom as f64 / (1u64 << 30) as f64
-            ),
-            K::Network(n) => format!(
-                "network: {}",
-                if *n == crate::config::Network::Refused { "connections refused" } else { "black hole" }
-            ),
-        };
         let (kind, msg) = if start {
-            (NotableKind::IncidentStarted, format!("incident #{index} started: {what}"))
+            (NotableKind::IncidentStarted, format!("incident #{index} started: {}", inc.kind))
         } else {
             (NotableKind::IncidentEnded, format!("incident #{index} ({}) ended", inc.kind.name()))
         };
@@ -1561,6 +1519,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             lost_wal_truncation_total: self.ledger.lost_truncation - self.watcher.pos.saturating_sub(committed),
             lost_reshard_shutdown_total: self.ledger.reshard_shutdown,
             backlog_samples: unread + held,
+            unsendable_samples: self.unsendable(committed),
             queue_memory_bytes: memory,
             tsdb_wal_segment_current: self.wal.current(),
             wal_watcher_current_segment: self

@@ -5,10 +5,10 @@
 //! `samples_failed_total` over-counts at hard shutdown, `samples_pending` resets at every
 //! reshard). Columns without a Prometheus twin are rwsim's own and say so.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One row of `timeseries.csv`. Field order is the column order.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricsRow {
     /// Seconds since the start of the run.
     pub t_seconds: f64,
@@ -59,6 +59,9 @@ pub struct MetricsRow {
     pub lost_reshard_shutdown_total: u64,
     /// rwsim: samples written to the WAL and not yet completed (unread WAL plus queued).
     pub backlog_samples: u64,
+    /// rwsim: unread samples whose WAL segments are already deleted: lost at the watcher's
+    /// restart (a gauge; it drops to 0 when they move into `lost_wal_truncation_total`).
+    pub unsendable_samples: u64,
     /// rwsim: estimated bytes held by the shard queues and send buffers.
     pub queue_memory_bytes: u64,
     /// `prometheus_tsdb_wal_segment_current`.

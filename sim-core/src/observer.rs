@@ -3,13 +3,13 @@
 
 use crate::metrics::MetricsRow;
 use crate::time::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A notable moment in a run, for the timeline.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notable {
     /// When it happened.
-    #[serde(serialize_with = "ser_secs", rename = "t_seconds")]
+    #[serde(serialize_with = "ser_secs", deserialize_with = "de_secs", rename = "t_seconds")]
     pub at: SimTime,
     /// What kind of moment it is.
     pub kind: NotableKind,
@@ -25,8 +25,14 @@ fn ser_secs<S: serde::Serializer>(t: &SimTime, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_f64(t.as_secs_f64())
 }
 
+/// Reads [`ser_secs`]' float seconds back, to the nearest nanosecond.
+fn de_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SimTime, D::Error> {
+    let s = f64::deserialize(d)?;
+    Ok(SimTime(crate::time::SimDuration::from_secs_f64(s).nanos()))
+}
+
 /// Kinds of [`Notable`] moments.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotableKind {
     /// A `[[receiver.fault]]` window opened.
@@ -74,6 +80,28 @@ pub trait Observer {
 }
 
 impl Observer for () {}
+
+/// A borrowed observer observes, so `(&mut a, &mut b)` fans out without giving them up.
+impl<O: Observer + ?Sized> Observer for &mut O {
+    fn on_step(&mut self, row: &MetricsRow) {
+        (**self).on_step(row);
+    }
+    fn on_event(&mut self, event: &Notable) {
+        (**self).on_event(event);
+    }
+}
+
+/// A pair of observers is a fan-out: both see every row and every moment, first then second.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn on_step(&mut self, row: &MetricsRow) {
+        self.0.on_step(row);
+        self.1.on_step(row);
+    }
+    fn on_event(&mut self, event: &Notable) {
+        self.0.on_event(event);
+        self.1.on_event(event);
+    }
+}
 
 /// An observer that keeps every row in memory.
 #[derive(Default, Debug)]

@@ -17,7 +17,7 @@ use crate::incident::{NetworkRule, ObjectStorageRule, OomMachine, ProcessState, 
 use crate::observer::NotableKind;
 use crate::rng::{Rng, Stream};
 use crate::time::{SimDuration, SimTime, mul_div};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
@@ -72,7 +72,7 @@ pub struct ReceiverNote {
 }
 
 /// A labelled period, for shading charts: fault windows, incidents, crashes, full disks.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IncidentWindow {
     /// Short machine name: `fault`, `oom`, `down`, `replay`, `rollout`, `disk_full`, ...
     pub kind: String,
@@ -85,7 +85,7 @@ pub struct IncidentWindow {
 }
 
 /// The receiver's books.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReceiverTotals {
     /// Samples stored, duplicates included.
     pub samples_ingested: u64,

@@ -1,10 +1,12 @@
 //! The forecast of one run: what was delivered, lost, and how the queue behaved.
+//!
+//! It serializes to the `--json` object (`summary.json`) and reads back from it.
 
 use crate::observer::Notable;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything `rwsim run --json` prints. Field order is the JSON order.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunResult {
     /// Scenario name.
     pub scenario: String,
@@ -43,7 +45,7 @@ pub struct RunResult {
 }
 
 /// The conservation buckets. `retried` is a count of retry events, not a bucket.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SampleTotals {
     /// Samples committed to the WAL.
     pub appended: u64,
@@ -65,7 +67,7 @@ pub struct SampleTotals {
 }
 
 /// Lost samples by reason.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Dropped {
     /// Skipped by the watcher after WAL segments it had not read were deleted (silent in Prometheus).
     pub wal_truncation: u64,
@@ -76,7 +78,7 @@ pub struct Dropped {
 }
 
 /// Lag statistics, sampled at every output step.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LagStats {
     /// Largest lag.
     pub max: f64,
@@ -86,7 +88,7 @@ pub struct LagStats {
 }
 
 /// Queue depth statistics, sampled at every output step.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PendingStats {
     /// Largest `samples_pending` (enqueued in shards).
     pub max: u64,
@@ -95,7 +97,7 @@ pub struct PendingStats {
 }
 
 /// Delivery latency quantiles in seconds.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LatencyStats {
     /// Median.
     pub p50: f64,
@@ -106,7 +108,7 @@ pub struct LatencyStats {
 }
 
 /// Shard statistics.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ShardStats {
     /// Fewest shards running.
     pub min: u32,
@@ -124,7 +126,7 @@ pub struct ShardStats {
 }
 
 /// The receiver's view.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ReceiverStats {
     /// HTTP attempts.
     pub requests: u64,
@@ -141,7 +143,7 @@ pub struct ReceiverStats {
 }
 
 /// Attempt outcomes.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Responses {
     /// 2xx.
     #[serde(rename = "2xx")]
@@ -164,7 +166,7 @@ pub struct Responses {
 }
 
 /// WAL statistics.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct WalStats {
     /// Segments created.
     pub segments_created: u64,

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod library;
+pub mod report;
 pub mod run;
 pub mod validate;
 

@@ -2,40 +2,17 @@
 
 use super::{CliError, io_err, load};
 use crate::cli::RunArgs;
+use reports::charts::run::{Dashboard, RunCharts};
 use reports::csv::CsvRows;
+use sim_core::observer::RowRecorder;
+use sim_core::result::RunResult;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
-    let mut scenario = load(&a.scenario)?;
-    if let Some(seed) = a.seed {
-        scenario.config.seed = seed;
-    }
-    let cfg = &scenario.config;
-    // Open every output before the run, so a bad path fails in a second, not after it.
-    let mut csv = None;
-    let mut summary_path = None;
-    if let Some(dir) = &a.out {
-        fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let path = dir.join("timeseries.csv");
-        let file = File::create(&path).map_err(io_err(&path))?;
-        csv = Some((path, CsvRows::new(BufWriter::new(file))));
-        summary_path = Some(dir.join("summary.json"));
-    }
-    let result = match &mut csv {
-        Some((_, rows)) => sim_core::simulate(cfg, rows),
-        None => sim_core::simulate(cfg, &mut ()),
-    }
-    .map_err(|e| CliError::Sim(scenario.origin.clone(), e))?;
-    if let Some((path, rows)) = csv {
-        let mut w = rows.finish().map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
-        w.flush().map_err(io_err(&path))?;
-    }
-    let json = reports::json::render(&result);
-    if let Some(path) = &summary_path {
-        fs::write(path, &json).map_err(io_err(path))?;
-    }
+    let (result, json) = execute(&a)?;
     let out = if a.json { json } else { reports::summary::render(&result) };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth reporting.
@@ -45,4 +22,84 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(70));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the scenario and writes every requested file; returns the result and its JSON.
+pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
+    let mut scenario = load(&a.scenario)?;
+    if let Some(seed) = a.seed {
+        scenario.config.seed = seed;
+    }
+    if let Some(start) = &a.start {
+        scenario.config.clock.start_unix_nanos =
+            scenarios::units::parse_timestamp(start).map_err(|e| CliError::Usage(format!("--start: {e}")))?;
+    }
+    let cfg = &scenario.config;
+    // Open every output before the run, so a bad path fails in a second, not after it.
+    let mut csv = None;
+    if let Some(dir) = &a.out {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let path = dir.join("timeseries.csv");
+        let file = File::create(&path).map_err(io_err(&path))?;
+        csv = Some((path, CsvRows::new(BufWriter::new(file))));
+    }
+    let mut openmetrics = match &a.openmetrics {
+        Some(path) => Some((path, BufWriter::new(File::create(path).map_err(io_err(path))?))),
+        None => None,
+    };
+    // The charts and the export need every row; keep them only when asked for (a day at the
+    // default 10 s step is 8,641 rows of about 300 bytes).
+    let mut rows = RowRecorder::default();
+    let result = match (&mut csv, a.openmetrics.is_some()) {
+        (Some((_, csv_rows)), _) => sim_core::simulate(cfg, &mut (csv_rows, &mut rows)),
+        (None, true) => sim_core::simulate(cfg, &mut rows),
+        (None, false) => sim_core::simulate(cfg, &mut ()),
+    }
+    .map_err(|e| CliError::Sim(scenario.origin.clone(), e))?;
+    if let Some((path, rows)) = csv {
+        let mut w = rows.finish().map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
+        w.flush().map_err(io_err(&path))?;
+    }
+    let json = reports::json::render(&result);
+    if let Some(dir) = &a.out {
+        let path = dir.join("summary.json");
+        fs::write(&path, &json).map_err(io_err(&path))?;
+        let path = dir.join("scenario.toml");
+        fs::write(&path, scenario.pinned_source()).map_err(io_err(&path))?;
+        let dash = Dashboard::for_run(&RunCharts {
+            config: cfg,
+            result: &result,
+            rows: &rows.rows,
+            description: scenario.description.as_deref(),
+            incidents: reports::charts::run::incident_windows(&result),
+        });
+        write_figure(dir, "dashboard", &dash)?;
+    }
+    if let Some((path, w)) = &mut openmetrics {
+        let url = scenario.url.clone().unwrap_or_else(|| format!("rwsim://{}", scenario.name));
+        let target = reports::openmetrics::Target {
+            job: "rwsim",
+            instance: &scenario.name,
+            remote_name: scenario.remote_name.as_deref().unwrap_or(&scenario.name),
+            url: &url,
+            start_unix_millis: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_MILLI,
+            dropped_reason_label: cfg.profile == sim_core::profile::Profile::V3,
+        };
+        reports::openmetrics::write(&mut *w, &rows.rows, &target).and_then(|()| w.flush()).map_err(io_err(path))?;
+    }
+    Ok((result, json))
+}
+
+/// Writes `DIR/NAME.png` and `DIR/NAME.svg`.
+pub fn write_figure<F: reports::charts::Figure>(dir: &Path, name: &str, fig: &F) -> Result<(), CliError> {
+    let png = dir.join(format!("{name}.png"));
+    let file = File::create(&png).map_err(io_err(&png))?;
+    let mut w = BufWriter::new(file);
+    reports::charts::write_png(fig, &mut w)
+        .map_err(|e| CliError::Io(png.display().to_string(), std::io::Error::other(e)))?;
+    w.flush().map_err(io_err(&png))?;
+    let svg = dir.join(format!("{name}.svg"));
+    let text = reports::charts::render_svg(fig)
+        .map_err(|e| CliError::Io(svg.display().to_string(), std::io::Error::other(e)))?;
+    fs::write(&svg, text).map_err(io_err(&svg))
 }

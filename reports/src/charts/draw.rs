@@ -1,0 +1,487 @@
+//! Drawing: turns prepared chart data into plotters calls. No data decisions here beyond
+//! layout; everything shown comes from the [`Dashboard`] (or sweep figure) value.
+
+use super::axis;
+use super::palette::{self, Rgb};
+use super::run::{Axis, Dashboard, Line, Panel, Scale, Unit, WindowKind};
+use super::{DrawResult, FONT, Figure, Target};
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Width of the run dashboard; its height follows from the panel count (2330 for six).
+pub const DASHBOARD_WIDTH: u32 = 1600;
+/// Header: title, two subtitle lines, the marker key (two columns of four).
+const HEADER_H: u32 = 240;
+/// One panel, including its title band and time labels.
+const PANEL_H: u32 = 340;
+/// Below the last panel: the time-axis description.
+const FOOTER_H: u32 = 50;
+/// Title and legend band at the top of each panel.
+const BAND_H: u32 = 72;
+/// Left and right axis areas: equal on every panel so plots line up.
+const Y_AREA_W: u32 = 130;
+/// Time tick labels under each plot.
+const X_AREA_H: u32 = 34;
+/// Outer padding.
+const PAD: i32 = 28;
+/// Opacity of the fill under an area line.
+const AREA_ALPHA: f64 = 0.22;
+/// Most time ticks per axis.
+const MAX_TIME_TICKS: usize = 13;
+
+/// Size of the six-panel run dashboard, in pixels.
+pub const DASHBOARD_SIZE: (u32, u32) = (DASHBOARD_WIDTH, HEADER_H + 6 * PANEL_H + FOOTER_H);
+/// Size of one sweep heatmap.
+pub const HEATMAP_SIZE: (u32, u32) = (1400, 1000);
+/// Size of a sweep curves chart.
+pub const CURVES_SIZE: (u32, u32) = (1400, 900);
+
+pub(super) fn rgb(c: Rgb) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
+}
+
+pub(super) fn text(size: f64, color: Rgb) -> TextStyle<'static> {
+    TextStyle { font: (FONT, size).into_font(), color: rgb(color).to_backend_color(), pos: Pos::default() }
+}
+
+pub(super) fn bold(size: f64, color: Rgb) -> TextStyle<'static> {
+    TextStyle {
+        font: (FONT, size, FontStyle::Bold).into_font(),
+        color: rgb(color).to_backend_color(),
+        pos: Pos::default(),
+    }
+}
+
+/// A linear `f64` axis whose ticks (and grid lines) are exactly the given values; labels
+/// come from the formatter given to the mesh.
+#[derive(Clone)]
+pub struct Ticked {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    pub fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Self {
+        Ticked { inner: (lo..hi).into(), ticks }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        // Bold points only: no light grid lines.
+        if hint.weight().allow_light_points() { Vec::new() } else { self.ticks.clone() }
+    }
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+impl ValueFormatter<f64> for Ticked {
+    fn format(value: &f64) -> String {
+        axis::si(*value)
+    }
+}
+
+fn top_left(s: TextStyle<'static>) -> TextStyle<'static> {
+    s.pos(Pos::new(HPos::Left, VPos::Top))
+}
+
+/// Tick labels.
+pub(super) fn tick_style() -> TextStyle<'static> {
+    text(21.0, palette::AXIS)
+}
+
+/// Axis descriptions.
+pub(super) fn desc_style() -> TextStyle<'static> {
+    text(22.0, palette::AXIS)
+}
+
+/// A vertical axis ready to draw: range and ticks in plot coordinates (log10 of the value on
+/// a log axis) and the mapping from values.
+///
+/// A log axis that has zeros (an outage's delivered rate, a lag of 0) gets a band half a
+/// decade high at its bottom labelled `0`, where zeros are drawn: an honest axis break
+/// instead of pretending zero is the smallest decade.
+pub(super) struct YAxis {
+    pub lo: f64,
+    pub hi: f64,
+    pub ticks: Vec<f64>,
+    /// log10 of the smallest positive value drawn, on a log axis.
+    floor: Option<f64>,
+    unit: Unit,
+}
+
+impl YAxis {
+    pub fn new(a: &Axis) -> YAxis {
+        let values = a.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+        let max = values.clone().fold(0.0, f64::max);
+        match a.scale {
+            Scale::Linear if a.lines.is_empty() => {
+                YAxis { lo: 0.0, hi: 1.0, ticks: vec![0.0], floor: None, unit: a.unit }
+            }
+            Scale::Linear => {
+                let ticks = match (a.top, a.unit) {
+                    (Some(top), _) => {
+                        axis::linear_ticks(top, 6).into_iter().filter(|t| *t <= top * 1.000_001).collect()
+                    }
+                    (None, Unit::Seconds) => axis::linear_duration_ticks(max * 1.05, 6),
+                    (None, Unit::Count) => axis::linear_ticks(max * 1.05, 6),
+                };
+                let ticks = if ticks.is_empty() { vec![0.0, 1.0] } else { ticks };
+                YAxis { lo: 0.0, hi: *ticks.last().unwrap_or(&1.0), ticks, floor: None, unit: a.unit }
+            }
+            Scale::Log => {
+                let max = if max > 0.0 { max } else { 1.0 };
+                let min_pos = values.clone().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min).max(max / 1e7);
+                let has_zero = values.clone().any(|v| v <= 0.0);
+                let floor_v = 10f64.powf(min_pos.log10().floor());
+                let hi_dec = 10f64.powf(max.log10().ceil());
+                let ticks = match a.unit {
+                    Unit::Count => axis::log_ticks(floor_v, hi_dec),
+                    Unit::Seconds => {
+                        let t = axis::log_duration_ticks(floor_v, hi_dec * 10.0);
+                        // Stop at the first tick above the data.
+                        let n = t.iter().position(|v| *v >= max).map_or(t.len(), |i| i + 1);
+                        t[..n].to_vec()
+                    }
+                };
+                let top = ticks.last().copied().unwrap_or(hi_dec).max(max);
+                let floor = floor_v.log10();
+                let lo = if has_zero { floor - 0.5 } else { floor };
+                let mut ticks: Vec<f64> = ticks.iter().map(|v| v.log10()).collect();
+                if has_zero {
+                    ticks.insert(0, lo);
+                }
+                YAxis { lo, hi: top.log10(), ticks, floor: Some(floor), unit: a.unit }
+            }
+        }
+    }
+
+    /// Plot coordinate of a value.
+    pub fn map(&self, v: f64) -> f64 {
+        match self.floor {
+            None => v,
+            Some(_) if v <= 0.0 => self.lo,
+            Some(f) => v.log10().max(f),
+        }
+    }
+
+    /// Tick label of a plot coordinate.
+    pub fn label(&self, y: f64) -> String {
+        let v = match self.floor {
+            None => y,
+            Some(f) if y < f - 1e-9 => 0.0,
+            Some(_) => 10f64.powf(y),
+        };
+        match self.unit {
+            Unit::Count => axis::si(v),
+            Unit::Seconds => axis::duration_label(v),
+        }
+    }
+}
+
+impl Figure for Dashboard {
+    fn size(&self) -> (u32, u32) {
+        (DASHBOARD_WIDTH, HEADER_H + self.panels.len() as u32 * PANEL_H + FOOTER_H)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, target: Target) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (header, rest) = root.split_vertically(HEADER_H);
+        self.draw_header(&header)?;
+        let (body, footer) = rest.split_vertically(self.panels.len() as u32 * PANEL_H);
+        let areas = body.split_evenly((self.panels.len().max(1), 1));
+        for (panel, area) in self.panels.iter().zip(&areas) {
+            self.draw_panel(area, panel, target)?;
+        }
+        let desc = format!("time since the start of the run (hh:mm) · 00:00 = {}", axis::utc(self.start_unix_secs));
+        let (w, _) = footer.dim_in_pixel();
+        footer.draw_text(
+            &desc,
+            &desc_style().pos(Pos::new(HPos::Center, VPos::Top)),
+            ((Y_AREA_W as i32 + PAD + w as i32 - Y_AREA_W as i32 - PAD) / 2, 6),
+        )?;
+        Ok(())
+    }
+}
+
+impl Dashboard {
+    fn draw_header<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        area.draw_text(&self.title, &top_left(bold(36.0, palette::BLACK)), (PAD, 20))?;
+        let mut y = 70;
+        for line in self.subtitle.lines().take(2) {
+            area.draw_text(line, &top_left(text(22.0, palette::AXIS)), (PAD, y))?;
+            y += 28;
+        }
+        if self.markers.is_empty() {
+            return Ok(());
+        }
+        let col_w = (DASHBOARD_WIDTH as i32 - 2 * PAD) / 2;
+        for (i, m) in self.markers.iter().take(8).enumerate() {
+            let x = PAD + (i as i32 / 4) * col_w;
+            let y = 134 + (i as i32 % 4) * 25;
+            area.draw(&badge!((x, y), (0, 0), &m.key))?;
+            area.draw_text(&m.label, &top_left(text(20.0, palette::BLACK)), (x + 30, y + 1))?;
+        }
+        Ok(())
+    }
+
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        p: &Panel,
+        target: Target,
+    ) -> DrawResult<DB> {
+        // Title band: title (and scale) on the first line, legend on the second, so the
+        // legend never covers data.
+        let title_style = top_left(bold(27.0, palette::BLACK));
+        area.draw_text(&p.title, &title_style, (PAD, 6))?;
+        let right_log = p.right.as_ref().map(|r| r.scale == Scale::Log);
+        let scale_note = match (p.left.scale == Scale::Log, right_log) {
+            (true, Some(false)) => Some("· log scale (left axis)"),
+            (false, Some(true)) => Some("· log scale (right axis)"),
+            (true, _) => Some("· log scale"),
+            (false, _) => None,
+        };
+        if let Some(note) = scale_note {
+            let (tw, _) = area.estimate_text_size(&p.title, &title_style)?;
+            area.draw_text(note, &top_left(text(22.0, palette::AXIS)), (PAD + tw as i32 + 14, 10))?;
+        }
+        let lines: Vec<&Line> = p.left.lines.iter().chain(p.right.iter().flat_map(|r| r.lines.iter())).collect();
+        // Legend at 21 px, or smaller when the items would not fit on one line.
+        let avail = DASHBOARD_WIDTH as i32 - 2 * PAD;
+        let mut legend = top_left(text(21.0, palette::BLACK));
+        for size in [21.0, 19.0, 17.0] {
+            legend = top_left(text(size, palette::BLACK));
+            let mut width = 0;
+            for l in &lines {
+                width += 40 + area.estimate_text_size(&l.label, &legend)?.0 as i32 + 30;
+            }
+            if width <= avail {
+                break;
+            }
+        }
+        let mut x = PAD;
+        let y = 42;
+        for l in &lines {
+            swatch(area, (x, y + 11), l)?;
+            area.draw_text(&l.label, &legend, (x + 40, y))?;
+            let (tw, _) = area.estimate_text_size(&l.label, &legend)?;
+            x += 40 + tw as i32 + 30;
+        }
+        if let (Some(note), false) = (&p.note, lines.is_empty()) {
+            area.draw_text(note, &top_left(text(21.0, palette::AXIS)), (x, y))?;
+        }
+
+        let ly = YAxis::new(&p.left);
+        let x_ticks = axis::time_ticks(self.duration_s, MAX_TIME_TICKS);
+        let right_w = if p.right.is_some() { Y_AREA_W } else { 0 };
+        let chart = ChartBuilder::on(area)
+            .margin_top(BAND_H)
+            .margin_left(PAD as u32 - 10)
+            .margin_right(PAD as u32 - 10 + Y_AREA_W - right_w)
+            .x_label_area_size(X_AREA_H)
+            .y_label_area_size(Y_AREA_W)
+            .right_y_label_area_size(right_w)
+            .build_cartesian_2d(
+                Ticked::new(0.0, self.duration_s, x_ticks.clone()),
+                Ticked::new(ly.lo, ly.hi, ly.ticks.clone()),
+            )?;
+        let Some(r) = &p.right else {
+            let mut chart = chart;
+            return self.draw_plot(&mut chart, p, &ly, target);
+        };
+        // The secondary coordinate takes over the right label area, so it must exist before
+        // the primary mesh is drawn (or the primary labels would be mirrored there).
+        let ry = YAxis::new(r);
+        let mut chart = chart.set_secondary_coord(
+            Ticked::new(0.0, self.duration_s, x_ticks),
+            Ticked::new(ry.lo, ry.hi, ry.ticks.clone()),
+        );
+        self.draw_plot(&mut chart, p, &ly, target)?;
+        chart
+            .configure_secondary_axes()
+            .y_label_formatter(&|y| ry.label(*y))
+            .y_desc(r.label.as_str())
+            .label_style(tick_style())
+            .axis_desc_style(desc_style())
+            .axis_style(rgb(palette::AXIS))
+            .draw()?;
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        let px = (self.duration_s / f64::from(pw.max(1)), (ry.hi - ry.lo) / f64::from(ph.max(1)));
+        for l in &r.lines {
+            let pts: Vec<(f64, f64)> = l.points.iter().map(|&(t, v)| (t, ry.map(v))).collect();
+            for (pts, style) in strokes(pts, l, target, px) {
+                if l.dashed {
+                    chart.draw_secondary_series(DashedLineSeries::new(pts, 12, 8, style))?;
+                } else {
+                    chart.draw_secondary_series(LineSeries::new(pts, style))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The primary plot of a panel: grid and left axis, windows, lines, markers, note.
+    fn draw_plot<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<Ticked, Ticked>>,
+        p: &Panel,
+        ly: &YAxis,
+        target: Target,
+    ) -> DrawResult<DB> {
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|t| axis::hhmm(*t))
+            .y_label_formatter(&|y| ly.label(*y))
+            .y_desc(p.left.label.as_str())
+            .label_style(tick_style())
+            .axis_desc_style(desc_style())
+            .bold_line_style(rgb(palette::GRID))
+            .light_line_style(TRANSPARENT)
+            .axis_style(rgb(palette::AXIS))
+            .draw()?;
+
+        // Windows under everything else, labelled at their top left; a label that would run
+        // into the previous one is left out (a crash loop has dozens of short windows).
+        let mut label_free_from = i32::MIN;
+        for w in &self.windows {
+            let (a, b) = (w.start_s.max(0.0), w.end_s.min(self.duration_s));
+            if b <= a {
+                continue;
+            }
+            let shade = match w.kind {
+                WindowKind::Fault => palette::FAULT_SHADE,
+                WindowKind::Incident => palette::INCIDENT_SHADE,
+            };
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(a, ly.lo), (b, ly.hi)],
+                rgb(shade).mix(palette::SHADE_ALPHA).filled(),
+            )))?;
+            let style = top_left(text(20.0, shade_text(shade)));
+            let x = chart.backend_coord(&(a, ly.hi)).0;
+            if x >= label_free_from {
+                let (tw, _) = chart.plotting_area().estimate_text_size(&w.label, &style)?;
+                label_free_from = x + 7 + tw as i32 + 12;
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((a, ly.hi)) + Text::new(w.label.clone(), (7, 6), style),
+                ))?;
+            }
+        }
+
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        let px = (self.duration_s / f64::from(pw.max(1)), (ly.hi - ly.lo) / f64::from(ph.max(1)));
+        for l in &p.left.lines {
+            let pts: Vec<(f64, f64)> = l.points.iter().map(|&(t, v)| (t, ly.map(v))).collect();
+            if l.area {
+                chart.draw_series(AreaSeries::new(
+                    pts.iter().copied(),
+                    ly.lo,
+                    rgb(l.color).mix(AREA_ALPHA).filled(),
+                ))?;
+            }
+            for (pts, style) in strokes(pts, l, target, px) {
+                if l.dashed {
+                    chart.draw_series(DashedLineSeries::new(pts, 12, 8, style))?;
+                } else {
+                    chart.draw_series(LineSeries::new(pts, style))?;
+                }
+            }
+        }
+
+        // Badges of markers closer than a badge's width step down so none hides another.
+        let mut prev: Option<(f64, i32)> = None;
+        for m in &self.markers {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(m.at_s, ly.lo), (m.at_s, ly.hi)],
+                ShapeStyle::from(rgb(palette::MARKER)).stroke_width(2),
+            )))?;
+            let level = match prev {
+                Some((at, level)) if (m.at_s - at) / px.0 < 30.0 => (level + 1) % 4,
+                _ => 0,
+            };
+            prev = Some((m.at_s, level));
+            chart.draw_series(std::iter::once(badge!((m.at_s, ly.hi), (5, 30 + 28 * level), &m.key)))?;
+        }
+
+        let empty = p.left.lines.is_empty() && p.right.is_none();
+        if empty && let Some(note) = &p.note {
+            let plot = chart.plotting_area().strip_coord_spec();
+            let (w, h) = plot.dim_in_pixel();
+            plot.draw_text(
+                note,
+                &text(26.0, palette::AXIS).pos(Pos::new(HPos::Center, VPos::Center)),
+                (w as i32 / 2, h as i32 / 2),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Darker version of a shade, for text on it.
+fn shade_text(c: Rgb) -> Rgb {
+    ((f64::from(c.0) * 0.7) as u8, (f64::from(c.1) * 0.7) as u8, (f64::from(c.2) * 0.7) as u8)
+}
+
+/// The strokes that draw line `l` through `pts` (plot coordinates): one thick stroke for SVG;
+/// for a bitmap, 1-pixel strokes shifted by whole pixels (`px` is one pixel in plot units),
+/// which look the same without plotters' miter spikes (see [`Target`]).
+fn strokes(pts: Vec<(f64, f64)>, l: &Line, target: Target, px: (f64, f64)) -> Vec<(Vec<(f64, f64)>, ShapeStyle)> {
+    let color = rgb(l.color);
+    match target {
+        Target::Vector => {
+            let w = if l.dashed { 2 } else { 3 };
+            vec![(pts, ShapeStyle::from(color).stroke_width(w))]
+        }
+        Target::Raster => {
+            let offsets: &[(f64, f64)] = if l.dashed {
+                &[(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
+            } else {
+                &[(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)]
+            };
+            offsets
+                .iter()
+                .map(|&(ox, oy)| {
+                    let shifted = pts.iter().map(|&(x, y)| (x + ox * px.0, y + oy * px.1)).collect();
+                    (shifted, ShapeStyle::from(color).stroke_width(1))
+                })
+                .collect()
+        }
+    }
+}
+
+/// A legend swatch: a short line in the series' colour and dash, centred on `y`.
+fn swatch<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, (x, y): (i32, i32), l: &Line) -> DrawResult<DB> {
+    let style = ShapeStyle::from(rgb(l.color)).stroke_width(4);
+    if l.area {
+        area.draw(&Rectangle::new([(x, y - 9), (x + 32, y + 9)], rgb(l.color).mix(AREA_ALPHA).filled()))?;
+        area.draw(&PathElement::new(vec![(x, y - 8), (x + 32, y - 8)], style))?;
+    } else if l.dashed {
+        area.draw(&PathElement::new(vec![(x, y), (x + 12, y)], style))?;
+        area.draw(&PathElement::new(vec![(x + 20, y), (x + 32, y)], style))?;
+    } else {
+        area.draw(&PathElement::new(vec![(x, y), (x + 32, y)], style))?;
+    }
+    Ok(())
+}
+
+/// A marker key as an element: a 22 px dark square with a white bold letter, its top left
+/// `offset` pixels from `anchor`.
+macro_rules! badge {
+    ($anchor:expr, $offset:expr, $key:expr) => {{
+        let (x, y): (i32, i32) = $offset;
+        let style = bold(17.0, (255, 255, 255)).pos(Pos::new(HPos::Center, VPos::Center));
+        EmptyElement::at($anchor)
+            + Rectangle::new([(x, y), (x + 22, y + 22)], rgb(palette::MARKER).filled())
+            + Text::new($key.to_string(), (x + 11, y + 12), style)
+    }};
+}
+use badge;

@@ -1,0 +1,650 @@
+//! The run dashboard's data: pure functions from [`MetricsRow`]s, fault windows and timeline
+//! moments to [`Panel`]s, with no drawing. `draw` turns any [`Dashboard`] into pixels.
+//!
+//! **Rates.** The rows hold cumulative counters (`samples_in_total`, `delivered_total`,
+//! `responses_5xx_total`, ...). A per-second rate at row *i* is
+//! `(c[i] − c[i−1]) / (t[i] − t[i−1])`: the average over the preceding output step (10 s by
+//! default), plotted at the end of that step, as Prometheus's `rate()` is. The first row has
+//! no rate.
+
+use super::axis;
+use super::palette::{self, Rgb};
+use sim_core::config::{FaultWindow, Response, SimConfig};
+use sim_core::metrics::MetricsRow;
+use sim_core::observer::{Notable, NotableKind};
+use sim_core::result::RunResult;
+
+/// A labelled span of time shaded on every panel. Faults come from `receiver.faults`;
+/// [`WindowKind::Incident`] is for receiver incidents (crashes, rollouts) of later models.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Window {
+    /// Start, seconds since the start of the run.
+    pub start_s: f64,
+    /// End (exclusive), seconds since the start of the run.
+    pub end_s: f64,
+    /// Short label drawn in the window, e.g. `fault #0: 503`.
+    pub label: String,
+    /// Picks the shading colour.
+    pub kind: WindowKind,
+}
+
+/// The receiver's incident periods of a run (crashes, WAL replays, rollouts, full disks,
+/// proxies, ...) as shaded windows; fault windows are drawn from the scenario already.
+pub fn incident_windows(result: &sim_core::result::RunResult) -> Vec<Window> {
+    result
+        .incident_windows
+        .iter()
+        // A window over (nearly) the whole run, such as an incident's susceptibility period,
+        // would shade every panel and say nothing.
+        .filter(|w| w.kind != "fault" && w.end_seconds - w.start_seconds < 0.95 * result.simulated_seconds)
+        .map(|w| Window {
+            start_s: w.start_seconds,
+            end_s: w.end_seconds,
+            label: w.label.clone(),
+            kind: WindowKind::Incident,
+        })
+        .collect()
+}
+
+/// What a [`Window`] is; each kind has its own shade.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    /// A `[[receiver.fault]]` window.
+    Fault,
+    /// A receiver incident (OOM crash, rollout, ...).
+    Incident,
+}
+
+/// A moment marked by a vertical line on every panel, keyed by a letter explained in the
+/// dashboard header.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    /// Seconds since the start of the run.
+    pub at_s: f64,
+    /// `A`, `B`, ...
+    pub key: String,
+    /// One line for the header, e.g. `03:00:00  WAL segments deleted before they were read`.
+    pub label: String,
+}
+
+/// How values map to the vertical axis.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// Linear from 0.
+    Linear,
+    /// log10; values at or below the floor are drawn at the floor.
+    Log,
+}
+
+/// How tick labels of a vertical axis are written.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// SI prefixes: `1.5k`, `2M`.
+    Count,
+    /// Durations: `10s`, `1h`.
+    Seconds,
+}
+
+/// One line of a panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// Legend text.
+    pub label: String,
+    /// Colour.
+    pub color: Rgb,
+    /// Dashed (for limits, estimates and references) or solid.
+    pub dashed: bool,
+    /// Also fill the area under the line (lightly), for a quantity that contains the others.
+    pub area: bool,
+    /// `(seconds since start, value)`, in time order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A vertical axis with its lines.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// Axis description, with the unit (`samples/s`).
+    pub label: String,
+    /// Tick label style.
+    pub unit: Unit,
+    /// Linear or log.
+    pub scale: Scale,
+    /// Lines drawn against this axis, in order (later ones on top).
+    pub lines: Vec<Line>,
+    /// Fixed top of a linear axis (values above are cut by the data preparation); by
+    /// default the axis covers the largest value.
+    pub top: Option<f64>,
+}
+
+/// One panel of the dashboard; all panels share the time axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Panel {
+    /// Title, with the unit.
+    pub title: String,
+    /// Left axis.
+    pub left: Axis,
+    /// Optional right axis (another unit).
+    pub right: Option<Axis>,
+    /// Text drawn in the middle of the panel (e.g. "nothing lost") or appended to the
+    /// legend (e.g. an off-scale limit).
+    pub note: Option<String>,
+}
+
+/// Everything the dashboard shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dashboard {
+    /// First header line.
+    pub title: String,
+    /// Second header line.
+    pub subtitle: String,
+    /// Length of the time axis, seconds.
+    pub duration_s: f64,
+    /// Unix seconds of t = 0, for the time-axis description.
+    pub start_unix_secs: u64,
+    /// Panels, top to bottom.
+    pub panels: Vec<Panel>,
+    /// Shaded windows.
+    pub windows: Vec<Window>,
+    /// Marked moments.
+    pub markers: Vec<Marker>,
+}
+
+/// Most points drawn per line; longer series are reduced by [`decimate`]. About one point
+/// per horizontal pixel of the plot, so nothing visible is lost.
+pub const MAX_POINTS: usize = 1400;
+
+/// A series: `(seconds since start, value)` in time order.
+pub type Series = Vec<(f64, f64)>;
+
+/// A gauge column as `(t, value)`.
+pub fn gauge(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> Vec<(f64, f64)> {
+    rows.iter().map(|r| (r.t_seconds, f(r))).collect()
+}
+
+/// A cumulative counter as a per-second rate: the increase over each output step divided by
+/// its length, at the end of the step (see the module doc). A decrease counts as zero.
+pub fn rate(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> u64) -> Vec<(f64, f64)> {
+    rows.windows(2)
+        .filter(|w| w[1].t_seconds > w[0].t_seconds)
+        .map(|w| {
+            let dc = f(&w[1]).saturating_sub(f(&w[0])) as f64;
+            (w[1].t_seconds, dc / (w[1].t_seconds - w[0].t_seconds))
+        })
+        .collect()
+}
+
+/// Samples committed to the WAL per second, and samples acknowledged (2xx) per second.
+pub fn throughput_series(rows: &[MetricsRow]) -> (Series, Series) {
+    (rate(rows, |r| r.samples_in_total), rate(rows, |r| r.delivered_total))
+}
+
+/// rwsim's `failed` bucket at a row (samples dropped on a non-recoverable answer, each
+/// counted once), from conservation: appended − delivered − lost − pending. Unlike
+/// Prometheus's `samples_failed_total` it does not over-count hard-shutdown discards.
+pub fn failed_total(r: &MetricsRow) -> u64 {
+    r.samples_in_total
+        .saturating_sub(r.delivered_total)
+        .saturating_sub(r.lost_wal_truncation_total)
+        .saturating_sub(r.lost_reshard_shutdown_total)
+        .saturating_sub(r.samples_dropped_total)
+        .saturating_sub(r.backlog_samples)
+}
+
+/// Turns samples of a stepwise quantity into a staircase: each value holds until the next.
+pub fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(points.len() * 2);
+    for (i, &(t, v)) in points.iter().enumerate() {
+        if i > 0 {
+            out.push((t, points[i - 1].1));
+        }
+        out.push((t, v));
+    }
+    out
+}
+
+/// Reduces a series to at most about `2 × buckets` points, keeping the minimum and the
+/// maximum of each bucket of consecutive points in time order, so peaks and dips drawn at
+/// one pixel per bucket look the same as with every point.
+pub fn decimate(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
+    let buckets = buckets.max(1);
+    if points.len() <= 2 * buckets {
+        return points.to_vec();
+    }
+    let per = points.len().div_ceil(buckets);
+    let mut out = Vec::with_capacity(2 * buckets + 1);
+    for chunk in points.chunks(per) {
+        let (mut lo, mut hi) = (0, 0);
+        for (i, p) in chunk.iter().enumerate() {
+            if p.1 < chunk[lo].1 {
+                lo = i;
+            }
+            if p.1 > chunk[hi].1 {
+                hi = i;
+            }
+        }
+        let (a, b) = (lo.min(hi), lo.max(hi));
+        out.push(chunk[a]);
+        if b != a {
+            out.push(chunk[b]);
+        }
+    }
+    // Keep the very last point so the line reaches the end of the run.
+    if out.last() != points.last() {
+        out.extend(points.last());
+    }
+    out
+}
+
+/// Log scale when the values span more than ~1.5 decades above their typical level: the
+/// largest value is over 30 × the median of the non-zero values. Otherwise linear.
+pub fn choose_scale<'a>(series: impl IntoIterator<Item = &'a [(f64, f64)]>) -> Scale {
+    let mut v: Vec<f64> =
+        series.into_iter().flat_map(|s| s.iter().map(|p| p.1)).filter(|x| *x > 0.0 && x.is_finite()).collect();
+    if v.is_empty() {
+        return Scale::Linear;
+    }
+    v.sort_by(f64::total_cmp);
+    let median = v[v.len() / 2];
+    let max = v[v.len() - 1];
+    if max > 30.0 * median { Scale::Log } else { Scale::Linear }
+}
+
+/// The shaded windows of `receiver.faults`: `fault #0: 503`, `fault #1: timeout on 10%`.
+pub fn fault_windows(faults: &[FaultWindow]) -> Vec<Window> {
+    faults
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let what = match f.response {
+                Response::Status(s) => s.to_string(),
+                Response::Timeout => "timeout".into(),
+                Response::Refused => "refused".into(),
+            };
+            let share =
+                if f.probability < 1.0 { format!(" on {}%", axis::si(f.probability * 100.0)) } else { String::new() };
+            Window {
+                start_s: f.start.as_secs_f64(),
+                end_s: f.end.as_secs_f64(),
+                label: format!("fault #{i}: {what}{share}"),
+                kind: WindowKind::Fault,
+            }
+        })
+        .collect()
+}
+
+/// Markers for the major timeline moments where data is lost or the queue is cut: WAL
+/// segments deleted unread, the watcher skipping ahead, hard shutdowns. Keyed A, B, ...
+/// (at most 26).
+pub fn loss_markers(timeline: &[Notable]) -> Vec<Marker> {
+    timeline
+        .iter()
+        .filter(|n| n.major)
+        .filter_map(|n| {
+            let what = match n.kind {
+                NotableKind::WalTruncationLoss => "WAL truncation deleted segments not yet read",
+                NotableKind::WatcherRestart => "WAL watcher restarted at the newest segment: unread samples skipped",
+                NotableKind::HardShutdown => "reshard hit flush_deadline: queued samples dropped",
+                _ => return None,
+            };
+            Some((n.at.as_secs_f64(), format!("{}  {what}", n.at)))
+        })
+        .take(26)
+        .enumerate()
+        .map(|(i, (at_s, label))| Marker { at_s, key: char::from(b'A' + i as u8).to_string(), label })
+        .collect()
+}
+
+/// What the CLI knows about a run, to build its dashboard.
+pub struct RunCharts<'a> {
+    /// The configuration that ran.
+    pub config: &'a SimConfig,
+    /// Its result (for the timeline).
+    pub result: &'a RunResult,
+    /// Every metrics row, in time order.
+    pub rows: &'a [MetricsRow],
+    /// The scenario's one-line description, if any.
+    pub description: Option<&'a str>,
+    /// Extra shaded windows (receiver incidents), added to the fault windows.
+    pub incidents: Vec<Window>,
+}
+
+impl Dashboard {
+    /// The six panels of a run: throughput, queue depth, lag, shards, responses, losses.
+    pub fn for_run(input: &RunCharts<'_>) -> Dashboard {
+        let cfg = input.config;
+        let rows = input.rows;
+        let mut windows = fault_windows(&cfg.receiver.faults);
+        windows.extend(input.incidents.iter().cloned());
+        let w = &cfg.workload;
+        let mut subtitle = format!(
+            "Prometheus {} · {} series @{} from {} targets · max_shards {} · seed {}",
+            cfg.profile.as_str(),
+            axis::si(w.series as f64),
+            sim_core::time::SimDuration::from_nanos(w.scrape_interval.nanos()),
+            w.targets,
+            cfg.remote_write.queue.max_shards,
+            cfg.seed,
+        );
+        if let Some(d) = input.description {
+            subtitle = format!("{d}\n{subtitle}");
+        }
+        Dashboard {
+            title: format!("rwsim run: {}", cfg.name),
+            subtitle,
+            duration_s: cfg.duration.as_secs_f64(),
+            start_unix_secs: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_SEC,
+            panels: vec![
+                throughput_panel(rows),
+                queue_panel(rows),
+                lag_panel(rows),
+                shards_panel(rows, cfg.remote_write.queue.max_shards),
+                responses_panel(rows),
+                losses_panel(rows),
+            ],
+            windows,
+            markers: loss_markers(&input.result.timeline),
+        }
+    }
+}
+
+fn line(label: &str, color: Rgb, points: Vec<(f64, f64)>) -> Line {
+    Line { label: label.into(), color, dashed: false, area: false, points: decimate(&points, MAX_POINTS / 2) }
+}
+
+fn axis_for(label: &str, unit: Unit, lines: Vec<Line>) -> Axis {
+    let scale = choose_scale(lines.iter().map(|l| l.points.as_slice()));
+    Axis { label: label.into(), unit, scale, lines, top: None }
+}
+
+fn throughput_panel(rows: &[MetricsRow]) -> Panel {
+    let (inp, delivered) = throughput_series(rows);
+    Panel {
+        title: "Samples in vs delivered (samples/s)".into(),
+        left: axis_for(
+            "samples/s",
+            Unit::Count,
+            vec![
+                line("delivered (2xx)", palette::GREEN, delivered),
+                Line { dashed: true, ..line("in (appended to the WAL)", palette::BLUE, inp) },
+            ],
+        ),
+        right: None,
+        note: None,
+    }
+}
+
+fn queue_panel(rows: &[MetricsRow]) -> Panel {
+    Panel {
+        title: "Pending samples (samples)".into(),
+        left: axis_for(
+            "samples",
+            Unit::Count,
+            vec![
+                Line {
+                    area: true,
+                    ..line("backlog: unread WAL + queued", palette::BLUE, gauge(rows, |r| r.backlog_samples as f64))
+                },
+                line("samples_pending (in shards)", palette::SKY, gauge(rows, |r| r.samples_pending as f64)),
+            ],
+        ),
+        right: None,
+        note: None,
+    }
+}
+
+fn lag_panel(rows: &[MetricsRow]) -> Panel {
+    Panel {
+        title: "Lag: newest sample in − newest sample sent".into(),
+        left: axis_for("lag", Unit::Seconds, vec![line("lag", palette::VERMILLION, gauge(rows, |r| r.lag_seconds))]),
+        right: None,
+        note: None,
+    }
+}
+
+fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
+    let running = gauge(rows, |r| f64::from(r.shards));
+    let desired = gauge(rows, |r| r.shards_desired);
+    let peak_running = running.iter().map(|p| p.1).fold(0.0, f64::max);
+    let max = f64::from(max_shards);
+    // Show max_shards when it is within reach; otherwise it would flatten everything else.
+    let show_max = max <= 4.0 * peak_running.max(1.0);
+    let wanted = if show_max { max } else { peak_running.max(1.0) };
+    let top = *axis::linear_ticks(wanted * 1.2, 6).last().unwrap_or(&1.0);
+    // A desired count far above the limit (during an outage the backlog makes it huge) runs
+    // along the top edge; the legend gives its peak.
+    let peak_desired = desired.iter().map(|p| p.1).fold(0.0, f64::max);
+    let desired_label = if peak_desired > top {
+        format!("desired (off the top, up to {})", axis::si(peak_desired))
+    } else {
+        "desired".to_string()
+    };
+    let desired: Vec<_> = desired.iter().map(|&(t, v)| (t, v.min(top))).collect();
+    let mut lines = vec![
+        line("shards running", palette::BLUE, steps(&running)),
+        Line { dashed: true, ..line(&desired_label, palette::ORANGE, desired) },
+    ];
+    let mut note = None;
+    if show_max {
+        lines.push(Line {
+            dashed: true,
+            ..line("max_shards", palette::BLACK, vec![(0.0, max), (rows.last().map_or(0.0, |r| r.t_seconds), max)])
+        });
+    } else {
+        note = Some(format!("max_shards = {max_shards} (above the chart)"));
+    }
+    Panel {
+        title: "Shards: running vs desired vs max".into(),
+        left: Axis { label: "shards".into(), unit: Unit::Count, scale: Scale::Linear, lines, top: Some(top) },
+        right: None,
+        note,
+    }
+}
+
+type Counter = fn(&MetricsRow) -> u64;
+
+fn responses_panel(rows: &[MetricsRow]) -> Panel {
+    let statuses: [(&str, Rgb, Counter); 6] = [
+        ("2xx", palette::GREEN, |r| r.responses_2xx_total),
+        ("5xx", palette::VERMILLION, |r| r.responses_5xx_total),
+        ("429", palette::ORANGE, |r| r.responses_429_total),
+        ("other 4xx", palette::PURPLE, |r| r.responses_4xx_total),
+        ("timeout", palette::BROWN, |r| r.responses_timeout_total),
+        ("refused", palette::BLACK, |r| r.responses_refused_total),
+    ];
+    let last = rows.last();
+    let lines = statuses
+        .iter()
+        .filter(|(name, _, f)| *name == "2xx" || last.is_some_and(|r| f(r) > 0))
+        .map(|(name, color, f)| line(name, *color, rate(rows, f)))
+        .collect();
+    let retried = last.is_some_and(|r| r.samples_retried_total > 0);
+    let right = retried.then(|| {
+        let mut l = line("retried samples/s (right axis)", palette::GREY, rate(rows, |r| r.samples_retried_total));
+        l.dashed = true;
+        axis_for("retried samples/s", Unit::Count, vec![l])
+    });
+    Panel {
+        title: "Responses by status (requests/s) and retries".into(),
+        left: axis_for("requests/s", Unit::Count, lines),
+        right,
+        note: None,
+    }
+}
+
+fn losses_panel(rows: &[MetricsRow]) -> Panel {
+    let reasons: [(&str, Rgb, Counter); 4] = [
+        ("WAL truncation (silent in Prometheus)", palette::VERMILLION, |r| r.lost_wal_truncation_total),
+        ("failed: 4xx, 429 not retried", palette::PURPLE, failed_total),
+        ("too old (sample_age_limit)", palette::ORANGE, |r| r.samples_dropped_total),
+        ("reshard shutdown", palette::SKY, |r| r.lost_reshard_shutdown_total),
+    ];
+    let last = rows.last();
+    let mut lines: Vec<Line> = reasons
+        .iter()
+        .filter(|(_, _, f)| last.is_some_and(|r| f(r) > 0))
+        .map(|(name, color, f)| line(name, *color, steps(&gauge(rows, |r| f(r) as f64))))
+        .collect();
+    // Not lost yet, but certain to be: unread data whose WAL segments are already deleted.
+    if rows.iter().any(|r| r.unsendable_samples > 0) {
+        let mut l = line(
+            "unsendable: unread, its WAL already deleted",
+            palette::VERMILLION,
+            steps(&gauge(rows, |r| r.unsendable_samples as f64)),
+        );
+        l.dashed = true;
+        lines.push(l);
+    }
+    let note = lines.is_empty().then(|| "no samples lost or failed".to_string());
+    Panel {
+        title: "Samples lost or failed, cumulative (samples)".into(),
+        left: Axis { label: "samples".into(), unit: Unit::Count, scale: Scale::Linear, lines, top: None },
+        right: None,
+        note,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::time::{SimDuration, SimTime};
+
+    fn row(t: f64, f: impl FnOnce(&mut MetricsRow)) -> MetricsRow {
+        let mut r = MetricsRow { t_seconds: t, ..MetricsRow::default() };
+        f(&mut r);
+        r
+    }
+
+    #[test]
+    fn rates_difference_counters_over_each_step() {
+        let rows = [
+            row(0.0, |r| r.samples_in_total = 0),
+            row(10.0, |r| r.samples_in_total = 1000),
+            row(20.0, |r| r.samples_in_total = 3000),
+        ];
+        assert_eq!(rate(&rows, |r| r.samples_in_total), vec![(10.0, 100.0), (20.0, 200.0)]);
+        let (inp, delivered) = throughput_series(&rows);
+        assert_eq!(inp.len(), 2);
+        assert_eq!(delivered, vec![(10.0, 0.0), (20.0, 0.0)]);
+    }
+
+    #[test]
+    fn failed_comes_from_conservation() {
+        let r = row(0.0, |r| {
+            r.samples_in_total = 1000;
+            r.delivered_total = 700;
+            r.lost_wal_truncation_total = 100;
+            r.backlog_samples = 50;
+        });
+        assert_eq!(failed_total(&r), 150);
+    }
+
+    #[test]
+    fn steps_hold_each_value_until_the_next() {
+        assert_eq!(steps(&[(0.0, 1.0), (10.0, 2.0)]), vec![(0.0, 1.0), (10.0, 1.0), (10.0, 2.0)]);
+    }
+
+    #[test]
+    fn decimation_keeps_peaks_and_ends() {
+        let pts: Vec<(f64, f64)> = (0..10_000).map(|i| (i as f64, if i == 4321 { 1e6 } else { 1.0 })).collect();
+        let d = decimate(&pts, 100);
+        assert!(d.len() <= 201, "{}", d.len());
+        assert!(d.contains(&(4321.0, 1e6)), "the spike survives");
+        assert_eq!(d.first(), Some(&(0.0, 1.0)));
+        assert_eq!(d.last(), Some(&(9999.0, 1.0)));
+        assert!(d.windows(2).all(|w| w[0].0 < w[1].0), "time order");
+    }
+
+    #[test]
+    fn log_scale_only_when_values_span_decades() {
+        let flat: Vec<_> = (0..100).map(|i| (i as f64, 10.0 + i as f64 % 3.0)).collect();
+        assert_eq!(choose_scale([flat.as_slice()]), Scale::Linear);
+        let mut outage = flat.clone();
+        outage.push((100.0, 14_400.0));
+        assert_eq!(choose_scale([outage.as_slice()]), Scale::Log);
+        assert_eq!(choose_scale([&[(0.0, 0.0)][..]]), Scale::Linear);
+    }
+
+    /// A 40-minute run of the baseline with 10 minutes of 503 and a 5% rejection window.
+    fn small_run() -> (SimConfig, RunResult, Vec<MetricsRow>) {
+        let mut cfg = SimConfig::baseline(sim_core::profile::Profile::V3);
+        cfg.duration = SimDuration::from_mins(40);
+        let fault = |start, end, response, probability| FaultWindow {
+            start: SimDuration::from_mins(start),
+            end: SimDuration::from_mins(end),
+            response,
+            probability,
+            retry_after: None,
+            latency: None,
+        };
+        cfg.receiver.faults =
+            vec![fault(10, 20, Response::Status(503), 1.0), fault(25, 30, Response::Status(400), 0.05)];
+        let mut rec = sim_core::observer::RowRecorder::default();
+        let result = sim_core::simulate(&cfg, &mut rec).unwrap();
+        (cfg, result, rec.rows)
+    }
+
+    #[test]
+    fn a_run_becomes_six_panels_with_its_faults_shaded() {
+        let (cfg, result, rows) = small_run();
+        let d = Dashboard::for_run(&RunCharts {
+            config: &cfg,
+            result: &result,
+            rows: &rows,
+            description: Some("two faults"),
+            incidents: vec![Window {
+                start_s: 60.0,
+                end_s: 120.0,
+                label: "OOM crash".into(),
+                kind: WindowKind::Incident,
+            }],
+        });
+        let titles: Vec<&str> = d.panels.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles.len(), 6, "{titles:?}");
+        assert_eq!(d.windows.len(), 3);
+        assert_eq!(d.windows[0].label, "fault #0: 503");
+        assert_eq!(d.windows[1].label, "fault #1: 400 on 5%");
+        assert_eq!(d.windows[2].kind, WindowKind::Incident);
+        assert!(d.subtitle.starts_with("two faults\nPrometheus 3.x · 100k series @15s"));
+        // The throughput panel: delivered drops to zero during the 503s, and the input
+        // rate is about 100k + 5 × 100 series every 15 s.
+        let tp = &d.panels[0].left.lines;
+        let delivered = &tp[0].points;
+        assert!(delivered.iter().any(|&(t, v)| t > 700.0 && t < 1200.0 && v == 0.0));
+        let input = &tp[1].points;
+        let mean = input.iter().map(|p| p.1).sum::<f64>() / input.len() as f64;
+        assert!((mean - 100_500.0 / 15.0).abs() < 100.0, "mean input rate {mean}");
+        // The 503s are retried (right axis) and the 400s fail samples (losses panel).
+        assert!(d.panels[4].right.is_some());
+        let losses = &d.panels[5].left.lines;
+        assert_eq!(losses.len(), 1);
+        assert!(losses[0].label.starts_with("failed"));
+        let last = losses[0].points.last().unwrap().1;
+        assert_eq!(last, result.samples.failed as f64, "failed from conservation");
+    }
+
+    #[test]
+    fn windows_and_markers_are_labelled() {
+        let f = FaultWindow {
+            start: SimDuration::from_hours(1),
+            end: SimDuration::from_hours(5),
+            response: Response::Status(503),
+            probability: 1.0,
+            retry_after: None,
+            latency: None,
+        };
+        let g = FaultWindow { response: Response::Timeout, probability: 0.1, ..f.clone() };
+        let w = fault_windows(&[f, g]);
+        assert_eq!(w[0].label, "fault #0: 503");
+        assert_eq!((w[0].start_s, w[0].end_s), (3600.0, 18000.0));
+        assert_eq!(w[1].label, "fault #1: timeout on 10%");
+        let notable = |kind, major| Notable { at: SimTime(10_800_000_000_000), kind, message: String::new(), major };
+        let m = loss_markers(&[
+            notable(NotableKind::FaultStarted, true),
+            notable(NotableKind::WalTruncationLoss, true),
+            notable(NotableKind::HardShutdown, false),
+        ]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].key, "A");
+        assert!(m[0].label.starts_with("03:00:00  WAL truncation"));
+    }
+}

@@ -1,0 +1,413 @@
+//! `--openmetrics FILE`: the run's `prometheus_remote_storage_*` series (and a few rwsim
+//! extras) in the OpenMetrics text format, timestamped on the simulated clock, for
+//! `promtool tsdb create-blocks-from openmetrics FILE DIR` and the Grafana dashboards that
+//! already chart a real Prometheus.
+//!
+//! **What is exported**, one sample per series per output step:
+//! - process-wide, as in Prometheus (no `remote_name`/`url`):
+//!   `prometheus_remote_storage_samples_in_total`,
+//!   `prometheus_remote_storage_highest_timestamp_in_seconds`,
+//!   `prometheus_tsdb_wal_segment_current`;
+//! - per queue, with `remote_name` and `url`: `samples_total`, `samples_failed_total`,
+//!   `samples_retried_total`, `samples_dropped_total` (3.x: `reason="too_old"`),
+//!   `samples_pending`, `enqueue_retries_total`, `shards`, `shards_desired`, `shards_max`,
+//!   `shards_min`, `shard_capacity`, `max_samples_per_send`, `bytes_total`,
+//!   `sent_batch_duration_seconds` and `queue_highest_sent_timestamp_seconds`, each
+//!   prefixed `prometheus_remote_storage_`;
+//! - `prometheus_wal_watcher_current_segment{consumer=REMOTE_NAME}`;
+//! - rwsim's own, which no Prometheus has: `rwsim_samples_delivered_total`,
+//!   `rwsim_samples_lost_total{reason="wal_truncation"|"reshard_shutdown"}`,
+//!   `rwsim_backlog_samples`, `rwsim_lag_seconds`, `rwsim_queue_memory_bytes`.
+//!
+//! Every series also has `job` and `instance` labels, as a scrape would add. The
+//! `sent_batch_duration_seconds` histogram has only its `+Inf` bucket (rwsim tracks the sum
+//! and count of attempt durations, not the buckets): `rate(_sum) / rate(_count)` is right,
+//! `histogram_quantile` is not meaningful.
+//!
+//! **Format.** Counter families are named without `_total` and their samples with it, as the
+//! OpenMetrics specification requires; each family's samples are contiguous, each series'
+//! in increasing time; timestamps are Unix seconds (milliseconds as decimals); the file ends
+//! with `# EOF`.
+
+use sim_core::metrics::MetricsRow;
+use std::io::{self, Write};
+
+/// Labels and clock of an export.
+#[derive(Clone, Debug)]
+pub struct Target<'a> {
+    /// `job` label of every series.
+    pub job: &'a str,
+    /// `instance` label of every series.
+    pub instance: &'a str,
+    /// `remote_name` label of the queue series (and `consumer` of the watcher's).
+    pub remote_name: &'a str,
+    /// `url` label of the queue series.
+    pub url: &'a str,
+    /// Unix time of `t_seconds = 0`, in milliseconds.
+    pub start_unix_millis: u64,
+    /// Whether `samples_dropped_total` has `reason="too_old"` (Prometheus 2.50 and later).
+    pub dropped_reason_label: bool,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Kind {
+    Counter,
+    Gauge,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Scope {
+    /// job, instance.
+    Process,
+    /// job, instance, remote_name, url.
+    Queue,
+    /// job, instance, consumer.
+    Watcher,
+}
+
+type Value = fn(&MetricsRow) -> f64;
+
+/// A metric family: name (without `_total` for counters), type, help, label scope, and its
+/// series as (extra label, value).
+struct Family {
+    name: &'static str,
+    kind: Kind,
+    help: &'static str,
+    scope: Scope,
+    series: Vec<(Option<(&'static str, &'static str)>, Value)>,
+}
+
+fn one(name: &'static str, kind: Kind, scope: Scope, help: &'static str, v: Value) -> Family {
+    Family { name, kind, help, scope, series: vec![(None, v)] }
+}
+
+fn families(t: &Target<'_>) -> Vec<Family> {
+    use Kind::*;
+    use Scope::*;
+    let dropped_label = t.dropped_reason_label.then_some(("reason", "too_old"));
+    vec![
+        one(
+            "prometheus_remote_storage_samples_in",
+            Counter,
+            Process,
+            "Samples in to remote storage, compare to samples out for queue managers.",
+            |r| r.samples_in_total as f64,
+        ),
+        one(
+            "prometheus_remote_storage_highest_timestamp_in_seconds",
+            Gauge,
+            Process,
+            "Highest timestamp that has come into the remote storage via the Appender interface, in seconds since epoch.",
+            |r| r.highest_timestamp_in_seconds as f64,
+        ),
+        one(
+            "prometheus_remote_storage_samples",
+            Counter,
+            Queue,
+            "Total number of samples sent to remote storage.",
+            |r| r.samples_total as f64,
+        ),
+        one(
+            "prometheus_remote_storage_samples_failed",
+            Counter,
+            Queue,
+            "Total number of samples which failed on send to remote storage, non-recoverable errors.",
+            |r| r.samples_failed_total as f64,
+        ),
+        one(
+            "prometheus_remote_storage_samples_retried",
+            Counter,
+            Queue,
+            "Total number of samples which failed on send to remote storage but were retried because the send error was recoverable.",
+            |r| r.samples_retried_total as f64,
+        ),
+        Family {
+            name: "prometheus_remote_storage_samples_dropped",
+            kind: Counter,
+            help: "Total number of samples which were dropped after being read from the WAL before being sent via remote write.",
+            scope: Queue,
+            series: vec![(dropped_label, |r| r.samples_dropped_total as f64)],
+        },
+        one(
+            "prometheus_remote_storage_samples_pending",
+            Gauge,
+            Queue,
+            "The number of samples pending in the queues shards to be sent to the remote storage.",
+            |r| r.samples_pending as f64,
+        ),
+        one(
+            "prometheus_remote_storage_enqueue_retries",
+            Counter,
+            Queue,
+            "Total number of times enqueue has failed because a shards queue was full.",
+            |r| r.enqueue_retries_total as f64,
+        ),
+        one(
+            "prometheus_remote_storage_shards",
+            Gauge,
+            Queue,
+            "The number of shards used for parallel sending to the remote storage.",
+            |r| f64::from(r.shards),
+        ),
+        one(
+            "prometheus_remote_storage_shards_desired",
+            Gauge,
+            Queue,
+            "The number of shards that the queues shard calculation wants to run based on the rate of samples in vs. samples out.",
+            |r| r.shards_desired,
+        ),
+        one(
+            "prometheus_remote_storage_shards_max",
+            Gauge,
+            Queue,
+            "The maximum number of shards that the queue is allowed to run.",
+            |r| f64::from(r.shards_max),
+        ),
+        one(
+            "prometheus_remote_storage_shards_min",
+            Gauge,
+            Queue,
+            "The minimum number of shards that the queue is allowed to run.",
+            |r| f64::from(r.shards_min),
+        ),
+        one(
+            "prometheus_remote_storage_shard_capacity",
+            Gauge,
+            Queue,
+            "The capacity of each shard of the queue used for parallel sending to the remote storage.",
+            |r| f64::from(r.shard_capacity),
+        ),
+        one(
+            "prometheus_remote_storage_max_samples_per_send",
+            Gauge,
+            Queue,
+            "The maximum number of samples to be sent, in a single request, to the remote storage.",
+            |r| f64::from(r.max_samples_per_send),
+        ),
+        one(
+            "prometheus_remote_storage_bytes",
+            Counter,
+            Queue,
+            "The total number of bytes of data (not metadata) sent by the queue after compression.",
+            |r| r.bytes_total as f64,
+        ),
+        one(
+            "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+            Gauge,
+            Queue,
+            "Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.",
+            |r| r.queue_highest_sent_timestamp_seconds as f64,
+        ),
+        one(
+            "prometheus_tsdb_wal_segment_current",
+            Gauge,
+            Process,
+            "WAL segment index that TSDB is currently writing to.",
+            |r| r.tsdb_wal_segment_current as f64,
+        ),
+        one(
+            "prometheus_wal_watcher_current_segment",
+            Gauge,
+            Watcher,
+            "Current segment the WAL watcher is reading records from.",
+            |r| r.wal_watcher_current_segment as f64,
+        ),
+        one("rwsim_samples_delivered", Counter, Queue, "rwsim: samples acknowledged (2xx) by the receiver.", |r| {
+            r.delivered_total as f64
+        }),
+        Family {
+            name: "rwsim_samples_lost",
+            kind: Counter,
+            help: "rwsim: samples lost without any Prometheus counter moving (WAL truncation) or discarded at a reshard hard shutdown (counted once).",
+            scope: Queue,
+            series: vec![
+                (Some(("reason", "wal_truncation")), |r| r.lost_wal_truncation_total as f64),
+                (Some(("reason", "reshard_shutdown")), |r| r.lost_reshard_shutdown_total as f64),
+            ],
+        },
+        one(
+            "rwsim_backlog_samples",
+            Gauge,
+            Queue,
+            "rwsim: samples written to the WAL and not yet completed (unread WAL plus queued).",
+            |r| r.backlog_samples as f64,
+        ),
+        one(
+            "rwsim_lag_seconds",
+            Gauge,
+            Queue,
+            "rwsim: newest committed sample minus newest sent sample, in seconds.",
+            |r| r.lag_seconds,
+        ),
+        one(
+            "rwsim_queue_memory_bytes",
+            Gauge,
+            Queue,
+            "rwsim: estimated bytes held by the shard queues and send buffers.",
+            |r| r.queue_memory_bytes as f64,
+        ),
+    ]
+}
+
+/// Number of series an export of any non-empty run contains (the histogram counts as its
+/// three series: `_bucket{le="+Inf"}`, `_sum`, `_count`).
+pub fn series_count(t: &Target<'_>) -> usize {
+    families(t).iter().map(|f| f.series.len()).sum::<usize>() + 3
+}
+
+/// Escapes a label value or help text (backslash, double quote, newline).
+fn escape(s: &str) -> String {
+    s.replace('\\', r"\\").replace('"', "\\\"").replace('\n', r"\n")
+}
+
+/// A Unix timestamp in seconds with millisecond decimals, trailing zeros dropped.
+fn timestamp(unix_millis: u64) -> String {
+    let (s, ms) = (unix_millis / 1000, unix_millis % 1000);
+    if ms == 0 { s.to_string() } else { format!("{s}.{ms:03}").trim_end_matches('0').to_string() }
+}
+
+/// A sample value: integers without a fraction, others in Rust's shortest round-trip form.
+fn value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{v}")
+    }
+}
+
+fn labels(t: &Target<'_>, scope: Scope, extra: Option<(&str, &str)>) -> String {
+    let mut l = vec![("job", t.job), ("instance", t.instance)];
+    match scope {
+        Scope::Process => {}
+        Scope::Queue => {
+            l.push(("remote_name", t.remote_name));
+            l.push(("url", t.url));
+        }
+        Scope::Watcher => l.push(("consumer", t.remote_name)),
+    }
+    l.extend(extra);
+    let parts: Vec<String> = l.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+    parts.join(",")
+}
+
+/// Writes the export of `rows` to `w`.
+pub fn write<W: Write>(mut w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Result<()> {
+    let ts: Vec<String> =
+        rows.iter().map(|r| timestamp(t.start_unix_millis + (r.t_seconds * 1000.0).round() as u64)).collect();
+    for f in families(t) {
+        let kind = match f.kind {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+        };
+        writeln!(w, "# TYPE {} {kind}", f.name)?;
+        writeln!(w, "# HELP {} {}", f.name, escape(f.help))?;
+        let suffix = if f.kind == Kind::Counter { "_total" } else { "" };
+        for (extra, v) in &f.series {
+            let l = labels(t, f.scope, *extra);
+            for (r, ts) in rows.iter().zip(&ts) {
+                writeln!(w, "{}{suffix}{{{l}}} {} {ts}", f.name, value(v(r)))?;
+            }
+        }
+    }
+    // The histogram: one point (+Inf bucket, sum, count) per row, its lines together.
+    let h = "prometheus_remote_storage_sent_batch_duration_seconds";
+    writeln!(w, "# TYPE {h} histogram")?;
+    writeln!(w, "# HELP {h} Duration of send calls to the remote storage. rwsim: only the +Inf bucket.")?;
+    let l = labels(t, Scope::Queue, None);
+    for (r, ts) in rows.iter().zip(&ts) {
+        let count = r.sent_batch_duration_seconds_count;
+        writeln!(w, "{h}_bucket{{{l},le=\"+Inf\"}} {count} {ts}")?;
+        writeln!(w, "{h}_sum{{{l}}} {} {ts}", value(r.sent_batch_duration_seconds_sum))?;
+        writeln!(w, "{h}_count{{{l}}} {count} {ts}")?;
+    }
+    writeln!(w, "# EOF")?;
+    Ok(())
+}
+
+/// Renders the export to a string (tests and small runs).
+pub fn render(rows: &[MetricsRow], t: &Target<'_>) -> String {
+    let mut out = Vec::new();
+    write(&mut out, rows, t).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("the export is UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target<'static> {
+        Target {
+            job: "rwsim",
+            instance: "demo",
+            remote_name: "mimir",
+            url: "https://mimir.example/api/v1/push",
+            start_unix_millis: 1_704_067_200_000,
+            dropped_reason_label: true,
+        }
+    }
+
+    fn rows() -> Vec<MetricsRow> {
+        (0..3)
+            .map(|i| MetricsRow {
+                t_seconds: i as f64 * 10.0,
+                samples_in_total: i * 1000,
+                shards_desired: 1.5,
+                sent_batch_duration_seconds_sum: 0.25 * i as f64,
+                sent_batch_duration_seconds_count: i,
+                ..MetricsRow::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counters_follow_the_openmetrics_total_rule() {
+        let out = render(&rows(), &target());
+        assert!(out.contains("# TYPE prometheus_remote_storage_samples_in counter\n"));
+        assert!(
+            out.contains(
+                "prometheus_remote_storage_samples_in_total{job=\"rwsim\",instance=\"demo\"} 2000 1704067220\n"
+            )
+        );
+        assert!(out.contains(
+            "prometheus_remote_storage_samples_total{job=\"rwsim\",instance=\"demo\",remote_name=\"mimir\",url=\"https://mimir.example/api/v1/push\"} 0 1704067200\n"
+        ));
+        assert!(out.contains("prometheus_remote_storage_samples_dropped_total{job=\"rwsim\",instance=\"demo\",remote_name=\"mimir\",url=\"https://mimir.example/api/v1/push\",reason=\"too_old\"} 0 1704067200\n"));
+        assert!(out.contains("# TYPE prometheus_remote_storage_shards_desired gauge\n"));
+        assert!(out.contains("shards_desired{"));
+        assert!(out.contains("} 1.5 1704067210\n"));
+        assert!(out.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn every_series_has_one_sample_per_row_in_time_order() {
+        let rows = rows();
+        let t = target();
+        let out = render(&rows, &t);
+        let samples: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(samples.len(), series_count(&t) * rows.len());
+        // Families are contiguous: each TYPE line names a family not seen before.
+        let mut seen = std::collections::BTreeSet::new();
+        for l in out.lines().filter(|l| l.starts_with("# TYPE ")) {
+            assert!(seen.insert(l.split(' ').nth(2).unwrap().to_string()), "{l}");
+        }
+        assert!(out.contains(
+            "prometheus_remote_storage_sent_batch_duration_seconds_bucket{job=\"rwsim\",instance=\"demo\",remote_name=\"mimir\",url=\"https://mimir.example/api/v1/push\",le=\"+Inf\"} 2 1704067220\n"
+        ));
+        assert!(out.contains("_sum{job=\"rwsim\",instance=\"demo\",remote_name=\"mimir\",url=\"https://mimir.example/api/v1/push\"} 0.5 1704067220\n"));
+    }
+
+    #[test]
+    fn timestamps_and_labels_are_escaped_and_exact() {
+        assert_eq!(timestamp(1_704_067_200_000), "1704067200");
+        assert_eq!(timestamp(1_704_067_200_500), "1704067200.5");
+        assert_eq!(timestamp(1_704_067_200_125), "1704067200.125");
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(value(3.0), "3");
+        assert_eq!(value(0.25), "0.25");
+        let t = Target { dropped_reason_label: false, ..target() };
+        let out = render(&rows(), &t);
+        assert!(!out.contains("too_old"), "2.42 has no reason label");
+    }
+}

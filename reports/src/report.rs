@@ -1,0 +1,585 @@
+//! `rwsim report`: one self-contained document per run, as Markdown (`report.md`, images
+//! referenced next to it) and HTML (`report.html`, images embedded as data URIs, inline CSS,
+//! no external assets).
+//!
+//! [`Report`] is what the document shows; [`document`] turns it into a list of [`Block`]s
+//! (headings, paragraphs, tables, figures), and [`markdown`] and [`html`] format the same
+//! blocks. Nothing here reads a clock: the same run gives the same bytes.
+
+use crate::summary::{bytes, count, secs};
+use base64::Engine;
+use sim_core::config::{Latency, Response, SimConfig};
+use sim_core::result::RunResult;
+use sim_core::time::SimDuration;
+use std::fmt::Write;
+
+/// A chart in the report.
+#[derive(Clone, Debug)]
+pub struct Image {
+    /// Caption.
+    pub title: String,
+    /// File name next to `report.md` (the Markdown links to it).
+    pub file: String,
+    /// The PNG bytes (embedded in the HTML).
+    pub png: Vec<u8>,
+}
+
+/// What a report shows.
+pub struct Report<'a> {
+    /// The configuration that ran.
+    pub config: &'a SimConfig,
+    /// The scenario's `description`, if any.
+    pub description: Option<&'a str>,
+    /// Where the scenario came from (a path or `<builtin:NAME>`).
+    pub origin: &'a str,
+    /// The result.
+    pub result: &'a RunResult,
+    /// Charts, in order.
+    pub images: Vec<Image>,
+    /// For sweeps: the recommended setting and why, one paragraph per entry.
+    pub recommendation: Vec<String>,
+}
+
+/// A piece of the document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Block {
+    /// A heading (level 1 or 2).
+    Heading(u8, String),
+    /// A paragraph of plain text.
+    Para(String),
+    /// A short note in smaller type.
+    Note(String),
+    /// A table: header, rows; `numeric[i]` right-aligns column `i`.
+    Table {
+        /// Column titles.
+        header: Vec<String>,
+        /// Cells.
+        rows: Vec<Vec<String>>,
+        /// Right-aligned columns.
+        numeric: Vec<bool>,
+    },
+    /// A chart (index into [`Report::images`]).
+    Figure(usize),
+    /// The closing line: what made the document.
+    Footer(String),
+}
+
+fn dur(d: SimDuration) -> String {
+    d.to_string()
+}
+
+fn latency_words(l: &Latency) -> String {
+    match l {
+        Latency::Fixed(d) => format!("in {}", dur(*d)),
+        Latency::LogNormal { median, p99 } => {
+            format!("in {} at the median and {} at p99 (log-normal)", dur(*median), dur(*p99))
+        }
+        Latency::Exponential { mean } => format!("in {} on average (exponential)", dur(*mean)),
+        Latency::Uniform { min, max } => {
+            format!("in {} to {} (uniform)", dur(*min), dur(*max))
+        }
+    }
+}
+
+/// Samples per second the workload appends at its start (report series included).
+pub fn samples_per_second(cfg: &SimConfig) -> f64 {
+    let w = &cfg.workload;
+    let per_scrape = w.series + if w.report_series { 5 * u64::from(w.targets) } else { 0 };
+    per_scrape as f64 / w.scrape_interval.as_secs_f64()
+}
+
+/// The scenario in words: one paragraph each for the sender, the receiver and its faults.
+pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
+    let w = &cfg.workload;
+    let start = crate::charts::axis::utc(cfg.clock.start_unix_nanos / 1_000_000_000);
+    let mut out = vec![format!(
+        "A Prometheus {} sender scrapes {} series from {} target{} every {}{} — about {} samples/s \
+         — and remote-writes them for {}, from {}. Its WAL has {} segments and {} blocks \
+         (head compaction, and with it WAL truncation, about every {}).",
+        cfg.profile.as_str(),
+        count(w.series),
+        count(u64::from(w.targets)),
+        if w.targets == 1 { "" } else { "s" },
+        dur(w.scrape_interval),
+        if w.report_series { ", plus 5 report series per target" } else { "" },
+        count(samples_per_second(cfg).round() as u64),
+        dur(cfg.duration),
+        start,
+        bytes(cfg.tsdb.wal_segment_size).replace(".0 ", " "),
+        dur(cfg.tsdb.min_block_duration),
+        dur(cfg.tsdb.min_block_duration),
+    )];
+    for c in &w.changes {
+        out.push(format!(
+            "At {} the series count changes to {}.",
+            sim_core::time::SimTime(c.at.nanos()),
+            count(c.series)
+        ));
+    }
+    let r = &cfg.receiver;
+    let mut rx = format!("The receiver answers {}", latency_words(&r.latency));
+    if let Some(n) = r.workers {
+        let _ = write!(rx, ", working on at most {n} requests at once");
+        match r.queue_size {
+            Some(q) => {
+                let _ = write!(rx, " with {q} more waiting (then {})", r.queue_full_status);
+            }
+            None => rx.push_str(" (the rest wait)"),
+        }
+    }
+    if let Some(t) = r.worker_throughput {
+        let _ = write!(rx, ", each worker ingesting {} samples/s", count(t.round() as u64));
+    }
+    if let Some(rl) = &r.rate_limit {
+        let _ = write!(
+            rx,
+            ", and limits ingestion to {} samples/s (burst {}), answering 429{} beyond it",
+            count(rl.samples_per_second.round() as u64),
+            count(rl.burst),
+            rl.retry_after.map(|d| format!(" with Retry-After {}", dur(d))).unwrap_or_default()
+        );
+    }
+    rx.push('.');
+    out.push(rx);
+    if r.faults.is_empty() && r.incidents.is_empty() {
+        out.push("No faults or incidents are injected.".into());
+    }
+    for (i, f) in r.faults.iter().enumerate() {
+        let what = match f.response {
+            Response::Status(s) => format!("answers {s}"),
+            Response::Timeout => "does not answer (the sender times out)".into(),
+            Response::Refused => "refuses connections".into(),
+        };
+        let mut s = format!(
+            "Fault #{i}: from {} to {} ({}) the receiver {what} to {} requests",
+            sim_core::time::SimTime(f.start.nanos()),
+            sim_core::time::SimTime(f.end.nanos()),
+            dur(f.end.saturating_sub(f.start)),
+            if f.probability >= 1.0 {
+                "all".to_string()
+            } else {
+                format!("{}% of", crate::charts::axis::si(f.probability * 100.0))
+            }
+        );
+        if let Some(ra) = f.retry_after {
+            let _ = write!(s, ", with Retry-After {}", dur(ra));
+        }
+        if let Some(l) = &f.latency {
+            let _ = write!(s, ", {}", latency_words(l));
+        }
+        s.push('.');
+        out.push(s);
+    }
+    for (i, inc) in r.incidents.iter().enumerate() {
+        let end = inc.end.map_or("the end".to_string(), |e| sim_core::time::SimTime(e.nanos()).to_string());
+        out.push(format!("Incident #{i}, from {} to {end}: {}.", sim_core::time::SimTime(inc.start.nanos()), inc.kind));
+    }
+    out
+}
+
+/// `queue_config` and the other sender settings, with the version's defaults marked.
+pub fn queue_config_rows(cfg: &SimConfig) -> Vec<Vec<String>> {
+    let q = &cfg.remote_write.queue;
+    let d = sim_core::config::QueueConfig::defaults(cfg.profile);
+    let mark = |same: bool| if same { "default" } else { "set" }.to_string();
+    let mut rows = vec![
+        vec!["capacity".into(), count(q.capacity.into()), mark(q.capacity == d.capacity)],
+        vec!["max_shards".into(), q.max_shards.to_string(), mark(q.max_shards == d.max_shards)],
+        vec!["min_shards".into(), q.min_shards.to_string(), mark(q.min_shards == d.min_shards)],
+        vec![
+            "max_samples_per_send".into(),
+            count(q.max_samples_per_send.into()),
+            mark(q.max_samples_per_send == d.max_samples_per_send),
+        ],
+        vec![
+            "batch_send_deadline".into(),
+            dur(q.batch_send_deadline),
+            mark(q.batch_send_deadline == d.batch_send_deadline),
+        ],
+        vec!["min_backoff".into(), dur(q.min_backoff), mark(q.min_backoff == d.min_backoff)],
+        vec!["max_backoff".into(), dur(q.max_backoff), mark(q.max_backoff == d.max_backoff)],
+        vec![
+            "retry_on_http_429".into(),
+            q.retry_on_http_429.to_string(),
+            mark(q.retry_on_http_429 == d.retry_on_http_429),
+        ],
+    ];
+    if cfg.profile == sim_core::profile::Profile::V3 {
+        rows.push(vec![
+            "sample_age_limit".into(),
+            dur(q.sample_age_limit),
+            mark(q.sample_age_limit == d.sample_age_limit),
+        ]);
+    }
+    rows.push(vec![
+        "remote_timeout".into(),
+        dur(cfg.remote_write.remote_timeout),
+        mark(cfg.remote_write.remote_timeout == SimDuration::from_secs(30)),
+    ]);
+    rows.push(vec![
+        "flush_deadline (flag)".into(),
+        dur(cfg.sender.flush_deadline),
+        mark(cfg.sender.flush_deadline == SimDuration::from_mins(1)),
+    ]);
+    rows
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 { "-".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
+}
+
+/// The forecast: where the samples went.
+pub fn forecast_rows(r: &RunResult) -> Vec<Vec<String>> {
+    let s = &r.samples;
+    let d = &s.dropped;
+    let row = |label: &str, n: u64| vec![label.to_string(), count(n), pct(n, s.appended)];
+    vec![
+        row("appended to the WAL", s.appended),
+        row("delivered (2xx)", s.delivered),
+        row("failed (4xx, 429 not retried)", s.failed),
+        row("lost: WAL truncation (silent in Prometheus)", d.wal_truncation),
+        row("lost: too old (sample_age_limit)", d.too_old),
+        row("lost: reshard shutdown", d.reshard_shutdown),
+        row("pending at the end", s.pending_at_end),
+        vec!["retried (re-sends, not a bucket)".into(), count(s.retried), String::new()],
+    ]
+}
+
+/// How the queue behaved.
+pub fn queue_rows(r: &RunResult) -> Vec<Vec<String>> {
+    let l = &r.delivery_latency_seconds;
+    let sh = &r.shards;
+    let rs = &r.receiver.responses;
+    vec![
+        vec!["lag (max / at the end)".into(), format!("{} / {}", secs(r.lag_seconds.max), secs(r.lag_seconds.final_))],
+        vec![
+            "delivery latency (p50 / p99 / max)".into(),
+            format!("{} / {} / {}", secs(l.p50), secs(l.p99), secs(l.max)),
+        ],
+        vec!["shards (min / max / at the end)".into(), format!("{} / {} / {}", sh.min, sh.max, sh.final_)],
+        vec![
+            "reshards (applied / refused by the gate / hard shutdowns)".into(),
+            format!("{} / {} / {}", sh.reshards, sh.reshards_skipped, sh.hard_shutdowns),
+        ],
+        vec![
+            "samples pending, max (in shards / incl. unread WAL)".into(),
+            format!("{} / {}", count(r.pending.max), count(r.pending.backlog_max)),
+        ],
+        vec!["queue memory, peak".into(), bytes(r.queue_memory_bytes_peak)],
+        vec![
+            "requests (2xx / 429 / other 4xx / 5xx / timeout / refused)".into(),
+            format!(
+                "{} / {} / {} / {} / {} / {}",
+                count(rs.ok),
+                count(rs.throttled),
+                count(rs.client_error),
+                count(rs.server_error),
+                count(rs.timeout),
+                count(rs.refused)
+            ),
+        ],
+        vec![
+            "WAL (segments / truncations / watcher restarts)".into(),
+            format!("{} / {} / {}", r.wal.segments_created, r.wal.truncations, r.wal.watcher_restarts),
+        ],
+    ]
+}
+
+/// The one-line verdict.
+pub fn verdict(r: &RunResult) -> (String, bool) {
+    let s = &r.samples;
+    let d = &s.dropped;
+    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + s.failed;
+    if lost == 0 {
+        ("No data lost or rejected.".into(), true)
+    } else {
+        (format!("{} of the data ({} samples) never reached the receiver.", pct(lost, s.appended), count(lost)), false)
+    }
+}
+
+/// Most timeline rows in a report.
+pub const TIMELINE_ROWS: usize = 200;
+
+/// The document, as blocks.
+pub fn document(rep: &Report<'_>) -> Vec<Block> {
+    let cfg = rep.config;
+    let r = rep.result;
+    let mut b = vec![Block::Heading(1, format!("rwsim report: {}", r.scenario))];
+    if let Some(d) = rep.description {
+        b.push(Block::Note(d.to_string()));
+    }
+    let (v, _) = verdict(r);
+    b.push(Block::Para(v));
+
+    b.push(Block::Heading(2, "The scenario".into()));
+    b.extend(scenario_words(cfg).into_iter().map(Block::Para));
+
+    b.push(Block::Heading(2, "queue_config".into()));
+    b.push(Block::Table {
+        header: vec!["key".into(), "value".into(), "".into()],
+        rows: queue_config_rows(cfg),
+        numeric: vec![false, true, false],
+    });
+    b.push(Block::Note(format!("\"default\" is Prometheus {}'s default.", cfg.profile.as_str())));
+
+    b.push(Block::Heading(2, "Forecast".into()));
+    b.push(Block::Table {
+        header: vec!["samples".into(), "count".into(), "share".into()],
+        rows: forecast_rows(r),
+        numeric: vec![false, true, true],
+    });
+    b.push(Block::Table {
+        header: vec!["queue".into(), "value".into()],
+        rows: queue_rows(r),
+        numeric: vec![false, true],
+    });
+    if !r.conservation_ok {
+        b.push(Block::Para("Sample conservation was VIOLATED in this run: this is a bug in rwsim.".into()));
+    }
+
+    b.push(Block::Heading(2, "Timeline".into()));
+    let major: Vec<_> = r.timeline.iter().filter(|n| n.major).collect();
+    if major.is_empty() {
+        b.push(Block::Para("Nothing notable happened.".into()));
+    } else {
+        b.push(Block::Table {
+            header: vec!["time".into(), "what happened".into()],
+            rows: major.iter().take(TIMELINE_ROWS).map(|n| vec![n.at.to_string(), n.message.clone()]).collect(),
+            numeric: vec![false, false],
+        });
+    }
+    let minor = r.timeline.len() - major.len();
+    let more = major.len().saturating_sub(TIMELINE_ROWS) as u64 + r.timeline_omitted;
+    if minor > 0 || more > 0 {
+        b.push(Block::Note(format!(
+            "Not listed: {} routine moments (small reshards, short WAL-reading stalls){}; \
+             summary.json has every one.",
+            count(minor as u64),
+            if more > 0 { format!(" and {} more", count(more)) } else { String::new() }
+        )));
+    }
+
+    if !rep.images.is_empty() {
+        b.push(Block::Heading(2, "Charts".into()));
+        b.extend((0..rep.images.len()).map(Block::Figure));
+    }
+    if !rep.recommendation.is_empty() {
+        b.push(Block::Heading(2, "Recommendation".into()));
+        b.extend(rep.recommendation.iter().cloned().map(Block::Para));
+    }
+    b.push(Block::Footer(format!(
+        "Generated by rwsim {} from {}, seed {}. The same scenario and seed give the same report.",
+        env!("CARGO_PKG_VERSION"),
+        rep.origin,
+        r.seed
+    )));
+    b
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The report as Markdown; charts are linked by file name.
+pub fn markdown(rep: &Report<'_>) -> String {
+    let mut o = String::new();
+    for block in document(rep) {
+        match block {
+            Block::Heading(level, t) => {
+                let _ = writeln!(o, "{} {t}\n", "#".repeat(level.into()));
+            }
+            Block::Para(t) => {
+                let _ = writeln!(o, "{t}\n");
+            }
+            Block::Note(t) | Block::Footer(t) => {
+                let _ = writeln!(o, "*{}*\n", t.replace('*', "\\*"));
+            }
+            Block::Table { header, rows, numeric } => {
+                let cells: Vec<String> = header.iter().map(|h| md_cell(h)).collect();
+                let _ = writeln!(o, "| {} |", cells.join(" | "));
+                let align: Vec<&str> = (0..header.len())
+                    .map(|i| if numeric.get(i).copied().unwrap_or(false) { "--:" } else { "---" })
+                    .collect();
+                let _ = writeln!(o, "|{}|", align.join("|"));
+                for r in rows {
+                    let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
+                    let _ = writeln!(o, "| {} |", cells.join(" | "));
+                }
+                o.push('\n');
+            }
+            Block::Figure(i) => {
+                let img = &rep.images[i];
+                let _ = writeln!(o, "![{}]({})\n\n*{}*\n", img.title, img.file, img.title);
+            }
+        }
+    }
+    o
+}
+
+/// Escapes text for HTML.
+pub fn escape_html(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o += "&amp;",
+            '<' => o += "&lt;",
+            '>' => o += "&gt;",
+            '"' => o += "&quot;",
+            '\'' => o += "&#39;",
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const HTML_TEMPLATE: &str = include_str!("report.html");
+
+/// The report as one self-contained HTML page: inline CSS, charts as `data:image/png`.
+pub fn html(rep: &Report<'_>) -> String {
+    let mut body = String::new();
+    let (_, good) = verdict(rep.result);
+    let mut verdict_done = false;
+    for block in document(rep) {
+        match block {
+            Block::Heading(level, t) => {
+                let _ = writeln!(body, "<h{level}>{}</h{level}>", escape_html(&t));
+            }
+            Block::Para(t) if !verdict_done => {
+                // The first paragraph is the verdict.
+                verdict_done = true;
+                let class = if good { "good" } else { "bad" };
+                let _ = writeln!(body, "<p class=\"verdict {class}\">{}</p>", escape_html(&t));
+            }
+            Block::Para(t) => {
+                let _ = writeln!(body, "<p>{}</p>", escape_html(&t));
+            }
+            Block::Note(t) => {
+                let _ = writeln!(body, "<p class=\"note\">{}</p>", escape_html(&t));
+            }
+            Block::Footer(t) => {
+                let _ = writeln!(body, "<footer>{}</footer>", escape_html(&t));
+            }
+            Block::Table { header, rows, numeric } => {
+                body += "<table>\n<tr>";
+                for h in &header {
+                    let _ = write!(body, "<th>{}</th>", escape_html(h));
+                }
+                body += "</tr>\n";
+                for r in &rows {
+                    body += "<tr>";
+                    for (i, c) in r.iter().enumerate() {
+                        let class = if numeric.get(i).copied().unwrap_or(false) { " class=\"num\"" } else { "" };
+                        let _ = write!(body, "<td{class}>{}</td>", escape_html(c));
+                    }
+                    body += "</tr>\n";
+                }
+                body += "</table>\n";
+            }
+            Block::Figure(i) => {
+                let img = &rep.images[i];
+                let data = base64::engine::general_purpose::STANDARD.encode(&img.png);
+                let _ = writeln!(
+                    body,
+                    "<figure><img alt=\"{t}\" src=\"data:image/png;base64,{data}\"><figcaption>{t}</figcaption></figure>",
+                    t = escape_html(&img.title)
+                );
+            }
+        }
+    }
+    HTML_TEMPLATE
+        .replace("{{version}}", env!("CARGO_PKG_VERSION"))
+        .replace("{{title}}", &escape_html(&format!("rwsim report: {}", rep.result.scenario)))
+        .replace("{{body}}", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::config::FaultWindow;
+    use sim_core::profile::Profile;
+
+    fn run() -> (SimConfig, RunResult) {
+        let mut cfg = SimConfig::baseline(Profile::V3);
+        cfg.name = "a|b <c>".into();
+        cfg.duration = SimDuration::from_mins(30);
+        cfg.remote_write.queue.max_shards = 20;
+        cfg.receiver.faults.push(FaultWindow {
+            start: SimDuration::from_mins(5),
+            end: SimDuration::from_mins(10),
+            response: Response::Status(400),
+            probability: 0.1,
+            retry_after: None,
+            latency: Some(Latency::Fixed(SimDuration::from_millis(5))),
+        });
+        let r = sim_core::simulate(&cfg, &mut ()).unwrap();
+        (cfg, r)
+    }
+
+    fn report<'a>(cfg: &'a SimConfig, r: &'a RunResult) -> Report<'a> {
+        Report {
+            config: cfg,
+            description: Some("rejects & <retries>"),
+            origin: "<builtin:x>",
+            result: r,
+            images: vec![Image {
+                title: "Run dashboard".into(),
+                file: "dashboard.png".into(),
+                png: vec![0x89, b'P', b'N', b'G'],
+            }],
+            recommendation: vec!["Use max_shards = 50.".into()],
+        }
+    }
+
+    #[test]
+    fn the_scenario_is_told_in_words() {
+        let (cfg, _) = run();
+        let words = scenario_words(&cfg);
+        assert!(words[0].starts_with(
+            "A Prometheus 3.x sender scrapes 100,000 series from 100 targets every 15s, plus 5 report series per target — about 6,700 samples/s — and remote-writes them for 30m, from 2024-01-01 00:00:00 UTC."
+        ), "{}", words[0]);
+        assert_eq!(words[1], "The receiver answers in 20ms.");
+        assert_eq!(
+            words[2],
+            "Fault #0: from 00:05:00 to 00:10:00 (5m) the receiver answers 400 to 10% of requests, in 5ms."
+        );
+        let rows = queue_config_rows(&cfg);
+        assert_eq!(rows[1], vec!["max_shards", "20", "set"]);
+        assert_eq!(rows[0], vec!["capacity", "10,000", "default"]);
+    }
+
+    #[test]
+    fn markdown_has_every_section_and_escapes_table_cells() {
+        let (cfg, r) = run();
+        let md = markdown(&report(&cfg, &r));
+        for part in [
+            "# rwsim report: a|b <c>\n",
+            "*rejects & <retries>*",
+            "of the data (",
+            "## The scenario",
+            "## queue_config",
+            "| max_shards | 20 | set |",
+            "## Forecast",
+            "## Timeline",
+            "## Charts",
+            "![Run dashboard](dashboard.png)",
+            "## Recommendation\n\nUse max_shards = 50.",
+            "*Generated by rwsim",
+        ] {
+            assert!(md.contains(part), "markdown lacks {part:?}");
+        }
+    }
+
+    #[test]
+    fn html_is_escaped_and_self_contained() {
+        let (cfg, r) = run();
+        let html = html(&report(&cfg, &r));
+        assert!(html.contains("<title>rwsim report: a|b &lt;c&gt;</title>"));
+        assert!(html.contains("<p class=\"note\">rejects &amp; &lt;retries&gt;</p>"));
+        assert!(html.contains("<p class=\"verdict bad\">"));
+        assert!(html.contains("src=\"data:image/png;base64,iVBORw==\""));
+        assert!(html.contains("<h2>Recommendation</h2>\n<p>Use max_shards = 50.</p>"));
+        assert!(html.contains("<footer>Generated by rwsim"));
+        assert!(!html.contains("http://") && !html.contains("https://"));
+        assert_eq!(html, super::html(&report(&cfg, &r)), "no clock, same bytes");
+    }
+}
