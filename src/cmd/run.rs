@@ -1,14 +1,28 @@
 //! `rwsim run`: one scenario, one forecast.
 
-use super::{CliError, io_err, load};
+use super::{CliError, io_err, set_err, source};
 use crate::cli::RunArgs;
 use reports::csv::CsvRows;
+use scenarios::sweep::Override;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
-    let mut scenario = load(&a.scenario)?;
+    let overrides = a
+        .set
+        .iter()
+        .map(|s| Override::from_flag(s).map_err(set_err(s)))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, o) in overrides.iter().enumerate() {
+        if overrides[..i].iter().any(|p| p.key == o.key) {
+            return Err(CliError::Usage(format!(
+                "--set {}: the key is set twice; give it once",
+                o.key
+            )));
+        }
+    }
+    let mut scenario = source(&a.scenario)?.load_with(&overrides)?;
     if let Some(seed) = a.seed {
         scenario.config.seed = seed;
     }
