@@ -3,6 +3,7 @@
 mod cli;
 mod determinism;
 mod library;
+mod sweep;
 
 use assert_cmd::Command;
 use serde_json::Value;
