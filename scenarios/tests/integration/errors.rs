@@ -359,6 +359,6 @@ fn unknown_builtin_lists_the_library() {
     assert_eq!(
         e.to_string(),
         "<builtin:nope>: no built-in scenario has this name; the library has: bench-1m-24h, default, outage-short, \
-         outage-wal-loss, rejects-400, slow-receiver, throttled-429"
+         outage-wal-loss, rejects-400, slow-receiver, sweep-outage, throttled-429"
     );
 }
