@@ -7,7 +7,8 @@
 #    --set and its seed via --seed): the per-point cost of `rwsim run`, to compare with the
 #    per-point cost of the 1-thread sweep.
 #
-# The machine may be shared: run it when the load average is low (it is printed first).
+# The machine may be shared: run it when the load average is low (it is printed first;
+# README numbers were taken after waiting for a 1-minute load average below 0.4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
