@@ -14,10 +14,8 @@ fn main() {
     base.duration = SimDuration::from_hours(12);
     base.workload.series = 300_000;
     base.workload.targets = 300;
-    base.receiver.latency = Latency::LogNormal {
-        median: SimDuration::from_millis(40),
-        p99: SimDuration::from_millis(400),
-    };
+    base.receiver.latency =
+        Latency::LogNormal { median: SimDuration::from_millis(40), p99: SimDuration::from_millis(400) };
 
     println!("outage   lost to WAL truncation   delivered   max lag");
     let mut previous_loss = 0;

@@ -16,10 +16,7 @@ pub struct CsvRows<W: Write> {
 impl<W: Write> CsvRows<W> {
     /// Writes rows to `w`; the header comes with the first row.
     pub fn new(w: W) -> Self {
-        CsvRows {
-            out: csv::WriterBuilder::new().from_writer(w),
-            error: None,
-        }
+        CsvRows { out: csv::WriterBuilder::new().from_writer(w), error: None }
     }
 
     /// Flushes and returns the writer, or the first error met while writing.
@@ -27,9 +24,7 @@ impl<W: Write> CsvRows<W> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        self.out
-            .into_inner()
-            .map_err(|e| csv::Error::from(e.into_error()))
+        self.out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
     }
 }
 
@@ -61,9 +56,9 @@ mod tests {
     fn header_names_mirror_prometheus_metrics() {
         let out = render(&[MetricsRow::default()]).unwrap();
         let header = out.lines().next().unwrap();
-        assert!(header.starts_with(
-            "t_seconds,samples_in_total,samples_total,samples_failed_total,samples_retried_total"
-        ));
+        assert!(
+            header.starts_with("t_seconds,samples_in_total,samples_total,samples_failed_total,samples_retried_total")
+        );
         assert!(header.contains(",lag_seconds,"));
         assert!(header.contains(",queue_highest_sent_timestamp_seconds,"));
         assert_eq!(out.lines().count(), 2);

@@ -4,8 +4,7 @@ use sim_core::result::RunResult;
 
 /// Renders the result as JSON (stable key order, same bytes for the same result).
 pub fn render(result: &RunResult) -> String {
-    let mut s = serde_json::to_string_pretty(result)
-        .expect("RunResult serialises: no maps with non-string keys");
+    let mut s = serde_json::to_string_pretty(result).expect("RunResult serialises: no maps with non-string keys");
     s.push('\n');
     s
 }

@@ -48,19 +48,11 @@ pub fn bytes(b: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    if u == 0 { format!("{b} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }
 
 fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".into()
-    } else {
-        format!("{:.2}%", part as f64 * 100.0 / whole as f64)
-    }
+    if whole == 0 { "-".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
 }
 
 /// Renders the forecast table and the first [`TIMELINE_LINES`] timeline entries.
@@ -79,60 +71,28 @@ pub fn render(r: &RunResult) -> String {
     );
     let _ = writeln!(o, "Samples                          count      share");
     let mut row = |label: &str, n: u64, note: &str| {
-        let _ = writeln!(
-            o,
-            "  {label:<24}{:>17}  {:>8}{note}",
-            count(n),
-            pct(n, s.appended)
-        );
+        let _ = writeln!(o, "  {label:<24}{:>17}  {:>8}{note}", count(n), pct(n, s.appended));
     };
     row("appended to the WAL", s.appended, "");
     row("delivered (2xx)", s.delivered, "");
     row("failed (4xx, 429)", s.failed, "");
-    row(
-        "lost: WAL truncation",
-        d.wal_truncation,
-        if d.wal_truncation > 0 {
-            "  <- silent in Prometheus"
-        } else {
-            ""
-        },
-    );
+    row("lost: WAL truncation", d.wal_truncation, if d.wal_truncation > 0 { "  <- silent in Prometheus" } else { "" });
     row("lost: too old", d.too_old, "");
     row("lost: reshard shutdown", d.reshard_shutdown, "");
     row("pending at end", s.pending_at_end, "");
-    let _ = writeln!(
-        o,
-        "  {:<24}{:>17}  (re-sends, not a bucket)",
-        "retried",
-        count(s.retried)
-    );
+    let _ = writeln!(o, "  {:<24}{:>17}  (re-sends, not a bucket)", "retried", count(s.retried));
     let verdict = if lost + s.failed == 0 {
         "no data lost or rejected".to_string()
     } else {
-        format!(
-            "{} of the data never reached the receiver",
-            pct(lost + s.failed, s.appended)
-        )
+        format!("{} of the data never reached the receiver", pct(lost + s.failed, s.appended))
     };
     let _ = writeln!(o, "  => {verdict}\n");
 
     let l = &r.delivery_latency_seconds;
     let sh = &r.shards;
     let _ = writeln!(o, "Queue");
-    let _ = writeln!(
-        o,
-        "  lag (max / final)           {} / {}",
-        secs(r.lag_seconds.max),
-        secs(r.lag_seconds.final_)
-    );
-    let _ = writeln!(
-        o,
-        "  delivery latency            p50 {}  p99 {}  max {}",
-        secs(l.p50),
-        secs(l.p99),
-        secs(l.max)
-    );
+    let _ = writeln!(o, "  lag (max / final)           {} / {}", secs(r.lag_seconds.max), secs(r.lag_seconds.final_));
+    let _ = writeln!(o, "  delivery latency            p50 {}  p99 {}  max {}", secs(l.p50), secs(l.p99), secs(l.max));
     let _ = writeln!(
         o,
         "  shards (min / max / final)  {} / {} / {}   reshards {}, refused by gate {}, hard shutdowns {}",
@@ -144,11 +104,7 @@ pub fn render(r: &RunResult) -> String {
         count(r.pending.max),
         count(r.pending.backlog_max)
     );
-    let _ = writeln!(
-        o,
-        "  queue memory (peak)         {}",
-        bytes(r.queue_memory_bytes_peak)
-    );
+    let _ = writeln!(o, "  queue memory (peak)         {}", bytes(r.queue_memory_bytes_peak));
     let rx = &r.receiver;
     let rs = &rx.responses;
     let _ = writeln!(o, "\nReceiver");
@@ -191,16 +147,8 @@ pub fn render(r: &RunResult) -> String {
         let _ = writeln!(o, "  {}  {}", n.at, n.message);
     }
     let more = shown.len().saturating_sub(TIMELINE_LINES) as u64 + r.timeline_omitted;
-    let minor_reshards = r
-        .timeline
-        .iter()
-        .filter(|n| !n.major && n.kind == NotableKind::Reshard)
-        .count();
-    let minor_stalls = r
-        .timeline
-        .iter()
-        .filter(|n| !n.major && n.kind == NotableKind::WalReadingBlocked)
-        .count();
+    let minor_reshards = r.timeline.iter().filter(|n| !n.major && n.kind == NotableKind::Reshard).count();
+    let minor_stalls = r.timeline.iter().filter(|n| !n.major && n.kind == NotableKind::WalReadingBlocked).count();
     let mut notes = Vec::new();
     if more > 0 {
         notes.push(format!("{more} more moments"));

@@ -76,19 +76,12 @@ impl RunMetrics {
 
     /// Samples that never reached the receiver: failed plus dropped for every reason.
     pub fn lost(&self) -> u64 {
-        self.failed
-            + self.dropped_wal_truncation
-            + self.dropped_too_old
-            + self.dropped_reshard_shutdown
+        self.failed + self.dropped_wal_truncation + self.dropped_too_old + self.dropped_reshard_shutdown
     }
 
     /// `lost / appended` (0 when nothing was appended).
     pub fn loss_fraction(&self) -> f64 {
-        if self.appended == 0 {
-            0.0
-        } else {
-            self.lost() as f64 / self.appended as f64
-        }
+        if self.appended == 0 { 0.0 } else { self.lost() as f64 / self.appended as f64 }
     }
 }
 
@@ -114,10 +107,7 @@ impl Stat {
         }
         let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
         let half = t_quantile(values.len() - 1) * (var / n).sqrt();
-        Stat {
-            mean,
-            ci: Some(((mean - half).max(0.0), mean + half)),
-        }
+        Stat { mean, ci: Some(((mean - half).max(0.0), mean + half)) }
     }
 
     /// The value targets are checked against: the upper end of the interval when there is
@@ -327,21 +317,15 @@ impl PointRow {
     }
     /// Value checked against `--max-p99-latency`.
     pub fn p99_upper(&self) -> f64 {
-        self.delivery_latency_p99_seconds_ci_high
-            .unwrap_or(self.delivery_latency_p99_seconds)
+        self.delivery_latency_p99_seconds_ci_high.unwrap_or(self.delivery_latency_p99_seconds)
     }
     /// Value checked against `--max-memory`.
     pub fn memory_upper(&self) -> f64 {
-        self.queue_memory_bytes_peak_ci_high
-            .unwrap_or(self.queue_memory_bytes_peak)
+        self.queue_memory_bytes_peak_ci_high.unwrap_or(self.queue_memory_bytes_peak)
     }
     /// Whether any sample of any replication never reached the receiver.
     pub fn loses_data(&self) -> bool {
-        self.failed
-            + self.dropped_wal_truncation
-            + self.dropped_too_old
-            + self.dropped_reshard_shutdown
-            > 0
+        self.failed + self.dropped_wal_truncation + self.dropped_too_old + self.dropped_reshard_shutdown > 0
     }
 }
 
@@ -394,8 +378,7 @@ impl From<csv::Error> for SweepCsvError {
 /// The column names of [`PointRow`], in order.
 pub fn row_columns() -> Vec<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.serialize(PointRow::default())
-        .expect("PointRow serialises to CSV");
+    w.serialize(PointRow::default()).expect("PointRow serialises to CSV");
     let bytes = w.into_inner().expect("in-memory writer");
     let text = String::from_utf8(bytes).expect("CSV is UTF-8");
     let header = text.lines().next().expect("a header line");
@@ -417,8 +400,7 @@ pub fn write_csv<W: Write>(result: &SweepResult, w: W) -> Result<W, csv::Error> 
         }
         out.serialize(&p.row)?;
     }
-    out.into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))
+    out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// Reads a `sweep.csv` written by [`write_csv`].
@@ -428,10 +410,7 @@ pub fn read_csv<R: Read>(r: R) -> Result<SweepResult, SweepCsvError> {
     let cols = row_columns();
     let n_params = header.len().checked_sub(1 + cols.len()).filter(|_| {
         header.get(0) == Some("point")
-            && header
-                .iter()
-                .skip(header.len() - cols.len())
-                .eq(cols.iter().map(String::as_str))
+            && header.iter().skip(header.len() - cols.len()).eq(cols.iter().map(String::as_str))
     });
     let Some(n_params) = n_params else {
         return Err(SweepCsvError::Content(
@@ -440,12 +419,7 @@ pub fn read_csv<R: Read>(r: R) -> Result<SweepResult, SweepCsvError> {
                 .into(),
         ));
     };
-    let params: Vec<String> = header
-        .iter()
-        .skip(1)
-        .take(n_params)
-        .map(str::to_string)
-        .collect();
+    let params: Vec<String> = header.iter().skip(1).take(n_params).map(str::to_string).collect();
     let row_header = csv::StringRecord::from(cols);
     let mut points = Vec::new();
     for rec in rd.records() {
@@ -459,16 +433,7 @@ pub fn read_csv<R: Read>(r: R) -> Result<SweepResult, SweepCsvError> {
         })?;
         let tail: csv::StringRecord = rec.iter().skip(1 + n_params).collect();
         let row: PointRow = tail.deserialize(Some(&row_header))?;
-        points.push(SweepPoint {
-            index,
-            params: rec
-                .iter()
-                .skip(1)
-                .take(n_params)
-                .map(str::to_string)
-                .collect(),
-            row,
-        });
+        points.push(SweepPoint { index, params: rec.iter().skip(1).take(n_params).map(str::to_string).collect(), row });
     }
     Ok(SweepResult { params, points })
 }
@@ -525,20 +490,12 @@ pub fn merge(parts: Vec<(String, SweepResult)>) -> Result<SweepResult, SweepCsvE
     }
     let present: Vec<u64> = points.iter().map(|(p, _)| p.index).collect();
     if let Some(bad) = present.iter().find(|&&i| i >= grid_points) {
-        return content(format!(
-            "point {bad} is outside the grid of {grid_points} points"
-        ));
+        return content(format!("point {bad} is outside the grid of {grid_points} points"));
     }
     if present.len() as u64 != grid_points {
-        let missing: Vec<u64> = (0..grid_points)
-            .filter(|i| present.binary_search(i).is_err())
-            .collect();
+        let missing: Vec<u64> = (0..grid_points).filter(|i| present.binary_search(i).is_err()).collect();
         let shown: Vec<String> = missing.iter().take(10).map(u64::to_string).collect();
-        let more = if missing.len() > 10 {
-            format!(" and {} more", missing.len() - 10)
-        } else {
-            String::new()
-        };
+        let more = if missing.len() > 10 { format!(" and {} more", missing.len() - 10) } else { String::new() };
         return content(format!(
             "{} of the {grid_points} points are missing (points {}{more}): did every partition finish?",
             missing.len(),
@@ -565,11 +522,7 @@ pub struct Targets {
 
 impl Default for Targets {
     fn default() -> Self {
-        Targets {
-            max_loss: 0.0,
-            max_p99_seconds: None,
-            max_memory_bytes: None,
-        }
+        Targets { max_loss: 0.0, max_p99_seconds: None, max_memory_bytes: None }
     }
 }
 
@@ -602,9 +555,7 @@ impl Targets {
         match t {
             Target::Loss => row.loss_upper() <= self.max_loss,
             Target::P99 => self.max_p99_seconds.is_none_or(|m| row.p99_upper() <= m),
-            Target::Memory => self
-                .max_memory_bytes
-                .is_none_or(|m| row.memory_upper() <= m as f64),
+            Target::Memory => self.max_memory_bytes.is_none_or(|m| row.memory_upper() <= m as f64),
         }
     }
 
@@ -616,14 +567,8 @@ impl Targets {
     fn describe(&self, t: Target) -> String {
         match t {
             Target::Loss => format!("loss ≤ {}", percent(self.max_loss)),
-            Target::P99 => format!(
-                "p99 delivery latency ≤ {}",
-                secs(self.max_p99_seconds.unwrap_or(0.0))
-            ),
-            Target::Memory => format!(
-                "peak queue memory ≤ {}",
-                bytes(self.max_memory_bytes.unwrap_or(0))
-            ),
+            Target::P99 => format!("p99 delivery latency ≤ {}", secs(self.max_p99_seconds.unwrap_or(0.0))),
+            Target::Memory => format!("peak queue memory ≤ {}", bytes(self.max_memory_bytes.unwrap_or(0))),
         }
     }
 }
@@ -635,11 +580,7 @@ impl Targets {
 pub fn pareto_front(result: &SweepResult) -> Vec<usize> {
     let key = |i: usize| {
         let r = &result.points[i].row;
-        (
-            r.loss_fraction,
-            r.queue_memory_bytes_peak,
-            r.delivery_latency_p99_seconds,
-        )
+        (r.loss_fraction, r.queue_memory_bytes_peak, r.delivery_latency_p99_seconds)
     };
     let mut order: Vec<usize> = (0..result.points.len()).collect();
     order.sort_by(|&a, &b| {
@@ -697,50 +638,25 @@ pub fn recommend(result: &SweepResult, targets: &Targets) -> Option<Recommendati
             .fold(std::cmp::Ordering::Equal, std::cmp::Ordering::then)
             .then(result.points[a].index.cmp(&result.points[b].index))
     };
-    let meeting: Vec<usize> = (0..rows.len())
-        .filter(|&i| targets.meets_all(rows[i]))
-        .collect();
+    let meeting: Vec<usize> = (0..rows.len()).filter(|&i| targets.meets_all(rows[i])).collect();
     if let Some(&best) = meeting.iter().min_by(|&&a, &&b| {
-        by(
-            a,
-            b,
-            &[
-                |r| r.queue_memory_bytes_peak,
-                |r| r.delivery_latency_p99_seconds,
-                |r| r.loss_fraction,
-            ],
-        )
+        by(a, b, &[|r| r.queue_memory_bytes_peak, |r| r.delivery_latency_p99_seconds, |r| r.loss_fraction])
     }) {
-        return Some(Recommendation::Chosen {
-            point: best,
-            candidates: meeting.len(),
-        });
+        return Some(Recommendation::Chosen { point: best, candidates: meeting.len() });
     }
     let active = targets.active();
-    let met = |i: usize| {
-        active
-            .iter()
-            .filter(|&&t| targets.meets(t, rows[i]))
-            .count()
-    };
+    let met = |i: usize| active.iter().filter(|&&t| targets.meets(t, rows[i])).count();
     let closest = (0..rows.len())
         .min_by(|&a, &b| {
             met(b).cmp(&met(a)).then(by(
                 a,
                 b,
-                &[
-                    |r| r.loss_fraction,
-                    |r| r.delivery_latency_p99_seconds,
-                    |r| r.queue_memory_bytes_peak,
-                ],
+                &[|r| r.loss_fraction, |r| r.delivery_latency_p99_seconds, |r| r.queue_memory_bytes_peak],
             ))
         })
         .expect("non-empty");
     Some(Recommendation::NoneMeets {
-        met_by: active
-            .iter()
-            .map(|&t| (t, rows.iter().filter(|r| targets.meets(t, r)).count()))
-            .collect(),
+        met_by: active.iter().map(|&t| (t, rows.iter().filter(|r| targets.meets(t, r)).count())).collect(),
         closest,
     })
 }
@@ -760,10 +676,7 @@ fn percent(f: f64) -> String {
 fn short_names(params: &[String]) -> Vec<String> {
     let last = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
     let shorts: Vec<String> = params.iter().map(|k| last(k)).collect();
-    let unique = shorts
-        .iter()
-        .enumerate()
-        .all(|(i, s)| !shorts[..i].contains(s));
+    let unique = shorts.iter().enumerate().all(|(i, s)| !shorts[..i].contains(s));
     if unique { shorts } else { params.to_vec() }
 }
 
@@ -771,13 +684,7 @@ fn assignments(result: &SweepResult, p: &SweepPoint) -> String {
     if result.params.is_empty() {
         return "the scenario as written".into();
     }
-    result
-        .params
-        .iter()
-        .zip(&p.params)
-        .map(|(k, v)| format!("{k} = {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    result.params.iter().zip(&p.params).map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")
 }
 
 fn metrics_line(r: &PointRow) -> String {
@@ -868,11 +775,7 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
     for name in &names {
         let _ = write!(header, "  {name:>12}");
     }
-    let _ = write!(
-        header,
-        "  {:>10}  {:>12}  {:>12}",
-        "loss", "queue memory", "p99 latency"
-    );
+    let _ = write!(header, "  {:>10}  {:>12}  {:>12}", "loss", "queue memory", "p99 latency");
     let _ = writeln!(o, "{header}");
     for &i in front.iter().take(PARETO_LINES) {
         let p = &result.points[i];
@@ -890,32 +793,19 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
         let _ = writeln!(o, "{line}");
     }
     if front.len() > PARETO_LINES {
-        let _ = writeln!(
-            o,
-            "  ... and {} more on the front (see sweep.csv)",
-            front.len() - PARETO_LINES
-        );
+        let _ = writeln!(o, "  ... and {} more on the front (see sweep.csv)", front.len() - PARETO_LINES);
     }
 
     let active = targets.active();
     let wanted: Vec<String> = active.iter().map(|&t| targets.describe(t)).collect();
     let _ = writeln!(o, "\nTargets: {}", wanted.join(", "));
     if k > 1 {
-        let _ = writeln!(
-            o,
-            "  checked against the upper end of each {:.0}% confidence interval",
-            CONFIDENCE * 100.0
-        );
+        let _ = writeln!(o, "  checked against the upper end of each {:.0}% confidence interval", CONFIDENCE * 100.0);
     }
     match recommend(result, targets) {
         Some(Recommendation::Chosen { point, candidates }) => {
             let p = &result.points[point];
-            let _ = writeln!(
-                o,
-                "\nRecommendation: point {}: {}",
-                p.index,
-                assignments(result, p)
-            );
+            let _ = writeln!(o, "\nRecommendation: point {}: {}", p.index, assignments(result, p));
             let _ = writeln!(o, "  {}", metrics_line(&p.row));
             let _ = writeln!(
                 o,
@@ -932,22 +822,13 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
         Some(Recommendation::NoneMeets { met_by, closest }) => {
             let _ = writeln!(o, "\nNo recommendation: no point meets every target.");
             for (t, count) in &met_by {
-                let _ = writeln!(
-                    o,
-                    "  {}: met by {count} of {n} points",
-                    targets.describe(*t)
-                );
+                let _ = writeln!(o, "  {}: met by {count} of {n} points", targets.describe(*t));
             }
             if result.points.iter().all(|p| p.row.loses_data()) {
                 let best = result
                     .points
                     .iter()
-                    .min_by(|a, b| {
-                        a.row
-                            .loss_fraction
-                            .total_cmp(&b.row.loss_fraction)
-                            .then(a.index.cmp(&b.index))
-                    })
+                    .min_by(|a, b| a.row.loss_fraction.total_cmp(&b.row.loss_fraction).then(a.index.cmp(&b.index)))
                     .expect("non-empty");
                 let _ = writeln!(
                     o,
@@ -958,13 +839,8 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
                 );
             }
             let c = &result.points[closest];
-            let _ = writeln!(
-                o,
-                "  Closest: point {}: {}\n    {}",
-                c.index,
-                assignments(result, c),
-                metrics_line(&c.row)
-            );
+            let _ =
+                writeln!(o, "  Closest: point {}: {}\n    {}", c.index, assignments(result, c), metrics_line(&c.row));
         }
         None => {}
     }
@@ -999,11 +875,7 @@ mod tests {
             points: rows
                 .into_iter()
                 .enumerate()
-                .map(|(i, row)| SweepPoint {
-                    index: i as u64,
-                    params: vec![(i * 1000).to_string()],
-                    row,
-                })
+                .map(|(i, row)| SweepPoint { index: i as u64, params: vec![(i * 1000).to_string()], row })
                 .collect(),
         }
     }
@@ -1044,29 +916,10 @@ mod tests {
             row(0.5, 10.0, 1.0),
         ]);
         let t = Targets::default();
-        assert_eq!(
-            recommend(&r, &t),
-            Some(Recommendation::Chosen {
-                point: 2,
-                candidates: 4
-            })
-        );
-        let t = Targets {
-            max_p99_seconds: Some(15.0),
-            max_memory_bytes: Some(200),
-            ..Targets::default()
-        };
-        assert_eq!(
-            recommend(&r, &t),
-            Some(Recommendation::Chosen {
-                point: 2,
-                candidates: 2
-            })
-        );
-        let t = Targets {
-            max_p99_seconds: Some(0.5),
-            ..Targets::default()
-        };
+        assert_eq!(recommend(&r, &t), Some(Recommendation::Chosen { point: 2, candidates: 4 }));
+        let t = Targets { max_p99_seconds: Some(15.0), max_memory_bytes: Some(200), ..Targets::default() };
+        assert_eq!(recommend(&r, &t), Some(Recommendation::Chosen { point: 2, candidates: 2 }));
+        let t = Targets { max_p99_seconds: Some(0.5), ..Targets::default() };
         match recommend(&r, &t) {
             Some(Recommendation::NoneMeets { met_by, closest }) => {
                 assert_eq!(met_by, vec![(Target::Loss, 4), (Target::P99, 0)]);
@@ -1080,13 +933,8 @@ mod tests {
     fn all_lossy_grid_says_so_and_recommends_nothing() {
         let r = result(vec![row(0.2, 100.0, 10.0), row(0.1, 200.0, 10.0)]);
         let text = render(&r, &Targets::default());
-        assert!(
-            text.contains("No recommendation: no point meets every target."),
-            "{text}"
-        );
-        assert!(
-            text.contains("Every point of this grid loses data (the least: 10.00% at point 1)")
-        );
+        assert!(text.contains("No recommendation: no point meets every target."), "{text}");
+        assert!(text.contains("Every point of this grid loses data (the least: 10.00% at point 1)"));
         assert!(!text.contains("queue_config:"));
     }
 
@@ -1103,10 +951,7 @@ mod tests {
         assert!(y.contains("sample_age_limit: 0s"));
         r.prometheus = "2.42".into();
         assert!(!queue_config_yaml(&r, "").contains("sample_age_limit"));
-        assert_eq!(
-            prometheus_duration(SimDuration::from_millis(90_500)),
-            "1m30s500ms"
-        );
+        assert_eq!(prometheus_duration(SimDuration::from_millis(90_500)), "1m30s500ms");
     }
 
     #[test]
@@ -1125,45 +970,24 @@ mod tests {
 
     #[test]
     fn merge_checks_the_parts_fit() {
-        let mut r = result(vec![
-            row(0.0, 1.0, 1.0),
-            row(0.0, 2.0, 1.0),
-            row(0.0, 3.0, 1.0),
-        ]);
+        let mut r = result(vec![row(0.0, 1.0, 1.0), row(0.0, 2.0, 1.0), row(0.0, 3.0, 1.0)]);
         for p in &mut r.points {
             p.row.grid_points = 3;
             p.row.sweep_id = "abc".into();
         }
         let part = |keep: &[u64]| SweepResult {
             params: r.params.clone(),
-            points: r
-                .points
-                .iter()
-                .filter(|p| keep.contains(&p.index))
-                .cloned()
-                .collect(),
+            points: r.points.iter().filter(|p| keep.contains(&p.index)).cloned().collect(),
         };
         let merged = merge(vec![("b".into(), part(&[1])), ("a".into(), part(&[0, 2]))]).unwrap();
         assert_eq!(merged, r);
-        let e = merge(vec![("a".into(), part(&[0, 2]))])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("1 of the 3 points are missing (points 1)"),
-            "{e}"
-        );
-        let e = merge(vec![
-            ("a".into(), part(&[0, 1])),
-            ("b".into(), part(&[1, 2])),
-        ])
-        .unwrap_err()
-        .to_string();
+        let e = merge(vec![("a".into(), part(&[0, 2]))]).unwrap_err().to_string();
+        assert!(e.contains("1 of the 3 points are missing (points 1)"), "{e}");
+        let e = merge(vec![("a".into(), part(&[0, 1])), ("b".into(), part(&[1, 2]))]).unwrap_err().to_string();
         assert!(e.contains("point 1 is in both a and b"), "{e}");
         let mut other = part(&[1]);
         other.points[0].row.sweep_id = "def".into();
-        let e = merge(vec![("a".into(), part(&[0, 2])), ("b".into(), other)])
-            .unwrap_err()
-            .to_string();
+        let e = merge(vec![("a".into(), part(&[0, 2])), ("b".into(), other)]).unwrap_err().to_string();
         assert!(e.contains("different"), "{e}");
     }
 }

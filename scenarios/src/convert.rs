@@ -7,15 +7,13 @@
 use crate::error::{ErrorKind, ScenarioError};
 use crate::raw::{self, ScenarioFile};
 use crate::spans::{self, SpanIndex};
-use crate::sweep::{
-    Axis, AxisOrigin, Override, Segment, SweepError, SweepErrorKind, SweepKey, Value, parse_values,
-};
+use crate::sweep::{Axis, AxisOrigin, Override, Segment, SweepError, SweepErrorKind, SweepKey, Value, parse_values};
 use crate::units;
 use crate::{Scenario, hints};
 use serde::Deserialize;
 use sim_core::config::{
-    ConfigError, DEFAULT_START_UNIX_SECS, DEFAULT_WIRE_BYTES_PER_SAMPLE, FaultWindow, Latency,
-    QueueConfig, RateLimit, Response, SimConfig, WorkloadChange, WorkloadConfig,
+    ConfigError, DEFAULT_START_UNIX_SECS, DEFAULT_WIRE_BYTES_PER_SAMPLE, FaultWindow, Latency, QueueConfig, RateLimit,
+    Response, SimConfig, WorkloadChange, WorkloadConfig,
 };
 use sim_core::profile::Profile;
 use sim_core::time::{Clock, NANOS_PER_SEC, SimDuration};
@@ -48,12 +46,7 @@ pub(crate) fn load(
     // TOML literals of the overrides; they must outlive the document they are put into.
     let literals: Vec<String> = overrides.iter().map(|o| o.value.toml()).collect();
     let mut doc = DeTable::parse(text).map_err(|e| syntax_error(text, origin, &e))?;
-    let mut ctx = Ctx {
-        text,
-        origin,
-        index: SpanIndex::build(&doc),
-        applied: Vec::new(),
-    };
+    let mut ctx = Ctx { text, origin, index: SpanIndex::build(&doc), applied: Vec::new() };
     // Plain keys first, then `length`, which reads the (possibly swept) `start`.
     let order = (0..overrides.len())
         .filter(|&i| !overrides[i].key.is_length())
@@ -61,8 +54,7 @@ pub(crate) fn load(
     for i in order {
         ctx.apply(doc.get_mut(), &overrides[i], &literals[i])?;
     }
-    let raw = ScenarioFile::deserialize(toml::de::Deserializer::from(doc))
-        .map_err(|e| ctx.schema_error(&e))?;
+    let raw = ScenarioFile::deserialize(toml::de::Deserializer::from(doc)).map_err(|e| ctx.schema_error(&e))?;
     let scenario = ctx.convert(raw, default_name)?;
     scenario.config.validate().map_err(|e| ctx.invalid(e))?;
     Ok(scenario)
@@ -75,17 +67,9 @@ fn syntax_error(text: &str, origin: &str, e: &toml::de::Error) -> ScenarioError 
     if e.message() == "duplicate key"
         && let Some(k) = text.get(span).filter(|k| !k.is_empty())
     {
-        message =
-            format!("TOML syntax error: duplicate key `{k}` (each key may appear once per table)");
+        message = format!("TOML syntax error: duplicate key `{k}` (each key may appear once per table)");
     }
-    ScenarioError {
-        origin: origin.to_string(),
-        line,
-        column,
-        key: String::new(),
-        message,
-        kind: ErrorKind::Syntax,
-    }
+    ScenarioError { origin: origin.to_string(), line, column, key: String::new(), message, kind: ErrorKind::Syntax }
 }
 
 /// What errors need to find their position.
@@ -114,13 +98,7 @@ impl Ctx<'_> {
         self.error_at(key, self.index.offset_of(key), message, kind)
     }
 
-    fn error_at(
-        &self,
-        key: &str,
-        offset: usize,
-        message: impl Into<String>,
-        kind: ErrorKind,
-    ) -> ScenarioError {
+    fn error_at(&self, key: &str, offset: usize, message: impl Into<String>, kind: ErrorKind) -> ScenarioError {
         let (line, column) = spans::line_col(self.text, offset);
         ScenarioError {
             origin: self.origin.to_string(),
@@ -148,23 +126,11 @@ impl Ctx<'_> {
             return self.error_at("", 0, hints::humanize(msg), ErrorKind::Schema);
         };
         if let Some(a) = self.applied.iter().find(|a| a.span == span) {
-            return self.error(
-                &a.key,
-                format!("{}; {}", hints::humanize(msg), a.note),
-                ErrorKind::Schema,
-            );
+            return self.error(&a.key, format!("{}; {}", hints::humanize(msg), a.note), ErrorKind::Schema);
         }
-        if let Some(name) = msg
-            .strip_prefix("unknown field `")
-            .and_then(|r| r.split('`').next())
-        {
+        if let Some(name) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
             let key = self.index.key_named_at(&span).unwrap_or(name).to_string();
-            return self.error_at(
-                &key,
-                span.start,
-                hints::unknown_key(&key, name, msg),
-                ErrorKind::Schema,
-            );
+            return self.error_at(&key, span.start, hints::unknown_key(&key, name, msg), ErrorKind::Schema);
         }
         let key = self.index.value_at(&span).unwrap_or("").to_string();
         let mut message = hints::humanize(msg);
@@ -174,9 +140,7 @@ impl Ctx<'_> {
             if value.starts_with(|c: char| c.is_ascii_digit()) {
                 message = message.replace("found a table", "found a date-time");
             } else if msg.ends_with("expected a sequence") {
-                message = format!(
-                    "expected an array of tables, found a table: write [[{key}]] with double brackets"
-                );
+                message = format!("expected an array of tables, found a table: write [[{key}]] with double brackets");
             }
         }
         self.error_at(&key, span.start, message, ErrorKind::Schema)
@@ -189,20 +153,13 @@ impl Ctx<'_> {
             message.push_str(&format!("; {}", a.note));
         } else if !e.key.is_empty() && !self.index.contains(&e.key) {
             let name = e.key.rsplit('.').next().unwrap_or(&e.key);
-            message.push_str(&format!(
-                "; `{name}` is not set in this file, so this is its default"
-            ));
+            message.push_str(&format!("; `{name}` is not set in this file, so this is its default"));
         }
         self.error(&e.key, message, ErrorKind::Invalid)
     }
 
     /// Puts one override into the document.
-    fn apply<'t>(
-        &mut self,
-        doc: &mut DeTable<'t>,
-        o: &Override,
-        literal: &'t str,
-    ) -> Result<(), ScenarioError> {
+    fn apply<'t>(&mut self, doc: &mut DeTable<'t>, o: &Override, literal: &'t str) -> Result<(), ScenarioError> {
         let span_start = self.text.len() + 1 + 2 * self.applied.len();
         let span = span_start..span_start + 1;
         let key = o.key.as_str();
@@ -211,10 +168,7 @@ impl Ctx<'_> {
             let segs = o.key.segments();
             let fault = &segs[..segs.len() - 1];
             let start_key = format!("{}start", &key[..key.len() - "length".len()]);
-            let start = match lookup(doc, fault)
-                .and_then(|t| t.get("start"))
-                .map(|v| v.get_ref())
-            {
+            let start = match lookup(doc, fault).and_then(|t| t.get("start")).map(|v| v.get_ref()) {
                 Some(DeValue::String(s)) => {
                     units::parse_duration(s).map_err(|e| self.schema(&start_key, e.to_string()))?
                 }
@@ -224,9 +178,7 @@ impl Ctx<'_> {
                     )));
                 }
             };
-            let Value::Duration(length) = o.value else {
-                unreachable!("length is a duration key")
-            };
+            let Value::Duration(length) = o.value else { unreachable!("length is a duration key") };
             let end = SimDuration::from_nanos(start.nanos().saturating_add(length.nanos()));
             let mut segs = fault.to_vec();
             segs.push(Segment::Name("end".into()));
@@ -238,9 +190,7 @@ impl Ctx<'_> {
             );
             (segs, DeValue::String(Cow::Owned(end_text)), note)
         } else {
-            let value = DeValue::parse(literal)
-                .expect("override literals are valid TOML")
-                .into_inner();
+            let value = DeValue::parse(literal).expect("override literals are valid TOML").into_inner();
             let note = format!("the sweep sets it to {}", o.value);
             (o.key.segments().to_vec(), value, note)
         };
@@ -257,21 +207,13 @@ impl Ctx<'_> {
     }
 
     /// The axes of the `[sweep]` table, in file order.
-    fn sweep_axes(
-        &self,
-        table: Option<BTreeMap<String, raw::SweepValues>>,
-    ) -> Result<Vec<Axis>, ScenarioError> {
+    fn sweep_axes(&self, table: Option<BTreeMap<String, raw::SweepValues>>) -> Result<Vec<Axis>, ScenarioError> {
         let mut axes = Vec::new();
         for (name, values) in table.unwrap_or_default() {
             let path = format!("sweep.{name}");
             let shown = format!("sweep.\"{name}\"");
             let at = |path: &str, e: SweepError| {
-                self.error_at(
-                    &shown,
-                    self.index.offset_of(path),
-                    e.message,
-                    ErrorKind::Schema,
-                )
+                self.error_at(&shown, self.index.offset_of(path), e.message, ErrorKind::Schema)
             };
             let key = SweepKey::parse(&name).map_err(|e| at(&path, e))?;
             let (spec, parsed) = match values {
@@ -292,8 +234,7 @@ impl Ctx<'_> {
                     }
                     let mut v = Vec::new();
                     for (i, item) in items.iter().enumerate() {
-                        let one =
-                            parse_values(&key, item).map_err(|e| at(&format!("{path}[{i}]"), e))?;
+                        let one = parse_values(&key, item).map_err(|e| at(&format!("{path}[{i}]"), e))?;
                         v.extend(one);
                     }
                     // Duplicates across elements, with the same wording as a `--set` list.
@@ -304,15 +245,7 @@ impl Ctx<'_> {
             };
             let offset = self.index.offset_of(&path);
             let (line, column) = spans::line_col(self.text, offset);
-            axes.push((
-                offset,
-                Axis {
-                    key,
-                    spec,
-                    values: parsed,
-                    origin: AxisOrigin::File { line, column },
-                },
-            ));
+            axes.push((offset, Axis { key, spec, values: parsed, origin: AxisOrigin::File { line, column } }));
         }
         axes.sort_by_key(|(offset, _)| *offset);
         Ok(axes.into_iter().map(|(_, a)| a).collect())
@@ -328,21 +261,12 @@ impl Ctx<'_> {
             Some(n) => n,
             None => default_name.to_string(),
         };
-        let duration = raw
-            .duration
-            .ok_or_else(|| {
-                self.missing("duration", r#"the length of the run, e.g. duration = "2h""#)
-            })?
-            .0;
-        let start_unix_nanos = raw
-            .start
-            .map_or(DEFAULT_START_UNIX_SECS * NANOS_PER_SEC, |t| t.0);
+        let duration =
+            raw.duration.ok_or_else(|| self.missing("duration", r#"the length of the run, e.g. duration = "2h""#))?.0;
+        let start_unix_nanos = raw.start.map_or(DEFAULT_START_UNIX_SECS * NANOS_PER_SEC, |t| t.0);
 
         let w = raw.workload.ok_or_else(|| {
-            self.schema(
-                "workload",
-                "required table is missing: add a [workload] table with at least `series = 100000`",
-            )
+            self.schema("workload", "required table is missing: add a [workload] table with at least `series = 100000`")
         })?;
         let workload = self.workload(w)?;
 
@@ -356,35 +280,20 @@ impl Ctx<'_> {
         let s = raw.sender.unwrap_or_default();
         let mut sender = base.sender.clone();
         set(&mut sender.flush_deadline, s.flush_deadline.map(|d| d.0));
-        set(
-            &mut sender.reshard_tick_offset,
-            s.reshard_tick_offset.map(|d| d.0),
-        );
+        set(&mut sender.reshard_tick_offset, s.reshard_tick_offset.map(|d| d.0));
 
         let t = raw.tsdb.unwrap_or_default();
         let mut tsdb = base.tsdb.clone();
-        set(
-            &mut tsdb.min_block_duration,
-            t.min_block_duration.map(|d| d.0),
-        );
+        set(&mut tsdb.min_block_duration, t.min_block_duration.map(|d| d.0));
         set(&mut tsdb.wal_segment_size, t.wal_segment_size.map(|s| s.0));
-        set(
-            &mut tsdb.wal_bytes_per_sample,
-            t.wal_bytes_per_sample.map(|n| n.0),
-        );
+        set(&mut tsdb.wal_bytes_per_sample, t.wal_bytes_per_sample.map(|n| n.0));
 
         let receiver = self.receiver(raw.receiver.unwrap_or_default(), &base)?;
 
         let mut output_step = base.output_step;
-        set(
-            &mut output_step,
-            raw.output.unwrap_or_default().step.map(|d| d.0),
-        );
+        set(&mut output_step, raw.output.unwrap_or_default().step.map(|d| d.0));
         let mut limits = base.limits.clone();
-        set(
-            &mut limits.max_events,
-            raw.simulation.unwrap_or_default().max_events.map(|n| n.0),
-        );
+        set(&mut limits.max_events, raw.simulation.unwrap_or_default().max_events.map(|n| n.0));
 
         let config = SimConfig {
             name: name.clone(),
@@ -412,32 +321,17 @@ impl Ctx<'_> {
     fn workload(&self, w: raw::Workload) -> Result<WorkloadConfig, ScenarioError> {
         let series = w
             .series
-            .ok_or_else(|| {
-                self.missing(
-                    "workload.series",
-                    "the number of scraped series, e.g. series = 100000",
-                )
-            })?
+            .ok_or_else(|| self.missing("workload.series", "the number of scraped series, e.g. series = 100000"))?
             .0;
         let mut changes = Vec::new();
         for (i, c) in w.change.unwrap_or_default().into_iter().enumerate() {
             let key = format!("workload.change[{i}]");
-            let at = c.at.ok_or_else(|| {
-                self.missing(
-                    &format!("{key}.at"),
-                    r#"when the change happens, e.g. at = "30m""#,
-                )
-            })?;
+            let at =
+                c.at.ok_or_else(|| self.missing(&format!("{key}.at"), r#"when the change happens, e.g. at = "30m""#))?;
             let series = c.series.ok_or_else(|| {
-                self.missing(
-                    &format!("{key}.series"),
-                    "the new number of series, e.g. series = 200000",
-                )
+                self.missing(&format!("{key}.series"), "the new number of series, e.g. series = 200000")
             })?;
-            changes.push(WorkloadChange {
-                at: at.0,
-                series: series.0,
-            });
+            changes.push(WorkloadChange { at: at.0, series: series.0 });
         }
         Ok(WorkloadConfig {
             series,
@@ -445,18 +339,12 @@ impl Ctx<'_> {
             targets: w.targets.map_or(DEFAULT_TARGETS, |t| t.0),
             scrape_duration: w.scrape_duration.map_or(SimDuration::ZERO, |d| d.0),
             report_series: w.report_series.unwrap_or(true),
-            wire_bytes_per_sample: w
-                .wire_bytes_per_sample
-                .map_or(DEFAULT_WIRE_BYTES_PER_SAMPLE, |n| n.0),
+            wire_bytes_per_sample: w.wire_bytes_per_sample.map_or(DEFAULT_WIRE_BYTES_PER_SAMPLE, |n| n.0),
             changes,
         })
     }
 
-    fn receiver(
-        &self,
-        r: raw::Receiver,
-        base: &SimConfig,
-    ) -> Result<sim_core::config::ReceiverConfig, ScenarioError> {
+    fn receiver(&self, r: raw::Receiver, base: &SimConfig) -> Result<sim_core::config::ReceiverConfig, ScenarioError> {
         let mut rc = base.receiver.clone();
         if let Some(l) = r.latency {
             rc.latency = self.latency("receiver.latency", l)?;
@@ -473,46 +361,26 @@ impl Ctx<'_> {
                 for k in ["rate_limit_burst", "rate_limit_retry_after"] {
                     let key = format!("receiver.{k}");
                     if self.index.contains(&key) {
-                        return Err(self.schema(
-                            &key,
-                            "has no effect without receiver.rate_limit; set both or neither",
-                        ));
+                        return Err(self.schema(&key, "has no effect without receiver.rate_limit; set both or neither"));
                     }
                 }
                 None
             }
         };
-        set(
-            &mut rc.ingest_after_client_timeout,
-            r.ingest_after_client_timeout,
-        );
+        set(&mut rc.ingest_after_client_timeout, r.ingest_after_client_timeout);
         rc.faults = Vec::new();
         for (i, f) in r.fault.unwrap_or_default().into_iter().enumerate() {
             let key = format!("receiver.fault[{i}]");
             let need = |k: &str, what: &str| self.missing(&format!("{key}.{k}"), what);
-            let start = f.start.ok_or_else(|| {
-                need(
-                    "start",
-                    r#"offset where the fault begins, e.g. start = "30m""#,
-                )
-            })?;
-            let end = f
-                .end
-                .ok_or_else(|| need("end", r#"offset where the fault ends, e.g. end = "45m""#))?;
-            let status = f.status.ok_or_else(|| {
-                need(
-                    "status",
-                    r#"the answer, an HTTP status such as 503 or "timeout" or "refused""#,
-                )
-            })?;
-            if f.retry_after.is_some() && matches!(status.0, Response::Timeout | Response::Refused)
-            {
+            let start = f.start.ok_or_else(|| need("start", r#"offset where the fault begins, e.g. start = "30m""#))?;
+            let end = f.end.ok_or_else(|| need("end", r#"offset where the fault ends, e.g. end = "45m""#))?;
+            let status = f
+                .status
+                .ok_or_else(|| need("status", r#"the answer, an HTTP status such as 503 or "timeout" or "refused""#))?;
+            if f.retry_after.is_some() && matches!(status.0, Response::Timeout | Response::Refused) {
                 return Err(self.schema(
                     &format!("{key}.retry_after"),
-                    format!(
-                        r#"has no effect with status = "{}": no response is sent"#,
-                        status_word(status.0)
-                    ),
+                    format!(r#"has no effect with status = "{}": no response is sent"#, status_word(status.0)),
                 ));
             }
             let latency = match f.latency {
@@ -537,12 +405,10 @@ impl Ctx<'_> {
             raw::Latency::Table(t) => t,
         };
         const DISTRIBUTIONS: &str = r#""fixed", "lognormal", "exponential" or "uniform""#;
-        let dist = t.distribution.clone().ok_or_else(|| {
-            self.missing(
-                &format!("{key}.distribution"),
-                &format!("one of {DISTRIBUTIONS}"),
-            )
-        })?;
+        let dist = t
+            .distribution
+            .clone()
+            .ok_or_else(|| self.missing(&format!("{key}.distribution"), &format!("one of {DISTRIBUTIONS}")))?;
         let params: &[&str] = match dist.as_str() {
             "fixed" => &["value"],
             "lognormal" => &["median", "p99"],
@@ -567,10 +433,7 @@ impl Ctx<'_> {
             if v.is_some() && !params.contains(&name) {
                 return Err(self.schema(
                     &format!("{key}.{name}"),
-                    format!(
-                        "not a parameter of the {dist} distribution, which takes {}",
-                        params.join(" and ")
-                    ),
+                    format!("not a parameter of the {dist} distribution, which takes {}", params.join(" and ")),
                 ));
             }
         }
@@ -585,15 +448,9 @@ impl Ctx<'_> {
         };
         Ok(match dist.as_str() {
             "fixed" => Latency::Fixed(get("value")?),
-            "lognormal" => Latency::LogNormal {
-                median: get("median")?,
-                p99: get("p99")?,
-            },
+            "lognormal" => Latency::LogNormal { median: get("median")?, p99: get("p99")? },
             "exponential" => Latency::Exponential { mean: get("mean")? },
-            _ => Latency::Uniform {
-                min: get("min")?,
-                max: get("max")?,
-            },
+            _ => Latency::Uniform { min: get("min")?, max: get("max")? },
         })
     }
 }
@@ -618,14 +475,8 @@ fn queue_config(q: raw::QueueConfig, profile: Profile) -> QueueConfig {
     set(&mut out.capacity, q.capacity.map(|n| n.0));
     set(&mut out.max_shards, q.max_shards.map(|n| n.0));
     set(&mut out.min_shards, q.min_shards.map(|n| n.0));
-    set(
-        &mut out.max_samples_per_send,
-        q.max_samples_per_send.map(|n| n.0),
-    );
-    set(
-        &mut out.batch_send_deadline,
-        q.batch_send_deadline.map(|d| d.0),
-    );
+    set(&mut out.max_samples_per_send, q.max_samples_per_send.map(|n| n.0));
+    set(&mut out.batch_send_deadline, q.batch_send_deadline.map(|d| d.0));
     set(&mut out.min_backoff, q.min_backoff.map(|d| d.0));
     set(&mut out.max_backoff, q.max_backoff.map(|d| d.0));
     set(&mut out.retry_on_http_429, q.retry_on_http_429);
@@ -669,11 +520,7 @@ fn set_path<'t>(
     let Some(Segment::Name(name)) = segments.first() else {
         unreachable!("keys start with a name and an index follows a name")
     };
-    let here = if done.is_empty() {
-        name.clone()
-    } else {
-        format!("{done}.{name}")
-    };
+    let here = if done.is_empty() { name.clone() } else { format!("{done}.{name}") };
     let span = value.span();
     let new_key = || Spanned::new(span.clone(), Cow::Owned(name.clone()));
     match segments.get(1) {
@@ -683,17 +530,11 @@ fn set_path<'t>(
         }
         Some(Segment::Name(_)) => {
             if table.get(name.as_str()).is_none() {
-                table.insert(
-                    new_key(),
-                    Spanned::new(span.clone(), DeValue::Table(DeTable::new())),
-                );
+                table.insert(new_key(), Spanned::new(span.clone(), DeValue::Table(DeTable::new())));
             }
             match table.get_mut(name.as_str()).map(|v| v.get_mut()) {
                 Some(DeValue::Table(inner)) => set_path(inner, &segments[1..], &here, value),
-                Some(other) => Err(format!(
-                    "{here} is a {} in this file, not a table",
-                    other.type_str()
-                )),
+                Some(other) => Err(format!("{here} is a {} in this file, not a table", other.type_str())),
                 None => unreachable!("inserted above"),
             }
         }
@@ -708,18 +549,13 @@ fn set_path<'t>(
                             set_path(inner, &segments[2..], &element, value)
                         }
                         Some(_) => Err(format!("{element} is not a table in this file")),
-                        None => Err(format!(
-                            "{element} does not exist: the file has {len} [[{here}]] (numbered from 0)"
-                        )),
+                        None => {
+                            Err(format!("{element} does not exist: the file has {len} [[{here}]] (numbered from 0)"))
+                        }
                     }
                 }
-                Some(other) => Err(format!(
-                    "{here} is a {} in this file, not an array of tables",
-                    other.type_str()
-                )),
-                None => Err(format!(
-                    "{element} does not exist: the file has no [[{here}]]"
-                )),
+                Some(other) => Err(format!("{here} is a {} in this file, not an array of tables", other.type_str())),
+                None => Err(format!("{element} does not exist: the file has no [[{here}]]")),
             }
         }
     }

@@ -4,10 +4,7 @@ use crate::spans;
 
 /// Keys that tuning articles mention but no Prometheus version has (model doc §15).
 const FOLKLORE: [(&str, &str); 5] = [
-    (
-        "max_retries",
-        "removed in Prometheus v2.11; recoverable errors are retried forever",
-    ),
+    ("max_retries", "removed in Prometheus v2.11; recoverable errors are retried forever"),
     (
         "batch_send_watermark",
         "no such key in any Prometheus version; a batch is sent when it holds max_samples_per_send samples or \
@@ -17,10 +14,7 @@ const FOLKLORE: [(&str, &str); 5] = [
         "max_time_per_send",
         "no such key in any Prometheus version; the per-request timeout is remote_write.remote_timeout",
     ),
-    (
-        "send_timeout",
-        "no such key; the per-request timeout is remote_write.remote_timeout",
-    ),
+    ("send_timeout", "no such key; the per-request timeout is remote_write.remote_timeout"),
     (
         "queue_length",
         "no such key in any Prometheus version; the per-shard buffer is queue_config.capacity, in samples",
@@ -50,17 +44,7 @@ const UNMODELLED: [&str; 17] = [
 
 /// Every table of the schema with its keys, for "it belongs in ..." hints.
 const TABLES: [(&str, &[&str]); 11] = [
-    (
-        "the top level",
-        &[
-            "name",
-            "description",
-            "prometheus",
-            "seed",
-            "duration",
-            "start",
-        ],
-    ),
+    ("the top level", &["name", "description", "prometheus", "seed", "duration", "start"]),
     (
         "[workload]",
         &[
@@ -74,10 +58,7 @@ const TABLES: [(&str, &[&str]); 11] = [
         ],
     ),
     ("[[workload.change]]", &["at", "series"]),
-    (
-        "[remote_write]",
-        &["url", "name", "remote_timeout", "queue_config"],
-    ),
+    ("[remote_write]", &["url", "name", "remote_timeout", "queue_config"]),
     (
         "[remote_write.queue_config]",
         &[
@@ -93,14 +74,7 @@ const TABLES: [(&str, &[&str]); 11] = [
         ],
     ),
     ("[sender]", &["flush_deadline", "reshard_tick_offset"]),
-    (
-        "[tsdb]",
-        &[
-            "min_block_duration",
-            "wal_segment_size",
-            "wal_bytes_per_sample",
-        ],
-    ),
+    ("[tsdb]", &["min_block_duration", "wal_segment_size", "wal_bytes_per_sample"]),
     (
         "[receiver]",
         &[
@@ -113,17 +87,7 @@ const TABLES: [(&str, &[&str]); 11] = [
             "fault",
         ],
     ),
-    (
-        "[[receiver.fault]]",
-        &[
-            "start",
-            "end",
-            "status",
-            "probability",
-            "retry_after",
-            "latency",
-        ],
-    ),
+    ("[[receiver.fault]]", &["start", "end", "status", "probability", "retry_after", "latency"]),
     ("[output]", &["step"]),
     ("[simulation]", &["max_events"]),
 ];
@@ -134,20 +98,11 @@ pub(crate) fn unknown_key(key: &str, name: &str, toml_msg: &str) -> String {
     if let Some((_, hint)) = FOLKLORE.iter().find(|(k, _)| *k == name) {
         return format!("unknown field `{name}`: {hint}");
     }
-    let homes: Vec<&str> = TABLES
-        .iter()
-        .filter(|(_, keys)| keys.contains(&name))
-        .map(|(t, _)| *t)
-        .collect();
+    let homes: Vec<&str> = TABLES.iter().filter(|(_, keys)| keys.contains(&name)).map(|(t, _)| *t).collect();
     if !homes.is_empty() {
-        return format!(
-            "unknown field `{name}` here: it belongs in {}",
-            homes.join(" or ")
-        );
+        return format!("unknown field `{name}` here: it belongs in {}", homes.join(" or "));
     }
-    if UNMODELLED.contains(&name)
-        && spans::parent(key).is_some_and(|p| p.starts_with("remote_write"))
-    {
+    if UNMODELLED.contains(&name) && spans::parent(key).is_some_and(|p| p.starts_with("remote_write")) {
         return format!(
             "unknown field `{name}`: a Prometheus remote_write setting that rwsim does not model; remove it"
         );
@@ -205,15 +160,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Rewrites serde's `invalid type: X, expected Y` as `expected Y, found X`, in TOML words.
 pub(crate) fn humanize(msg: &str) -> String {
     for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some((found, expected)) = msg
-            .strip_prefix(prefix)
-            .and_then(|r| r.rsplit_once(", expected "))
-        {
-            return format!(
-                "expected {}, found {}",
-                toml_words(expected),
-                toml_words(found)
-            );
+        if let Some((found, expected)) = msg.strip_prefix(prefix).and_then(|r| r.rsplit_once(", expected ")) {
+            return format!("expected {}, found {}", toml_words(expected), toml_words(found));
         }
     }
     msg.to_string()
@@ -236,12 +184,8 @@ mod tests {
 
     #[test]
     fn typos_get_a_suggestion() {
-        let msg =
-            "unknown field `max_shard`, expected one of `capacity`, `max_shards`, `min_shards`";
-        assert_eq!(
-            expected_names(msg),
-            ["capacity", "max_shards", "min_shards"]
-        );
+        let msg = "unknown field `max_shard`, expected one of `capacity`, `max_shards`, `min_shards`";
+        assert_eq!(expected_names(msg), ["capacity", "max_shards", "min_shards"]);
         assert_eq!(
             unknown_key("remote_write.queue_config.max_shard", "max_shard", msg),
             "unknown field `max_shard`; did you mean `max_shards`?"
@@ -253,11 +197,7 @@ mod tests {
     #[test]
     fn misplaced_keys_name_their_table() {
         assert_eq!(
-            unknown_key(
-                "remote_write.queue_config.remote_timeout",
-                "remote_timeout",
-                ""
-            ),
+            unknown_key("remote_write.queue_config.remote_timeout", "remote_timeout", ""),
             "unknown field `remote_timeout` here: it belongs in [remote_write]"
         );
         assert_eq!(
@@ -280,10 +220,7 @@ mod tests {
             humanize("invalid type: integer `5`, expected struct Workload"),
             "expected a table, found integer `5`"
         );
-        assert_eq!(
-            humanize("invalid type: map, expected a sequence"),
-            "expected an array, found a table"
-        );
+        assert_eq!(humanize("invalid type: map, expected a sequence"), "expected an array, found a table");
         assert_eq!(humanize("something else"), "something else");
         assert_eq!(edit_distance("flush-deadline", "flush_deadline"), 1);
     }

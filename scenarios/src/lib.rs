@@ -100,10 +100,7 @@ impl Source {
 
     /// Text with an origin for errors and the default name (see [`load_str`]).
     pub fn from_text(text: impl Into<String>, origin: impl Into<String>) -> Source {
-        Source {
-            origin: origin.into(),
-            text: text.into(),
-        }
+        Source { origin: origin.into(), text: text.into() }
     }
 
     /// Loads and validates the scenario as written.
@@ -132,12 +129,7 @@ impl Source {
     /// );
     /// ```
     pub fn load_with(&self, overrides: &[sweep::Override]) -> Result<Scenario, ScenarioError> {
-        convert::load(
-            &self.text,
-            &self.origin,
-            &default_name(&self.origin),
-            overrides,
-        )
+        convert::load(&self.text, &self.origin, &default_name(&self.origin), overrides)
     }
 }
 
@@ -154,10 +146,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
 }
 
 fn default_name(origin: &str) -> String {
-    if let Some(name) = origin
-        .strip_prefix("<builtin:")
-        .and_then(|r| r.strip_suffix('>'))
-    {
+    if let Some(name) = origin.strip_prefix("<builtin:").and_then(|r| r.strip_suffix('>')) {
         return name.to_string();
     }
     match Path::new(origin).file_stem() {

@@ -26,10 +26,7 @@ impl BuiltinScenario {
 
 macro_rules! builtin {
     ($name:literal) => {
-        BuiltinScenario {
-            name: $name,
-            source: include_str!(concat!("../library/", $name, ".toml")),
-        }
+        BuiltinScenario { name: $name, source: include_str!(concat!("../library/", $name, ".toml")) }
     };
 }
 
@@ -66,10 +63,7 @@ pub fn builtin_source(name: &str) -> Result<Source, ScenarioError> {
                 line: 0,
                 column: 0,
                 key: String::new(),
-                message: format!(
-                    "no built-in scenario has this name; the library has: {}",
-                    names.join(", ")
-                ),
+                message: format!("no built-in scenario has this name; the library has: {}", names.join(", ")),
                 kind: ErrorKind::Io,
             })
         }

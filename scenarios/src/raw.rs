@@ -233,13 +233,10 @@ impl<'de> Deserialize<'de> for Latency {
                 f.write_str(r#"a duration such as "20ms" or a table such as { distribution = "lognormal", median = "20ms", p99 = "200ms" }"#)
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Latency, E> {
-                units::parse_duration(s)
-                    .map(Latency::Fixed)
-                    .map_err(E::custom)
+                units::parse_duration(s).map(Latency::Fixed).map_err(E::custom)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Latency, A::Error> {
-                LatencyTable::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(Latency::Table)
+                LatencyTable::deserialize(de::value::MapAccessDeserializer::new(map)).map(Latency::Table)
             }
         }
         d.deserialize_any(V)
@@ -262,19 +259,13 @@ impl<'de> Deserialize<'de> for Duration {
                 units::parse_duration(s).map(Duration).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#
-                )))
+                Err(E::custom(format!(r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#
-                )))
+                Err(E::custom(format!(r#"{v} is not a duration: write a string with a unit, e.g. "{v}s" or "{v}ms""#)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    r#"{v} is not a duration: write a string with a unit, e.g. "30s""#
-                )))
+                Err(E::custom(format!(r#"{v} is not a duration: write a string with a unit, e.g. "30s""#)))
             }
         }
         d.deserialize_any(V)
@@ -298,9 +289,7 @@ impl<'de> Deserialize<'de> for Size {
                 units::parse_size(s).map(Size).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
-                u64::try_from(v)
-                    .map(Size)
-                    .map_err(|_| E::custom(format!("{v}: sizes cannot be negative")))
+                u64::try_from(v).map(Size).map_err(|_| E::custom(format!("{v}: sizes cannot be negative")))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Size, E> {
                 Ok(Size(v))
@@ -415,9 +404,7 @@ impl<'de> Deserialize<'de> for Version {
                 } else {
                     ""
                 };
-                Err(E::custom(format!(
-                    r#"unsupported Prometheus version {s:?}: expected "2.42" or "3.x"{hint}"#
-                )))
+                Err(E::custom(format!(r#"unsupported Prometheus version {s:?}: expected "2.42" or "3.x"{hint}"#)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Version, E> {
                 Err(E::custom(format!(
@@ -438,17 +425,14 @@ pub struct Timestamp(pub u64);
 const MAX_START_UNIX_SECS: u64 = 7_258_118_400;
 
 fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
-    let t = humantime::parse_rfc3339(s)
-        .map_err(|_| format!(r#"invalid timestamp {s:?}: expected an RFC 3339 UTC time such as "2024-01-01T00:00:00Z""#))?;
+    let t = humantime::parse_rfc3339(s).map_err(|_| {
+        format!(r#"invalid timestamp {s:?}: expected an RFC 3339 UTC time such as "2024-01-01T00:00:00Z""#)
+    })?;
     let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     if since.as_secs() >= MAX_START_UNIX_SECS {
-        return Err(format!(
-            "{s} is too late: the start must be before 2200-01-01T00:00:00Z"
-        ));
+        return Err(format!("{s} is too late: the start must be before 2200-01-01T00:00:00Z"));
     }
-    Ok(Timestamp(
-        since.as_secs() * NANOS_PER_SEC + u64::from(since.subsec_nanos()),
-    ))
+    Ok(Timestamp(since.as_secs() * NANOS_PER_SEC + u64::from(since.subsec_nanos())))
 }
 
 impl<'de> Deserialize<'de> for Timestamp {
@@ -464,8 +448,7 @@ impl<'de> Deserialize<'de> for Timestamp {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Timestamp, A::Error> {
                 // A bare TOML date-time (`start = 2024-01-01T00:00:00Z`).
-                let dt =
-                    toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let dt = toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 if dt.date.is_none() || dt.time.is_none() || dt.offset.is_none() {
                     return Err(de::Error::custom(format!(
                         r#"{dt} is not a UTC instant: expected a date, a time and an offset such as "2024-01-01T00:00:00Z""#
@@ -486,13 +469,9 @@ impl<'de> Deserialize<'de> for Status {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl V {
-            fn code<E: de::Error>(
-                v: impl fmt::Display + Copy,
-                code: Option<u16>,
-            ) -> Result<Status, E> {
-                code.map(|c| Status(Response::Status(c))).ok_or_else(|| {
-                    E::custom(format!("{v} is not an HTTP status between 200 and 599"))
-                })
+            fn code<E: de::Error>(v: impl fmt::Display + Copy, code: Option<u16>) -> Result<Status, E> {
+                code.map(|c| Status(Response::Status(c)))
+                    .ok_or_else(|| E::custom(format!("{v} is not an HTTP status between 200 and 599")))
             }
         }
         impl Visitor<'_> for V {
@@ -516,9 +495,9 @@ impl<'de> Deserialize<'de> for Status {
                 match s {
                     "timeout" => Ok(Status(Response::Timeout)),
                     "refused" => Ok(Status(Response::Refused)),
-                    _ if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Err(E::custom(
-                        format!("write the status as an integer, without quotes: status = {s}"),
-                    )),
+                    _ if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                        Err(E::custom(format!("write the status as an integer, without quotes: status = {s}")))
+                    }
                     _ => Err(E::custom(format!(
                         r#"unknown status {s:?}: expected an HTTP status such as 503, or "timeout" (no answer until remote_timeout) or "refused" (connection refused)"#
                     ))),
@@ -583,9 +562,7 @@ impl<'de> Deserialize<'de> for SweepValues {
         impl<'de> Visitor<'de> for V {
             type Value = SweepValues;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    r#"an array of values such as [2500, 5000], or a string such as "10..200:10""#,
-                )
+                f.write_str(r#"an array of values such as [2500, 5000], or a string such as "10..200:10""#)
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<SweepValues, E> {
                 Ok(SweepValues::Spec(s.to_string()))

@@ -40,16 +40,8 @@ impl SpanIndex {
 
     fn add_table(&mut self, prefix: &str, table: &DeTable<'_>, depth: usize) {
         for (k, v) in table.iter() {
-            let path = if prefix.is_empty() {
-                k.get_ref().to_string()
-            } else {
-                format!("{prefix}.{}", k.get_ref())
-            };
-            self.entries.push(Entry {
-                path: path.clone(),
-                key: Some(k.span()),
-                value: v.span(),
-            });
+            let path = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
+            self.entries.push(Entry { path: path.clone(), key: Some(k.span()), value: v.span() });
             self.add_value(&path, v.get_ref(), depth + 1);
         }
     }
@@ -63,11 +55,7 @@ impl SpanIndex {
             DeValue::Array(a) => {
                 for (i, v) in a.iter().enumerate() {
                     let p = format!("{path}[{i}]");
-                    self.entries.push(Entry {
-                        path: p.clone(),
-                        key: None,
-                        value: v.span(),
-                    });
+                    self.entries.push(Entry { path: p.clone(), key: None, value: v.span() });
                     self.add_value(&p, v.get_ref(), depth + 1);
                 }
             }
@@ -97,30 +85,20 @@ impl SpanIndex {
 
     /// The path of the key whose name lies exactly at `span` (an unknown key).
     pub(crate) fn key_named_at(&self, span: &Range<usize>) -> Option<&str> {
-        self.entries
-            .iter()
-            .filter(|e| e.key.as_ref() == Some(span))
-            .map(|e| e.path.as_str())
-            .next()
+        self.entries.iter().filter(|e| e.key.as_ref() == Some(span)).map(|e| e.path.as_str()).next()
     }
 
     /// The path of the innermost entry whose value covers `span`: an exact match if there is
     /// one (deepest first, so an array-of-tables element wins over its array), else the
     /// smallest enclosing value.
     pub(crate) fn value_at(&self, span: &Range<usize>) -> Option<&str> {
-        let exact = self
-            .entries
-            .iter()
-            .filter(|e| e.value == *span)
-            .max_by_key(|e| e.path.len());
+        let exact = self.entries.iter().filter(|e| e.value == *span).max_by_key(|e| e.path.len());
         if let Some(e) = exact {
             return Some(&e.path);
         }
         self.entries
             .iter()
-            .filter(|e| {
-                e.value.start <= span.start && span.end <= e.value.end && !e.value.is_empty()
-            })
+            .filter(|e| e.value.start <= span.start && span.end <= e.value.end && !e.value.is_empty())
             .min_by_key(|e| (e.value.len(), std::cmp::Reverse(e.path.len())))
             .map(|e| e.path.as_str())
     }
@@ -180,28 +158,12 @@ mod tests {
         let at = |p: &str| line_col(t, ix.offset_of(p));
         assert_eq!(at("duration"), (1, 12));
         assert_eq!(at("remote_write.queue_config.capacity"), (3, 12));
-        assert_eq!(
-            at("remote_write.queue_config.max_shards"),
-            (2, 1),
-            "missing: its table header"
-        );
-        assert_eq!(
-            at("remote_write"),
-            (2, 2),
-            "implicit table: its name in the header"
-        );
+        assert_eq!(at("remote_write.queue_config.max_shards"), (2, 1), "missing: its table header");
+        assert_eq!(at("remote_write"), (2, 2), "implicit table: its name in the header");
         assert_eq!(at("receiver.fault[0].end"), (5, 7));
         assert_eq!(at("receiver.fault[0].start"), (4, 1));
-        assert_eq!(
-            at("receiver.fault[3].start"),
-            (4, 1),
-            "no such element: the array (its first header)"
-        );
-        assert_eq!(
-            at("receiver.latency"),
-            (4, 3),
-            "implicit [receiver]: its name in the header"
-        );
+        assert_eq!(at("receiver.fault[3].start"), (4, 1), "no such element: the array (its first header)");
+        assert_eq!(at("receiver.latency"), (4, 3), "implicit [receiver]: its name in the header");
         assert_eq!(at("output.step"), (1, 1), "nothing present: start of file");
     }
 }

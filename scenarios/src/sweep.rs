@@ -68,24 +68,12 @@ const SWEEPABLE: &[(&str, ValueKind)] = &[
     ("remote_write.queue_config.capacity", ValueKind::Integer),
     ("remote_write.queue_config.max_shards", ValueKind::Integer),
     ("remote_write.queue_config.min_shards", ValueKind::Integer),
-    (
-        "remote_write.queue_config.max_samples_per_send",
-        ValueKind::Integer,
-    ),
-    (
-        "remote_write.queue_config.batch_send_deadline",
-        ValueKind::Duration,
-    ),
+    ("remote_write.queue_config.max_samples_per_send", ValueKind::Integer),
+    ("remote_write.queue_config.batch_send_deadline", ValueKind::Duration),
     ("remote_write.queue_config.min_backoff", ValueKind::Duration),
     ("remote_write.queue_config.max_backoff", ValueKind::Duration),
-    (
-        "remote_write.queue_config.retry_on_http_429",
-        ValueKind::Bool,
-    ),
-    (
-        "remote_write.queue_config.sample_age_limit",
-        ValueKind::Duration,
-    ),
+    ("remote_write.queue_config.retry_on_http_429", ValueKind::Bool),
+    ("remote_write.queue_config.sample_age_limit", ValueKind::Duration),
     ("sender.flush_deadline", ValueKind::Duration),
     ("sender.reshard_tick_offset", ValueKind::Duration),
     ("tsdb.min_block_duration", ValueKind::Duration),
@@ -126,32 +114,14 @@ const NOT_SWEEPABLE: &[(&str, &str)] = &[
         "seed",
         "seeds are derived for every point and replication from the scenario's seed; use --replications for more seeds per point",
     ),
-    (
-        "name",
-        "it is a string, not a number or a duration; write one scenario file per value",
-    ),
-    (
-        "description",
-        "it is a string, not a number or a duration; write one scenario file per value",
-    ),
-    (
-        "prometheus",
-        "it is a version, not a number; write one scenario file per version",
-    ),
-    (
-        "start",
-        "it is a timestamp; sweep the fault windows' start or length instead",
-    ),
+    ("name", "it is a string, not a number or a duration; write one scenario file per value"),
+    ("description", "it is a string, not a number or a duration; write one scenario file per value"),
+    ("prometheus", "it is a version, not a number; write one scenario file per version"),
+    ("start", "it is a timestamp; sweep the fault windows' start or length instead"),
     ("remote_write.url", "it is informational only"),
     ("remote_write.name", "it is informational only"),
-    (
-        "receiver.latency.distribution",
-        "it is a string; write one scenario file per distribution",
-    ),
-    (
-        "receiver.fault[].latency.distribution",
-        "it is a string; write one scenario file per distribution",
-    ),
+    ("receiver.latency.distribution", "it is a string; write one scenario file per distribution"),
+    ("receiver.fault[].latency.distribution", "it is a string; write one scenario file per distribution"),
 ];
 
 /// Derived key suffix: `receiver.fault[N].length` sets `end = start + length`.
@@ -203,11 +173,7 @@ impl fmt::Display for SweepError {
 impl std::error::Error for SweepError {}
 
 fn error(kind: SweepErrorKind, key: &str, message: impl Into<String>) -> SweepError {
-    SweepError {
-        kind,
-        key: key.to_string(),
-        message: message.into(),
-    }
+    SweepError { kind, key: key.to_string(), message: message.into() }
 }
 
 /// One step of a dotted key: a table key or an array index.
@@ -247,18 +213,10 @@ impl SweepKey {
         })?;
         let pattern = pattern_of(&segments);
         if let Some((_, kind)) = SWEEPABLE.iter().find(|(p, _)| *p == pattern) {
-            return Ok(SweepKey {
-                text: key.to_string(),
-                kind: *kind,
-                segments,
-            });
+            return Ok(SweepKey { text: key.to_string(), kind: *kind, segments });
         }
         if let Some((_, why)) = NOT_SWEEPABLE.iter().find(|(p, _)| *p == pattern) {
-            return Err(error(
-                SweepErrorKind::NotSweepable,
-                key,
-                format!("cannot be swept: {why}"),
-            ));
+            return Err(error(SweepErrorKind::NotSweepable, key, format!("cannot be swept: {why}")));
         }
         let prefix = format!("{pattern}.");
         if SWEEPABLE.iter().any(|(p, _)| p.starts_with(&prefix)) {
@@ -270,27 +228,17 @@ impl SweepKey {
             return Err(error(
                 SweepErrorKind::NotSweepable,
                 key,
-                format!(
-                    "is a table, not a value; sweep one of its keys: {}",
-                    keys.join(", ")
-                ),
+                format!("is a table, not a value; sweep one of its keys: {}", keys.join(", ")),
             ));
         }
         // Suggest the closest key, with the user's own array indices.
-        let candidates: Vec<String> = SWEEPABLE
-            .iter()
-            .map(|(p, _)| instantiate(p, &segments))
-            .collect();
+        let candidates: Vec<String> = SWEEPABLE.iter().map(|(p, _)| instantiate(p, &segments)).collect();
         let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
         let hint = match hints::closest(key, &refs) {
             Some(guess) => format!("; did you mean `{guess}`?"),
             None => {
                 let last = key.rsplit('.').next().unwrap_or(key);
-                let homes: Vec<&str> = refs
-                    .iter()
-                    .copied()
-                    .filter(|c| c.rsplit('.').next() == Some(last))
-                    .collect();
+                let homes: Vec<&str> = refs.iter().copied().filter(|c| c.rsplit('.').next() == Some(last)).collect();
                 if homes.is_empty() {
                     "; the sweepable keys are listed in docs/scenario.md (section Sweeps)".into()
                 } else {
@@ -298,11 +246,7 @@ impl SweepKey {
                 }
             }
         };
-        Err(error(
-            SweepErrorKind::UnknownKey,
-            key,
-            format!("unknown scenario key{hint}"),
-        ))
+        Err(error(SweepErrorKind::UnknownKey, key, format!("unknown scenario key{hint}")))
     }
 
     /// The key as written, e.g. `receiver.fault[0].end`.
@@ -322,8 +266,7 @@ impl SweepKey {
 
     /// For `receiver.fault[N].length`, the key it sets: `receiver.fault[N].end`.
     pub fn end_key(&self) -> Option<String> {
-        self.is_length()
-            .then(|| format!("{}end", &self.text[..self.text.len() - LENGTH.len()]))
+        self.is_length().then(|| format!("{}end", &self.text[..self.text.len() - LENGTH.len()]))
     }
 
     pub(crate) fn segments(&self) -> &[Segment] {
@@ -345,11 +288,7 @@ fn segments(key: &str) -> Option<Vec<Segment>> {
             Some(i) => (&part[..i], &part[i..]),
             None => (part, ""),
         };
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
             return None;
         }
         out.push(Segment::Name(name.to_string()));
@@ -448,28 +387,20 @@ fn parse_one(kind: ValueKind, key: &str, s: &str) -> Result<Value, SweepError> {
     let s = s.trim();
     let bad = |why: String| error(SweepErrorKind::BadValue, key, why);
     match kind {
-        ValueKind::Integer => s
-            .replace('_', "")
-            .parse::<u64>()
-            .map(Value::Integer)
-            .map_err(|_| {
-                bad(if s.starts_with('-') {
-                    format!("{s:?}: must not be negative")
-                } else {
-                    format!("{s:?} is not {}", kind.noun())
-                })
-            }),
+        ValueKind::Integer => s.replace('_', "").parse::<u64>().map(Value::Integer).map_err(|_| {
+            bad(if s.starts_with('-') {
+                format!("{s:?}: must not be negative")
+            } else {
+                format!("{s:?} is not {}", kind.noun())
+            })
+        }),
         ValueKind::Number => match s.replace('_', "").parse::<f64>() {
             Ok(x) if x.is_finite() && x >= 0.0 => Ok(Value::Number(x)),
             Ok(_) => Err(bad(format!("{s:?}: must be a finite number, not negative"))),
             Err(_) => Err(bad(format!("{s:?} is not a number"))),
         },
-        ValueKind::Duration => parse_duration(s)
-            .map(Value::Duration)
-            .map_err(|e| bad(e.to_string())),
-        ValueKind::Size => parse_size(s)
-            .map(Value::Size)
-            .map_err(|e| bad(e.to_string())),
+        ValueKind::Duration => parse_duration(s).map(Value::Duration).map_err(|e| bad(e.to_string())),
+        ValueKind::Size => parse_size(s).map(Value::Size).map_err(|e| bad(e.to_string())),
         ValueKind::Bool => match s {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
@@ -519,11 +450,7 @@ pub fn parse_values(key: &SweepKey, spec: &str) -> Result<Vec<Value>, SweepError
     };
     for (i, v) in values.iter().enumerate() {
         if values[..i].contains(v) {
-            return Err(error(
-                SweepErrorKind::Duplicate,
-                k,
-                format!("the value {v} is listed twice"),
-            ));
+            return Err(error(SweepErrorKind::Duplicate, k, format!("the value {v} is listed twice")));
         }
     }
     Ok(values)
@@ -535,17 +462,10 @@ fn range(key: &SweepKey, spec: &str, a: &str, rest: &str) -> Result<Vec<Value>, 
         return Err(error(
             SweepErrorKind::BadValue,
             k,
-            format!(
-                "the range {spec:?} has no step: write A..B:STEP, e.g. {}",
-                example(key.kind)
-            ),
+            format!("the range {spec:?} has no step: write A..B:STEP, e.g. {}", example(key.kind)),
         ));
     };
-    let (a, b, step) = (
-        parse_one(key.kind, k, a)?,
-        parse_one(key.kind, k, b)?,
-        parse_one(key.kind, k, step)?,
-    );
+    let (a, b, step) = (parse_one(key.kind, k, a)?, parse_one(key.kind, k, b)?, parse_one(key.kind, k, step)?);
     let empty = |a: &dyn fmt::Display, b: &dyn fmt::Display| {
         error(
             SweepErrorKind::EmptyRange,
@@ -564,9 +484,7 @@ fn range(key: &SweepKey, spec: &str, a: &str, rest: &str) -> Result<Vec<Value>, 
         error(
             SweepErrorKind::TooManyPoints,
             k,
-            format!(
-                "the range {spec:?} has {n} values, more than the limit of {MAX_POINTS} points; use a larger step"
-            ),
+            format!("the range {spec:?} has {n} values, more than the limit of {MAX_POINTS} points; use a larger step"),
         )
     };
     // Integers, durations and sizes: exact integer steps.
@@ -587,9 +505,7 @@ fn range(key: &SweepKey, spec: &str, a: &str, rest: &str) -> Result<Vec<Value>, 
         (Value::Integer(a), Value::Integer(b), Value::Integer(s)) => {
             ints(a, b, s)?.into_iter().map(Value::Integer).collect()
         }
-        (Value::Size(a), Value::Size(b), Value::Size(s)) => {
-            ints(a, b, s)?.into_iter().map(Value::Size).collect()
-        }
+        (Value::Size(a), Value::Size(b), Value::Size(s)) => ints(a, b, s)?.into_iter().map(Value::Size).collect(),
         (Value::Duration(a), Value::Duration(b), Value::Duration(s)) => {
             if s.nanos() == 0 {
                 return Err(zero());
@@ -615,16 +531,10 @@ fn range(key: &SweepKey, spec: &str, a: &str, rest: &str) -> Result<Vec<Value>, 
             if n > MAX_POINTS as f64 {
                 return Err(too_many(n as u64));
             }
-            (0..n as u64)
-                .map(|i| Value::Number(((a + i as f64 * s) * 1e9).round() / 1e9))
-                .collect()
+            (0..n as u64).map(|i| Value::Number(((a + i as f64 * s) * 1e9).round() / 1e9)).collect()
         }
         (Value::Bool(_), ..) => {
-            return Err(error(
-                SweepErrorKind::BadValue,
-                k,
-                "a boolean takes a list, not a range: write true,false",
-            ));
+            return Err(error(SweepErrorKind::BadValue, k, "a boolean takes a list, not a range: write true,false"));
         }
         _ => unreachable!("all three parsed with the key's kind"),
     })
@@ -680,19 +590,12 @@ impl Axis {
             return Err(error(
                 SweepErrorKind::BadValue,
                 "",
-                format!(
-                    "{arg:?}: expected KEY=VALUES, e.g. remote_write.queue_config.capacity=2500,5000"
-                ),
+                format!("{arg:?}: expected KEY=VALUES, e.g. remote_write.queue_config.capacity=2500,5000"),
             ));
         };
         let key = SweepKey::parse(key)?;
         let values = parse_values(&key, spec)?;
-        Ok(Axis {
-            key,
-            spec: spec.trim().to_string(),
-            values,
-            origin: AxisOrigin::Flag,
-        })
+        Ok(Axis { key, spec: spec.trim().to_string(), values, origin: AxisOrigin::Flag })
     }
 }
 
@@ -784,10 +687,7 @@ impl Grid {
         let mut out: Vec<Override> = Vec::with_capacity(self.axes.len());
         for a in self.axes.iter().rev() {
             let n = a.values.len() as u64;
-            out.push(Override {
-                key: a.key.clone(),
-                value: a.values[(rest % n) as usize],
-            });
+            out.push(Override { key: a.key.clone(), value: a.values[(rest % n) as usize] });
             rest /= n;
         }
         out.reverse();
@@ -809,10 +709,7 @@ impl Override {
     pub fn from_flag(arg: &str) -> Result<Override, SweepError> {
         let axis = Axis::from_flag(arg)?;
         match axis.values.as_slice() {
-            [v] => Ok(Override {
-                key: axis.key,
-                value: *v,
-            }),
+            [v] => Ok(Override { key: axis.key, value: *v }),
             _ => Err(error(
                 SweepErrorKind::BadValue,
                 axis.key.as_str(),
@@ -840,11 +737,7 @@ mod tests {
         SweepKey::parse(s).unwrap_or_else(|e| panic!("{e}"))
     }
     fn shown(k: &str, spec: &str) -> Vec<String> {
-        parse_values(&key(k), spec)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .iter()
-            .map(|v| v.to_string())
-            .collect()
+        parse_values(&key(k), spec).unwrap_or_else(|e| panic!("{e}")).iter().map(|v| v.to_string()).collect()
     }
     fn err(k: &str, spec: &str) -> SweepError {
         parse_values(&key(k), spec).expect_err(spec)
@@ -853,29 +746,14 @@ mod tests {
 
     #[test]
     fn ranges_include_the_end_when_it_lands_on_a_step() {
-        assert_eq!(
-            shown(CAP, "2500..10000:2500"),
-            ["2500", "5000", "7500", "10000"]
-        );
+        assert_eq!(shown(CAP, "2500..10000:2500"), ["2500", "5000", "7500", "10000"]);
         assert_eq!(shown(CAP, "10..35:10"), ["10", "20", "30"]);
         assert_eq!(shown(CAP, "7..7:1"), ["7"]);
         assert_eq!(shown(CAP, "1_000,2_000"), ["1000", "2000"]);
-        assert_eq!(
-            shown("receiver.fault[0].length", "30m..2h:45m"),
-            ["30m", "1h15m", "2h"]
-        );
-        assert_eq!(
-            shown("receiver.fault[0].probability", "0.1..0.5:0.1"),
-            ["0.1", "0.2", "0.3", "0.4", "0.5"]
-        );
-        assert_eq!(
-            shown("tsdb.wal_segment_size", "16MiB..64MiB:16MiB"),
-            ["16MiB", "32MiB", "48MiB", "64MiB"]
-        );
-        assert_eq!(
-            shown("remote_write.queue_config.retry_on_http_429", "true,false"),
-            ["true", "false"]
-        );
+        assert_eq!(shown("receiver.fault[0].length", "30m..2h:45m"), ["30m", "1h15m", "2h"]);
+        assert_eq!(shown("receiver.fault[0].probability", "0.1..0.5:0.1"), ["0.1", "0.2", "0.3", "0.4", "0.5"]);
+        assert_eq!(shown("tsdb.wal_segment_size", "16MiB..64MiB:16MiB"), ["16MiB", "32MiB", "48MiB", "64MiB"]);
+        assert_eq!(shown("remote_write.queue_config.retry_on_http_429", "true,false"), ["true", "false"]);
     }
 
     #[test]
@@ -887,10 +765,7 @@ mod tests {
         );
         assert_eq!(err(CAP, "10..200:0").kind, SweepErrorKind::ZeroStep);
         assert_eq!(err("duration", "1h..2h:0s").kind, SweepErrorKind::ZeroStep);
-        assert_eq!(
-            err("receiver.rate_limit", "1..2:0.0").kind,
-            SweepErrorKind::ZeroStep
-        );
+        assert_eq!(err("receiver.rate_limit", "1..2:0.0").kind, SweepErrorKind::ZeroStep);
         assert!(err(CAP, "10..200").message.contains("no step"));
         assert!(err(CAP, "1,,2").message.contains("empty item"));
         assert!(err(CAP, "").message.contains("no values"));
@@ -898,48 +773,23 @@ mod tests {
         assert!(err(CAP, "5s").message.contains("not an integer"));
         assert!(err("duration", "30").message.contains("unit is missing"));
         assert_eq!(err(CAP, "1,2,1").kind, SweepErrorKind::Duplicate);
-        assert_eq!(
-            err(CAP, "0..1000000000:1").kind,
-            SweepErrorKind::TooManyPoints
-        );
-        assert!(
-            err("workload.report_series", "true..false:true")
-                .message
-                .contains("takes a list")
-        );
+        assert_eq!(err(CAP, "0..1000000000:1").kind, SweepErrorKind::TooManyPoints);
+        assert!(err("workload.report_series", "true..false:true").message.contains("takes a list"));
     }
 
     #[test]
     fn keys_are_checked_against_the_schema() {
         let e = |k: &str| SweepKey::parse(k).unwrap_err();
-        assert_eq!(
-            e("remote_write.queue_config.max_shard").kind,
-            SweepErrorKind::UnknownKey
-        );
-        assert!(
-            e("receiver.fault[2].lenght")
-                .message
-                .contains("`receiver.fault[2].length`")
-        );
-        assert!(
-            e("capacity")
-                .message
-                .contains("`remote_write.queue_config.capacity`")
-        );
+        assert_eq!(e("remote_write.queue_config.max_shard").kind, SweepErrorKind::UnknownKey);
+        assert!(e("receiver.fault[2].lenght").message.contains("`receiver.fault[2].length`"));
+        assert!(e("capacity").message.contains("`remote_write.queue_config.capacity`"));
         assert_eq!(e("prometheus").kind, SweepErrorKind::NotSweepable);
         assert!(e("seed").message.contains("--replications"));
-        assert!(
-            e("remote_write.queue_config")
-                .message
-                .contains("is a table")
-        );
+        assert!(e("remote_write.queue_config").message.contains("is a table"));
         assert_eq!(e("receiver.fault.end").kind, SweepErrorKind::UnknownKey);
         assert_eq!(e("receiver.fault[x].end").kind, SweepErrorKind::UnknownKey);
         assert_eq!(key("workload.change[1].series").kind(), ValueKind::Integer);
-        assert_eq!(
-            key("receiver.fault[3].length").end_key().as_deref(),
-            Some("receiver.fault[3].end")
-        );
+        assert_eq!(key("receiver.fault[3].length").end_key().as_deref(), Some("receiver.fault[3].end"));
     }
 
     #[test]
@@ -950,24 +800,13 @@ mod tests {
         assert_eq!(g.len(), 6);
         let p: Vec<String> = g.point(4).iter().map(|o| o.value.to_string()).collect();
         assert_eq!(p, ["2", "20"]);
-        assert_eq!(
-            Grid::new(&[], vec![]).unwrap().len(),
-            1,
-            "no axes: one point"
-        );
+        assert_eq!(Grid::new(&[], vec![]).unwrap().len(), 1, "no axes: one point");
     }
 
     #[test]
     fn grids_refuse_conflicts_duplicates_and_excess() {
         let f = |s: &str| Axis::from_flag(s).unwrap();
-        let e = Grid::new(
-            &[],
-            vec![
-                f("receiver.fault[0].end=1h,2h"),
-                f("receiver.fault[0].length=1h"),
-            ],
-        )
-        .unwrap_err();
+        let e = Grid::new(&[], vec![f("receiver.fault[0].end=1h,2h"), f("receiver.fault[0].length=1h")]).unwrap_err();
         assert_eq!(e.kind, SweepErrorKind::Conflict);
         let e = Grid::new(&[], vec![f("duration=1h"), f("duration=2h")]).unwrap_err();
         assert_eq!(e.kind, SweepErrorKind::Duplicate);

@@ -67,9 +67,7 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, UnitError> {
         return fail(&format!("the unit is missing; {DURATION_EXPECTED}"));
     }
     if s.contains('.') && s.bytes().any(|b| b.is_ascii_digit()) {
-        return fail(
-            "use whole numbers, e.g. \"1h30m\" rather than \"1.5h\", \"1500ms\" rather than \"1.5s\"",
-        );
+        return fail("use whole numbers, e.g. \"1h30m\" rather than \"1.5h\", \"1500ms\" rather than \"1.5s\"");
     }
     let mut rest = s;
     let mut total: u64 = 0;
@@ -90,9 +88,7 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, UnitError> {
             return fail(DURATION_EXPECTED);
         };
         if pos < next_unit {
-            return fail(
-                "units must go from largest to smallest, each at most once, e.g. \"1h30m\"",
-            );
+            return fail("units must go from largest to smallest, each at most once, e.g. \"1h30m\"");
         }
         next_unit = pos + 1;
         let too_long = || fail("too long (the longest duration is about 584 years)");
@@ -149,12 +145,7 @@ pub fn format_duration(d: SimDuration) -> String {
 /// assert_eq!(scenarios::units::format_size(1000), "1000B");
 /// ```
 pub fn format_size(bytes: u64) -> String {
-    for (unit, mult) in [
-        ("TiB", 1u64 << 40),
-        ("GiB", 1 << 30),
-        ("MiB", 1 << 20),
-        ("KiB", 1 << 10),
-    ] {
+    for (unit, mult) in [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
         if bytes > 0 && bytes.is_multiple_of(mult) {
             return format!("{}{unit}", bytes / mult);
         }
@@ -223,10 +214,7 @@ mod tests {
         assert_eq!(d("2h"), 7200 * NANOS_PER_SEC);
         assert_eq!(d("1h30m"), 5400 * NANOS_PER_SEC);
         assert_eq!(d("250ms"), 250 * NANOS_PER_MILLI);
-        assert_eq!(
-            d("1d2h3m4s5ms"),
-            ((26 * 60 + 3) * 60 + 4) * NANOS_PER_SEC + 5 * NANOS_PER_MILLI
-        );
+        assert_eq!(d("1d2h3m4s5ms"), ((26 * 60 + 3) * 60 + 4) * NANOS_PER_SEC + 5 * NANOS_PER_MILLI);
         assert_eq!(d("0s"), 0);
         assert_eq!(d("0"), 0);
         assert_eq!(d("0ms"), 0);
@@ -236,10 +224,7 @@ mod tests {
     #[test]
     fn bad_durations_say_what_is_expected() {
         let generic = |s: &str| format!("invalid duration {s:?}: {DURATION_EXPECTED}");
-        for s in [
-            "5x", "", "s", "5", "5 m", " 5m", "5M", "m5", "1h 30m", "5mss", "1e3s", "+5s", "5µs",
-            "٣s",
-        ] {
+        for s in ["5x", "", "s", "5", "5 m", " 5m", "5M", "m5", "1h 30m", "5mss", "1e3s", "+5s", "5µs", "٣s"] {
             let e = derr(s);
             if s == "5" {
                 assert_eq!(
@@ -250,10 +235,7 @@ mod tests {
                 assert_eq!(e, generic(s), "{s}");
             }
         }
-        assert_eq!(
-            derr("-5s"),
-            "invalid duration \"-5s\": durations cannot be negative"
-        );
+        assert_eq!(derr("-5s"), "invalid duration \"-5s\": durations cannot be negative");
         assert_eq!(
             derr("30m1h"),
             "invalid duration \"30m1h\": units must go from largest to smallest, each at most once, e.g. \"1h30m\""
@@ -291,13 +273,7 @@ mod tests {
         for s in ["", "MiB", "10mb", "10 MiB", "1.5GiB", "10Mi", "ten"] {
             assert_eq!(parse_size(s).unwrap_err().to_string(), generic(s));
         }
-        assert_eq!(
-            parse_size("-1MiB").unwrap_err().to_string(),
-            "invalid size \"-1MiB\": sizes cannot be negative"
-        );
-        assert_eq!(
-            parse_size("17000000TiB").unwrap_err().to_string(),
-            "invalid size \"17000000TiB\": too large"
-        );
+        assert_eq!(parse_size("-1MiB").unwrap_err().to_string(), "invalid size \"-1MiB\": sizes cannot be negative");
+        assert_eq!(parse_size("17000000TiB").unwrap_err().to_string(), "invalid size \"17000000TiB\": too large");
     }
 }

@@ -15,10 +15,8 @@ fn one_million_series(hours: u64, outage: bool) -> SimConfig {
     c.duration = SimDuration::from_hours(hours);
     c.workload.series = 1_000_000;
     c.workload.targets = 1000;
-    c.receiver.latency = Latency::LogNormal {
-        median: SimDuration::from_millis(30),
-        p99: SimDuration::from_millis(250),
-    };
+    c.receiver.latency =
+        Latency::LogNormal { median: SimDuration::from_millis(30), p99: SimDuration::from_millis(250) };
     if outage {
         c.receiver.faults.push(FaultWindow {
             start: SimDuration::from_mins(20),
@@ -35,17 +33,12 @@ fn one_million_series(hours: u64, outage: bool) -> SimConfig {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine");
     g.sample_size(20);
-    for (name, cfg) in [
-        ("1m-series-1h-healthy", one_million_series(1, false)),
-        ("1m-series-1h-outage", one_million_series(1, true)),
-    ] {
-        let events = sim_core::simulate(&cfg, &mut ())
-            .expect("valid")
-            .events_processed;
+    for (name, cfg) in
+        [("1m-series-1h-healthy", one_million_series(1, false)), ("1m-series-1h-outage", one_million_series(1, true))]
+    {
+        let events = sim_core::simulate(&cfg, &mut ()).expect("valid").events_processed;
         g.throughput(Throughput::Elements(events));
-        g.bench_function(name, |b| {
-            b.iter(|| sim_core::simulate(black_box(&cfg), &mut ()).expect("valid"))
-        });
+        g.bench_function(name, |b| b.iter(|| sim_core::simulate(black_box(&cfg), &mut ()).expect("valid")));
     }
     g.finish();
 }

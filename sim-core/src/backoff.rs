@@ -79,56 +79,30 @@ mod tests {
     #[test]
     fn send_backoff_matches_spec_14_4() {
         let mut b = SendBackoff::new(ms(30), ms(5000));
-        let sleeps: Vec<u64> = (0..10)
-            .map(|_| b.next_sleep(None).nanos() / 1_000_000)
-            .collect();
+        let sleeps: Vec<u64> = (0..10).map(|_| b.next_sleep(None).nanos() / 1_000_000).collect();
         assert_eq!(sleeps, [30, 60, 120, 240, 480, 960, 1920, 3840, 5000, 5000]);
     }
 
     #[test]
     fn retry_after_is_uncapped_then_doubles_from_itself() {
         let mut b = SendBackoff::new(ms(30), ms(5000));
-        assert_eq!(
-            b.next_sleep(Some(SimDuration::from_secs(120))),
-            SimDuration::from_secs(120)
-        );
+        assert_eq!(b.next_sleep(Some(SimDuration::from_secs(120))), SimDuration::from_secs(120));
         assert_eq!(b.next_sleep(None), ms(5000));
         let mut b = SendBackoff::new(ms(30), ms(5000));
-        let s: Vec<_> = [1, 0, 0, 0]
-            .iter()
-            .map(|&ra| b.next_sleep(Some(SimDuration::from_secs(ra))))
-            .collect();
+        let s: Vec<_> = [1, 0, 0, 0].iter().map(|&ra| b.next_sleep(Some(SimDuration::from_secs(ra)))).collect();
         assert_eq!(s, [ms(1000), ms(2000), ms(4000), ms(5000)]);
     }
 
     #[test]
     fn enqueue_retries_follow_5ms_doubling() {
         // Sleeps 5, 10, 20, ..., 2560, 5000, 5000 ms: retries at 5, 15, 35, 75, ... ms.
-        let b = EnqueueBackoff {
-            since: SimTime(0),
-            max: ms(5000),
-        };
+        let b = EnqueueBackoff { since: SimTime(0), max: ms(5000) };
         assert_eq!(b.first_retry_at_or_after(SimTime(0)), (SimTime(0), 0));
-        assert_eq!(
-            b.first_retry_at_or_after(SimTime(1)),
-            (SimTime(5_000_000), 1)
-        );
-        assert_eq!(
-            b.first_retry_at_or_after(SimTime(15_000_000)),
-            (SimTime(15_000_000), 2)
-        );
+        assert_eq!(b.first_retry_at_or_after(SimTime(1)), (SimTime(5_000_000), 1));
+        assert_eq!(b.first_retry_at_or_after(SimTime(15_000_000)), (SimTime(15_000_000), 2));
         // 5+10+...+2560 = 5115 ms after 10 failures; then +5000 each.
-        assert_eq!(
-            b.first_retry_at_or_after(SimTime(5_115_000_000)),
-            (SimTime(5_115_000_000), 10)
-        );
-        assert_eq!(
-            b.first_retry_at_or_after(SimTime(5_115_000_001)),
-            (SimTime(10_115_000_000), 11)
-        );
-        assert_eq!(
-            b.first_retry_at_or_after(SimTime(20_115_000_000)),
-            (SimTime(20_115_000_000), 13)
-        );
+        assert_eq!(b.first_retry_at_or_after(SimTime(5_115_000_000)), (SimTime(5_115_000_000), 10));
+        assert_eq!(b.first_retry_at_or_after(SimTime(5_115_000_001)), (SimTime(10_115_000_000), 11));
+        assert_eq!(b.first_retry_at_or_after(SimTime(20_115_000_000)), (SimTime(20_115_000_000), 13));
     }
 }

@@ -248,9 +248,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_events: 1_000_000_000,
-        }
+        Limits { max_events: 1_000_000_000 }
     }
 }
 
@@ -290,10 +288,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn err(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        key: key.into(),
-        message: message.into(),
-    }
+    ConfigError { key: key.into(), message: message.into() }
 }
 
 impl Latency {
@@ -320,10 +315,7 @@ impl Latency {
             }
             Latency::Uniform { min, max } => {
                 if max < min {
-                    return Err(err(
-                        format!("{key}.max"),
-                        format!("max ({max}) must be at least min ({min})"),
-                    ));
+                    return Err(err(format!("{key}.max"), format!("max ({max}) must be at least min ({min})")));
                 }
                 Ok(())
             }
@@ -341,9 +333,7 @@ impl SimConfig {
             profile,
             seed: 1,
             duration: SimDuration::from_hours(1),
-            clock: Clock {
-                start_unix_nanos: DEFAULT_START_UNIX_SECS * crate::time::NANOS_PER_SEC,
-            },
+            clock: Clock { start_unix_nanos: DEFAULT_START_UNIX_SECS * crate::time::NANOS_PER_SEC },
             workload: WorkloadConfig {
                 series: 100_000,
                 scrape_interval: SimDuration::from_secs(15),
@@ -357,10 +347,7 @@ impl SimConfig {
                 remote_timeout: SimDuration::from_secs(30),
                 queue: QueueConfig::defaults(profile),
             },
-            sender: SenderConfig {
-                flush_deadline: SimDuration::from_mins(1),
-                reshard_tick_offset: SimDuration::ZERO,
-            },
+            sender: SenderConfig { flush_deadline: SimDuration::from_mins(1), reshard_tick_offset: SimDuration::ZERO },
             tsdb: TsdbConfig {
                 min_block_duration: SimDuration::from_hours(2),
                 wal_segment_size: 128 << 20,
@@ -387,59 +374,34 @@ impl SimConfig {
             return Err(err("duration", "must be greater than 0"));
         }
         if d > MAX_DURATION {
-            return Err(err(
-                "duration",
-                format!("{d} is longer than the limit of 366 days"),
-            ));
+            return Err(err("duration", format!("{d} is longer than the limit of 366 days")));
         }
 
         if !self.clock.start_unix_nanos.is_multiple_of(NANOS_PER_MILLI) {
-            return Err(err(
-                "start",
-                "must be a whole number of milliseconds (Prometheus timestamps are in ms)",
-            ));
+            return Err(err("start", "must be a whole number of milliseconds (Prometheus timestamps are in ms)"));
         }
-        if self
-            .clock
-            .start_unix_nanos
-            .checked_add(d.nanos())
-            .is_none_or(|end| end > MAX_UNIX_NANOS)
-        {
+        if self.clock.start_unix_nanos.checked_add(d.nanos()).is_none_or(|end| end > MAX_UNIX_NANOS) {
             return Err(err("start", "the run must end before the year 2200"));
         }
         if self.sender.reshard_tick_offset >= crate::resharder::SHARD_UPDATE_DURATION {
-            return Err(err(
-                "sender.reshard_tick_offset",
-                "must be shorter than the 10s reshard interval",
-            ));
+            return Err(err("sender.reshard_tick_offset", "must be shorter than the 10s reshard interval"));
         }
 
         let w = &self.workload;
         if w.series > MAX_SERIES {
             return Err(err(
                 "workload.series",
-                format!(
-                    "{} series is beyond what one Prometheus holds; the limit is {MAX_SERIES}",
-                    w.series
-                ),
+                format!("{} series is beyond what one Prometheus holds; the limit is {MAX_SERIES}", w.series),
             ));
         }
         if w.targets == 0 {
             return Err(err("workload.targets", "must be at least 1"));
         }
         if w.targets > MAX_TARGETS {
-            return Err(err(
-                "workload.targets",
-                format!("{} targets exceeds the limit of {MAX_TARGETS}", w.targets),
-            ));
+            return Err(err("workload.targets", format!("{} targets exceeds the limit of {MAX_TARGETS}", w.targets)));
         }
-        if w.scrape_interval.nanos() < NANOS_PER_MILLI
-            || !w.scrape_interval.nanos().is_multiple_of(NANOS_PER_MILLI)
-        {
-            return Err(err(
-                "workload.scrape_interval",
-                "must be a whole number of milliseconds, at least 1ms",
-            ));
+        if w.scrape_interval.nanos() < NANOS_PER_MILLI || !w.scrape_interval.nanos().is_multiple_of(NANOS_PER_MILLI) {
+            return Err(err("workload.scrape_interval", "must be a whole number of milliseconds, at least 1ms"));
         }
         if w.scrape_interval > SimDuration::from_hours(24) {
             return Err(err("workload.scrape_interval", "must be at most 24h"));
@@ -447,38 +409,23 @@ impl SimConfig {
         if w.scrape_duration >= w.scrape_interval {
             return Err(err(
                 "workload.scrape_duration",
-                format!(
-                    "{} must be shorter than scrape_interval ({})",
-                    w.scrape_duration, w.scrape_interval
-                ),
+                format!("{} must be shorter than scrape_interval ({})", w.scrape_duration, w.scrape_interval),
             ));
         }
         if !(w.wire_bytes_per_sample > 0.0 && w.wire_bytes_per_sample <= 100_000.0) {
-            return Err(err(
-                "workload.wire_bytes_per_sample",
-                "must be greater than 0 and at most 100000",
-            ));
+            return Err(err("workload.wire_bytes_per_sample", "must be greater than 0 and at most 100000"));
         }
         let mut prev = SimDuration::ZERO;
         for (i, c) in w.changes.iter().enumerate() {
             let key = format!("workload.change[{i}]");
             if c.at.nanos() == 0 || c.at <= prev {
-                return Err(err(
-                    format!("{key}.at"),
-                    "changes must be after the start and in increasing time order",
-                ));
+                return Err(err(format!("{key}.at"), "changes must be after the start and in increasing time order"));
             }
             if c.at >= d {
-                return Err(err(
-                    format!("{key}.at"),
-                    format!("{} is not before the end of the run ({d})", c.at),
-                ));
+                return Err(err(format!("{key}.at"), format!("{} is not before the end of the run ({d})", c.at)));
             }
             if c.series > MAX_SERIES {
-                return Err(err(
-                    format!("{key}.series"),
-                    format!("the limit is {MAX_SERIES}"),
-                ));
+                return Err(err(format!("{key}.series"), format!("the limit is {MAX_SERIES}")));
             }
             prev = c.at;
         }
@@ -490,28 +437,16 @@ impl SimConfig {
         let q = &rw.queue;
         let qk = "remote_write.queue_config";
         if q.capacity == 0 {
-            return Err(err(
-                format!("{qk}.capacity"),
-                "must be at least 1 (it is the per-shard buffer in samples)",
-            ));
+            return Err(err(format!("{qk}.capacity"), "must be at least 1 (it is the per-shard buffer in samples)"));
         }
         if q.capacity > MAX_CAPACITY {
-            return Err(err(
-                format!("{qk}.capacity"),
-                format!("the limit is {MAX_CAPACITY}"),
-            ));
+            return Err(err(format!("{qk}.capacity"), format!("the limit is {MAX_CAPACITY}")));
         }
         if q.max_samples_per_send == 0 {
-            return Err(err(
-                format!("{qk}.max_samples_per_send"),
-                "must be at least 1 (Prometheus divides by it)",
-            ));
+            return Err(err(format!("{qk}.max_samples_per_send"), "must be at least 1 (Prometheus divides by it)"));
         }
         if q.max_samples_per_send > MAX_CAPACITY {
-            return Err(err(
-                format!("{qk}.max_samples_per_send"),
-                format!("the limit is {MAX_CAPACITY}"),
-            ));
+            return Err(err(format!("{qk}.max_samples_per_send"), format!("the limit is {MAX_CAPACITY}")));
         }
         if q.min_shards == 0 {
             return Err(err(format!("{qk}.min_shards"), "must be at least 1"));
@@ -520,25 +455,16 @@ impl SimConfig {
             return Err(err(format!("{qk}.max_shards"), "must be at least 1"));
         }
         if q.max_shards > MAX_SHARDS {
-            return Err(err(
-                format!("{qk}.max_shards"),
-                format!("{} exceeds the limit of {MAX_SHARDS}", q.max_shards),
-            ));
+            return Err(err(format!("{qk}.max_shards"), format!("{} exceeds the limit of {MAX_SHARDS}", q.max_shards)));
         }
         if q.min_shards > q.max_shards {
             return Err(err(
                 format!("{qk}.min_shards"),
-                format!(
-                    "min_shards ({}) exceeds max_shards ({})",
-                    q.min_shards, q.max_shards
-                ),
+                format!("min_shards ({}) exceeds max_shards ({})", q.min_shards, q.max_shards),
             ));
         }
         if q.batch_send_deadline.nanos() == 0 {
-            return Err(err(
-                format!("{qk}.batch_send_deadline"),
-                "must be greater than 0",
-            ));
+            return Err(err(format!("{qk}.batch_send_deadline"), "must be greater than 0"));
         }
         if q.min_backoff.nanos() == 0 {
             return Err(err(
@@ -549,86 +475,54 @@ impl SimConfig {
         if q.max_backoff < q.min_backoff {
             return Err(err(
                 format!("{qk}.max_backoff"),
-                format!(
-                    "max_backoff ({}) is below min_backoff ({})",
-                    q.max_backoff, q.min_backoff
-                ),
+                format!("max_backoff ({}) is below min_backoff ({})", q.max_backoff, q.min_backoff),
             ));
         }
         if q.sample_age_limit.nanos() > 0 && !self.profile.has_sample_age_limit() {
             return Err(err(
                 format!("{qk}.sample_age_limit"),
-                format!(
-                    "does not exist in Prometheus {} (added in v2.50.0); use prometheus = \"3.x\"",
-                    self.profile
-                ),
+                format!("does not exist in Prometheus {} (added in v2.50.0); use prometheus = \"3.x\"", self.profile),
             ));
         }
 
         let t = &self.tsdb;
         let r = t.min_block_duration.nanos();
         if r < NANOS_PER_MILLI || !r.is_multiple_of(NANOS_PER_MILLI) {
-            return Err(err(
-                "tsdb.min_block_duration",
-                "must be a whole number of milliseconds, at least 1ms",
-            ));
+            return Err(err("tsdb.min_block_duration", "must be a whole number of milliseconds, at least 1ms"));
         }
-        if !(10 << 20..=256 << 20).contains(&t.wal_segment_size)
-            || !t.wal_segment_size.is_multiple_of(32 << 10)
-        {
+        if !(10 << 20..=256 << 20).contains(&t.wal_segment_size) || !t.wal_segment_size.is_multiple_of(32 << 10) {
             return Err(err(
                 "tsdb.wal_segment_size",
                 "must be between 10MiB and 256MiB and a multiple of 32KiB, as Prometheus requires",
             ));
         }
         if !(t.wal_bytes_per_sample >= 0.1 && t.wal_bytes_per_sample <= 1000.0) {
-            return Err(err(
-                "tsdb.wal_bytes_per_sample",
-                "must be between 0.1 and 1000",
-            ));
+            return Err(err("tsdb.wal_bytes_per_sample", "must be between 0.1 and 1000"));
         }
 
         let rc = &self.receiver;
         rc.latency.validate("receiver.latency")?;
         if rc.max_concurrency == Some(0) {
-            return Err(err(
-                "receiver.max_concurrency",
-                "must be at least 1 (omit it for unlimited)",
-            ));
+            return Err(err("receiver.max_concurrency", "must be at least 1 (omit it for unlimited)"));
         }
         if let Some(rl) = &rc.rate_limit {
             if !(rl.samples_per_second > 0.0 && rl.samples_per_second.is_finite()) {
-                return Err(err(
-                    "receiver.rate_limit",
-                    "must be greater than 0 samples/s",
-                ));
+                return Err(err("receiver.rate_limit", "must be greater than 0 samples/s"));
             }
             if rl.burst == 0 {
-                return Err(err(
-                    "receiver.rate_limit_burst",
-                    "must be at least 1 sample",
-                ));
+                return Err(err("receiver.rate_limit_burst", "must be at least 1 sample"));
             }
         }
         for (i, f) in rc.faults.iter().enumerate() {
             let key = format!("receiver.fault[{i}]");
             if f.end <= f.start {
-                return Err(err(
-                    format!("{key}.end"),
-                    format!("end ({}) must be after start ({})", f.end, f.start),
-                ));
+                return Err(err(format!("{key}.end"), format!("end ({}) must be after start ({})", f.end, f.start)));
             }
             if f.start >= d {
-                return Err(err(
-                    format!("{key}.start"),
-                    format!("{} is not before the end of the run ({d})", f.start),
-                ));
+                return Err(err(format!("{key}.start"), format!("{} is not before the end of the run ({d})", f.start)));
             }
             if f.end > d {
-                return Err(err(
-                    format!("{key}.end"),
-                    format!("{} is after the end of the run ({d})", f.end),
-                ));
+                return Err(err(format!("{key}.end"), format!("{} is after the end of the run ({d})", f.end)));
             }
             if !(0.0..=1.0).contains(&f.probability) {
                 return Err(err(format!("{key}.probability"), "must be between 0 and 1"));
@@ -636,10 +530,7 @@ impl SimConfig {
             if let Response::Status(s) = f.response
                 && !(200..=599).contains(&s)
             {
-                return Err(err(
-                    format!("{key}.status"),
-                    format!("{s} is not an HTTP status between 200 and 599"),
-                ));
+                return Err(err(format!("{key}.status"), format!("{s} is not an HTTP status between 200 and 599")));
             }
             if let Some(l) = &f.latency {
                 l.validate(&format!("{key}.latency"))?;
@@ -672,18 +563,8 @@ impl SimConfig {
     /// Samples per scrape interval across all targets at the peak of the workload.
     pub fn peak_samples_per_interval(&self) -> u64 {
         let w = &self.workload;
-        let peak = w
-            .changes
-            .iter()
-            .map(|c| c.series)
-            .chain([w.series])
-            .max()
-            .unwrap_or(0);
-        peak + if w.report_series {
-            5 * u64::from(w.targets)
-        } else {
-            0
-        }
+        let peak = w.changes.iter().map(|c| c.series).chain([w.series]).max().unwrap_or(0);
+        peak + if w.report_series { 5 * u64::from(w.targets) } else { 0 }
     }
 
     /// A rough upper estimate of the events a run takes, used to refuse runaway scenarios
@@ -691,32 +572,17 @@ impl SimConfig {
     pub fn estimated_events(&self) -> u64 {
         let q = &self.remote_write.queue;
         let d = self.duration.as_secs_f64();
-        let per_sec =
-            self.peak_samples_per_interval() as f64 / self.workload.scrape_interval.as_secs_f64();
+        let per_sec = self.peak_samples_per_interval() as f64 / self.workload.scrape_interval.as_secs_f64();
         let batches = per_sec * d / f64::from(q.max_samples_per_send);
         // Partial batches on the timer, and retry attempts of every shard during faults.
         let retry_period = q.min_backoff.max(SimDuration::from_millis(1)).as_secs_f64();
         let timer = d / q.batch_send_deadline.as_secs_f64() * f64::from(q.max_shards);
-        let fault_secs: f64 = self
-            .receiver
-            .faults
-            .iter()
-            .map(|f| {
-                f.end
-                    .min(self.duration)
-                    .saturating_sub(f.start)
-                    .as_secs_f64()
-            })
-            .sum();
-        let retries =
-            fault_secs / q.max_backoff.as_secs_f64().max(retry_period) * f64::from(q.max_shards);
+        let fault_secs: f64 =
+            self.receiver.faults.iter().map(|f| f.end.min(self.duration).saturating_sub(f.start).as_secs_f64()).sum();
+        let retries = fault_secs / q.max_backoff.as_secs_f64().max(retry_period) * f64::from(q.max_shards);
         let scrapes = d / self.workload.scrape_interval.as_secs_f64();
         let est = 2.0 * batches + timer.min(2.0 * batches + d) + retries + scrapes.min(d * 10.0);
-        if est >= u64::MAX as f64 {
-            u64::MAX
-        } else {
-            est as u64
-        }
+        if est >= u64::MAX as f64 { u64::MAX } else { est as u64 }
     }
 }
 
@@ -761,32 +627,17 @@ mod tests {
     fn impossible_settings_name_their_key() {
         type Mutation = fn(&mut SimConfig);
         let cases: Vec<(Mutation, &str)> = vec![
-            (
-                |c| c.remote_write.queue.capacity = 0,
-                "remote_write.queue_config.capacity",
-            ),
+            (|c| c.remote_write.queue.capacity = 0, "remote_write.queue_config.capacity"),
             (
                 |c| c.remote_write.queue.max_backoff = SimDuration::from_millis(1),
                 "remote_write.queue_config.max_backoff",
             ),
-            (
-                |c| c.remote_write.queue.min_backoff = SimDuration::ZERO,
-                "remote_write.queue_config.min_backoff",
-            ),
-            (
-                |c| c.remote_write.queue.min_shards = 60,
-                "remote_write.queue_config.min_shards",
-            ),
+            (|c| c.remote_write.queue.min_backoff = SimDuration::ZERO, "remote_write.queue_config.min_backoff"),
+            (|c| c.remote_write.queue.min_shards = 60, "remote_write.queue_config.min_shards"),
             (|c| c.duration = SimDuration::ZERO, "duration"),
             (|c| c.workload.series = 1_000_000_000_000, "workload.series"),
-            (
-                |c| c.tsdb.wal_segment_size = 1 << 20,
-                "tsdb.wal_segment_size",
-            ),
-            (
-                |c| c.remote_write.queue.max_samples_per_send = 1,
-                "remote_write.queue_config.max_samples_per_send",
-            ),
+            (|c| c.tsdb.wal_segment_size = 1 << 20, "tsdb.wal_segment_size"),
+            (|c| c.remote_write.queue.max_samples_per_send = 1, "remote_write.queue_config.max_samples_per_send"),
         ];
         for (mutate, key) in cases {
             let mut c = base();

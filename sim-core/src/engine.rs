@@ -20,12 +20,10 @@ use crate::metrics::MetricsRow;
 use crate::mintree::MinTree;
 use crate::observer::{Notable, NotableKind, Observer};
 use crate::receiver::{Answer, Receiver};
-use crate::resharder::{
-    Ewma, Gate, SHARD_UPDATE_DURATION, ShardInputs, desired_shards, send_gate_threshold,
-};
+use crate::resharder::{Ewma, Gate, SHARD_UPDATE_DURATION, ShardInputs, desired_shards, send_gate_threshold};
 use crate::result::{
-    Dropped, LagStats, LatencyStats, PendingStats, ReceiverStats, Responses, RunResult,
-    SampleTotals, ShardStats, WalStats,
+    Dropped, LagStats, LatencyStats, PendingStats, ReceiverStats, Responses, RunResult, SampleTotals, ShardStats,
+    WalStats,
 };
 use crate::shard::{ShardQueue, Span};
 use crate::time::{NANOS_PER_MILLI, NANOS_PER_SEC, SimDuration, SimTime, mul_div};
@@ -365,10 +363,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         sim.start_shards(q.min_shards);
         let tick = SHARD_UPDATE_DURATION;
         sim.schedule(SimTime::ZERO + tick, Ev::DataInTick);
-        sim.schedule(
-            SimTime::ZERO + tick + cfg.sender.reshard_tick_offset,
-            Ev::ReshardTick,
-        );
+        sim.schedule(SimTime::ZERO + tick + cfg.sender.reshard_tick_offset, Ev::ReshardTick);
         sim.schedule(SimTime::ZERO, Ev::Output);
         let first = sim.wl.timestamp_of(0);
         if first != SimTime::NEVER {
@@ -376,26 +371,11 @@ impl<'c, O: Observer> Sim<'c, O> {
             sim.schedule_compaction();
         }
         for (i, f) in cfg.receiver.faults.iter().enumerate() {
-            sim.schedule(
-                SimTime(f.start.nanos()),
-                Ev::Fault {
-                    index: i as u32,
-                    start: true,
-                },
-            );
-            sim.schedule(
-                SimTime(f.end.nanos()),
-                Ev::Fault {
-                    index: i as u32,
-                    start: false,
-                },
-            );
+            sim.schedule(SimTime(f.start.nanos()), Ev::Fault { index: i as u32, start: true });
+            sim.schedule(SimTime(f.end.nanos()), Ev::Fault { index: i as u32, start: false });
         }
         for (i, ch) in cfg.workload.changes.iter().enumerate() {
-            sim.schedule(
-                SimTime(ch.at.nanos()),
-                Ev::WorkloadChange { index: i as u32 },
-            );
+            sim.schedule(SimTime(ch.at.nanos()), Ev::WorkloadChange { index: i as u32 });
         }
         sim
     }
@@ -424,10 +404,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             self.now = t;
             self.events += 1;
             if self.events > self.cfg.limits.max_events {
-                return Err(SimError::EventBudget {
-                    limit: self.cfg.limits.max_events,
-                    at: t,
-                });
+                return Err(SimError::EventBudget { limit: self.cfg.limits.max_events, at: t });
             }
             if heap_at == t {
                 let (_, ev) = self.q.pop().expect("peeked");
@@ -480,11 +457,7 @@ impl<'c, O: Observer> Sim<'c, O> {
     }
 
     fn live(&self, gen_: u32, shard: u32, ver: u32) -> bool {
-        gen_ == self.gen_
-            && self
-                .shards
-                .get(shard as usize)
-                .is_some_and(|s| s.ver == ver)
+        gen_ == self.gen_ && self.shards.get(shard as usize).is_some_and(|s| s.ver == ver)
     }
 
     fn note(&mut self, at: SimTime, kind: NotableKind, message: String) {
@@ -492,12 +465,7 @@ impl<'c, O: Observer> Sim<'c, O> {
     }
 
     fn note_with(&mut self, at: SimTime, kind: NotableKind, message: String, major: bool) {
-        let n = Notable {
-            at,
-            kind,
-            message,
-            major,
-        };
+        let n = Notable { at, kind, message, major };
         self.obs.on_event(&n);
         if self.timeline.len() < TIMELINE_CAP {
             self.timeline.push(n);
@@ -517,11 +485,7 @@ impl<'c, O: Observer> Sim<'c, O> {
     fn owned(&self, i: u64, a: u64, b: u64) -> u64 {
         let f = |x: u64| {
             let base = self.era_base + i;
-            if x <= base {
-                0
-            } else {
-                (x - base).div_ceil(self.n)
-            }
+            if x <= base { 0 } else { (x - base).div_ceil(self.n) }
         };
         f(b) - f(a)
     }
@@ -529,11 +493,7 @@ impl<'c, O: Observer> Sim<'c, O> {
     /// The first WAL position at or after `a` that belongs to shard `i`.
     fn first_owned(&self, i: u64, a: u64) -> u64 {
         let base = self.era_base + i;
-        if a <= base {
-            base
-        } else {
-            a + (i + self.n - (a - self.era_base) % self.n) % self.n
-        }
+        if a <= base { base } else { a + (i + self.n - (a - self.era_base) % self.n) % self.n }
     }
 
     fn materialize(&mut self, i: usize) {
@@ -542,11 +502,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         if mat < w {
             let count = self.owned(i as u64, mat, w);
             let s = &mut self.shards[i];
-            s.q.push(Span {
-                lo: mat,
-                hi: w,
-                count,
-            });
+            s.q.push(Span { lo: mat, hi: w, count });
             s.mat = w;
         }
     }
@@ -581,19 +537,11 @@ impl<'c, O: Observer> Sim<'c, O> {
         } else {
             u64::MAX
         };
-        let timer = if s.phase == Phase::Idle {
-            s.timer_at.nanos()
-        } else {
-            u64::MAX
-        };
+        let timer = if s.phase == Phase::Idle { s.timer_at.nanos() } else { u64::MAX };
         self.block_tree.set(i, block);
         self.fill_tree.set(i, fill);
         self.timer_tree.set(i, timer);
-        if let WatcherState::Blocked {
-            backoff,
-            cause: BlockCause::Shard(j),
-            resume_at: None,
-        } = self.watcher.state
+        if let WatcherState::Blocked { backoff, cause: BlockCause::Shard(j), resume_at: None } = self.watcher.state
             && j as usize == i
             && block > self.watcher.pos
         {
@@ -625,10 +573,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         self.c.samples_pending = 0;
         self.stats.shards_min = self.stats.shards_min.min(n);
         self.stats.shards_max = self.stats.shards_max.max(n);
-        if self
-            .watcher_wake
-            .is_some_and(|(_, w)| w == WatcherWake::Step)
-        {
+        if self.watcher_wake.is_some_and(|(_, w)| w == WatcherWake::Step) {
             self.watcher_wake = None;
         }
         self.watcher_pending_idx = None;
@@ -643,11 +588,7 @@ impl<'c, O: Observer> Sim<'c, O> {
     /// Everything the watcher may not pass: the first sample whose shard is full (or, during
     /// a reshard, the next sample at all), and the end of a deleted segment.
     fn read_limit(&self) -> u64 {
-        let block = if self.reshard.is_some() {
-            self.watcher.pos
-        } else {
-            self.block_tree.min().0
-        };
+        let block = if self.reshard.is_some() { self.watcher.pos } else { self.block_tree.min().0 };
         block.min(self.watcher.doom_end.unwrap_or(u64::MAX))
     }
 
@@ -674,15 +615,8 @@ impl<'c, O: Observer> Sim<'c, O> {
 
     /// The next WAL position whose reading changes something.
     fn next_watcher_index(&self) -> u64 {
-        let doom = self
-            .watcher
-            .doom_end
-            .map_or(u64::MAX, |e| e.saturating_sub(1));
-        let block = if self.reshard.is_some() {
-            self.watcher.pos
-        } else {
-            self.block_tree.min().0
-        };
+        let doom = self.watcher.doom_end.map_or(u64::MAX, |e| e.saturating_sub(1));
+        let block = if self.reshard.is_some() { self.watcher.pos } else { self.block_tree.min().0 };
         block.min(self.fill_tree.min().0).min(doom)
     }
 
@@ -733,15 +667,8 @@ impl<'c, O: Observer> Sim<'c, O> {
         } else {
             BlockCause::Shard(((self.watcher.pos - self.era_base) % self.n) as u32)
         };
-        let backoff = EnqueueBackoff {
-            since: self.now,
-            max: self.cfg.remote_write.queue.max_backoff,
-        };
-        self.watcher.state = WatcherState::Blocked {
-            backoff,
-            cause,
-            resume_at: None,
-        };
+        let backoff = EnqueueBackoff { since: self.now, max: self.cfg.remote_write.queue.max_backoff };
+        self.watcher.state = WatcherState::Blocked { backoff, cause, resume_at: None };
         self.watcher_pending_idx = None;
         self.watcher_wake = None;
         self.stall_began();
@@ -803,9 +730,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         let start = self.cfg.clock.from_unix_millis(start_ms);
         let resume_pos = self.wl.stamped_by(start).max(self.watcher.pos);
         let lost = resume_pos - self.watcher.pos;
-        let behind = self
-            .now
-            .saturating_since(self.wl.timestamp_of(self.watcher.pos).min(self.now));
+        let behind = self.now.saturating_since(self.wl.timestamp_of(self.watcher.pos).min(self.now));
         self.ledger.lost_truncation += lost;
         self.stats.watcher_restarts += 1;
         self.skip_watcher_to(resume_pos);
@@ -852,11 +777,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         let blocked = self.stats.stall_blocked;
         if blocked >= STALL_EPISODE_MIN {
             let span = until.saturating_since(start);
-            let share = if span == blocked {
-                String::new()
-            } else {
-                format!(" (of the {span} until {until})")
-            };
+            let share = if span == blocked { String::new() } else { format!(" (of the {span} until {until})") };
             self.note_with(
                 start,
                 NotableKind::WalReadingBlocked,
@@ -901,17 +822,10 @@ impl<'c, O: Observer> Sim<'c, O> {
             // v3.x: rebuild the request without samples older than now − limit.
             let cutoff = SimTime(now.nanos() - limit.nanos() - 1);
             let old_end = self.wl.stamped_by(cutoff);
-            let f = self.shards[i]
-                .flight
-                .as_mut()
-                .expect("attempt without a batch");
+            let f = self.shards[i].flight.as_mut().expect("attempt without a batch");
             let sp = f.span;
             if sp.count > 0 && old_end > sp.lo {
-                let old = if old_end >= sp.hi {
-                    sp.count
-                } else {
-                    mul_div(old_end - sp.lo, sp.count, sp.hi - sp.lo)
-                };
+                let old = if old_end >= sp.hi { sp.count } else { mul_div(old_end - sp.lo, sp.count, sp.hi - sp.lo) };
                 f.span.count -= old;
                 f.span.lo = old_end.min(sp.hi - 1);
                 self.ledger.too_old += old;
@@ -921,22 +835,14 @@ impl<'c, O: Observer> Sim<'c, O> {
         }
         let count = self.shards[i].flight.as_ref().expect("batch").span.count;
         self.c.samples_total += count;
-        let req = Request {
-            samples: count,
-            bytes: self.wire_bytes(count),
-        };
+        let req = Request { samples: count, bytes: self.wire_bytes(count) };
         let reply = self.rx.handle(&req, now);
         let timeout = self.cfg.remote_write.remote_timeout;
         let q = &self.cfg.remote_write.queue;
         let profile = self.cfg.profile;
         let (after, outcome, class, ingests) = match reply.answer {
             Answer::Hang => (timeout, Outcome::Recoverable(None), Class::Timeout, false),
-            Answer::Refused => (
-                reply.after.min(timeout),
-                Outcome::Recoverable(None),
-                Class::Refused,
-                false,
-            ),
+            Answer::Refused => (reply.after.min(timeout), Outcome::Recoverable(None), Class::Refused, false),
             Answer::Status(_) if reply.after > timeout => (
                 timeout,
                 Outcome::Recoverable(None),
@@ -946,16 +852,10 @@ impl<'c, O: Observer> Sim<'c, O> {
             Answer::Status(s) => {
                 let (outcome, class) = match s {
                     200..=299 => (Outcome::Success, Class::Ok),
-                    429 if q.retry_on_http_429 => {
-                        (Outcome::Recoverable(reply.retry_after), Class::Throttled)
-                    }
+                    429 if q.retry_on_http_429 => (Outcome::Recoverable(reply.retry_after), Class::Throttled),
                     429 => (Outcome::NonRecoverable, Class::Throttled),
                     500..=599 => {
-                        let ra = if profile.retry_after_on_5xx() {
-                            reply.retry_after
-                        } else {
-                            None
-                        };
+                        let ra = if profile.retry_after_on_5xx() { reply.retry_after } else { None };
                         (Outcome::Recoverable(ra), Class::ServerError)
                     }
                     _ => (Outcome::NonRecoverable, Class::ClientError),
@@ -978,23 +878,13 @@ impl<'c, O: Observer> Sim<'c, O> {
             f.ingested = true;
         }
         let ver = s.ver;
-        self.schedule(
-            now + after,
-            Ev::SendDone {
-                gen_,
-                shard: i as u32,
-                ver,
-            },
-        );
+        self.schedule(now + after, Ev::SendDone { gen_, shard: i as u32, ver });
     }
 
     fn on_send_done(&mut self, i: usize) {
         self.advance();
         let now = self.now;
-        let f = self.shards[i]
-            .flight
-            .clone()
-            .expect("send done without a batch");
+        let f = self.shards[i].flight.clone().expect("send done without a batch");
         self.c.sent_batch_duration_ns += u128::from(now.saturating_since(f.attempt_start).nanos());
         self.c.sent_batch_count += 1;
         let r = &mut self.c.responses;
@@ -1032,25 +922,13 @@ impl<'c, O: Observer> Sim<'c, O> {
                 }
                 s.phase = Phase::Sleeping;
                 let (gen_, ver) = (self.gen_, s.ver);
-                self.schedule(
-                    now + sleep,
-                    Ev::Retry {
-                        gen_,
-                        shard: i as u32,
-                        ver,
-                    },
-                );
+                self.schedule(now + sleep, Ev::Retry { gen_, shard: i as u32, ver });
             }
         }
     }
 
     fn on_retry(&mut self, i: usize) {
-        let n = self.shards[i]
-            .flight
-            .as_ref()
-            .expect("retry without a batch")
-            .span
-            .count;
+        let n = self.shards[i].flight.as_ref().expect("retry without a batch").span.count;
         self.c.samples_retried_total += n;
         self.attempt(i);
     }
@@ -1064,18 +942,14 @@ impl<'c, O: Observer> Sim<'c, O> {
     /// sample's timestamp, which moves `queue_highest_sent_timestamp_seconds`.
     fn complete(&mut self, i: usize, newest: Option<SimTime>) {
         let now = self.now;
-        let f = self.shards[i]
-            .flight
-            .take()
-            .expect("complete without a batch");
+        let f = self.shards[i].flight.take().expect("complete without a batch");
         let n = f.span.count;
         self.c.bytes_total += self.wire_bytes(n);
         if let Some(t) = newest {
             self.highest_sent_ms = self.highest_sent_ms.max(self.abs_ms(t));
         }
         self.data_out.incr(n);
-        self.data_out_duration
-            .incr(now.saturating_since(f.first_start).nanos());
+        self.data_out_duration.incr(now.saturating_since(f.first_start).nanos());
         self.last_send_unix = self.cfg.clock.unix_secs(now);
         self.c.samples_pending = self.c.samples_pending.saturating_sub(n);
         let deadline = self.cfg.remote_write.queue.batch_send_deadline;
@@ -1118,8 +992,7 @@ impl<'c, O: Observer> Sim<'c, O> {
                     self.start_send(i, b);
                 }
                 None => {
-                    self.shards[i].timer_at =
-                        self.now + self.cfg.remote_write.queue.batch_send_deadline;
+                    self.shards[i].timer_at = self.now + self.cfg.remote_write.queue.batch_send_deadline;
                     self.refresh(i);
                 }
             }
@@ -1176,11 +1049,7 @@ impl<'c, O: Observer> Sim<'c, O> {
 
     fn highest_recv_secs(&self) -> u64 {
         let committed = self.wl.committed_by(self.now);
-        if committed == 0 {
-            0
-        } else {
-            self.abs_ms(self.wl.timestamp_of(committed - 1)) / 1000
-        }
+        if committed == 0 { 0 } else { self.abs_ms(self.wl.timestamp_of(committed - 1)) / 1000 }
     }
 
     fn on_reshard_tick(&mut self) {
@@ -1224,10 +1093,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         self.note_with(
             self.now,
             NotableKind::Reshard,
-            format!(
-                "reshard {from} → {to} (desired {:.2}, lag {delay:.0}s)",
-                dec.raw.unwrap_or(0.0)
-            ),
+            format!("reshard {from} → {to} (desired {:.2}, lag {delay:.0}s)", dec.raw.unwrap_or(0.0)),
             major_reshard(from, to),
         );
         self.begin_reshard(from, dec.shards);
@@ -1237,16 +1103,9 @@ impl<'c, O: Observer> Sim<'c, O> {
     fn begin_reshard(&mut self, from: u32, to: u32) {
         self.advance();
         self.materialize_all();
-        self.reshard = Some(Reshard {
-            from,
-            to,
-            started: self.now,
-        });
+        self.reshard = Some(Reshard { from, to, started: self.now });
         self.stats.reshards += 1;
-        if let WatcherState::Blocked {
-            cause, resume_at, ..
-        } = &mut self.watcher.state
-        {
+        if let WatcherState::Blocked { cause, resume_at, .. } = &mut self.watcher.state {
             *cause = BlockCause::Shutdown;
             *resume_at = None;
         }
@@ -1272,10 +1131,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         if pending_flush {
             self.schedule(self.now + FLUSH_RETRY, Ev::FlushCheck { gen_ });
         }
-        self.schedule(
-            self.now + self.cfg.sender.flush_deadline,
-            Ev::FlushDeadline { gen_ },
-        );
+        self.schedule(self.now + self.cfg.sender.flush_deadline, Ev::FlushDeadline { gen_ });
         self.check_drained();
     }
 
@@ -1348,13 +1204,9 @@ impl<'c, O: Observer> Sim<'c, O> {
 
     fn complete_cancelled(&mut self, i: usize) {
         let now = self.now;
-        let f = self.shards[i]
-            .flight
-            .take()
-            .expect("cancel without a batch");
+        let f = self.shards[i].flight.take().expect("cancel without a batch");
         self.data_out.incr(f.span.count);
-        self.data_out_duration
-            .incr(now.saturating_since(f.first_start).nanos());
+        self.data_out_duration.incr(now.saturating_since(f.first_start).nanos());
         self.last_send_unix = self.cfg.clock.unix_secs(now);
         self.shards[i].phase = Phase::Exited;
     }
@@ -1367,10 +1219,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         self.note_with(
             self.now,
             NotableKind::ReshardDone,
-            format!(
-                "{} shard{plural} running (was {}) after a {took} drain",
-                r.to, r.from
-            ),
+            format!("{} shard{plural} running (was {}) after a {took} drain", r.to, r.from),
             major_reshard(r.from, r.to),
         );
         if let WatcherState::Blocked { backoff, .. } = self.watcher.state {
@@ -1452,10 +1301,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         let f = &self.cfg.receiver.faults[index];
         let (kind, msg) = if start {
             let pct = f.probability * 100.0;
-            let ra = f
-                .retry_after
-                .map(|r| format!(", Retry-After {r}"))
-                .unwrap_or_default();
+            let ra = f.retry_after.map(|r| format!(", Retry-After {r}")).unwrap_or_default();
             (
                 NotableKind::FaultStarted,
                 format!(
@@ -1465,21 +1311,14 @@ impl<'c, O: Observer> Sim<'c, O> {
                 ),
             )
         } else {
-            (
-                NotableKind::FaultEnded,
-                format!("receiver fault #{index} ({}) ended", f.response),
-            )
+            (NotableKind::FaultEnded, format!("receiver fault #{index} ({}) ended", f.response))
         };
         self.note(self.now, kind, msg);
     }
 
     fn on_workload_change(&mut self, index: usize) {
         let w = &self.cfg.workload;
-        let prev = if index == 0 {
-            w.series
-        } else {
-            w.changes[index - 1].series
-        };
+        let prev = if index == 0 { w.series } else { w.changes[index - 1].series };
         let msg = format!("workload: {prev} → {} series", w.changes[index].series);
         self.note(self.now, NotableKind::WorkloadChanged, msg);
     }
@@ -1489,15 +1328,8 @@ impl<'c, O: Observer> Sim<'c, O> {
     /// Samples enqueued in shard `i` (including its not yet materialised share) and in flight.
     fn shard_holdings(&self, i: usize) -> (u64, u64) {
         let s = &self.shards[i];
-        let lazy = if s.mat < self.watcher.pos {
-            self.owned(i as u64, s.mat, self.watcher.pos)
-        } else {
-            0
-        };
-        (
-            s.q.queued() + lazy,
-            s.flight.as_ref().map_or(0, |f| f.span.count),
-        )
+        let lazy = if s.mat < self.watcher.pos { self.owned(i as u64, s.mat, self.watcher.pos) } else { 0 };
+        (s.q.queued() + lazy, s.flight.as_ref().map_or(0, |f| f.span.count))
     }
 
     fn queue_memory_bytes(&self) -> u64 {
@@ -1506,9 +1338,8 @@ impl<'c, O: Observer> Sim<'c, O> {
             let (queued, flight) = self.shard_holdings(i);
             batches += queued.div_ceil(self.msps).max(1) + u64::from(flight > 0);
         }
-        let per_shard_buffers = self.msps
-            * (SEND_BUFFER_BYTES_PER_SAMPLE
-                + self.cfg.workload.wire_bytes_per_sample.ceil() as u64);
+        let per_shard_buffers =
+            self.msps * (SEND_BUFFER_BYTES_PER_SAMPLE + self.cfg.workload.wire_bytes_per_sample.ceil() as u64);
         batches * self.msps * QUEUED_ITEM_BYTES + self.shards.len() as u64 * per_shard_buffers
     }
 
@@ -1517,11 +1348,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             return 0.0;
         }
         let newest = self.abs_ms(self.wl.timestamp_of(committed - 1));
-        let sent = if self.highest_sent_ms > 0 {
-            self.highest_sent_ms
-        } else {
-            self.abs_ms(self.wl.timestamp_of(0))
-        };
+        let sent = if self.highest_sent_ms > 0 { self.highest_sent_ms } else { self.abs_ms(self.wl.timestamp_of(0)) };
         newest.saturating_sub(sent) as f64 / 1000.0
     }
 
@@ -1536,13 +1363,8 @@ impl<'c, O: Observer> Sim<'c, O> {
         // Positions skipped by a restart that were not yet committed are not lost yet.
         let ahead = self.watcher.pos.saturating_sub(committed);
         let l = &self.ledger;
-        let accounted = l.delivered
-            + l.failed
-            + (l.lost_truncation - ahead)
-            + l.too_old
-            + l.reshard_shutdown
-            + held
-            + unread;
+        let accounted =
+            l.delivered + l.failed + (l.lost_truncation - ahead) + l.too_old + l.reshard_shutdown + held + unread;
         if accounted != committed && self.stats.conservation_ok {
             self.stats.conservation_ok = false;
             self.stats.conservation_first_violation = Some(format!(
@@ -1551,11 +1373,7 @@ impl<'c, O: Observer> Sim<'c, O> {
                 self.now, l.delivered, l.failed, l.lost_truncation, l.too_old, l.reshard_shutdown
             ));
         }
-        debug_assert!(
-            self.stats.conservation_ok,
-            "{:?}",
-            self.stats.conservation_first_violation
-        );
+        debug_assert!(self.stats.conservation_ok, "{:?}", self.stats.conservation_first_violation);
         (unread, held)
     }
 
@@ -1576,8 +1394,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         if let WatcherState::Blocked { backoff, .. } = self.watcher.state {
             enqueue_retries += backoff.first_retry_at_or_after(self.now).1;
         }
-        if let (Some(last), WatcherState::Reading) =
-            (self.stats.stall_last_unblock, self.watcher.state)
+        if let (Some(last), WatcherState::Reading) = (self.stats.stall_last_unblock, self.watcher.state)
             && self.now.saturating_since(last) > STALL_MERGE_GAP
         {
             self.close_stall(last);
@@ -1614,8 +1431,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             queue_highest_sent_timestamp_seconds: self.highest_sent_ms / 1000,
             lag_seconds: lag,
             delivered_total: self.ledger.delivered,
-            lost_wal_truncation_total: self.ledger.lost_truncation
-                - self.watcher.pos.saturating_sub(committed),
+            lost_wal_truncation_total: self.ledger.lost_truncation - self.watcher.pos.saturating_sub(committed),
             lost_reshard_shutdown_total: self.ledger.reshard_shutdown,
             backlog_samples: unread + held,
             queue_memory_bytes: memory,
@@ -1642,11 +1458,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             None if lag > BEHIND_LAG_SECS => {
                 self.stats.behind_since = Some(self.now);
                 self.stats.behind_lag_max = lag;
-                self.note(
-                    self.now,
-                    NotableKind::FellBehind,
-                    format!("remote write fell behind: lag {lag:.0}s"),
-                );
+                self.note(self.now, NotableKind::FellBehind, format!("remote write fell behind: lag {lag:.0}s"));
             }
             Some(since) => {
                 self.stats.behind_lag_max = self.stats.behind_lag_max.max(lag);
@@ -1654,11 +1466,7 @@ impl<'c, O: Observer> Sim<'c, O> {
                     let d = self.now.saturating_since(since);
                     let max = SimDuration::from_secs_f64(self.stats.behind_lag_max);
                     self.stats.behind_since = None;
-                    self.note(
-                        self.now,
-                        NotableKind::CaughtUp,
-                        format!("caught up after {d} behind (max lag {max})"),
-                    );
+                    self.note(self.now, NotableKind::CaughtUp, format!("caught up after {d} behind (max lag {max})"));
                 }
             }
             None => {}
@@ -1681,8 +1489,7 @@ impl<'c, O: Observer> Sim<'c, O> {
         }
         let committed = self.wl.committed_by(self.end);
         let (unread, held) = self.check_conservation(committed);
-        let lost_truncation =
-            self.ledger.lost_truncation - self.watcher.pos.saturating_sub(committed);
+        let lost_truncation = self.ledger.lost_truncation - self.watcher.pos.saturating_sub(committed);
         let mut timeline = std::mem::take(&mut self.timeline);
         timeline.sort_by_key(|n| n.at);
         let secs = |ns: u64| ns as f64 / 1e9;
@@ -1713,14 +1520,8 @@ impl<'c, O: Observer> Sim<'c, O> {
                 pending_at_end: unread + held,
                 unread_wal_at_end: unread,
             },
-            lag_seconds: LagStats {
-                max: st.lag_max,
-                final_: st.lag_final,
-            },
-            pending: PendingStats {
-                max: st.pending_max,
-                backlog_max: st.backlog_max,
-            },
+            lag_seconds: LagStats { max: st.lag_max, final_: st.lag_final },
+            pending: PendingStats { max: st.pending_max, backlog_max: st.backlog_max },
             delivery_latency_seconds: LatencyStats {
                 p50: secs(self.latency.quantile(0.5)),
                 p99: secs(self.latency.quantile(0.99)),

@@ -85,9 +85,7 @@ impl Exact {
 
 impl QuantileTable {
     fn new(exact: Exact) -> Self {
-        let q = (0..=QUANTILES)
-            .map(|k| exact.inverse_cdf(k as f64 / QUANTILES as f64))
-            .collect();
+        let q = (0..=QUANTILES).map(|k| exact.inverse_cdf(k as f64 / QUANTILES as f64)).collect();
         QuantileTable { q, exact }
     }
 
@@ -112,9 +110,7 @@ impl Sampler {
                 let z99 = Normal::standard().inverse_cdf(0.99);
                 let sigma = (p99.as_secs_f64().ln() - mu) / z99;
                 match LogNormal::new(mu, sigma) {
-                    Ok(d) if sigma > 0.0 => {
-                        Sampler::Table(Box::new(QuantileTable::new(Exact::LogNormal(d))))
-                    }
+                    Ok(d) if sigma > 0.0 => Sampler::Table(Box::new(QuantileTable::new(Exact::LogNormal(d)))),
                     _ => Sampler::Fixed(median),
                 }
             }
@@ -175,11 +171,7 @@ impl Rule for WindowRule {
         }
         let latency = self.latency.as_ref().map(|s| s.sample(&mut self.rng));
         match self.window.response {
-            Response::Status(status) => Verdict::Respond {
-                status,
-                latency,
-                retry_after: self.window.retry_after,
-            },
+            Response::Status(status) => Verdict::Respond { status, latency, retry_after: self.window.retry_after },
             Response::Timeout => Verdict::Hang,
             Response::Refused => Verdict::Refuse,
         }
@@ -196,11 +188,7 @@ pub struct RateLimitRule {
 impl RateLimitRule {
     /// A full bucket.
     pub fn new(limit: RateLimit) -> Self {
-        RateLimitRule {
-            tokens: limit.burst as f64,
-            limit,
-            last: SimTime::ZERO,
-        }
+        RateLimitRule { tokens: limit.burst as f64, limit, last: SimTime::ZERO }
     }
 }
 
@@ -208,18 +196,13 @@ impl Rule for RateLimitRule {
     fn on_request(&mut self, req: &Request, now: SimTime) -> Verdict {
         let dt = now.saturating_since(self.last).as_secs_f64();
         self.last = now;
-        self.tokens =
-            (self.tokens + dt * self.limit.samples_per_second).min(self.limit.burst as f64);
+        self.tokens = (self.tokens + dt * self.limit.samples_per_second).min(self.limit.burst as f64);
         let need = req.samples as f64;
         if self.tokens >= need {
             self.tokens -= need;
             Verdict::Pass
         } else {
-            Verdict::Respond {
-                status: 429,
-                latency: None,
-                retry_after: self.limit.retry_after,
-            }
+            Verdict::Respond { status: 429, latency: None, retry_after: self.limit.retry_after }
         }
     }
 }
@@ -245,13 +228,9 @@ mod tests {
 
     #[test]
     fn exponential_mean_and_tail_are_exact() {
-        let s = Sampler::new(&Latency::Exponential {
-            mean: SimDuration::from_millis(50),
-        });
+        let s = Sampler::new(&Latency::Exponential { mean: SimDuration::from_millis(50) });
         let mut rng = Rng::new(5, Stream::ReceiverLatency);
-        let v: Vec<f64> = (0..200_000)
-            .map(|_| s.sample(&mut rng).as_secs_f64())
-            .collect();
+        let v: Vec<f64> = (0..200_000).map(|_| s.sample(&mut rng).as_secs_f64()).collect();
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         assert!((mean - 0.05).abs() < 0.001, "mean {mean}");
         // P(X > 10·mean) = e^-10 ≈ 4.5e-5: the tail beyond the table is still drawn.
@@ -270,37 +249,18 @@ mod tests {
             latency: None,
         };
         let mut r = WindowRule::new(w, 0, 11);
-        let req = Request {
-            samples: 1,
-            bytes: 1,
-        };
-        let hits = (0..100_000)
-            .filter(|_| r.on_request(&req, SimTime(5)) != Verdict::Pass)
-            .count();
+        let req = Request { samples: 1, bytes: 1 };
+        let hits = (0..100_000).filter(|_| r.on_request(&req, SimTime(5)) != Verdict::Pass).count();
         assert!((hits as f64 / 100_000.0 - 0.2).abs() < 0.01, "{hits}");
-        assert_eq!(
-            r.on_request(&req, SimTime(10_000_000_000)),
-            Verdict::Pass,
-            "end is exclusive"
-        );
+        assert_eq!(r.on_request(&req, SimTime(10_000_000_000)), Verdict::Pass, "end is exclusive");
     }
 
     #[test]
     fn rate_limit_refills_at_the_rate() {
-        let mut r = RateLimitRule::new(RateLimit {
-            samples_per_second: 1000.0,
-            burst: 1000,
-            retry_after: None,
-        });
-        let req = Request {
-            samples: 600,
-            bytes: 0,
-        };
+        let mut r = RateLimitRule::new(RateLimit { samples_per_second: 1000.0, burst: 1000, retry_after: None });
+        let req = Request { samples: 600, bytes: 0 };
         assert_eq!(r.on_request(&req, SimTime(0)), Verdict::Pass);
-        assert!(matches!(
-            r.on_request(&req, SimTime(0)),
-            Verdict::Respond { status: 429, .. }
-        ));
+        assert!(matches!(r.on_request(&req, SimTime(0)), Verdict::Respond { status: 429, .. }));
         // 0.2 s later 200 tokens came back: 400 + 200 = 600.
         assert_eq!(r.on_request(&req, SimTime(200_000_000)), Verdict::Pass);
     }

@@ -18,11 +18,7 @@ pub struct Histogram {
 
 impl Default for Histogram {
     fn default() -> Self {
-        Histogram {
-            counts: vec![0; BUCKETS],
-            total: 0,
-            max: 0,
-        }
+        Histogram { counts: vec![0; BUCKETS], total: 0, max: 0 }
     }
 }
 
@@ -105,18 +101,12 @@ mod tests {
     #[test]
     fn buckets_are_monotone() {
         let mut prev = 0;
-        for v in (0..40)
-            .map(|s| 1u64 << s)
-            .flat_map(|x| [x, x + x / 3, x + x / 2])
-        {
+        for v in (0..40).map(|s| 1u64 << s).flat_map(|x| [x, x + x / 3, x + x / 2]) {
             let b = bucket(v);
             assert!(b >= prev);
             prev = b;
             let mid = bucket_mid(b) as f64;
-            assert!(
-                (mid - v as f64).abs() <= (v as f64 / 30.0).max(1.0),
-                "{v} → {mid}"
-            );
+            assert!((mid - v as f64).abs() <= (v as f64 / 30.0).max(1.0), "{v} → {mid}");
         }
     }
 }

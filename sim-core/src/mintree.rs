@@ -22,12 +22,7 @@ impl MinTree {
         for (i, slot) in idx[size..].iter_mut().enumerate() {
             *slot = i as u32;
         }
-        let mut t = MinTree {
-            n,
-            size,
-            vals: vec![u64::MAX; size],
-            idx,
-        };
+        let mut t = MinTree { n, size, vals: vec![u64::MAX; size], idx };
         for node in (1..size).rev() {
             t.idx[node] = t.pick(t.idx[2 * node], t.idx[2 * node + 1]);
         }
@@ -35,11 +30,7 @@ impl MinTree {
     }
 
     fn pick(&self, a: u32, b: u32) -> u32 {
-        if self.vals[b as usize] < self.vals[a as usize] {
-            b
-        } else {
-            a
-        }
+        if self.vals[b as usize] < self.vals[a as usize] { b } else { a }
     }
 
     /// Number of keys.
@@ -72,11 +63,7 @@ impl MinTree {
 
     /// The smallest key and its index (the lowest index among equal keys).
     pub fn min(&self) -> (u64, usize) {
-        let i = if self.size == 1 {
-            0
-        } else {
-            self.idx[1] as usize
-        };
+        let i = if self.size == 1 { 0 } else { self.idx[1] as usize };
         (self.vals[i], i)
     }
 }

@@ -67,37 +67,18 @@ impl Receiver {
 
     /// Handles a request sent at `now`.
     pub fn handle(&mut self, req: &Request, now: SimTime) -> Reply {
-        let verdict = self
-            .rules
-            .iter_mut()
-            .map(|r| r.on_request(req, now))
-            .find(|v| *v != Verdict::Pass);
+        let verdict = self.rules.iter_mut().map(|r| r.on_request(req, now)).find(|v| *v != Verdict::Pass);
         match verdict {
-            Some(Verdict::Respond {
-                status,
-                latency,
-                retry_after,
-            }) => {
+            Some(Verdict::Respond { status, latency, retry_after }) => {
                 let after = latency.unwrap_or_else(|| self.latency.sample(&mut self.rng));
-                Reply {
-                    answer: Answer::Status(status),
-                    after,
-                    retry_after,
-                    ingests: (200..300).contains(&status),
-                }
+                Reply { answer: Answer::Status(status), after, retry_after, ingests: (200..300).contains(&status) }
             }
-            Some(Verdict::Hang) => Reply {
-                answer: Answer::Hang,
-                after: SimDuration::ZERO,
-                retry_after: None,
-                ingests: false,
-            },
-            Some(Verdict::Refuse) => Reply {
-                answer: Answer::Refused,
-                after: REFUSED_AFTER,
-                retry_after: None,
-                ingests: false,
-            },
+            Some(Verdict::Hang) => {
+                Reply { answer: Answer::Hang, after: SimDuration::ZERO, retry_after: None, ingests: false }
+            }
+            Some(Verdict::Refuse) => {
+                Reply { answer: Answer::Refused, after: REFUSED_AFTER, retry_after: None, ingests: false }
+            }
             Some(Verdict::Pass) | None => {
                 let service = self.latency.sample(&mut self.rng);
                 let after = match &mut self.workers {
@@ -107,22 +88,14 @@ impl Receiver {
                         while busy.peek().is_some_and(|&Reverse(f)| f <= now.nanos()) {
                             busy.pop();
                         }
-                        let start = if busy.len() < *c {
-                            now.nanos()
-                        } else {
-                            busy.pop().map_or(now.nanos(), |Reverse(f)| f)
-                        };
+                        let start =
+                            if busy.len() < *c { now.nanos() } else { busy.pop().map_or(now.nanos(), |Reverse(f)| f) };
                         let done = start + service.nanos();
                         busy.push(Reverse(done));
                         SimDuration(done - now.nanos())
                     }
                 };
-                Reply {
-                    answer: Answer::Status(200),
-                    after,
-                    retry_after: None,
-                    ingests: true,
-                }
+                Reply { answer: Answer::Status(200), after, retry_after: None, ingests: true }
             }
         }
     }
@@ -148,13 +121,8 @@ mod tests {
         let mut c = cfg();
         c.max_concurrency = Some(2);
         let mut r = Receiver::new(&c, 1);
-        let req = Request {
-            samples: 10,
-            bytes: 10,
-        };
-        let afters: Vec<u64> = (0..5)
-            .map(|_| r.handle(&req, SimTime(0)).after.nanos() / 1_000_000)
-            .collect();
+        let req = Request { samples: 10, bytes: 10 };
+        let afters: Vec<u64> = (0..5).map(|_| r.handle(&req, SimTime(0)).after.nanos() / 1_000_000).collect();
         assert_eq!(afters, [100, 100, 200, 200, 300]);
     }
 
@@ -169,23 +137,11 @@ mod tests {
             retry_after: None,
             latency: None,
         };
-        c.faults = vec![
-            w(10, 20, Response::Status(503)),
-            w(0, 30, Response::Timeout),
-        ];
+        c.faults = vec![w(10, 20, Response::Status(503)), w(0, 30, Response::Timeout)];
         let mut r = Receiver::new(&c, 1);
-        let req = Request {
-            samples: 1,
-            bytes: 1,
-        };
-        assert_eq!(
-            r.handle(&req, SimTime(15_000_000_000)).answer,
-            Answer::Status(503)
-        );
+        let req = Request { samples: 1, bytes: 1 };
+        assert_eq!(r.handle(&req, SimTime(15_000_000_000)).answer, Answer::Status(503));
         assert_eq!(r.handle(&req, SimTime(25_000_000_000)).answer, Answer::Hang);
-        assert_eq!(
-            r.handle(&req, SimTime(35_000_000_000)).answer,
-            Answer::Status(200)
-        );
+        assert_eq!(r.handle(&req, SimTime(35_000_000_000)).answer, Answer::Status(200));
     }
 }

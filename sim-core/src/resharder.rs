@@ -83,10 +83,7 @@ pub fn desired_shards(i: &ShardInputs) -> Decision {
     let kept_ratio = i.out_rate / (i.dropped_rate + i.out_rate);
     let pending = i.delay_secs * i.in_rate * kept_ratio;
     if i.out_rate <= 0.0 {
-        return Decision {
-            raw: None,
-            shards: i.current,
-        };
+        return Decision { raw: None, shards: i.current };
     }
     let time_per_sample = i.out_duration / i.out_rate;
     let raw = time_per_sample * (i.in_rate * kept_ratio + BACKLOG_CATCHUP * pending);
@@ -95,27 +92,14 @@ pub fn desired_shards(i: &ShardInputs) -> Decision {
     let upper = cur * (1.0 + SHARD_TOLERANCE_FRACTION);
     let desired = raw.ceil();
     if lower <= desired && desired <= upper {
-        return Decision {
-            raw: Some(raw),
-            shards: i.current,
-        };
+        return Decision { raw: Some(raw), shards: i.current };
     }
     // Go converts with int(); a NaN or huge float saturates here instead.
-    let n = if desired.is_nan() {
-        i.current
-    } else {
-        desired.clamp(0.0, f64::from(u32::MAX)) as u32
-    };
+    let n = if desired.is_nan() { i.current } else { desired.clamp(0.0, f64::from(u32::MAX)) as u32 };
     if n < i.current && i.delay_secs > 10.0 {
-        return Decision {
-            raw: Some(raw),
-            shards: i.current,
-        };
+        return Decision { raw: Some(raw), shards: i.current };
     }
-    Decision {
-        raw: Some(raw),
-        shards: n.clamp(i.min_shards, i.max_shards),
-    }
+    Decision { raw: Some(raw), shards: n.clamp(i.min_shards, i.max_shards) }
 }
 
 /// `shouldReshard` (§9.3): may a change from `current` to `desired` be applied now?
@@ -157,9 +141,7 @@ impl Gate {
 /// How long ago the last send may have completed for a reshard to be allowed.
 pub fn send_gate_threshold(profile: Profile, batch_send_deadline: SimDuration) -> SimDuration {
     match profile.reshard_send_gate() {
-        ReshardSendGate::TwiceBatchDeadline => {
-            SimDuration(batch_send_deadline.nanos().saturating_mul(2))
-        }
+        ReshardSendGate::TwiceBatchDeadline => SimDuration(batch_send_deadline.nanos().saturating_mul(2)),
         ReshardSendGate::TenSeconds => SHARD_UPDATE_DURATION,
     }
 }
@@ -226,17 +208,10 @@ mod tests {
     /// §14.2: the derived trajectory of `TestCalculateDesiredShards` (v2.42: 1→75→11; v3: 1→19→3).
     #[test]
     fn scenario_trajectory_matches_derivation() {
-        for (msps, max_shards, want) in [
-            (500u64, 200u32, [75u32, 75, 11, 11]),
-            (2000, 50, [19, 19, 3, 3]),
-        ] {
+        for (msps, max_shards, want) in [(500u64, 200u32, [75u32, 75, 11, 11]), (2000, 50, [19, 19, 3, 3])] {
             let start = 1_700_000_000.0f64;
-            let (mut din, mut dout, mut ddur, ddrop) = (
-                Ewma::default(),
-                Ewma::default(),
-                Ewma::default(),
-                Ewma::default(),
-            );
+            let (mut din, mut dout, mut ddur, ddrop) =
+                (Ewma::default(), Ewma::default(), Ewma::default(), Ewma::default());
             let mut shards = 1u32;
             let mut pending: u64 = 0;
             let mut highest_sent = 0.0f64;
@@ -291,21 +266,11 @@ mod tests {
             min_send_unix: now - 10,
             disable_until_unix: disable,
         };
-        assert_eq!(
-            g(now - 15, 0).check(Profile::V2_42),
-            Err(Skip::NoRecentSend)
-        );
+        assert_eq!(g(now - 15, 0).check(Profile::V2_42), Err(Skip::NoRecentSend));
         assert_eq!(g(now, 0).check(Profile::V2_42), Ok(()));
         // v3: a recoverable error with Retry-After 1 s disables resharding for 2 s.
-        assert_eq!(
-            g(now, now + 2).check(Profile::V3),
-            Err(Skip::DisabledAfterRetry)
-        );
-        assert_eq!(
-            g(now, now + 2).check(Profile::V2_42),
-            Ok(()),
-            "v2.42 has no such rule"
-        );
+        assert_eq!(g(now, now + 2).check(Profile::V3), Err(Skip::DisabledAfterRetry));
+        assert_eq!(g(now, now + 2).check(Profile::V2_42), Ok(()), "v2.42 has no such rule");
         assert_eq!(g(now, now).check(Profile::V3), Ok(()));
     }
 }

@@ -66,13 +66,8 @@ mod tests {
 
     #[test]
     fn streams_are_independent_and_reproducible() {
-        let a: Vec<u64> = (0..4)
-            .map(|_| Rng::new(7, Stream::Workload).below(1000))
-            .collect();
-        assert!(
-            a.windows(2).all(|w| w[0] == w[1]),
-            "same seed and stream repeat"
-        );
+        let a: Vec<u64> = (0..4).map(|_| Rng::new(7, Stream::Workload).below(1000)).collect();
+        assert!(a.windows(2).all(|w| w[0] == w[1]), "same seed and stream repeat");
         let mut w = Rng::new(7, Stream::Workload);
         let mut r = Rng::new(7, Stream::ReceiverLatency);
         let wa: Vec<u64> = (0..8).map(|_| w.below(1 << 40)).collect();

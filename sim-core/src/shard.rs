@@ -22,11 +22,7 @@ impl Span {
     /// Splits off the first `take` samples (`0 < take < count`), assuming even density.
     fn split_front(&mut self, take: u64) -> Span {
         let cut = self.lo + mul_div(self.hi - self.lo, take, self.count);
-        let front = Span {
-            lo: self.lo,
-            hi: cut.max(self.lo + 1).min(self.hi),
-            count: take,
-        };
+        let front = Span { lo: self.lo, hi: cut.max(self.lo + 1).min(self.hi), count: take };
         self.lo = front.hi.min(self.hi - 1);
         self.count -= take;
         front
@@ -55,14 +51,7 @@ pub struct ShardQueue {
 impl ShardQueue {
     /// An empty queue with `slots` batch slots of `msps` samples.
     pub fn new(msps: u64, slots: u64) -> Self {
-        ShardQueue {
-            spans: VecDeque::new(),
-            queued: 0,
-            full: 0,
-            tail: 0,
-            msps,
-            slots,
-        }
+        ShardQueue { spans: VecDeque::new(), queued: 0, full: 0, tail: 0, msps, slots }
     }
 
     /// Samples in the channel and the partial batch.
@@ -96,12 +85,7 @@ impl ShardQueue {
         if span.count == 0 {
             return;
         }
-        debug_assert!(
-            span.count <= self.room(),
-            "enqueue beyond room: {} > {}",
-            span.count,
-            self.room()
-        );
+        debug_assert!(span.count <= self.room(), "enqueue beyond room: {} > {}", span.count, self.room());
         match self.spans.back_mut() {
             Some(last) if last.hi >= span.lo => last.absorb(span),
             _ => self.spans.push_back(span),
@@ -115,11 +99,8 @@ impl ShardQueue {
         let mut out: Option<Span> = None;
         while n > 0 {
             let front = self.spans.front_mut().expect("cut within queued samples");
-            let piece = if front.count <= n {
-                self.spans.pop_front().expect("front exists")
-            } else {
-                front.split_front(n)
-            };
+            let piece =
+                if front.count <= n { self.spans.pop_front().expect("front exists") } else { front.split_front(n) };
             n -= piece.count;
             match &mut out {
                 Some(o) => o.absorb(piece),
@@ -201,11 +182,7 @@ mod tests {
         assert_eq!(b.count, 500);
         assert_eq!(q.room(), 500);
         q.push(span(2999, 3000, 1));
-        assert_eq!(
-            q.ready_batches(),
-            5,
-            "the item completing the partial batch moves it into the channel"
-        );
+        assert_eq!(q.ready_batches(), 5, "the item completing the partial batch moves it into the channel");
         assert_eq!(q.partial(), 0);
     }
 

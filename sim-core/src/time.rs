@@ -15,15 +15,11 @@ pub const NANOS_PER_MILLI: u64 = 1_000_000;
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// An instant on the virtual clock, in nanoseconds since the simulation started.
-#[derive(
-    Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SimTime(pub u64);
 
 /// A span of virtual time in nanoseconds.
-#[derive(
-    Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SimDuration(pub u64);
 
 impl SimTime {
@@ -80,11 +76,7 @@ impl SimDuration {
             return SimDuration::ZERO;
         }
         let ns = (s * NANOS_PER_SEC as f64).round();
-        if ns >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration(ns as u64)
-        }
+        if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) }
     }
     /// Nanoseconds.
     pub const fn nanos(self) -> u64 {
@@ -178,11 +170,7 @@ impl fmt::Display for SimTime {
         let (h, rem) = (total_ms / 3_600_000, total_ms % 3_600_000);
         let (m, rem) = (rem / 60_000, rem % 60_000);
         let (s, ms) = (rem / 1000, rem % 1000);
-        if ms == 0 {
-            write!(f, "{h:02}:{m:02}:{s:02}")
-        } else {
-            write!(f, "{h:02}:{m:02}:{s:02}.{ms:03}")
-        }
+        if ms == 0 { write!(f, "{h:02}:{m:02}:{s:02}") } else { write!(f, "{h:02}:{m:02}:{s:02}.{ms:03}") }
     }
 }
 
@@ -230,15 +218,9 @@ mod tests {
     fn durations_print_like_prometheus_config() {
         assert_eq!(SimDuration::from_secs(30).to_string(), "30s");
         assert_eq!(SimDuration::from_millis(250).to_string(), "250ms");
-        assert_eq!(
-            (SimDuration::from_hours(1) + SimDuration::from_mins(30)).to_string(),
-            "1h30m"
-        );
+        assert_eq!((SimDuration::from_hours(1) + SimDuration::from_mins(30)).to_string(), "1h30m");
         assert_eq!(SimDuration::from_millis(1500).to_string(), "1.500s");
-        assert_eq!(
-            (SimDuration::from_hours(3) + SimDuration::from_millis(34_630)).to_string(),
-            "3h0m34.630s"
-        );
+        assert_eq!((SimDuration::from_hours(3) + SimDuration::from_millis(34_630)).to_string(), "3h0m34.630s");
         assert_eq!(SimDuration::from_hours(2).to_string(), "2h");
         assert_eq!(SimTime(3_723_000_000_000).to_string(), "01:02:03");
     }
@@ -252,9 +234,7 @@ mod tests {
 
     #[test]
     fn unix_truncation_matches_go() {
-        let c = Clock {
-            start_unix_nanos: 1_700_000_000_500_000_000,
-        };
+        let c = Clock { start_unix_nanos: 1_700_000_000_500_000_000 };
         assert_eq!(c.unix_secs(SimTime(400_000_000)), 1_700_000_000);
         assert_eq!(c.unix_secs(SimTime(500_000_000)), 1_700_000_001);
         assert_eq!(c.unix_millis(SimTime(1)), 1_700_000_000_500);

@@ -39,11 +39,7 @@ impl Wal {
     /// A fresh WAL: segment 0 at position 0. `capacity` is in samples and at least 1.
     pub fn new(segment_bytes: u64, bytes_per_sample: f64) -> Self {
         let capacity = ((segment_bytes as f64 / bytes_per_sample).floor() as u64).max(1);
-        Wal {
-            capacity,
-            segments: VecDeque::from([Segment { index: 0, start: 0 }]),
-            created: 1,
-        }
+        Wal { capacity, segments: VecDeque::from([Segment { index: 0, start: 0 }]), created: 1 }
     }
 
     /// Samples per segment.
@@ -54,18 +50,12 @@ impl Wal {
     /// Materialises size roll-overs up to write position `head`.
     pub fn roll_to(&mut self, head: u64) {
         loop {
-            let last = *self
-                .segments
-                .back()
-                .expect("the WAL always has an active segment");
+            let last = *self.segments.back().expect("the WAL always has an active segment");
             let end = last.start + self.capacity;
             if end > head {
                 return;
             }
-            self.segments.push_back(Segment {
-                index: last.index + 1,
-                start: end,
-            });
+            self.segments.push_back(Segment { index: last.index + 1, start: end });
             self.created += 1;
         }
     }
@@ -110,39 +100,24 @@ impl Wal {
         let last_active = self.current();
         // Step 4: always start a new segment.
         let new_segment = last_active + 1;
-        self.segments.push_back(Segment {
-            index: new_segment,
-            start: head,
-        });
+        self.segments.push_back(Segment { index: new_segment, start: head });
         self.created += 1;
         // Step 5-8: the previously active segment is never checkpointed.
         let Some(last) = last_active.checked_sub(1) else {
-            return Truncation {
-                new_segment,
-                deleted: None,
-            };
+            return Truncation { new_segment, deleted: None };
         };
         if last <= first {
-            return Truncation {
-                new_segment,
-                deleted: None,
-            };
+            return Truncation { new_segment, deleted: None };
         }
         let k = first + (last - first) * 2 / 3;
         if k <= first {
-            return Truncation {
-                new_segment,
-                deleted: None,
-            };
+            return Truncation { new_segment, deleted: None };
         }
         // Step 10: delete F..=K.
         while self.segments.front().is_some_and(|s| s.index <= k) {
             self.segments.pop_front();
         }
-        Truncation {
-            new_segment,
-            deleted: Some((first, k)),
-        }
+        Truncation { new_segment, deleted: Some((first, k)) }
     }
 }
 
@@ -170,11 +145,7 @@ pub struct Compaction {
 impl Head {
     /// An empty head with block range `range_ms`.
     pub fn new(range_ms: u64) -> Self {
-        Head {
-            range_ms,
-            min_ms: None,
-            last_truncation_ms: None,
-        }
+        Head { range_ms, min_ms: None, last_truncation_ms: None }
     }
 
     /// Compaction becomes possible once a sample is newer than this (`MaxTime − MinTime > 1.5R`).
@@ -202,11 +173,7 @@ impl Head {
         if truncates_wal {
             self.last_truncation_ms = Some(maxt);
         }
-        Some(Compaction {
-            blocks,
-            truncate_at_ms: maxt,
-            truncates_wal,
-        })
+        Some(Compaction { blocks, truncate_at_ms: maxt, truncates_wal })
     }
 }
 
@@ -216,12 +183,7 @@ mod tests {
 
     fn wal_with(first: u64, last: u64) -> Wal {
         let mut w = Wal::new(10 << 20, 1.0);
-        w.segments = (first..=last)
-            .map(|i| Segment {
-                index: i,
-                start: i * 100,
-            })
-            .collect();
+        w.segments = (first..=last).map(|i| Segment { index: i, start: i * 100 }).collect();
         w
     }
 
@@ -234,19 +196,10 @@ mod tests {
         // §14.6: segments 0..60 (60 active) → K = 39, segments 40..61.
         let mut w = wal_with(0, 60);
         let t = w.truncate(6100);
-        assert_eq!(
-            t,
-            Truncation {
-                new_segment: 61,
-                deleted: Some((0, 39))
-            }
-        );
+        assert_eq!(t, Truncation { new_segment: 61, deleted: Some((0, 39)) });
         assert_eq!(indices(&w), (40, 61));
         // Then 40..62 → K = 54, segments 55..63.
-        w.segments.push_back(Segment {
-            index: 62,
-            start: 6200,
-        });
+        w.segments.push_back(Segment { index: 62, start: 6200 });
         let t = w.truncate(6300);
         assert_eq!(t.deleted, Some((40, 54)));
         assert_eq!(indices(&w), (55, 63));
@@ -261,16 +214,7 @@ mod tests {
         }
         assert_eq!(
             deleted,
-            [
-                None,
-                None,
-                None,
-                Some((0, 1)),
-                None,
-                Some((2, 3)),
-                None,
-                Some((4, 5))
-            ],
+            [None, None, None, Some((0, 1)), None, Some((2, 3)), None, Some((4, 5))],
             "§14.6 derived low-volume sequence"
         );
         assert_eq!(indices(&w), (6, 8));
@@ -314,14 +258,7 @@ mod tests {
         assert_eq!(h.compactable_after_ms(), Some(r * 10 + 1234 + r * 3 / 2));
         assert_eq!(h.compact(r * 11 + r / 2), None);
         let c = h.compact(r * 11 + r / 2 + 1235).unwrap();
-        assert_eq!(
-            c,
-            Compaction {
-                blocks: 1,
-                truncate_at_ms: r * 11,
-                truncates_wal: true
-            }
-        );
+        assert_eq!(c, Compaction { blocks: 1, truncate_at_ms: r * 11, truncates_wal: true });
         assert_eq!(h.min_ms, Some(r * 11));
         // A head that fell far behind writes several blocks but truncates once.
         let c = h.compact(r * 15).unwrap();

@@ -63,13 +63,7 @@ pub struct Watcher {
 impl Watcher {
     /// A watcher started at `t` at position `pos`.
     pub fn new(trigger: ReadTrigger, t: SimTime, pos: u64) -> Self {
-        Watcher {
-            pos,
-            state: WatcherState::Reading,
-            trigger,
-            started: t,
-            doom_end: None,
-        }
+        Watcher { pos, state: WatcherState::Reading, trigger, started: t, doom_end: None }
     }
 
     /// Restarts `Run` at `t`: a new ticker phase, no doom.
@@ -144,11 +138,7 @@ mod tests {
         let w = Watcher::new(ReadTrigger::Poll10ms, SimTime(3_000_000), 0);
         let at = w.readable_at(&wl, 0);
         assert!(at >= phase && at < phase + READ_PERIOD + SimDuration(1));
-        assert_eq!(
-            (at.nanos() - 3_000_000) % 10_000_000,
-            0,
-            "aligned to the watcher's start"
-        );
+        assert_eq!((at.nanos() - 3_000_000) % 10_000_000, 0, "aligned to the watcher's start");
         assert_eq!(w.visible(&wl, at), 10);
         assert_eq!(w.visible(&wl, SimTime(at.nanos() - 1)), 0);
         let n = Watcher::new(ReadTrigger::Notify, SimTime(0), 0);

@@ -54,22 +54,15 @@ impl Workload {
         let interval = cfg.scrape_interval.nanos();
         let mut rng = Rng::new(seed, Stream::Workload);
         let interval_ms = interval / NANOS_PER_MILLI;
-        let mut phases: Vec<u64> = (0..cfg.targets)
-            .map(|_| rng.below(interval_ms) * NANOS_PER_MILLI)
-            .collect();
+        let mut phases: Vec<u64> = (0..cfg.targets).map(|_| rng.below(interval_ms) * NANOS_PER_MILLI).collect();
         phases.sort_unstable();
         let n = u64::from(cfg.targets);
-        let extra = if cfg.report_series {
-            REPORT_SERIES_PER_TARGET * n
-        } else {
-            0
-        };
+        let extra = if cfg.report_series { REPORT_SERIES_PER_TARGET * n } else { 0 };
         let buckets = phases.len().max(1);
         let bucket_first = (0..=buckets)
             .map(|b| {
-                phases.partition_point(|&p| {
-                    (u128::from(p) * buckets as u128) < (b as u128 * u128::from(interval))
-                }) as u32
+                phases.partition_point(|&p| (u128::from(p) * buckets as u128) < (b as u128 * u128::from(interval)))
+                    as u32
             })
             .collect();
         let mut w = Workload {
@@ -79,27 +72,16 @@ impl Workload {
             bucket_first,
             epochs: Vec::new(),
         };
-        let steps = std::iter::once((0u64, cfg.series))
-            .chain(cfg.changes.iter().map(|c| (c.at.nanos(), c.series)));
+        let steps = std::iter::once((0u64, cfg.series)).chain(cfg.changes.iter().map(|c| (c.at.nanos(), c.series)));
         for (start, series) in steps {
             let per_interval = series + extra;
-            let mut e = Epoch {
-                start,
-                per_interval,
-                base: per_interval / n,
-                rem: per_interval % n,
-                first_pos: 0,
-                offset: 0,
-            };
+            let mut e =
+                Epoch { start, per_interval, base: per_interval / n, rem: per_interval % n, first_pos: 0, offset: 0 };
             e.first_pos = match w.epochs.last() {
                 None => 0,
                 Some(prev) => prev.first_pos + w.cum_in(prev, start - 1) - prev.offset,
             };
-            e.offset = if start == 0 {
-                0
-            } else {
-                w.cum_in(&e, start - 1)
-            };
+            e.offset = if start == 0 { 0 } else { w.cum_in(&e, start - 1) };
             w.epochs.push(e);
         }
         w
@@ -168,11 +150,7 @@ impl Workload {
         let need = x % e.per_interval + 1;
         // Smallest m with prefix(m) ≥ need: the sample is in the scrape of phase rank m − 1.
         let big = (e.base + 1) * e.rem;
-        let m = if need <= big {
-            need.div_ceil(e.base + 1)
-        } else {
-            e.rem + (need - big).div_ceil(e.base)
-        };
+        let m = if need <= big { need.div_ceil(e.base + 1) } else { e.rem + (need - big).div_ceil(e.base) };
         q.checked_mul(self.interval)
             .and_then(|t| t.checked_add(self.phases[(m - 1) as usize]))
             .map_or(SimTime::NEVER, SimTime)
@@ -180,8 +158,7 @@ impl Workload {
 
     /// Commit time of WAL position `p`: when the watcher can first read it.
     pub fn commit_time_of(&self, p: u64) -> SimTime {
-        self.timestamp_of(p)
-            .saturating_add(SimDuration(self.scrape_duration))
+        self.timestamp_of(p).saturating_add(SimDuration(self.scrape_duration))
     }
 
     /// Samples per second of the current epoch at `t` (for reports).
@@ -201,12 +178,7 @@ mod tests {
     use crate::config::WorkloadChange;
     use proptest::prelude::*;
 
-    fn cfg(
-        series: u64,
-        targets: u32,
-        interval_s: u64,
-        changes: Vec<WorkloadChange>,
-    ) -> WorkloadConfig {
+    fn cfg(series: u64, targets: u32, interval_s: u64, changes: Vec<WorkloadChange>) -> WorkloadConfig {
         WorkloadConfig {
             series,
             scrape_interval: SimDuration::from_secs(interval_s),
@@ -233,13 +205,8 @@ mod tests {
                 if s > t {
                     continue;
                 }
-                let series = cfg
-                    .changes
-                    .iter()
-                    .rev()
-                    .find(|c| c.at.nanos() <= s)
-                    .map(|c| c.series)
-                    .unwrap_or(cfg.series);
+                let series =
+                    cfg.changes.iter().rev().find(|c| c.at.nanos() <= s).map(|c| c.series).unwrap_or(cfg.series);
                 let per = series + 5 * n;
                 let size = per / n + u64::from((rank as u64) < per % n);
                 scrapes.push((s, size));
@@ -259,14 +226,8 @@ mod tests {
             7,
             10,
             vec![
-                WorkloadChange {
-                    at: SimDuration::from_millis(25_300),
-                    series: 90,
-                },
-                WorkloadChange {
-                    at: SimDuration::from_secs(41),
-                    series: 3,
-                },
+                WorkloadChange { at: SimDuration::from_millis(25_300), series: 90 },
+                WorkloadChange { at: SimDuration::from_secs(41), series: 3 },
             ],
         );
         let w = Workload::new(&c, 42);

@@ -25,14 +25,7 @@ fn cfg(profile: Profile) -> SimConfig {
 }
 
 fn fault(start: SimDuration, end: SimDuration, response: Response) -> FaultWindow {
-    FaultWindow {
-        start,
-        end,
-        response,
-        probability: 1.0,
-        retry_after: None,
-        latency: None,
-    }
+    FaultWindow { start, end, response, probability: 1.0, retry_after: None, latency: None }
 }
 
 fn run(c: &SimConfig) -> (RunResult, Vec<MetricsRow>) {
@@ -71,20 +64,11 @@ fn healthy_receiver_loses_nothing_and_delay_stays_within_the_batch_deadline() {
             assert_eq!(s.delivered + s.pending_at_end, s.appended);
             // A sample waits at most for the flush timer, which restarts after the send in
             // flight (one latency), plus its own send, plus v2.42's 10 ms read tick.
-            let bound =
-                c.remote_write.queue.batch_send_deadline.as_secs_f64() + 2.0 * 0.050 + 0.010;
-            assert!(
-                r.delivery_latency_seconds.max <= bound,
-                "{profile}: {} > {bound}",
-                r.delivery_latency_seconds.max
-            );
+            let bound = c.remote_write.queue.batch_send_deadline.as_secs_f64() + 2.0 * 0.050 + 0.010;
+            assert!(r.delivery_latency_seconds.max <= bound, "{profile}: {} > {bound}", r.delivery_latency_seconds.max);
             if commits_dense {
                 // The lag panel adds the gap between scrapes, negligible with 400 targets.
-                assert!(
-                    rows.iter().all(|row| row.lag_seconds <= bound),
-                    "{profile}: lag {}",
-                    r.lag_seconds.max
-                );
+                assert!(rows.iter().all(|row| row.lag_seconds <= bound), "{profile}: lag {}", r.lag_seconds.max);
             }
         }
     }
@@ -109,26 +93,11 @@ fn throughput_capped_receiver_lag_grows_at_the_deficit_rate() {
         let (a, b) = (row_at(&rows, 1800.0), row_at(&rows, 3600.0));
         let slope = (b.lag_seconds - a.lag_seconds) / (b.t_seconds - a.t_seconds);
         let expect = (6000.0 - 4000.0) / 6000.0;
-        assert!(
-            (slope - expect).abs() < 0.01,
-            "{profile}: lag grows {slope:.4} s/s, expected {expect:.4}"
-        );
-        let throughput =
-            (b.delivered_total - a.delivered_total) as f64 / (b.t_seconds - a.t_seconds);
-        assert!(
-            (throughput - 4000.0).abs() < 40.0,
-            "{profile}: {throughput} samples/s delivered"
-        );
-        assert_eq!(
-            lost(&r),
-            0,
-            "a slow receiver alone loses nothing within one block range"
-        );
-        assert!(
-            r.timeline
-                .iter()
-                .any(|n| n.kind == NotableKind::WalReadingBlocked)
-        );
+        assert!((slope - expect).abs() < 0.01, "{profile}: lag grows {slope:.4} s/s, expected {expect:.4}");
+        let throughput = (b.delivered_total - a.delivered_total) as f64 / (b.t_seconds - a.t_seconds);
+        assert!((throughput - 4000.0).abs() < 40.0, "{profile}: {throughput} samples/s delivered");
+        assert_eq!(lost(&r), 0, "a slow receiver alone loses nothing within one block range");
+        assert!(r.timeline.iter().any(|n| n.kind == NotableKind::WalReadingBlocked));
     }
 }
 
@@ -139,27 +108,16 @@ fn short_outage_recovers_without_loss() {
         c.duration = hours(2);
         c.workload.series = 200_000;
         c.workload.targets = 200;
-        c.receiver
-            .faults
-            .push(fault(mins(30), mins(45), Response::Status(500)));
+        c.receiver.faults.push(fault(mins(30), mins(45), Response::Status(500)));
         let (r, rows) = run(&c);
         let s = &r.samples;
         assert_eq!(s.failed, 0, "{profile}: 5xx is recoverable");
         assert_eq!(lost(&r), 0, "{profile}: 15 minutes fit in the WAL");
         assert!(s.retried > 0);
-        assert!(
-            r.lag_seconds.max >= 14.0 * 60.0,
-            "{profile}: lag reached the outage length"
-        );
-        let recovered = rows
-            .iter()
-            .find(|row| row.t_seconds > 45.0 * 60.0 && row.lag_seconds < 10.0)
-            .expect("recovers");
-        assert!(
-            recovered.t_seconds < 55.0 * 60.0,
-            "{profile}: caught up by {}",
-            recovered.t_seconds
-        );
+        assert!(r.lag_seconds.max >= 14.0 * 60.0, "{profile}: lag reached the outage length");
+        let recovered =
+            rows.iter().find(|row| row.t_seconds > 45.0 * 60.0 && row.lag_seconds < 10.0).expect("recovers");
+        assert!(recovered.t_seconds < 55.0 * 60.0, "{profile}: caught up by {}", recovered.t_seconds);
         assert!(r.lag_seconds.final_ < 10.0);
         assert!(r.shards.max > 1, "{profile}: catching up upshards");
         assert!(r.timeline.iter().any(|n| n.kind == NotableKind::CaughtUp));
@@ -179,35 +137,22 @@ fn outage_past_wal_retention_loses_the_expected_amount() {
 
     // 50 minutes: the watcher is less than θ·R behind at every truncation.
     let mut short = c.clone();
-    short.receiver.faults.push(fault(
-        hours(2) + mins(30),
-        hours(3) + mins(20),
-        Response::Status(503),
-    ));
+    short.receiver.faults.push(fault(hours(2) + mins(30), hours(3) + mins(20), Response::Status(503)));
     let (r, _) = run(&short);
     assert_eq!(r.samples.dropped.wal_truncation, 0);
     assert_eq!(r.wal.watcher_restarts, 0);
 
     // 4 hours from 01:00: the truncation at 03:00 deletes the segments the watcher is in.
-    c.receiver
-        .faults
-        .push(fault(hours(1), hours(5), Response::Status(503)));
+    c.receiver.faults.push(fault(hours(1), hours(5), Response::Status(503)));
     let (r, _) = run(&c);
     let loss = r.samples.dropped.wal_truncation as f64;
     // Everything after the end of the watcher's segment up to its restart at the end of the
     // outage (+5 s): the outage minus at most one segment of data, minus the queues' buffer.
     let max = rate * (4.0 * 3600.0 + 30.0);
     let min = rate * (4.0 * 3600.0 - seg_secs - 60.0);
-    assert!(
-        loss >= min && loss <= max,
-        "lost {loss:.3e}, expected between {min:.3e} and {max:.3e}"
-    );
+    assert!(loss >= min && loss <= max, "lost {loss:.3e}, expected between {min:.3e} and {max:.3e}");
     assert_eq!(r.wal.watcher_restarts, 1);
-    assert!(
-        r.timeline
-            .iter()
-            .any(|n| n.kind == NotableKind::WalTruncationLoss)
-    );
+    assert!(r.timeline.iter().any(|n| n.kind == NotableKind::WalTruncationLoss));
     assert_eq!(r.samples.failed, 0, "Prometheus counts none of this loss");
 }
 
@@ -235,16 +180,10 @@ fn retry_after_on_5xx_is_honoured_by_3x_only() {
 fn http_429_drops_batches_unless_retry_is_enabled() {
     let mut c = cfg(Profile::V3);
     c.duration = mins(30);
-    c.receiver
-        .faults
-        .push(fault(mins(10), mins(20), Response::Status(429)));
+    c.receiver.faults.push(fault(mins(10), mins(20), Response::Status(429)));
     let (r, _) = run(&c);
     let ten_minutes = 100_500.0 / 15.0 * 600.0;
-    assert!(
-        (r.samples.failed as f64 - ten_minutes).abs() / ten_minutes < 0.05,
-        "failed {}",
-        r.samples.failed
-    );
+    assert!((r.samples.failed as f64 - ten_minutes).abs() / ten_minutes < 0.05, "failed {}", r.samples.failed);
     assert_eq!(r.samples.retried, 0);
 
     c.remote_write.queue.retry_on_http_429 = true;
@@ -280,33 +219,21 @@ fn slow_drain_at_reshard_loses_queued_data() {
     c.remote_write.queue.min_shards = 10;
     c.receiver.latency = Latency::Fixed(secs(20));
     let (r, rows) = run(&c);
-    assert!(
-        r.shards.hard_shutdowns > 0,
-        "a 20 s request cannot drain 5 queued batches in 1 m"
-    );
+    assert!(r.shards.hard_shutdowns > 0, "a 20 s request cannot drain 5 queued batches in 1 m");
     assert!(r.samples.dropped.reshard_shutdown > 0);
     // Prometheus's own counter adds the shared queued count once per shard: it over-counts.
     let last = rows.last().unwrap();
     assert!(last.samples_failed_total > r.samples.dropped.reshard_shutdown);
-    assert!(
-        r.timeline
-            .iter()
-            .any(|n| n.kind == NotableKind::HardShutdown)
-    );
+    assert!(r.timeline.iter().any(|n| n.kind == NotableKind::HardShutdown));
 }
 
 #[test]
 fn same_seed_same_rows_and_another_seed_differs() {
     let mut c = cfg(Profile::V3);
     c.duration = mins(30);
-    c.receiver.latency = Latency::LogNormal {
-        median: SimDuration::from_millis(40),
-        p99: SimDuration::from_millis(900),
-    };
-    c.receiver.faults.push(FaultWindow {
-        probability: 0.3,
-        ..fault(mins(10), mins(12), Response::Timeout)
-    });
+    c.receiver.latency =
+        Latency::LogNormal { median: SimDuration::from_millis(40), p99: SimDuration::from_millis(900) };
+    c.receiver.faults.push(FaultWindow { probability: 0.3, ..fault(mins(10), mins(12), Response::Timeout) });
     let (a, rows_a) = run(&c);
     let (b, rows_b) = run(&c);
     assert_eq!(format!("{a:?}"), format!("{b:?}"));
@@ -314,10 +241,7 @@ fn same_seed_same_rows_and_another_seed_differs() {
     c.seed = 2;
     let (d, rows_d) = run(&c);
     assert_ne!(rows_a, rows_d);
-    assert_ne!(
-        a.delivery_latency_seconds.p99,
-        d.delivery_latency_seconds.p99
-    );
+    assert_ne!(a.delivery_latency_seconds.p99, d.delivery_latency_seconds.p99);
 }
 
 #[test]
@@ -331,9 +255,7 @@ fn defaults_follow_the_profile() {
         c.duration = hours(1);
         c.workload.series = 1_000_000;
         c.workload.targets = 1000;
-        c.receiver
-            .faults
-            .push(fault(mins(20), mins(30), Response::Status(503)));
+        c.receiver.faults.push(fault(mins(20), mins(30), Response::Status(503)));
         shards.push(run(&c).0.shards.max);
     }
     assert!(shards[0] > 50 && shards[1] <= 50, "{shards:?}");

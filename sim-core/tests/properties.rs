@@ -5,9 +5,7 @@
 //! these cases exercise those checks on every event in debug builds.
 
 use proptest::prelude::*;
-use sim_core::config::{
-    FaultWindow, Latency, QueueConfig, RateLimit, Response, SimConfig, WorkloadChange,
-};
+use sim_core::config::{FaultWindow, Latency, QueueConfig, RateLimit, Response, SimConfig, WorkloadChange};
 use sim_core::observer::RowRecorder;
 use sim_core::profile::Profile;
 use sim_core::time::SimDuration;
@@ -19,15 +17,9 @@ fn ms(v: u64) -> SimDuration {
 fn latency() -> impl Strategy<Value = Latency> {
     prop_oneof![
         (0u64..3000).prop_map(|v| Latency::Fixed(ms(v))),
-        (1u64..500, 1u64..20).prop_map(|(m, k)| Latency::LogNormal {
-            median: ms(m),
-            p99: ms(m * k)
-        }),
+        (1u64..500, 1u64..20).prop_map(|(m, k)| Latency::LogNormal { median: ms(m), p99: ms(m * k) }),
         (1u64..2000).prop_map(|m| Latency::Exponential { mean: ms(m) }),
-        (0u64..500, 0u64..3000).prop_map(|(a, b)| Latency::Uniform {
-            min: ms(a),
-            max: ms(a + b)
-        }),
+        (0u64..500, 0u64..3000).prop_map(|(a, b)| Latency::Uniform { min: ms(a), max: ms(a + b) }),
     ]
 }
 

@@ -6,13 +6,7 @@ use std::process::ExitCode;
 pub fn run() -> Result<ExitCode, CliError> {
     for b in scenarios::library() {
         let sc = scenarios::load_builtin(b.name)?;
-        let about = sc
-            .description
-            .as_deref()
-            .unwrap_or("")
-            .lines()
-            .next()
-            .unwrap_or("");
+        let about = sc.description.as_deref().unwrap_or("").lines().next().unwrap_or("");
         println!("builtin:{:<28} {about}", b.name);
     }
     Ok(ExitCode::SUCCESS)

@@ -24,8 +24,8 @@ pub fn run(a: MergeArgs) -> Result<ExitCode, CliError> {
             )));
         }
         let file = File::open(path).map_err(super::io_err(path))?;
-        let part = reports::sweep::read_csv(BufReader::new(file))
-            .map_err(|e| CliError::Merge(format!("{name}: {e}")))?;
+        let part =
+            reports::sweep::read_csv(BufReader::new(file)).map_err(|e| CliError::Merge(format!("{name}: {e}")))?;
         parts.push((name, part));
     }
     let result = reports::sweep::merge(parts).map_err(|e| CliError::Merge(e.to_string()))?;

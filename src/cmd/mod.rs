@@ -32,10 +32,7 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Scenario(_)
-            | CliError::Usage(_)
-            | CliError::Point(..)
-            | CliError::Merge(_) => 2,
+            CliError::Scenario(_) | CliError::Usage(_) | CliError::Point(..) | CliError::Merge(_) => 2,
             CliError::Conservation(_) => 70,
             CliError::Sim(_, sim_core::SimError::Config(_)) => 2,
             CliError::Sim(..) | CliError::Io(..) => 1,
@@ -52,10 +49,9 @@ impl fmt::Display for CliError {
             CliError::Usage(m) => f.write_str(m),
             CliError::Point(i, set, e) => write!(f, "{e} (at sweep point {i}: {set})"),
             CliError::Merge(m) => f.write_str(m),
-            CliError::Conservation(what) => write!(
-                f,
-                "{what}: sample conservation was violated: this is a bug, please report it"
-            ),
+            CliError::Conservation(what) => {
+                write!(f, "{what}: sample conservation was violated: this is a bug, please report it")
+            }
         }
     }
 }

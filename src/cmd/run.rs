@@ -9,17 +9,10 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
-    let overrides = a
-        .set
-        .iter()
-        .map(|s| Override::from_flag(s).map_err(set_err(s)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let overrides = a.set.iter().map(|s| Override::from_flag(s).map_err(set_err(s))).collect::<Result<Vec<_>, _>>()?;
     for (i, o) in overrides.iter().enumerate() {
         if overrides[..i].iter().any(|p| p.key == o.key) {
-            return Err(CliError::Usage(format!(
-                "--set {}: the key is set twice; give it once",
-                o.key
-            )));
+            return Err(CliError::Usage(format!("--set {}: the key is set twice; give it once", o.key)));
         }
     }
     let mut scenario = source(&a.scenario)?.load_with(&overrides)?;
@@ -43,27 +36,19 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     }
     .map_err(|e| CliError::Sim(scenario.origin.clone(), e))?;
     if let Some((path, rows)) = csv {
-        let mut w = rows
-            .finish()
-            .map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
+        let mut w = rows.finish().map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
         w.flush().map_err(io_err(&path))?;
     }
     let json = reports::json::render(&result);
     if let Some(path) = &summary_path {
         fs::write(path, &json).map_err(io_err(path))?;
     }
-    let out = if a.json {
-        json
-    } else {
-        reports::summary::render(&result)
-    };
+    let out = if a.json { json } else { reports::summary::render(&result) };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = stdout.write_all(out.as_bytes());
     if !result.conservation_ok {
-        eprintln!(
-            "rwsim: error: sample conservation was violated: this is a bug, please report it"
-        );
+        eprintln!("rwsim: error: sample conservation was violated: this is a bug, please report it");
         return Ok(ExitCode::from(70));
     }
     Ok(ExitCode::SUCCESS)

@@ -72,14 +72,8 @@ fn partition(arg: &str) -> Result<(u64, u64), CliError> {
         ))
     };
     let (i, n) = arg.split_once('/').ok_or_else(|| bad("expected I/N"))?;
-    let i: u64 = i
-        .trim()
-        .parse()
-        .map_err(|_| bad("I is not a whole number"))?;
-    let n: u64 = n
-        .trim()
-        .parse()
-        .map_err(|_| bad("N is not a whole number"))?;
+    let i: u64 = i.trim().parse().map_err(|_| bad("I is not a whole number"))?;
+    let n: u64 = n.trim().parse().map_err(|_| bad("N is not a whole number"))?;
     if n == 0 {
         return Err(bad("N must be at least 1"));
     }
@@ -99,9 +93,7 @@ pub fn targets(a: &TargetArgs) -> Result<Targets, CliError> {
     .ok()
     .filter(|x| (0.0..=1.0).contains(x))
     .ok_or_else(|| {
-        CliError::Usage(format!(
-            "--max-loss {s}: expected a fraction from 0 to 1 (0.001) or a percentage (0.1%)"
-        ))
+        CliError::Usage(format!("--max-loss {s}: expected a fraction from 0 to 1 (0.001) or a percentage (0.1%)"))
     })?;
     let max_p99_seconds = match &a.max_p99_latency {
         Some(d) => Some(
@@ -112,17 +104,10 @@ pub fn targets(a: &TargetArgs) -> Result<Targets, CliError> {
         None => None,
     };
     let max_memory_bytes = match &a.max_memory {
-        Some(m) => Some(
-            scenarios::units::parse_size(m)
-                .map_err(|e| CliError::Usage(format!("--max-memory: {e}")))?,
-        ),
+        Some(m) => Some(scenarios::units::parse_size(m).map_err(|e| CliError::Usage(format!("--max-memory: {e}")))?),
         None => None,
     };
-    Ok(Targets {
-        max_loss,
-        max_p99_seconds,
-        max_memory_bytes,
-    })
+    Ok(Targets { max_loss, max_p99_seconds, max_memory_bytes })
 }
 
 /// Creates `path`'s directory and the file, before any work starts.
@@ -160,17 +145,11 @@ pub fn run(a: SweepArgs) -> Result<ExitCode, CliError> {
     let started = Instant::now();
     let src = source(&a.scenario)?;
     let base = src.load()?;
-    let flags = a
-        .set
-        .iter()
-        .map(|s| Axis::from_flag(s).map_err(set_err(s)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let flags = a.set.iter().map(|s| Axis::from_flag(s).map_err(set_err(s))).collect::<Result<Vec<_>, _>>()?;
     let grid = Grid::new(&base.sweep, flags).map_err(|e| CliError::Usage(e.to_string()))?;
     let k = a.replications;
     if !(1..=MAX_REPLICATIONS).contains(&k) {
-        return Err(CliError::Usage(format!(
-            "--replications {k}: must be from 1 to {MAX_REPLICATIONS}"
-        )));
+        return Err(CliError::Usage(format!("--replications {k}: must be from 1 to {MAX_REPLICATIONS}")));
     }
     let points = grid.len();
     if points * u64::from(k) > MAX_RUNS {
@@ -196,11 +175,7 @@ pub fn run(a: SweepArgs) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::Usage(format!("--threads {threads}: {e}")))?;
 
     // Open the output before the long part, so a bad path fails at once.
-    let name = if parts == 1 {
-        "sweep.csv".to_string()
-    } else {
-        format!("sweep-part-{part}-of-{parts}.csv")
-    };
+    let name = if parts == 1 { "sweep.csv".to_string() } else { format!("sweep-part-{part}-of-{parts}.csv") };
     let (path, file) = create(&a.out, &name)?;
 
     // Every point of the grid, in every partition, is loaded and validated before any run:
@@ -225,9 +200,7 @@ pub fn run(a: SweepArgs) -> Result<ExitCode, CliError> {
         }
     }
 
-    let tasks: Vec<(usize, u32)> = (0..configs.len())
-        .flat_map(|p| (0..k).map(move |r| (p, r)))
-        .collect();
+    let tasks: Vec<(usize, u32)> = (0..configs.len()).flat_map(|p| (0..k).map(move |r| (p, r))).collect();
     let bar = progress(tasks.len() as u64);
     let origin = &src.origin;
     let outcomes: Vec<RunOutcome> = pool.install(|| {
@@ -273,17 +246,8 @@ pub fn run(a: SweepArgs) -> Result<ExitCode, CliError> {
         let index = mine[p];
         result.points.push(SweepPoint {
             index,
-            params: grid
-                .point(index)
-                .iter()
-                .map(|o| o.value.to_string())
-                .collect(),
-            row: PointRow::new(
-                &meta,
-                point_seed(base.config.seed, index, 0),
-                &cfg.remote_write.queue,
-                &runs,
-            ),
+            params: grid.point(index).iter().map(|o| o.value.to_string()).collect(),
+            row: PointRow::new(&meta, point_seed(base.config.seed, index, 0), &cfg.remote_write.queue, &runs),
         });
     }
     write(&result, &path, file)?;
@@ -322,10 +286,7 @@ fn assignments(set: &[scenarios::sweep::Override]) -> String {
     if set.is_empty() {
         return "the scenario as written".into();
     }
-    set.iter()
-        .map(|o| o.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    set.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -339,11 +300,7 @@ mod tests {
         assert_ne!(s, point_seed(1, 1, 0));
         assert_ne!(s, point_seed(1, 0, 1));
         assert_ne!(s, point_seed(2, 0, 0));
-        assert_ne!(
-            point_seed(1, 1, 0),
-            point_seed(1, 0, 1),
-            "point and rep do not commute"
-        );
+        assert_ne!(point_seed(1, 1, 0), point_seed(1, 0, 1), "point and rep do not commute");
         assert!(point_seed(u64::MAX, u64::MAX, u32::MAX) < 1 << 63);
         // A fixed value: changing the derivation changes every sweep's results.
         assert_eq!(point_seed(1, 0, 0), 3_569_668_903_477_806_787);

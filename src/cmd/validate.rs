@@ -17,10 +17,7 @@ pub fn run(a: ValidateArgs) -> Result<ExitCode, CliError> {
                 sc.config.duration,
                 match points {
                     0 => String::new(),
-                    n => format!(
-                        ", [sweep] of {n} valid point{}",
-                        if n == 1 { "" } else { "s" }
-                    ),
+                    n => format!(", [sweep] of {n} valid point{}", if n == 1 { "" } else { "s" }),
                 }
             ),
             Err(e) => {
@@ -29,11 +26,7 @@ pub fn run(a: ValidateArgs) -> Result<ExitCode, CliError> {
             }
         }
     }
-    Ok(if bad == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
 
 /// Loads a scenario and, if it has a `[sweep]` table, every point of its grid; returns the
@@ -41,14 +34,11 @@ pub fn run(a: ValidateArgs) -> Result<ExitCode, CliError> {
 fn check(arg: &str) -> Result<(scenarios::Scenario, u64), CliError> {
     let src = source(arg)?;
     let sc = src.load()?;
-    sc.config
-        .validate()
-        .map_err(|e| CliError::Sim(sc.origin.clone(), e.into()))?;
+    sc.config.validate().map_err(|e| CliError::Sim(sc.origin.clone(), e.into()))?;
     if sc.sweep.is_empty() {
         return Ok((sc, 0));
     }
-    let grid = Grid::new(&sc.sweep, Vec::new())
-        .map_err(|e| CliError::Usage(format!("{}: [sweep]: {e}", sc.origin)))?;
+    let grid = Grid::new(&sc.sweep, Vec::new()).map_err(|e| CliError::Usage(format!("{}: [sweep]: {e}", sc.origin)))?;
     for i in 0..grid.len() {
         let set = grid.point(i);
         src.load_with(&set).map_err(|e| {

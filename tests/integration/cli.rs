@@ -10,14 +10,10 @@ fn run_prints_a_forecast_table_and_timeline() {
         .arg(scenario("outage-short"))
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "rwsim forecast: outage-short (Prometheus 3.x",
-        ))
+        .stdout(predicate::str::contains("rwsim forecast: outage-short (Prometheus 3.x"))
         .stdout(predicate::str::contains("delivered (2xx)"))
         .stdout(predicate::str::contains("lost: WAL truncation"))
-        .stdout(predicate::str::contains(
-            "receiver fault #0: 500 on 100% of requests, for 15m",
-        ))
+        .stdout(predicate::str::contains("receiver fault #0: 500 on 100% of requests, for 15m"))
         .stdout(predicate::str::contains("caught up after"))
         .stdout(predicate::str::contains("Conservation: ok"));
 }
@@ -59,13 +55,7 @@ fn json_has_every_documented_field() {
 #[test]
 fn out_dir_gets_a_time_series_with_prometheus_metric_names() {
     let dir = temp_dir("out-dir");
-    rwsim()
-        .arg("run")
-        .arg(scenario("outage-short"))
-        .arg("--out")
-        .arg(&dir)
-        .assert()
-        .success();
+    rwsim().arg("run").arg(scenario("outage-short")).arg("--out").arg(&dir).assert().success();
     let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -101,10 +91,7 @@ fn builtin_scenarios_are_listed_and_runnable_by_name() {
         .success()
         .stdout(predicate::str::contains("builtin:default"))
         .stdout(predicate::str::contains("builtin:bench-1m-24h"));
-    rwsim()
-        .args(["validate", "builtin:outage-wal-loss"])
-        .assert()
-        .success();
+    rwsim().args(["validate", "builtin:outage-wal-loss"]).assert().success();
 }
 
 /// Broken scenario files: the exact message a user sees, and exit code 2.
@@ -113,10 +100,7 @@ fn bad_scenarios_get_a_located_error_and_exit_2() {
     let dir = temp_dir("bad-input");
     let base = "duration = \"2h\"\n[workload]\nseries = 1000\n";
     let cases: &[(&str, &str)] = &[
-        (
-            "[remote_write.queue_config]\ncapacity = 0\n",
-            "5:12: remote_write.queue_config.capacity: must be at least 1",
-        ),
+        ("[remote_write.queue_config]\ncapacity = 0\n", "5:12: remote_write.queue_config.capacity: must be at least 1"),
         (
             "[remote_write.queue_config]\nmax_retries = 3\n",
             "5:1: remote_write.queue_config.max_retries: unknown field `max_retries`: removed in Prometheus v2.11",
@@ -125,18 +109,12 @@ fn bad_scenarios_get_a_located_error_and_exit_2() {
             "[remote_write.queue_config]\nmin_backoff = \"1s\"\nmax_backoff = \"10ms\"\n",
             "6:15: remote_write.queue_config.max_backoff: max_backoff (10ms) is below min_backoff (1s)",
         ),
-        (
-            "[tsdb]\nwal_segment_size = \"1MiB\"\n",
-            "5:20: tsdb.wal_segment_size: must be between 10MiB and 256MiB",
-        ),
+        ("[tsdb]\nwal_segment_size = \"1MiB\"\n", "5:20: tsdb.wal_segment_size: must be between 10MiB and 256MiB"),
         (
             "[[receiver.fault]]\nstart = \"1h\"\nend = \"3h\"\nstatus = 500\n",
             "6:7: receiver.fault[0].end: 3h is after the end of the run (2h)",
         ),
-        (
-            "[output]\nstep = \"5x\"\n",
-            "5:8: output.step: invalid duration \"5x\"",
-        ),
+        ("[output]\nstep = \"5x\"\n", "5:8: output.step: invalid duration \"5x\""),
     ];
     for (i, (extra, want)) in cases.iter().enumerate() {
         let path = dir.join(format!("bad{i}.toml"));
@@ -145,18 +123,12 @@ fn bad_scenarios_get_a_located_error_and_exit_2() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         let expected = format!("rwsim: error: {}:{want}", path.display());
-        assert!(
-            stderr.starts_with(&expected),
-            "got:  {stderr}\nwant: {expected}"
-        );
+        assert!(stderr.starts_with(&expected), "got:  {stderr}\nwant: {expected}");
         assert!(out.stdout.is_empty());
     }
     let out = rwsim().args(["run", "no-such-file.toml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("no-such-file.toml: cannot read the scenario file")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-file.toml: cannot read the scenario file"));
 }
 
 #[test]
@@ -164,13 +136,7 @@ fn unwritable_out_dir_fails_before_simulating() {
     let dir = temp_dir("blocked");
     let file = dir.join("a-file");
     std::fs::write(&file, "x").unwrap();
-    let out = rwsim()
-        .arg("run")
-        .arg(scenario("default"))
-        .arg("--out")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = rwsim().arg("run").arg(scenario("default")).arg("--out").arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a-file"));
 }

@@ -3,20 +3,9 @@
 use crate::{rwsim, scenario, temp_dir};
 
 fn run_to(dir: &std::path::Path, file: &std::path::Path, extra: &[&str]) -> (Vec<u8>, Vec<u8>) {
-    let out = rwsim()
-        .arg("run")
-        .arg(file)
-        .arg("--json")
-        .arg("--out")
-        .arg(dir)
-        .args(extra)
-        .output()
-        .unwrap();
+    let out = rwsim().arg("run").arg(file).arg("--json").arg("--out").arg(dir).args(extra).output().unwrap();
     assert!(out.status.success());
-    (
-        out.stdout,
-        std::fs::read(dir.join("timeseries.csv")).unwrap(),
-    )
+    (out.stdout, std::fs::read(dir.join("timeseries.csv")).unwrap())
 }
 
 #[test]
@@ -28,9 +17,6 @@ fn same_seed_gives_byte_identical_json_and_csv() {
     assert_eq!(json_a, json_b);
     assert_eq!(csv_a, csv_b);
     let (json_c, csv_c) = run_to(&temp_dir("det-c"), &file, &["--seed", "7"]);
-    assert_ne!(
-        json_a, json_c,
-        "another seed draws other latencies and other rejected requests"
-    );
+    assert_ne!(json_a, json_c, "another seed draws other latencies and other rejected requests");
     assert_ne!(csv_a, csv_c);
 }

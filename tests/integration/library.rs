@@ -4,9 +4,7 @@ use crate::{run_json, scenario};
 use serde_json::Value;
 
 fn n(v: &Value, path: &str) -> f64 {
-    v.pointer(path)
-        .and_then(Value::as_f64)
-        .unwrap_or_else(|| panic!("{path} missing"))
+    v.pointer(path).and_then(Value::as_f64).unwrap_or_else(|| panic!("{path} missing"))
 }
 
 fn lost(v: &Value) -> f64 {
@@ -18,10 +16,7 @@ fn lost(v: &Value) -> f64 {
 #[test]
 fn default_is_healthy() {
     let v = run_json(&scenario("default"), &[]);
-    assert_eq!(
-        n(&v, "/samples/failed") + lost(&v) + n(&v, "/samples/retried"),
-        0.0
-    );
+    assert_eq!(n(&v, "/samples/failed") + lost(&v) + n(&v, "/samples/retried"), 0.0);
     assert!(n(&v, "/lag_seconds/max") < 5.0);
 }
 
@@ -41,11 +36,7 @@ fn long_outage_loses_data_silently_to_wal_truncation() {
     let appended = n(&v, "/samples/appended");
     let loss = n(&v, "/samples/dropped/wal_truncation");
     assert!(loss / appended > 0.2, "loss {loss} of {appended}");
-    assert_eq!(
-        n(&v, "/samples/failed"),
-        0.0,
-        "Prometheus's failed counter never moves for 5xx"
-    );
+    assert_eq!(n(&v, "/samples/failed"), 0.0, "Prometheus's failed counter never moves for 5xx");
     assert_eq!(n(&v, "/wal/watcher_restarts"), 1.0);
 }
 

@@ -16,25 +16,13 @@ pub fn rwsim() -> Command {
 
 /// Path of a bundled scenario file.
 pub fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/library")
-        .join(format!("{name}.toml"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/library").join(format!("{name}.toml"))
 }
 
 /// Runs `rwsim run FILE --json [extra]` and parses the forecast.
 pub fn run_json(file: &std::path::Path, extra: &[&str]) -> Value {
-    let out = rwsim()
-        .arg("run")
-        .arg(file)
-        .arg("--json")
-        .args(extra)
-        .output()
-        .expect("rwsim runs");
-    assert!(
-        out.status.success(),
-        "rwsim failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = rwsim().arg("run").arg(file).arg("--json").args(extra).output().expect("rwsim runs");
+    assert!(out.status.success(), "rwsim failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("--json prints one JSON object")
 }
 

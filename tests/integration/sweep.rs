@@ -46,11 +46,7 @@ fn sweep(file: &Path, out: &Path, args: &[&str], env: &[(&str, &str)]) -> (Strin
         cmd.env(k, v);
     }
     let o = cmd.output().unwrap();
-    assert!(
-        o.status.success(),
-        "rwsim sweep failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "rwsim sweep failed: {}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read(out.join("sweep.csv")).unwrap_or_default();
     (String::from_utf8(o.stdout).unwrap(), csv)
 }
@@ -60,22 +56,11 @@ fn rows(csv: &[u8]) -> Vec<Vec<(String, String)>> {
     let text = std::str::from_utf8(csv).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .zip(l.split(','))
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
+    lines.map(|l| header.iter().zip(l.split(',')).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect()
 }
 
 fn field<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
-    &row.iter()
-        .find(|(h, _)| h == name)
-        .unwrap_or_else(|| panic!("no column {name}"))
-        .1
+    &row.iter().find(|(h, _)| h == name).unwrap_or_else(|| panic!("no column {name}")).1
 }
 
 fn num(row: &[(String, String)], name: &str) -> f64 {
@@ -131,27 +116,16 @@ fn partitions_merged_equal_a_single_run() {
     }
     let merged = dir.join("merged");
     let part = |i: usize| parts.join(format!("sweep-part-{i}-of-3.csv"));
-    let o = rwsim()
-        .arg("merge")
-        .args([part(2), part(0), part(1)])
-        .arg("--out")
-        .arg(&merged)
-        .output()
-        .unwrap();
+    let o = rwsim().arg("merge").args([part(2), part(0), part(1)]).arg("--out").arg(&merged).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::read(merged.join("sweep.csv")).unwrap(), single_csv);
     assert_eq!(String::from_utf8(o.stdout).unwrap(), single_out);
 
-    rwsim()
-        .arg("merge")
-        .args([part(0), part(2)])
-        .arg("--out")
-        .arg(dir.join("incomplete"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
+    rwsim().arg("merge").args([part(0), part(2)]).arg("--out").arg(dir.join("incomplete")).assert().code(2).stderr(
+        predicate::str::contains(
             "6 of the 18 points are missing (points 1, 4, 7, 10, 13, 16): did every partition finish?",
-        ));
+        ),
+    );
 }
 
 #[test]
@@ -178,29 +152,18 @@ fn recommendation_matches_a_brute_force_check() {
     let limit = ms as f64 / 1000.0;
     let best = rows
         .iter()
-        .filter(|r| {
-            num(r, "loss_fraction") == 0.0 && num(r, "delivery_latency_p99_seconds") <= limit
-        })
+        .filter(|r| num(r, "loss_fraction") == 0.0 && num(r, "delivery_latency_p99_seconds") <= limit)
         .min_by(|a, b| {
             let key = |r: &[(String, String)]| {
-                (
-                    num(r, "queue_memory_bytes_peak"),
-                    num(r, "delivery_latency_p99_seconds"),
-                    num(r, "point"),
-                )
+                (num(r, "queue_memory_bytes_peak"), num(r, "delivery_latency_p99_seconds"), num(r, "point"))
             };
             let (ka, kb) = (key(a), key(b));
-            ka.0.total_cmp(&kb.0)
-                .then(ka.1.total_cmp(&kb.1))
-                .then(ka.2.total_cmp(&kb.2))
+            ka.0.total_cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(ka.2.total_cmp(&kb.2))
         })
         .expect("a point meets the targets");
     let want = format!("Recommendation: point {}:", field(best, "point"));
     assert!(out.contains(&want), "want {want} in\n{out}");
-    assert!(out.contains(&format!(
-        "      max_shards: {}\n",
-        field(best, "max_shards")
-    )));
+    assert!(out.contains(&format!("      max_shards: {}\n", field(best, "max_shards"))));
     assert!(out.contains(&format!("      capacity: {}\n", field(best, "capacity"))));
     assert!(out.contains("      retry_on_http_429: true\n"));
     assert!(out.contains("WAL truncation, which no Prometheus metric reports"));
@@ -212,17 +175,9 @@ fn a_grid_where_every_point_loses_data_says_so_and_recommends_nothing() {
     let dir = temp_dir("sweep-lossy");
     let text = SCENARIO.replace("status = 429", "status = 400");
     let file = scenario_file(&dir, &text);
-    let (out, csv) = sweep(
-        &file,
-        &dir.join("o"),
-        &["--set", "remote_write.queue_config.max_shards=1,2"],
-        &[],
-    );
+    let (out, csv) = sweep(&file, &dir.join("o"), &["--set", "remote_write.queue_config.max_shards=1,2"], &[]);
     assert!(rows(&csv).iter().all(|r| num(r, "failed") > 0.0));
-    assert!(
-        out.contains("No recommendation: no point meets every target."),
-        "{out}"
-    );
+    assert!(out.contains("No recommendation: no point meets every target."), "{out}");
     assert!(out.contains("loss ≤ 0%: met by 0 of 2 points"));
     assert!(out.contains("Every point of this grid loses data"));
     assert!(!out.contains("queue_config:"));
@@ -232,27 +187,11 @@ fn a_grid_where_every_point_loses_data_says_so_and_recommends_nothing() {
 fn a_point_is_reproduced_by_run_with_set_and_seed() {
     let dir = temp_dir("sweep-reproduce");
     let file = scenario_file(&dir, SCENARIO);
-    let (_, csv) = sweep(
-        &file,
-        &dir.join("o"),
-        &["--set", "remote_write.queue_config.max_shards=1,3"],
-        &[],
-    );
+    let (_, csv) = sweep(&file, &dir.join("o"), &["--set", "remote_write.queue_config.max_shards=1,3"], &[]);
     let row = &rows(&csv)[1];
-    let v = crate::run_json(
-        &file,
-        &[
-            "--set",
-            "remote_write.queue_config.max_shards=3",
-            "--seed",
-            field(row, "seed"),
-        ],
-    );
+    let v = crate::run_json(&file, &["--set", "remote_write.queue_config.max_shards=3", "--seed", field(row, "seed")]);
     assert_eq!(v["samples"]["failed"].as_f64(), Some(num(row, "failed")));
-    assert_eq!(
-        v["delivery_latency_seconds"]["p99"].as_f64(),
-        Some(num(row, "delivery_latency_p99_seconds"))
-    );
+    assert_eq!(v["delivery_latency_seconds"]["p99"].as_f64(), Some(num(row, "delivery_latency_p99_seconds")));
     assert_eq!(v["shards"]["max"].as_f64(), Some(num(row, "shards_max")));
 }
 
@@ -264,25 +203,13 @@ fn sweep_table_in_the_file_defines_the_grid_and_run_ignores_it() {
     );
     let file = scenario_file(&dir, &text);
     crate::run_json(&file, &[]);
-    rwsim()
-        .arg("validate")
-        .arg(&file)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("[sweep] of 6 valid points"));
+    rwsim().arg("validate").arg(&file).assert().success().stdout(predicate::str::contains("[sweep] of 6 valid points"));
     let (out, csv) = sweep(&file, &dir.join("o"), &[], &[]);
     assert!(out.contains("6 points × 1 replication"), "{out}");
     let header = String::from_utf8(csv).unwrap();
-    assert!(
-        header.starts_with("point,remote_write.queue_config.max_shards,receiver.fault[0].length,")
-    );
+    assert!(header.starts_with("point,remote_write.queue_config.max_shards,receiver.fault[0].length,"));
     // --set replaces the file's axis for the same key.
-    let (out, _) = sweep(
-        &file,
-        &dir.join("p"),
-        &["--set", "receiver.fault[0].length=10m"],
-        &[],
-    );
+    let (out, _) = sweep(&file, &dir.join("p"), &["--set", "receiver.fault[0].length=10m"], &[]);
     assert!(out.contains("2 points × 1 replication"), "{out}");
 }
 
@@ -304,18 +231,9 @@ fn bad_grid_specs_get_clear_errors() {
             "remote_write.queue_config.max_shard=10,20",
             "unknown scenario key; did you mean `remote_write.queue_config.max_shards`?",
         ),
-        (
-            "prometheus=2.42",
-            "cannot be swept: it is a version, not a number",
-        ),
-        (
-            "receiver.fault[0].length=30",
-            "invalid duration \"30\": the unit is missing",
-        ),
-        (
-            "remote_write.queue_config.max_shards=10..200",
-            "has no step: write A..B:STEP, e.g. 10..200:10",
-        ),
+        ("prometheus=2.42", "cannot be swept: it is a version, not a number"),
+        ("receiver.fault[0].length=30", "invalid duration \"30\": the unit is missing"),
+        ("remote_write.queue_config.max_shards=10..200", "has no step: write A..B:STEP, e.g. 10..200:10"),
         (
             "receiver.fault[1].end=30m",
             "receiver.fault[1].end: receiver.fault[1] does not exist: the file has 1 [[receiver.fault]] (numbered from 0) (at sweep point 0: receiver.fault[1].end = 30m)",
@@ -326,19 +244,10 @@ fn bad_grid_specs_get_clear_errors() {
         ),
     ];
     for (set, want) in cases {
-        let o = rwsim()
-            .arg("sweep")
-            .arg(&file)
-            .args(["--set", set, "--out"])
-            .arg(dir.join("never"))
-            .output()
-            .unwrap();
+        let o = rwsim().arg("sweep").arg(&file).args(["--set", set, "--out"]).arg(dir.join("never")).output().unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{set}: {stderr}");
-        assert!(
-            stderr.contains(want),
-            "{set}:\ngot:  {stderr}\nwant: {want}"
-        );
+        assert!(stderr.contains(want), "{set}:\ngot:  {stderr}\nwant: {want}");
         assert!(o.stdout.is_empty());
     }
     let o = rwsim()
@@ -358,16 +267,8 @@ fn bad_grid_specs_get_clear_errors() {
             .contains("the grid has 1000 × 1000 = 1000000 points, more than the limit of 100000")
     );
     // A bad [sweep] table is located in the file, like any other key.
-    let bad = scenario_file(
-        &dir,
-        &format!("{SCENARIO}[sweep]\n\"remote_write.queue_config.capacity\" = \"5..1:1\"\n"),
-    );
-    rwsim()
-        .arg("sweep")
-        .arg(&bad)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            ":16:40: sweep.\"remote_write.queue_config.capacity\": the range \"5..1:1\" is empty",
-        ));
+    let bad = scenario_file(&dir, &format!("{SCENARIO}[sweep]\n\"remote_write.queue_config.capacity\" = \"5..1:1\"\n"));
+    rwsim().arg("sweep").arg(&bad).assert().code(2).stderr(predicate::str::contains(
+        ":16:40: sweep.\"remote_write.queue_config.capacity\": the range \"5..1:1\" is empty",
+    ));
 }

@@ -1,16 +1,12 @@
 //! Omitted keys take the documented defaults, which depend on `prometheus`.
 
 use scenarios::load_str;
-use sim_core::config::{
-    DEFAULT_START_UNIX_SECS, DEFAULT_WAL_BYTES_PER_SAMPLE, DEFAULT_WIRE_BYTES_PER_SAMPLE, Latency,
-};
+use sim_core::config::{DEFAULT_START_UNIX_SECS, DEFAULT_WAL_BYTES_PER_SAMPLE, DEFAULT_WIRE_BYTES_PER_SAMPLE, Latency};
 use sim_core::profile::Profile;
 use sim_core::time::{NANOS_PER_SEC, SimDuration};
 
 fn minimal(prometheus: Option<&str>) -> sim_core::config::SimConfig {
-    let version = prometheus
-        .map(|p| format!("prometheus = \"{p}\"\n"))
-        .unwrap_or_default();
+    let version = prometheus.map(|p| format!("prometheus = \"{p}\"\n")).unwrap_or_default();
     let text = format!("{version}duration = \"1h\"\n[workload]\nseries = 1000\n");
     load_str(&text, "scenarios/minimal.toml").unwrap().config
 }
@@ -26,11 +22,7 @@ fn queue_config_defaults_follow_the_prometheus_version() {
         let c = minimal(version);
         assert_eq!(c.profile, profile);
         let q = &c.remote_write.queue;
-        assert_eq!(
-            (q.capacity, q.max_shards, q.max_samples_per_send),
-            (capacity, max_shards, msps),
-            "{version:?}"
-        );
+        assert_eq!((q.capacity, q.max_shards, q.max_samples_per_send), (capacity, max_shards, msps), "{version:?}");
         assert_eq!(q.min_shards, 1);
         assert_eq!(q.batch_send_deadline, SimDuration::from_secs(5));
         assert_eq!(q.min_backoff, SimDuration::from_millis(30));
@@ -42,11 +34,7 @@ fn queue_config_defaults_follow_the_prometheus_version() {
 
 #[test]
 fn every_other_key_has_its_documented_default() {
-    let s = load_str(
-        "duration = \"1h\"\n[workload]\nseries = 1000\n",
-        "scenarios/minimal.toml",
-    )
-    .unwrap();
+    let s = load_str("duration = \"1h\"\n[workload]\nseries = 1000\n", "scenarios/minimal.toml").unwrap();
     assert_eq!(s.name, "minimal", "the file stem");
     assert_eq!(s.description, None);
     assert_eq!(s.origin, "scenarios/minimal.toml");
@@ -54,17 +42,10 @@ fn every_other_key_has_its_documented_default() {
     assert_eq!(c.name, "minimal");
     assert_eq!(c.seed, 1);
     assert_eq!(c.duration, SimDuration::from_hours(1));
-    assert_eq!(
-        c.clock.start_unix_nanos,
-        DEFAULT_START_UNIX_SECS * NANOS_PER_SEC
-    );
+    assert_eq!(c.clock.start_unix_nanos, DEFAULT_START_UNIX_SECS * NANOS_PER_SEC);
     let w = &c.workload;
     assert_eq!(w.series, 1000);
-    assert_eq!(
-        w.scrape_interval,
-        SimDuration::from_mins(1),
-        "Prometheus's global scrape_interval default"
-    );
+    assert_eq!(w.scrape_interval, SimDuration::from_mins(1), "Prometheus's global scrape_interval default");
     assert_eq!(w.targets, 1);
     assert_eq!(w.scrape_duration, SimDuration::ZERO);
     assert!(w.report_series);
@@ -115,10 +96,5 @@ fn names_default_to_the_origin() {
     let text = "duration = \"1h\"\n[workload]\nseries = 1\n";
     assert_eq!(load_str(text, "<builtin:quick>").unwrap().name, "quick");
     assert_eq!(load_str(text, "a/b/c.toml").unwrap().name, "c");
-    assert_eq!(
-        load_str(&format!("name = \"mine\"\n{text}"), "a/b/c.toml")
-            .unwrap()
-            .name,
-        "mine"
-    );
+    assert_eq!(load_str(&format!("name = \"mine\"\n{text}"), "a/b/c.toml").unwrap().name, "mine");
 }

@@ -46,11 +46,7 @@ const ORIGIN: &str = "scenarios/bad.toml";
 
 /// `BASE` with `from` replaced by `to` (which must occur exactly once).
 fn edit(from: &str, to: &str) -> String {
-    assert_eq!(
-        BASE.matches(from).count(),
-        1,
-        "{from:?} must occur once in BASE"
-    );
+    assert_eq!(BASE.matches(from).count(), 1, "{from:?} must occur once in BASE");
     BASE.replace(from, to)
 }
 
@@ -119,10 +115,7 @@ fn broken_files_report_file_line_column_key_and_fix() {
         ),
         (
             "max_backoff < min_backoff",
-            edit(
-                "capacity = 10000",
-                "min_backoff = \"1s\"\nmax_backoff = \"500ms\"",
-            ),
+            edit("capacity = 10000", "min_backoff = \"1s\"\nmax_backoff = \"500ms\""),
             "scenarios/bad.toml:13:15: remote_write.queue_config.max_backoff: max_backoff (500ms) is below \
              min_backoff (1s)",
         ),
@@ -189,10 +182,7 @@ fn broken_files_report_file_line_column_key_and_fix() {
         ),
         (
             "fault starts after the run",
-            edit(
-                "start = \"30m\"\nend = \"45m\"",
-                "start = \"3h\"\nend = \"4h\"",
-            ),
+            edit("start = \"30m\"\nend = \"45m\"", "start = \"3h\"\nend = \"4h\""),
             "scenarios/bad.toml:15:9: receiver.fault[0].start: 3h is not before the end of the run (2h)",
         ),
         (
@@ -213,10 +203,7 @@ fn broken_files_report_file_line_column_key_and_fix() {
         ),
         (
             "missing [workload]",
-            edit(
-                "[workload]\nseries = 100000\ntargets = 100\nscrape_interval = \"15s\"\n",
-                "",
-            ),
+            edit("[workload]\nseries = 100000\ntargets = 100\nscrape_interval = \"15s\"\n", ""),
             "scenarios/bad.toml:1:1: workload: required table is missing: add a [workload] table with at least \
              `series = 100000`",
         ),
@@ -273,17 +260,13 @@ fn broken_files_report_file_line_column_key_and_fix() {
         ),
         (
             "latency parameter that the distribution does not take",
-            append(
-                "\n[receiver]\nlatency = { distribution = \"lognormal\", median = \"20ms\", mean = \"1s\" }\n",
-            ),
+            append("\n[receiver]\nlatency = { distribution = \"lognormal\", median = \"20ms\", mean = \"1s\" }\n"),
             "scenarios/bad.toml:20:65: receiver.latency.mean: not a parameter of the lognormal distribution, which \
              takes median and p99",
         ),
         (
             "latency p99 below median",
-            append(
-                "\n[receiver]\nlatency = { distribution = \"lognormal\", median = \"20ms\", p99 = \"10ms\" }\n",
-            ),
+            append("\n[receiver]\nlatency = { distribution = \"lognormal\", median = \"20ms\", p99 = \"10ms\" }\n"),
             "scenarios/bad.toml:20:64: receiver.latency.p99: p99 (10ms) must be at least the median (20ms)",
         ),
         (
@@ -320,22 +303,13 @@ fn error_fields_are_accessible_and_classified() {
     let e = error_of(&edit("capacity = 10000", "capacity = 0"));
     assert_eq!((e.origin.as_str(), e.line, e.column), (ORIGIN, 12, 12));
     assert_eq!(e.key, "remote_write.queue_config.capacity");
-    assert_eq!(
-        e.message,
-        "must be at least 1 (it is the per-shard buffer in samples)"
-    );
+    assert_eq!(e.message, "must be at least 1 (it is the per-shard buffer in samples)");
     assert_eq!(e.kind, ErrorKind::Invalid);
     let boxed: Box<dyn std::error::Error> = Box::new(e);
     assert!(boxed.to_string().starts_with("scenarios/bad.toml:12:12: "));
 
-    assert_eq!(
-        error_of(&edit("duration = \"2h\"", "duration = \"5x\"")).kind,
-        ErrorKind::Schema
-    );
-    assert_eq!(
-        error_of(&edit("end = \"45m\"", "end = \"45m")).kind,
-        ErrorKind::Syntax
-    );
+    assert_eq!(error_of(&edit("duration = \"2h\"", "duration = \"5x\"")).kind, ErrorKind::Schema);
+    assert_eq!(error_of(&edit("end = \"45m\"", "end = \"45m")).kind, ErrorKind::Syntax);
     let syntax = error_of(&edit("end = \"45m\"", "end = \"45m"));
     assert_eq!(syntax.key, "", "syntax errors name no key");
 }
@@ -346,11 +320,7 @@ fn unreadable_file_names_the_path() {
     let e = scenarios::load_file(path).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Io);
     assert_eq!((e.line, e.column, e.key.as_str()), (0, 0, ""));
-    assert!(
-        e.to_string()
-            .starts_with("/nonexistent-rwsim-dir/outage.toml: cannot read the scenario file: "),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("/nonexistent-rwsim-dir/outage.toml: cannot read the scenario file: "), "{e}");
 }
 
 #[test]

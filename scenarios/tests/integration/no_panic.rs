@@ -122,10 +122,7 @@ const KEYS: [(&str, &[(&str, Kind)]); 9] = [
             ("wire_bytes_per_sample", Num),
         ],
     ),
-    (
-        "remote_write",
-        &[("url", Str), ("name", Str), ("remote_timeout", Dur)],
-    ),
+    ("remote_write", &[("url", Str), ("name", Str), ("remote_timeout", Dur)]),
     (
         "remote_write.queue_config",
         &[
@@ -141,18 +138,8 @@ const KEYS: [(&str, &[(&str, Kind)]); 9] = [
             ("max_retries", Int),
         ],
     ),
-    (
-        "sender",
-        &[("flush_deadline", Dur), ("reshard_tick_offset", Dur)],
-    ),
-    (
-        "tsdb",
-        &[
-            ("min_block_duration", Dur),
-            ("wal_segment_size", Size),
-            ("wal_bytes_per_sample", Num),
-        ],
-    ),
+    ("sender", &[("flush_deadline", Dur), ("reshard_tick_offset", Dur)]),
+    ("tsdb", &[("min_block_duration", Dur), ("wal_segment_size", Size), ("wal_bytes_per_sample", Num)]),
     (
         "receiver",
         &[
@@ -212,7 +199,9 @@ fn structured() -> impl Strategy<Value = String> {
                 }
             }
             for (start, end, status, prob, retry_after, latency) in faults {
-                text.push_str(&format!("[[receiver.fault]]\nstart = {start}\nend = {end}\nstatus = {status}\nprobability = {prob}\n"));
+                text.push_str(&format!(
+                    "[[receiver.fault]]\nstart = {start}\nend = {end}\nstatus = {status}\nprobability = {prob}\n"
+                ));
                 if let Some(r) = retry_after {
                     text.push_str(&format!("retry_after = {r}\n"));
                 }
@@ -229,12 +218,7 @@ fn structured() -> impl Strategy<Value = String> {
 
 /// A library file with one random edit: a byte range deleted, or text inserted.
 fn mutated() -> impl Strategy<Value = String> {
-    (
-        any::<prop::sample::Index>(),
-        any::<prop::sample::Index>(),
-        0usize..40,
-        "\\PC{0,8}|[\\[\\]{}=\"\\n#.,]{1,4}",
-    )
+    (any::<prop::sample::Index>(), any::<prop::sample::Index>(), 0usize..40, "\\PC{0,8}|[\\[\\]{}=\"\\n#.,]{1,4}")
         .prop_map(|(which, at, len, insert)| {
             let src = which.get(library()).source;
             let mut start = at.index(src.len());

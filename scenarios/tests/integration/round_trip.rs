@@ -112,14 +112,8 @@ fn every_key_reaches_the_config() {
     assert_eq!(
         w.changes,
         [
-            WorkloadChange {
-                at: SimDuration::from_hours(2),
-                series: 300_000
-            },
-            WorkloadChange {
-                at: SimDuration::from_hours(4),
-                series: 200_000
-            },
+            WorkloadChange { at: SimDuration::from_hours(2), series: 300_000 },
+            WorkloadChange { at: SimDuration::from_hours(4), series: 200_000 },
         ]
     );
 
@@ -138,28 +132,15 @@ fn every_key_reaches_the_config() {
     assert_eq!(c.sender.flush_deadline, SimDuration::from_secs(30));
     assert_eq!(c.sender.reshard_tick_offset, SimDuration::from_secs(5));
     assert_eq!(c.tsdb.min_block_duration, SimDuration::from_mins(10));
-    assert_eq!(
-        c.tsdb.wal_segment_size,
-        10 << 20,
-        "MB is base 2, as in Prometheus"
-    );
+    assert_eq!(c.tsdb.wal_segment_size, 10 << 20, "MB is base 2, as in Prometheus");
     assert_eq!(c.tsdb.wal_bytes_per_sample, 2.5);
 
     let r = &c.receiver;
-    assert_eq!(
-        r.latency,
-        Latency::Exponential {
-            mean: SimDuration::from_millis(50)
-        }
-    );
+    assert_eq!(r.latency, Latency::Exponential { mean: SimDuration::from_millis(50) });
     assert_eq!(r.max_concurrency, Some(16));
     assert_eq!(
         r.rate_limit,
-        Some(RateLimit {
-            samples_per_second: 20_000.0,
-            burst: 40_000,
-            retry_after: Some(SimDuration::from_secs(2))
-        })
+        Some(RateLimit { samples_per_second: 20_000.0, burst: 40_000, retry_after: Some(SimDuration::from_secs(2)) })
     );
     assert!(!r.ingest_after_client_timeout);
     assert_eq!(
@@ -201,11 +182,7 @@ fn every_key_reaches_the_config() {
 #[test]
 fn start_accepts_a_string_or_a_toml_date_time() {
     let body = "duration = \"1h\"\n[workload]\nseries = 1\n";
-    let quoted = load_str(
-        &format!("start = \"2024-01-01T06:30:00Z\"\n{body}"),
-        "a.toml",
-    )
-    .unwrap();
+    let quoted = load_str(&format!("start = \"2024-01-01T06:30:00Z\"\n{body}"), "a.toml").unwrap();
     let bare = load_str(&format!("start = 2024-01-01T06:30:00Z\n{body}"), "a.toml").unwrap();
     let want = (1_704_067_200 + 6 * 3600 + 1800) * NANOS_PER_SEC;
     assert_eq!(quoted.config.clock.start_unix_nanos, want);
