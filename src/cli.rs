@@ -27,6 +27,11 @@ pub enum Command {
     Report(ReportArgs),
     /// Measure simulator speed and memory on a scenario (default: bench-1m-24h).
     Bench(BenchArgs),
+    /// Run a grid of scenario variants in parallel; write sweep.csv, print the Pareto front
+    /// and a queue_config recommendation.
+    Sweep(SweepArgs),
+    /// Join the partial CSVs of a partitioned sweep into the sweep.csv of a single run.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +57,11 @@ pub struct RunArgs {
     /// tsdb.min_block_duration (e.g. midnight) to keep WAL truncations where they were.
     #[arg(long, value_name = "TIME")]
     pub start: Option<String>,
+    /// Set a scenario key to one value, e.g. `remote_write.queue_config.capacity=5000`
+    /// (repeatable; same keys as `rwsim sweep --set`). Reproduces one sweep point together
+    /// with `--seed`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +76,62 @@ pub struct ReportArgs {
     /// For a scenario: override its seed.
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario file or `builtin:NAME`; its `[sweep]` table, if any, defines the grid.
+    pub scenario: String,
+    /// Sweep a key over a list (`KEY=2500,5000`) or an inclusive range (`KEY=10..200:10`,
+    /// `KEY=30m..6h:30m`). Repeatable; replaces the same key of the file's `[sweep]` table.
+    #[arg(long = "set", value_name = "KEY=VALUES")]
+    pub set: Vec<String>,
+    /// Seeds per grid point; metrics get a mean and a 95% confidence interval.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub replications: u32,
+    /// Worker threads (default: RAYON_NUM_THREADS, else one per core). Results do not
+    /// depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Run only the points whose index modulo N is I (0 <= I < N), for spreading a sweep
+    /// over machines; join the parts with `rwsim merge`.
+    #[arg(long, value_name = "I/N")]
+    pub partition: Option<String>,
+    /// Directory for sweep.csv (or sweep-part-I-of-N.csv), created if missing.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Print wall time, runs per second and the time spent in the simulator to stderr.
+    #[arg(long)]
+    pub timing: bool,
+    #[command(flatten)]
+    pub targets: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The partial CSVs (`sweep-part-I-of-N.csv`), in any order.
+    #[arg(required = true, value_name = "CSV")]
+    pub parts: Vec<PathBuf>,
+    /// Directory for the merged sweep.csv, created if missing.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub targets: TargetArgs,
+}
+
+/// Targets of the recommendation.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Largest acceptable loss, as a fraction (`0.001`) or a percentage (`0.1%`). The
+    /// default, 0, accepts no lost sample.
+    #[arg(long, value_name = "FRACTION", default_value = "0")]
+    pub max_loss: String,
+    /// Largest acceptable p99 delivery latency, e.g. `30s` (default: no limit).
+    #[arg(long, value_name = "DURATION")]
+    pub max_p99_latency: Option<String>,
+    /// Largest acceptable peak queue memory, e.g. `256MiB` (default: no limit).
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
 }
 
 #[derive(Debug, Args)]

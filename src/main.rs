@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         cli::Command::Report(a) => cmd::report::run(a),
         cli::Command::Scenarios => cmd::library::run(),
         cli::Command::Bench(a) => cmd::bench::run(a),
+        cli::Command::Sweep(a) => cmd::sweep::run(a),
+        cli::Command::Merge(a) => cmd::merge::run(a),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,9 @@
 //! - [`json`]: the `--json` object (`summary.json`).
 //! - [`csv`]: `timeseries.csv`, one [`sim_core::metrics::MetricsRow`] per output step,
 //!   streamed while the simulation runs, and read back.
+//! - [`sweep`]: `sweep.csv` (one [`sweep::PointRow`] per grid point, with Student-t
+//!   confidence intervals across replications), the Pareto front and the `queue_config`
+//!   recommendation.
 //! - [`charts`]: PNG and SVG charts. [`charts::run`] prepares the run dashboard's panels
 //!   from the rows (pure, tested), [`charts::sweep`] holds the sweep heatmap and curves;
 //!   [`charts::write_png`] and [`charts::render_svg`] draw any [`charts::Figure`] with the
@@ -46,3 +49,4 @@ pub mod json;
 pub mod openmetrics;
 pub mod report;
 pub mod summary;
+pub mod sweep;

@@ -7,6 +7,8 @@
 use crate::error::{ErrorKind, ScenarioError};
 use crate::raw::{self, ScenarioFile};
 use crate::spans::{self, SpanIndex};
+use crate::sweep::{Axis, AxisOrigin, Override, Segment, SweepError, SweepErrorKind, SweepKey, Value, parse_values};
+use crate::units;
 use crate::{Scenario, hints};
 use serde::Deserialize;
 use sim_core::config::{
@@ -15,7 +17,11 @@ use sim_core::config::{
 };
 use sim_core::profile::Profile;
 use sim_core::time::{Clock, NANOS_PER_SEC, SimDuration};
-use toml::de::DeTable;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 /// `prometheus` when the file does not say.
 pub(crate) const DEFAULT_PROFILE: Profile = Profile::V3;
@@ -53,10 +59,26 @@ pub(crate) const INCIDENT_KINDS: [(&str, &[&str]); 7] = [
     ("network", &["mode"]),
 ];
 
-/// Loads one scenario; `default_name` is used when the file has no `name`.
-pub(crate) fn load(text: &str, origin: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
-    let doc = DeTable::parse(text).map_err(|e| syntax_error(text, origin, &e))?;
-    let ctx = Ctx { text, origin, index: SpanIndex::build(&doc) };
+/// Loads one scenario; `default_name` is used when the file has no `name`. `overrides` are
+/// applied to the parsed document before it is deserialized, converted and validated, so an
+/// overridden value is checked exactly like one written in the file.
+pub(crate) fn load(
+    text: &str,
+    origin: &str,
+    default_name: &str,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    // TOML literals of the overrides; they must outlive the document they are put into.
+    let literals: Vec<String> = overrides.iter().map(|o| o.value.toml()).collect();
+    let mut doc = DeTable::parse(text).map_err(|e| syntax_error(text, origin, &e))?;
+    let mut ctx = Ctx { text, origin, index: SpanIndex::build(&doc), applied: Vec::new() };
+    // Plain keys first, then `length`, which reads the (possibly swept) `start`.
+    let order = (0..overrides.len())
+        .filter(|&i| !overrides[i].key.is_length())
+        .chain((0..overrides.len()).filter(|&i| overrides[i].key.is_length()));
+    for i in order {
+        ctx.apply(doc.get_mut(), &overrides[i], &literals[i])?;
+    }
     let raw = ScenarioFile::deserialize(toml::de::Deserializer::from(doc)).map_err(|e| ctx.schema_error(&e))?;
     let scenario = ctx.convert(raw, default_name)?;
     scenario.config.validate().map_err(|e| ctx.invalid(e))?;
@@ -79,7 +101,20 @@ fn syntax_error(text: &str, origin: &str, e: &toml::de::Error) -> ScenarioError 
 struct Ctx<'a> {
     text: &'a str,
     origin: &'a str,
+    /// Positions in the file as written (before overrides).
     index: SpanIndex,
+    /// Overrides put into the document, in order.
+    applied: Vec<Applied>,
+}
+
+/// An override put into the document.
+struct Applied {
+    /// The key set: the override's key, or `end` for a fault's `length`.
+    key: String,
+    /// The span given to the new value: past the end of the text, unique to this override.
+    span: Range<usize>,
+    /// How errors about `key` explain the value.
+    note: String,
 }
 
 impl Ctx<'_> {
@@ -115,6 +150,9 @@ impl Ctx<'_> {
         let Some(span) = e.span() else {
             return self.error_at("", 0, hints::humanize(msg), ErrorKind::Schema);
         };
+        if let Some(a) = self.applied.iter().find(|a| a.span == span) {
+            return self.error(&a.key, format!("{}; {}", hints::humanize(msg), a.note), ErrorKind::Schema);
+        }
         if let Some(name) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
             let key = self.index.key_named_at(&span).unwrap_or(name).to_string();
             return self.error_at(&key, span.start, hints::unknown_key(&key, name, msg), ErrorKind::Schema);
@@ -136,15 +174,111 @@ impl Ctx<'_> {
     /// Maps a [`SimConfig::validate`] error to its key; notes when the value is a default.
     fn invalid(&self, e: ConfigError) -> ScenarioError {
         let mut message = e.message;
-        if !e.key.is_empty() && !self.index.contains(&e.key) {
+        if let Some(a) = self.applied.iter().rev().find(|a| a.key == e.key) {
+            message.push_str(&format!("; {}", a.note));
+        } else if !e.key.is_empty() && !self.index.contains(&e.key) {
             let name = e.key.rsplit('.').next().unwrap_or(&e.key);
             message.push_str(&format!("; `{name}` is not set in this file, so this is its default"));
         }
         self.error(&e.key, message, ErrorKind::Invalid)
     }
 
+    /// Puts one override into the document.
+    fn apply<'t>(&mut self, doc: &mut DeTable<'t>, o: &Override, literal: &'t str) -> Result<(), ScenarioError> {
+        let span_start = self.text.len() + 1 + 2 * self.applied.len();
+        let span = span_start..span_start + 1;
+        let key = o.key.as_str();
+        let fail = |message: String| self.schema(key, message);
+        let (target, value, note) = if o.key.is_length() {
+            let segs = o.key.segments();
+            let fault = &segs[..segs.len() - 1];
+            let start_key = format!("{}start", &key[..key.len() - "length".len()]);
+            let start = match lookup(doc, fault).and_then(|t| t.get("start")).map(|v| v.get_ref()) {
+                Some(DeValue::String(s)) => {
+                    units::parse_duration(s).map_err(|e| self.schema(&start_key, e.to_string()))?
+                }
+                _ => {
+                    return Err(fail(format!(
+                        "sets end = start + length, but {start_key} is not a duration in this file"
+                    )));
+                }
+            };
+            let Value::Duration(length) = o.value else { unreachable!("length is a duration key") };
+            let end = SimDuration::from_nanos(start.nanos().saturating_add(length.nanos()));
+            let mut segs = fault.to_vec();
+            segs.push(Segment::Name("end".into()));
+            let end_text = units::format_duration(end);
+            let note = format!(
+                "the sweep sets it to start + length = {start_text} + {len} = {end_text} ({key} = {len})",
+                start_text = units::format_duration(start),
+                len = o.value,
+            );
+            (segs, DeValue::String(Cow::Owned(end_text)), note)
+        } else {
+            let value = DeValue::parse(literal).expect("override literals are valid TOML").into_inner();
+            let note = format!("the sweep sets it to {}", o.value);
+            (o.key.segments().to_vec(), value, note)
+        };
+        set_path(doc, &target, "", Spanned::new(span.clone(), value)).map_err(fail)?;
+        self.applied.push(Applied {
+            key: match o.key.end_key() {
+                Some(end) => end,
+                None => key.to_string(),
+            },
+            span,
+            note,
+        });
+        Ok(())
+    }
+
+    /// The axes of the `[sweep]` table, in file order.
+    fn sweep_axes(&self, table: Option<BTreeMap<String, raw::SweepValues>>) -> Result<Vec<Axis>, ScenarioError> {
+        let mut axes = Vec::new();
+        for (name, values) in table.unwrap_or_default() {
+            let path = format!("sweep.{name}");
+            let shown = format!("sweep.\"{name}\"");
+            let at = |path: &str, e: SweepError| {
+                self.error_at(&shown, self.index.offset_of(path), e.message, ErrorKind::Schema)
+            };
+            let key = SweepKey::parse(&name).map_err(|e| at(&path, e))?;
+            let (spec, parsed) = match values {
+                raw::SweepValues::Spec(spec) => {
+                    let v = parse_values(&key, &spec).map_err(|e| at(&path, e))?;
+                    (spec, v)
+                }
+                raw::SweepValues::List(items) => {
+                    if items.is_empty() {
+                        return Err(at(
+                            &path,
+                            SweepError {
+                                kind: SweepErrorKind::BadValue,
+                                key: name.clone(),
+                                message: "no values: list at least one".into(),
+                            },
+                        ));
+                    }
+                    let mut v = Vec::new();
+                    for (i, item) in items.iter().enumerate() {
+                        let one = parse_values(&key, item).map_err(|e| at(&format!("{path}[{i}]"), e))?;
+                        v.extend(one);
+                    }
+                    // Duplicates across elements, with the same wording as a `--set` list.
+                    let joined = items.join(",");
+                    parse_values(&key, &joined).map_err(|e| at(&path, e))?;
+                    (joined, v)
+                }
+            };
+            let offset = self.index.offset_of(&path);
+            let (line, column) = spans::line_col(self.text, offset);
+            axes.push((offset, Axis { key, spec, values: parsed, origin: AxisOrigin::File { line, column } }));
+        }
+        axes.sort_by_key(|(offset, _)| *offset);
+        Ok(axes.into_iter().map(|(_, a)| a).collect())
+    }
+
     fn convert(&self, raw: ScenarioFile, default_name: &str) -> Result<Scenario, ScenarioError> {
         let profile = raw.prometheus.map_or(DEFAULT_PROFILE, |v| v.0);
+        let sweep = raw.sweep;
         let base = SimConfig::baseline(profile);
 
         let name = match raw.name {
@@ -209,6 +343,7 @@ impl Ctx<'_> {
             remote_name,
             url,
             source: self.text.to_string(),
+            sweep: self.sweep_axes(sweep)?,
         })
     }
 
@@ -555,4 +690,81 @@ fn queue_config(q: raw::QueueConfig, profile: Profile) -> QueueConfig {
     set(&mut out.retry_on_http_429, q.retry_on_http_429);
     set(&mut out.sample_age_limit, q.sample_age_limit.map(|d| d.0));
     out
+}
+
+/// The table at `segments` (names and indices) of `doc`, if there is one.
+fn lookup<'d, 't>(doc: &'d DeTable<'t>, segments: &[Segment]) -> Option<&'d DeTable<'t>> {
+    let mut table = doc;
+    let mut i = 0;
+    while i < segments.len() {
+        let Segment::Name(name) = &segments[i] else {
+            return None;
+        };
+        let mut value = table.get(name.as_str())?.get_ref();
+        while let Some(Segment::Index(n)) = segments.get(i + 1) {
+            value = match value {
+                DeValue::Array(a) => a.get(*n)?.get_ref(),
+                _ => return None,
+            };
+            i += 1;
+        }
+        table = match value {
+            DeValue::Table(t) => t,
+            _ => return None,
+        };
+        i += 1;
+    }
+    Some(table)
+}
+
+/// Sets the value at `segments` (starting with a name) in `table`, creating missing tables.
+/// Array elements must exist: a sweep changes values, it does not add fault windows.
+fn set_path<'t>(
+    table: &mut DeTable<'t>,
+    segments: &[Segment],
+    done: &str,
+    value: Spanned<DeValue<'t>>,
+) -> Result<(), String> {
+    let Some(Segment::Name(name)) = segments.first() else {
+        unreachable!("keys start with a name and an index follows a name")
+    };
+    let here = if done.is_empty() { name.clone() } else { format!("{done}.{name}") };
+    let span = value.span();
+    let new_key = || Spanned::new(span.clone(), Cow::Owned(name.clone()));
+    match segments.get(1) {
+        None => {
+            table.insert(new_key(), value);
+            Ok(())
+        }
+        Some(Segment::Name(_)) => {
+            if table.get(name.as_str()).is_none() {
+                table.insert(new_key(), Spanned::new(span.clone(), DeValue::Table(DeTable::new())));
+            }
+            match table.get_mut(name.as_str()).map(|v| v.get_mut()) {
+                Some(DeValue::Table(inner)) => set_path(inner, &segments[1..], &here, value),
+                Some(other) => Err(format!("{here} is a {} in this file, not a table", other.type_str())),
+                None => unreachable!("inserted above"),
+            }
+        }
+        Some(Segment::Index(i)) => {
+            let i = *i;
+            let element = format!("{here}[{i}]");
+            match table.get_mut(name.as_str()).map(|v| v.get_mut()) {
+                Some(DeValue::Array(array)) => {
+                    let len = array.len();
+                    match array.get_mut(i).map(|v| v.get_mut()) {
+                        Some(DeValue::Table(inner)) if segments.len() > 2 => {
+                            set_path(inner, &segments[2..], &element, value)
+                        }
+                        Some(_) => Err(format!("{element} is not a table in this file")),
+                        None => {
+                            Err(format!("{element} does not exist: the file has {len} [[{here}]] (numbered from 0)"))
+                        }
+                    }
+                }
+                Some(other) => Err(format!("{here} is a {} in this file, not an array of tables", other.type_str())),
+                None => Err(format!("{element} does not exist: the file has no [[{here}]]")),
+            }
+        }
+    }
 }

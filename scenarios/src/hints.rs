@@ -135,7 +135,7 @@ fn expected_names(msg: &str) -> Vec<&str> {
 }
 
 /// The candidate within a small edit distance of `name`, if exactly one is closest.
-fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = if name.chars().count() >= 6 { 2 } else { 1 };
     let mut best: Option<(usize, &str)> = None;
     let mut tie = false;

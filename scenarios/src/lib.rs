@@ -8,6 +8,9 @@
 //! ## Map
 //! - [`load_file`], [`load_str`], [`load_builtin`]: text → [`Scenario`], or a
 //!   [`ScenarioError`] that names the file, line, column and dotted key to fix.
+//! - [`Source`]: a scenario's text, loaded once or once per sweep point with
+//!   [`sweep::Override`]s applied before validation.
+//! - [`sweep`]: sweep axes (`[sweep]` table, `--set KEY=VALUES`) and their grid.
 //! - [`library`]: the bundled scenarios (`scenarios/library/*.toml`).
 //! - [`raw`]: the file as written (serde structs, unknown keys rejected).
 //! - [`units`]: the duration (`"1h30m"`) and size (`"128MiB"`) syntaxes.
@@ -45,10 +48,11 @@ mod hints;
 mod library;
 pub mod raw;
 mod spans;
+pub mod sweep;
 pub mod units;
 
 pub use error::{ErrorKind, ScenarioError};
-pub use library::{BuiltinScenario, library, load_builtin};
+pub use library::{BuiltinScenario, builtin_source, library, load_builtin};
 
 use sim_core::config::SimConfig;
 use std::path::Path;
@@ -70,27 +74,81 @@ pub struct Scenario {
     pub url: Option<String>,
     /// The TOML text it was loaded from, comments included.
     pub source: String,
+    /// The axes of the file's `[sweep]` table, in file order (empty without one). Only
+    /// `rwsim sweep` uses them; [`Scenario::config`] is the scenario as written.
+    pub sweep: Vec<sweep::Axis>,
+}
+
+/// A scenario's text and where it came from, to load once or, with overrides, once per
+/// sweep point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The file path as given, or `<builtin:NAME>`.
+    pub origin: String,
+    /// The TOML text.
+    pub text: String,
+}
+
+impl Source {
+    /// Reads a scenario file.
+    pub fn read(path: &Path) -> Result<Source, ScenarioError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            origin: origin.clone(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: format!("cannot read the scenario file: {e}"),
+            kind: ErrorKind::Io,
+        })?;
+        Ok(Source { origin, text })
+    }
+
+    /// Text with an origin for errors and the default name (see [`load_str`]).
+    pub fn from_text(text: impl Into<String>, origin: impl Into<String>) -> Source {
+        Source { origin: origin.into(), text: text.into() }
+    }
+
+    /// Loads and validates the scenario as written.
+    pub fn load(&self) -> Result<Scenario, ScenarioError> {
+        self.load_with(&[])
+    }
+
+    /// Loads it with `overrides` applied to the parsed document before conversion and
+    /// validation. An error about an overridden key points at the key in the file (or its
+    /// table) and says which value the override gave it.
+    ///
+    /// ```
+    /// use scenarios::sweep::Override;
+    /// let src = scenarios::Source::from_text(
+    ///     "duration = \"2h\"\n[workload]\nseries = 1000\n[[receiver.fault]]\nstart = \"1h\"\nend = \"70m\"\nstatus = 503\n",
+    ///     "outage.toml",
+    /// );
+    /// let long = Override::from_flag("receiver.fault[0].length=30m").unwrap();
+    /// let s = src.load_with(&[long]).unwrap();
+    /// assert_eq!(s.config.receiver.faults[0].end.to_string(), "1h30m");
+    /// let too_long = Override::from_flag("receiver.fault[0].length=2h").unwrap();
+    /// assert_eq!(
+    ///     src.load_with(&[too_long]).unwrap_err().to_string(),
+    ///     "outage.toml:6:7: receiver.fault[0].end: 3h is after the end of the run (2h); \
+    ///      the sweep sets it to start + length = 1h + 2h = 3h (receiver.fault[0].length = 2h)"
+    /// );
+    /// ```
+    pub fn load_with(&self, overrides: &[sweep::Override]) -> Result<Scenario, ScenarioError> {
+        convert::load(&self.text, &self.origin, &default_name(&self.origin), overrides)
+    }
 }
 
 /// Reads and loads a scenario file. The default name is the file stem (`outage.toml` →
 /// `outage`); errors name the path as given.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-    let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        origin: origin.clone(),
-        line: 0,
-        column: 0,
-        key: String::new(),
-        message: format!("cannot read the scenario file: {e}"),
-        kind: ErrorKind::Io,
-    })?;
-    convert::load(&text, &origin, &default_name(&origin))
+    Source::read(path)?.load()
 }
 
 /// Loads a scenario from text. `origin` is used in errors and for the default name: the stem
 /// of a path (`"scenarios/outage.toml"` → `outage`) or `NAME` of `"<builtin:NAME>"`.
 pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-    convert::load(text, origin, &default_name(origin))
+    convert::load(text, origin, &default_name(origin), &[])
 }
 
 impl Scenario {

@@ -1,7 +1,7 @@
 //! The scenarios bundled into the binary (`scenarios/library/*.toml`).
 
 use crate::error::{ErrorKind, ScenarioError};
-use crate::{Scenario, load_str};
+use crate::{Scenario, Source, load_str};
 
 /// A scenario file compiled into the crate.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -31,7 +31,7 @@ macro_rules! builtin {
 }
 
 /// Sorted by name.
-static LIBRARY: [BuiltinScenario; 16] = [
+static LIBRARY: [BuiltinScenario; 17] = [
     builtin!("bench-1m-24h"),
     builtin!("body-too-large-as-500"),
     builtin!("cardinality-spike"),
@@ -46,6 +46,7 @@ static LIBRARY: [BuiltinScenario; 16] = [
     builtin!("rejects-400"),
     builtin!("ring-unready-rollout"),
     builtin!("slow-receiver"),
+    builtin!("sweep-outage"),
     builtin!("tenant-throttled-429"),
     builtin!("throttled-429"),
 ];
@@ -57,8 +58,13 @@ pub fn library() -> &'static [BuiltinScenario] {
 
 /// Loads the bundled scenario `name` (as listed by [`library`]).
 pub fn load_builtin(name: &str) -> Result<Scenario, ScenarioError> {
+    builtin_source(name)?.load()
+}
+
+/// The text of the bundled scenario `name`, with origin `<builtin:NAME>`.
+pub fn builtin_source(name: &str) -> Result<Source, ScenarioError> {
     match LIBRARY.iter().find(|b| b.name == name) {
-        Some(b) => b.load(),
+        Some(b) => Ok(Source::from_text(b.source, b.origin())),
         None => {
             let names: Vec<&str> = LIBRARY.iter().map(|b| b.name).collect();
             Err(ScenarioError {

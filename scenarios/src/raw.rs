@@ -13,6 +13,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use sim_core::config::Response;
 use sim_core::profile::Profile;
 use sim_core::time::{NANOS_PER_SEC, SimDuration};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The whole file.
@@ -45,6 +46,9 @@ pub struct ScenarioFile {
     pub output: Option<Output>,
     /// `[simulation]`.
     pub simulation: Option<Simulation>,
+    /// `[sweep]`: scenario key → the values `rwsim sweep` gives it (see [`crate::sweep`]).
+    /// Keys are dotted scenario keys, so they are quoted: `"remote_write.queue_config.capacity"`.
+    pub sweep: Option<BTreeMap<String, SweepValues>>,
 }
 
 /// `[workload]`.
@@ -582,6 +586,78 @@ impl<'de> Deserialize<'de> for Status {
                         r#"unknown status {s:?}: expected an HTTP status such as 503, or "timeout" (no answer until remote_timeout) or "refused" (connection refused)"#
                     ))),
                 }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The values of one `[sweep]` key: a string in `--set` syntax (`"10..200:10"`,
+/// `"2500,5000"`), an array of values (`[2500, 5000]`, `["30m", "1h"]`), or one value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SweepValues {
+    /// A list or range in `--set` syntax.
+    Spec(String),
+    /// An array (or a single value), each element as text: `2500`, `0.5`, `30m`, `true`.
+    List(Vec<String>),
+}
+
+/// One element of a `[sweep]` array, as text.
+struct SweepLiteral(String);
+
+/// Shared by [`SweepValues`] and its array elements: scalars become their text.
+macro_rules! sweep_scalars {
+    ($out:expr) => {
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok($out(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok($out(v.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok($out(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok($out(format!("{v:?}")))
+        }
+    };
+}
+
+impl<'de> Deserialize<'de> for SweepLiteral {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = SweepLiteral;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a value such as 2500, 0.5, "30m" or true"#)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<SweepLiteral, E> {
+                Ok(SweepLiteral(s.to_string()))
+            }
+            sweep_scalars!(SweepLiteral);
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for SweepValues {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SweepValues;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"an array of values such as [2500, 5000], or a string such as "10..200:10""#)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<SweepValues, E> {
+                Ok(SweepValues::Spec(s.to_string()))
+            }
+            sweep_scalars!(|s| SweepValues::List(vec![s]));
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<SweepValues, A::Error> {
+                let mut out = Vec::new();
+                while let Some(SweepLiteral(s)) = seq.next_element()? {
+                    out.push(s);
+                }
+                Ok(SweepValues::List(out))
             }
         }
         d.deserialize_any(V)

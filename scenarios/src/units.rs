@@ -107,6 +107,52 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, UnitError> {
     Ok(SimDuration::from_nanos(total))
 }
 
+/// Formats a duration in the syntax [`parse_duration`] reads back, as Prometheus's
+/// `model.Duration` prints it: the largest units first, each at most once, zero units left
+/// out (`"1h30m"`, `"1m0s"` is `"1m"`, `"1s500ms"`, `"0s"`). Days are written as hours.
+/// Sub-millisecond parts, which no scenario can hold, are dropped.
+///
+/// ```
+/// use scenarios::units::{format_duration, parse_duration};
+/// use sim_core::time::SimDuration;
+/// assert_eq!(format_duration(SimDuration::from_millis(5_400_250)), "1h30m250ms");
+/// assert_eq!(format_duration(SimDuration::from_hours(36)), "36h");
+/// assert_eq!(format_duration(SimDuration::ZERO), "0s");
+/// let d = parse_duration("2h45m").unwrap();
+/// assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
+/// ```
+pub fn format_duration(d: SimDuration) -> String {
+    let mut ms = d.nanos() / NANOS_PER_MILLI;
+    if ms == 0 {
+        return "0s".to_string();
+    }
+    let mut out = String::new();
+    for (unit, mult) in [("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
+        let v = ms / mult;
+        if v > 0 {
+            out.push_str(&format!("{v}{unit}"));
+            ms -= v * mult;
+        }
+    }
+    out
+}
+
+/// Formats a size with the largest binary unit that divides it exactly (`"128MiB"`,
+/// `"32KiB"`, `"1000B"`), in the syntax [`parse_size`] reads back.
+///
+/// ```
+/// assert_eq!(scenarios::units::format_size(128 << 20), "128MiB");
+/// assert_eq!(scenarios::units::format_size(1000), "1000B");
+/// ```
+pub fn format_size(bytes: u64) -> String {
+    for (unit, mult) in [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+        if bytes > 0 && bytes.is_multiple_of(mult) {
+            return format!("{}{unit}", bytes / mult);
+        }
+    }
+    format!("{bytes}B")
+}
+
 /// Size units with their multiplier (Prometheus `units.Base2Bytes`: `KB` is 1024 bytes).
 const SIZE_UNITS: [(&str, u64); 9] = [
     ("B", 1),

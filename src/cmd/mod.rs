@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod library;
+pub mod merge;
 pub mod report;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 use std::fmt;
@@ -20,12 +22,19 @@ pub enum CliError {
     Io(String, std::io::Error),
     /// A flag value is invalid.
     Usage(String),
+    /// A sweep point does not make a valid scenario: its index, its assignments, the error.
+    Point(u64, String, Box<scenarios::ScenarioError>),
+    /// A sweep.csv cannot be read or joined.
+    Merge(String),
+    /// A run broke sample conservation: a bug in rwsim.
+    Conservation(String),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Scenario(_) | CliError::Usage(_) => 2,
+            CliError::Scenario(_) | CliError::Usage(_) | CliError::Point(..) | CliError::Merge(_) => 2,
+            CliError::Conservation(_) => 70,
             CliError::Sim(_, sim_core::SimError::Config(_)) => 2,
             CliError::Sim(..) | CliError::Io(..) => 1,
         }
@@ -39,6 +48,11 @@ impl fmt::Display for CliError {
             CliError::Sim(origin, e) => write!(f, "{origin}: {e}"),
             CliError::Io(what, e) => write!(f, "{what}: {e}"),
             CliError::Usage(m) => f.write_str(m),
+            CliError::Point(i, set, e) => write!(f, "{e} (at sweep point {i}: {set})"),
+            CliError::Merge(m) => f.write_str(m),
+            CliError::Conservation(what) => {
+                write!(f, "{what}: sample conservation was violated: this is a bug, please report it")
+            }
         }
     }
 }
@@ -51,10 +65,20 @@ impl From<scenarios::ScenarioError> for CliError {
 
 /// Loads `arg`: a file path, or `builtin:NAME`.
 pub fn load(arg: &str) -> Result<scenarios::Scenario, CliError> {
+    Ok(source(arg)?.load()?)
+}
+
+/// Reads the text of `arg`: a file path, or `builtin:NAME`.
+pub fn source(arg: &str) -> Result<scenarios::Source, CliError> {
     match arg.strip_prefix("builtin:") {
-        Some(name) => Ok(scenarios::load_builtin(name)?),
-        None => Ok(scenarios::load_file(Path::new(arg))?),
+        Some(name) => Ok(scenarios::builtin_source(name)?),
+        None => Ok(scenarios::Source::read(Path::new(arg))?),
     }
+}
+
+/// A `--set` error, naming the flag as the user typed it.
+pub fn set_err(arg: &str) -> impl FnOnce(scenarios::sweep::SweepError) -> CliError + '_ {
+    move |e| CliError::Usage(format!("--set {arg}: {}", e.message))
 }
 
 /// Wraps an I/O error with the path it concerns.

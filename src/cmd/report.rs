@@ -28,6 +28,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, CliError> {
             out: Some(dir.clone()),
             openmetrics: None,
             start: None,
+            set: Vec::new(),
         })?;
         dir
     };

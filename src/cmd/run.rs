@@ -1,9 +1,10 @@
 //! `rwsim run`: one scenario, one forecast.
 
-use super::{CliError, io_err, load};
+use super::{CliError, io_err, set_err, source};
 use crate::cli::RunArgs;
 use reports::charts::run::{Dashboard, RunCharts};
 use reports::csv::CsvRows;
+use scenarios::sweep::Override;
 use sim_core::observer::RowRecorder;
 use sim_core::result::RunResult;
 use std::fs::{self, File};
@@ -26,7 +27,13 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
 
 /// Runs the scenario and writes every requested file; returns the result and its JSON.
 pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
-    let mut scenario = load(&a.scenario)?;
+    let overrides = a.set.iter().map(|s| Override::from_flag(s).map_err(set_err(s))).collect::<Result<Vec<_>, _>>()?;
+    for (i, o) in overrides.iter().enumerate() {
+        if overrides[..i].iter().any(|p| p.key == o.key) {
+            return Err(CliError::Usage(format!("--set {}: the key is set twice; give it once", o.key)));
+        }
+    }
+    let mut scenario = source(&a.scenario)?.load_with(&overrides)?;
     if let Some(seed) = a.seed {
         scenario.config.seed = seed;
     }

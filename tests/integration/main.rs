@@ -5,6 +5,7 @@ mod determinism;
 mod incidents;
 mod library;
 mod reports;
+mod sweep;
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -331,6 +331,6 @@ fn unknown_builtin_lists_the_library() {
         "<builtin:nope>: no built-in scenario has this name; the library has: bench-1m-24h, body-too-large-as-500, \
          cardinality-spike, default, ingester-oom-crashloop, network-partition, object-storage-outage, outage-short, \
          outage-wal-loss, proxy-timeout-slow-upstream, rejected-400, rejects-400, ring-unready-rollout, \
-         slow-receiver, tenant-throttled-429, throttled-429"
+         slow-receiver, sweep-outage, tenant-throttled-429, throttled-429"
     );
 }

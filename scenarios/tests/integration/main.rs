@@ -6,3 +6,4 @@ mod errors;
 mod library;
 mod no_panic;
 mod round_trip;
+mod sweep;

@@ -1,0 +1,81 @@
+//! The `[sweep]` table and overrides: values applied before validation, errors located.
+
+use scenarios::sweep::{AxisOrigin, Grid, Override, SweepKey, parse_values};
+use scenarios::{Source, load_str};
+
+const BASE: &str =
+    "duration = \"2h\"\n[workload]\nseries = 1000\n[[receiver.fault]]\nstart = \"1h\"\nend = \"70m\"\nstatus = 503\n";
+
+fn set(s: &str) -> Override {
+    Override::from_flag(s).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn sweep_table_accepts_arrays_ranges_and_single_values_in_file_order() {
+    let text = format!(
+        "{BASE}[sweep]\n\"remote_write.queue_config.max_shards\" = \"10..30:10\"\n\"receiver.fault[0].length\" = [\"5m\", \"10m\"]\n\"receiver.rate_limit\" = 2.5\n"
+    );
+    let s = load_str(&text, "s.toml").unwrap();
+    let keys: Vec<&str> = s.sweep.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["remote_write.queue_config.max_shards", "receiver.fault[0].length", "receiver.rate_limit"],
+        "file order, not alphabetical"
+    );
+    assert_eq!(s.sweep[0].origin, AxisOrigin::File { line: 9, column: 42 });
+    assert_eq!(Grid::new(&s.sweep, vec![]).unwrap().len(), 6);
+    assert_eq!(s.config.remote_write.queue.max_shards, 50, "the scenario itself is the file as written");
+}
+
+#[test]
+fn sweep_table_errors_point_at_the_entry() {
+    let bad = |entry: &str| load_str(&format!("{BASE}[sweep]\n{entry}\n"), "s.toml").unwrap_err().to_string();
+    assert_eq!(
+        bad("\"remote_write.queue_config.capasity\" = [1, 2]"),
+        "s.toml:9:40: sweep.\"remote_write.queue_config.capasity\": unknown scenario key; did you mean `remote_write.queue_config.capacity`?"
+    );
+    assert_eq!(
+        bad("\"duration\" = [\"1h\", 2]"),
+        "s.toml:9:21: sweep.\"duration\": invalid duration \"2\": the unit is missing; expected a number with a unit (ms, s, m, h, d), e.g. \"30s\""
+    );
+    assert!(bad("\"duration\" = []").contains("no values"));
+    assert!(bad("\"duration\" = { a = 1 }").contains("expected an array of values"));
+    assert!(bad("\"duration\" = [\"1h\", \"1h\"]").contains("listed twice"));
+}
+
+#[test]
+fn overrides_are_validated_like_the_file() {
+    let src = Source::from_text(BASE, "b.toml");
+    // A table the file does not have is created.
+    let s = src.load_with(&[set("remote_write.queue_config.capacity=123")]).unwrap();
+    assert_eq!(s.config.remote_write.queue.capacity, 123);
+    // Relations are checked after the override, and the message says where the value came from.
+    let e = src.load_with(&[set("remote_write.queue_config.min_shards=60")]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "b.toml:1:1: remote_write.queue_config.min_shards: min_shards (60) exceeds max_shards (50); the sweep sets it to 60"
+    );
+    // Out of the field's range: the deserializer's error, attributed to the key.
+    let e = src.load_with(&[set("remote_write.queue_config.capacity=5000000000")]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("b.toml:1:1: remote_write.queue_config.capacity: expected an integer from 0 to 4294967295"),
+        "{e}"
+    );
+    assert!(e.to_string().ends_with("the sweep sets it to 5000000000"), "{e}");
+    // `length` follows a swept `start`.
+    let s = src.load_with(&[set("receiver.fault[0].length=15m"), set("receiver.fault[0].start=30m")]).unwrap();
+    assert_eq!(s.config.receiver.faults[0].end.to_string(), "45m");
+    // A latency parameter without a distribution is refused, naming the table.
+    let e = src.load_with(&[set("receiver.fault[0].latency.median=5ms")]).unwrap_err();
+    assert!(e.to_string().contains("receiver.fault[0].latency.distribution: required key is missing"), "{e}");
+}
+
+#[test]
+fn every_sweepable_duration_key_round_trips_its_values() {
+    let k = SweepKey::parse("remote_write.queue_config.batch_send_deadline").unwrap();
+    for v in parse_values(&k, "250ms..10s:1250ms").unwrap() {
+        let s = Source::from_text(BASE, "b.toml").load_with(&[Override { key: k.clone(), value: v }]).unwrap();
+        assert_eq!(scenarios::units::format_duration(s.config.remote_write.queue.batch_send_deadline), v.to_string());
+    }
+}
