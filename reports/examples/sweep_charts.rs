@@ -26,7 +26,7 @@ pub fn synthetic() -> (Vec<Heatmap>, Curves) {
     };
     let x_values: Vec<String> = shards.iter().map(|s| s.to_string()).collect();
     let y_values: Vec<String> = capacity.iter().map(|c| c.to_string()).collect();
-    let base = |title: &str, unit, cells| Heatmap {
+    let base = |title: &str, unit: ValueUnit, cells| Heatmap {
         title: title.into(),
         unit,
         x_key: "queue_config.max_shards".into(),
@@ -35,6 +35,8 @@ pub fn synthetic() -> (Vec<Heatmap>, Curves) {
         y_values: y_values.clone(),
         cells,
         marked: Some((2, 2)),
+        from_zero: unit == ValueUnit::Fraction,
+        notes: Vec::new(),
     };
     let heatmaps = vec![
         base(
@@ -67,6 +69,9 @@ pub fn synthetic() -> (Vec<Heatmap>, Curves) {
                 })
             })
             .collect(),
+        subtitle: vec!["one line per min_block_duration and max_shards".into()],
+        x_labels: Vec::new(),
+        marked: Some((1, 3)),
     };
     (heatmaps, curves)
 }
