@@ -1,6 +1,6 @@
-//! Draws the sweep charts on synthetic data, to look at them before the sweep command feeds
-//! them: `cargo run -p reports --example sweep_charts -- OUTDIR` writes heatmap-*.png/svg
-//! and curves.png/svg.
+//! Draws the sweep charts on synthetic data, to try the renderers without running a sweep
+//! (`rwsim sweep --out DIR` draws them from real points): `cargo run -p reports --example
+//! sweep_charts -- OUTDIR` writes heatmap-*.png/svg and curves.png/svg.
 
 use reports::charts::sweep::{Curves, Heatmap, ValueUnit};
 use reports::charts::{Figure, render_svg, write_png};

@@ -82,7 +82,7 @@ pub struct Heatmap {
 const RAMP: [Rgb; 7] =
     [(255, 255, 204), (255, 237, 160), (254, 217, 118), (254, 178, 76), (253, 141, 60), (227, 26, 28), (128, 0, 38)];
 
-/// Colour at `f` in `[0, 1]` along [`RAMP`].
+/// Colour at `f` in `[0, 1]` along the ramp (ColorBrewer YlOrRd).
 pub fn ramp(f: f64) -> Rgb {
     let f = if f.is_finite() { f.clamp(0.0, 1.0) } else { 0.0 };
     let x = f * (RAMP.len() - 1) as f64;
@@ -314,19 +314,17 @@ impl Figure for Heatmap {
             let x1 = left + ((xi + 1) as f64 * cw).round() as i32;
             let y1 = bottom - (yi as f64 * chh).round() as i32;
             let y0 = bottom - ((yi + 1) as f64 * chh).round() as i32;
-            // A black frame inside a white one: visible on the palest and the darkest cell.
+            // A black frame between white ones: visible on the palest and the darkest cell.
             let k = ((cw.min(chh) / 16.0).round() as i32).clamp(2, 4);
-            root.draw(&Rectangle::new([(x0, y0), (x1, y1)], ShapeStyle::from(WHITE).stroke_width(1)))?;
-            for i in 0..k {
-                root.draw(&Rectangle::new(
-                    [(x0 + 1 + i, y0 + 1 + i), (x1 - 1 - i, y1 - 1 - i)],
-                    ShapeStyle::from(rgb(palette::BLACK)).stroke_width(1),
-                ))?;
+            let frame = |i: i32, c: RGBColor| {
+                Rectangle::new([(x0 + i, y0 + i), (x1 - i, y1 - i)], ShapeStyle::from(c).stroke_width(1))
+            };
+            root.draw(&frame(0, WHITE))?;
+            for i in 1..=k {
+                root.draw(&frame(i, rgb(palette::BLACK)))?;
             }
-            root.draw(&Rectangle::new(
-                [(x0 + 1 + k, y0 + 1 + k), (x1 - 1 - k, y1 - 1 - k)],
-                ShapeStyle::from(WHITE).stroke_width(1),
-            ))?;
+            root.draw(&frame(k + 1, WHITE))?;
+            root.draw(&frame(k + 2, WHITE))?;
         }
         // Values last, over the frame.
         for (label, ink, at) in values {

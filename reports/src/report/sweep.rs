@@ -82,7 +82,7 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
         }
         None => b.push(Block::Para(format!(
             "The sweep ran {name} once per point of the grid below ({runs}). Its text is not in this directory \
-             (sweep-scenario.toml, which `rwsim merge` writes when given --scenario FILE), so it is not described \
+             (sweep-scenario.toml, which rwsim merge writes when given --scenario FILE), so it is not described \
              here."
         ))),
     }
@@ -107,7 +107,7 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
         b.push(Block::Note(
             "Points are numbered from 0 with the last key varying fastest. Replication r of point p runs with a \
              seed derived from the scenario's seed, p and r; sweep.csv has each point's seed, and \
-             `rwsim run FILE --set KEY=VALUE ... --seed SEED` reproduces it."
+             rwsim run FILE --set KEY=VALUE ... --seed SEED reproduces it."
                 .into(),
         ));
     }
