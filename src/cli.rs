@@ -23,7 +23,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the bundled scenarios.
     Scenarios,
-    /// Write report.md and report.html (charts embedded) for a run.
+    /// Write report.md and report.html (charts embedded) for a run or a sweep.
     Report(ReportArgs),
     /// Measure simulator speed and memory on a scenario (default: bench-1m-24h).
     Bench(BenchArgs),
@@ -66,16 +66,20 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A scenario file (or `builtin:NAME`) to run and report on, or a directory written by
-    /// `rwsim run --out DIR` to report on as it is.
+    /// A scenario file (or `builtin:NAME`) to run and report on — with a `[sweep]` table,
+    /// the whole sweep is run — or a directory written by `rwsim run --out DIR`,
+    /// `rwsim sweep --out DIR` or `rwsim merge --out DIR`, reported as it is.
     pub input: String,
-    /// For a scenario: where to write the run's files and the report (default:
+    /// For a scenario: where to write the run's (or sweep's) files and the report (default:
     /// `report-NAME` in the current directory). A directory input is reported in place.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// For a scenario: override its seed.
+    /// For a scenario without `[sweep]`: override its seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// For a scenario with `[sweep]`: the recommendation's targets.
+    #[command(flatten)]
+    pub targets: TargetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -97,7 +101,9 @@ pub struct SweepArgs {
     /// over machines; join the parts with `rwsim merge`.
     #[arg(long, value_name = "I/N")]
     pub partition: Option<String>,
-    /// Directory for sweep.csv (or sweep-part-I-of-N.csv), created if missing.
+    /// Directory for sweep.csv, sweep.json, sweep-scenario.toml and the charts
+    /// (heatmap-*.png/svg, curves-*.png/svg), created if missing; a partition writes only
+    /// its sweep-part-I-of-N.csv.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
     /// Print wall time, runs per second and the time spent in the simulator to stderr.
@@ -112,15 +118,19 @@ pub struct MergeArgs {
     /// The partial CSVs (`sweep-part-I-of-N.csv`), in any order.
     #[arg(required = true, value_name = "CSV")]
     pub parts: Vec<PathBuf>,
-    /// Directory for the merged sweep.csv, created if missing.
+    /// Directory for the merged sweep.csv, sweep.json and charts, created if missing.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
+    /// The swept scenario file (or `builtin:NAME`), exactly as swept: copied to
+    /// sweep-scenario.toml for `rwsim report DIR`, after checking it against the parts.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
     #[command(flatten)]
     pub targets: TargetArgs,
 }
 
 /// Targets of the recommendation.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct TargetArgs {
     /// Largest acceptable loss, as a fraction (`0.001`) or a percentage (`0.1%`). The
     /// default, 0, accepts no lost sample.

@@ -1,6 +1,6 @@
-//! Draws the sweep charts on synthetic data, to look at them before the sweep command feeds
-//! them: `cargo run -p reports --example sweep_charts -- OUTDIR` writes heatmap-*.png/svg
-//! and curves.png/svg.
+//! Draws the sweep charts on synthetic data, to try the renderers without running a sweep
+//! (`rwsim sweep --out DIR` draws them from real points): `cargo run -p reports --example
+//! sweep_charts -- OUTDIR` writes heatmap-*.png/svg and curves.png/svg.
 
 use reports::charts::sweep::{Curves, Heatmap, ValueUnit};
 use reports::charts::{Figure, render_svg, write_png};
@@ -26,7 +26,7 @@ pub fn synthetic() -> (Vec<Heatmap>, Curves) {
     };
     let x_values: Vec<String> = shards.iter().map(|s| s.to_string()).collect();
     let y_values: Vec<String> = capacity.iter().map(|c| c.to_string()).collect();
-    let base = |title: &str, unit, cells| Heatmap {
+    let base = |title: &str, unit: ValueUnit, cells| Heatmap {
         title: title.into(),
         unit,
         x_key: "queue_config.max_shards".into(),
@@ -35,6 +35,8 @@ pub fn synthetic() -> (Vec<Heatmap>, Curves) {
         y_values: y_values.clone(),
         cells,
         marked: Some((2, 2)),
+        from_zero: unit == ValueUnit::Fraction,
+        notes: Vec::new(),
     };
     let heatmaps = vec![
         base(
@@ -67,6 +69,9 @@ pub fn synthetic() -> (Vec<Heatmap>, Curves) {
                 })
             })
             .collect(),
+        subtitle: vec!["one line per min_block_duration and max_shards".into()],
+        x_labels: Vec::new(),
+        marked: Some((1, 3)),
     };
     (heatmaps, curves)
 }

@@ -8,13 +8,15 @@
 //! - [`csv`]: `timeseries.csv`, one [`sim_core::metrics::MetricsRow`] per output step,
 //!   streamed while the simulation runs, and read back.
 //! - [`sweep`]: `sweep.csv` (one [`sweep::PointRow`] per grid point, with Student-t
-//!   confidence intervals across replications), the Pareto front and the `queue_config`
-//!   recommendation.
+//!   confidence intervals across replications), the Pareto front, the `queue_config`
+//!   recommendation and `sweep.json` ([`sweep::SweepSummary`]).
 //! - [`charts`]: PNG and SVG charts. [`charts::run`] prepares the run dashboard's panels
-//!   from the rows (pure, tested), [`charts::sweep`] holds the sweep heatmap and curves;
+//!   from the rows, [`charts::sweep::prepare`] the sweep heatmaps and curves from the points
+//!   (both pure, tested); [`charts::sweep`] draws heatmaps and curves;
 //!   [`charts::write_png`] and [`charts::render_svg`] draw any [`charts::Figure`] with the
 //!   bundled DejaVu Sans font.
-//! - [`report`]: `report.md` and a self-contained `report.html`.
+//! - [`report`]: `report.md` and a self-contained `report.html` for a run, and
+//!   [`report::sweep`] for a sweep.
 //! - [`openmetrics`]: the `prometheus_remote_storage_*` series for `promtool` backfilling.
 //!
 //! ## Example

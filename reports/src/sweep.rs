@@ -510,7 +510,7 @@ pub fn merge(parts: Vec<(String, SweepResult)>) -> Result<SweepResult, SweepCsvE
 
 /// Targets of the recommendation. A point meets a target when its value — the upper end of
 /// the 95 % interval with two or more replications, else the mean — is at most the target.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Targets {
     /// Largest acceptable loss fraction (0 = no sample may be lost).
     pub max_loss: f64,
@@ -527,7 +527,8 @@ impl Default for Targets {
 }
 
 /// One target, for reporting.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Target {
     /// `--max-loss`.
     Loss,
@@ -564,7 +565,8 @@ impl Targets {
         self.active().into_iter().all(|t| self.meets(t, row))
     }
 
-    fn describe(&self, t: Target) -> String {
+    /// `loss ≤ 0%`, `p99 delivery latency ≤ 30s`, ...
+    pub fn describe(&self, t: Target) -> String {
         match t {
             Target::Loss => format!("loss ≤ {}", percent(self.max_loss)),
             Target::P99 => format!("p99 delivery latency ≤ {}", secs(self.max_p99_seconds.unwrap_or(0.0))),
@@ -605,7 +607,8 @@ pub fn pareto_front(result: &SweepResult) -> Vec<usize> {
 }
 
 /// The outcome of checking the points against the targets.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Recommendation {
     /// A point meets every target.
     Chosen {
@@ -662,7 +665,7 @@ pub fn recommend(result: &SweepResult, targets: &Targets) -> Option<Recommendati
 }
 
 /// A fraction as a percentage with enough digits to tell 0 from a small loss.
-fn percent(f: f64) -> String {
+pub fn percent(f: f64) -> String {
     if f == 0.0 {
         "0%".into()
     } else if f >= 0.001 {
@@ -673,21 +676,23 @@ fn percent(f: f64) -> String {
 }
 
 /// Display names of the swept keys: the last dotted part when that is unambiguous.
-fn short_names(params: &[String]) -> Vec<String> {
+pub fn short_names(params: &[String]) -> Vec<String> {
     let last = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
     let shorts: Vec<String> = params.iter().map(|k| last(k)).collect();
     let unique = shorts.iter().enumerate().all(|(i, s)| !shorts[..i].contains(s));
     if unique { shorts } else { params.to_vec() }
 }
 
-fn assignments(result: &SweepResult, p: &SweepPoint) -> String {
+/// `key = value, key = value` of a point (or "the scenario as written" without keys).
+pub fn assignments(result: &SweepResult, p: &SweepPoint) -> String {
     if result.params.is_empty() {
         return "the scenario as written".into();
     }
     result.params.iter().zip(&p.params).map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")
 }
 
-fn metrics_line(r: &PointRow) -> String {
+/// `loss 0%, p99 delivery latency 1h41m, peak queue memory 10.1 MiB`.
+pub fn metrics_line(r: &PointRow) -> String {
     format!(
         "loss {}, p99 delivery latency {}, peak queue memory {}",
         percent(r.loss_fraction),
@@ -718,6 +723,102 @@ pub fn queue_config_yaml(r: &PointRow, indent: &str) -> String {
     o
 }
 
+/// Why the recommended point was chosen among `candidates` of `n` points.
+pub fn why(candidates: usize, n: usize) -> String {
+    format!(
+        "the least peak queue memory of the {candidates} of {n} points that meet every target \
+         (ties go to the lower p99 latency, then the lower loss, then the earlier point)"
+    )
+}
+
+/// The distinct values of swept key `key` (an index into `result.params`), in the order
+/// the points first use them: for a whole grid, the order of the key's values.
+pub fn distinct_values(result: &SweepResult, key: usize) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for p in &result.points {
+        if !out.contains(&p.params[key].as_str()) {
+            out.push(&p.params[key]);
+        }
+    }
+    out
+}
+
+/// A swept key and its values in grid order, as `sweep.json` lists them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridKey {
+    /// The key, e.g. `remote_write.queue_config.max_shards`.
+    pub key: String,
+    /// Its values in scenario syntax, in grid order.
+    pub values: Vec<String>,
+}
+
+/// `sweep.json`, written next to `sweep.csv` by `rwsim sweep` and `rwsim merge`: the
+/// targets the recommendation was made against (which `sweep.csv` does not hold, and
+/// `rwsim report DIR` needs), the outcome, and the chart files. Field order is the file's.
+/// Every point is named by its grid index (the `point` column of `sweep.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepSummary {
+    /// Scenario name.
+    pub scenario: String,
+    /// `"2.42"` or `"3.x"`.
+    pub prometheus: String,
+    /// See [`PointRow::sweep_id`].
+    pub sweep_id: String,
+    /// Points in the grid.
+    pub grid_points: u64,
+    /// Replications per point.
+    pub replications: u32,
+    /// The swept keys and their values.
+    pub grid: Vec<GridKey>,
+    /// The recommendation's targets.
+    pub targets: Targets,
+    /// The Pareto front ([`pareto_front`]), in the order of the printed table.
+    pub pareto_front: Vec<u64>,
+    /// The outcome ([`recommend`]); `null` for an empty sweep.
+    pub recommendation: Option<Recommendation>,
+    /// File stems of the charts next to it (`NAME.png`, `NAME.svg`).
+    pub charts: Vec<String>,
+}
+
+impl SweepSummary {
+    /// The summary of a whole sweep.
+    pub fn new(result: &SweepResult, targets: &Targets, charts: Vec<String>) -> SweepSummary {
+        let first = result.points.first().map(|p| &p.row);
+        let grid_index = |i: usize| result.points[i].index as usize;
+        SweepSummary {
+            scenario: first.map(|r| r.scenario.clone()).unwrap_or_default(),
+            prometheus: first.map(|r| r.prometheus.clone()).unwrap_or_default(),
+            sweep_id: first.map(|r| r.sweep_id.clone()).unwrap_or_default(),
+            grid_points: first.map_or(0, |r| r.grid_points),
+            replications: first.map_or(0, |r| r.replications),
+            grid: (0..result.params.len())
+                .map(|i| GridKey {
+                    key: result.params[i].clone(),
+                    values: distinct_values(result, i).into_iter().map(str::to_string).collect(),
+                })
+                .collect(),
+            targets: targets.clone(),
+            pareto_front: pareto_front(result).into_iter().map(|i| result.points[i].index).collect(),
+            recommendation: recommend(result, targets).map(|r| match r {
+                Recommendation::Chosen { point, candidates } => {
+                    Recommendation::Chosen { point: grid_index(point), candidates }
+                }
+                Recommendation::NoneMeets { met_by, closest } => {
+                    Recommendation::NoneMeets { met_by, closest: grid_index(closest) }
+                }
+            }),
+            charts,
+        }
+    }
+
+    /// The file's text: pretty-printed JSON and a newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a SweepSummary serialises");
+        s.push('\n');
+        s
+    }
+}
+
 /// The report printed by `rwsim sweep` and `rwsim merge`: the grid, the Pareto front and
 /// the recommendation.
 pub fn render(result: &SweepResult, targets: &Targets) -> String {
@@ -737,12 +838,7 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
         if k == 1 { "" } else { "s" },
     );
     for (i, key) in result.params.iter().enumerate() {
-        let mut distinct: Vec<&str> = Vec::new();
-        for p in &result.points {
-            if !distinct.contains(&p.params[i].as_str()) {
-                distinct.push(&p.params[i]);
-            }
-        }
+        let distinct = distinct_values(result, i);
         let shown = if distinct.len() <= 8 {
             distinct.join(", ")
         } else {
@@ -807,11 +903,7 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
             let p = &result.points[point];
             let _ = writeln!(o, "\nRecommendation: point {}: {}", p.index, assignments(result, p));
             let _ = writeln!(o, "  {}", metrics_line(&p.row));
-            let _ = writeln!(
-                o,
-                "  why: the least peak queue memory of the {candidates} of {n} points that meet every target \
-                 (ties go to the lower p99 latency, then the lower loss, then the earlier point)"
-            );
+            let _ = writeln!(o, "  why: {}", why(candidates, n));
             let _ = writeln!(
                 o,
                 "\n  Paste into the remote_write entry of prometheus.yml (Prometheus {}):\n",

@@ -1,11 +1,15 @@
 //! `rwsim merge`: join the partial CSVs of a partitioned sweep.
 //!
-//! The merged `sweep.csv` and the printed report are the bytes a single `rwsim sweep` of the
-//! same grid writes and prints: rows are re-rendered from the parsed values, sorted by
-//! point, after checking that the parts come from one sweep and cover every point once.
+//! The merged directory holds the files a single `rwsim sweep --out DIR` of the same grid
+//! writes, byte for byte — `sweep.csv`, `sweep.json` and the charts, plus
+//! `sweep-scenario.toml` when `--scenario FILE` gives the scenario (checked against the
+//! parts' `sweep_id`) — and the printed report is the same: rows are re-rendered from the
+//! parsed values, sorted by point, after checking that the parts come from one sweep and
+//! cover every point once.
 
-use super::CliError;
-use super::sweep::{create, targets, write};
+use super::sweep::{create, sweep_id_of_result, targets, write};
+use super::sweep_dir::{self, SweepFiles};
+use super::{CliError, source};
 use crate::cli::MergeArgs;
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -13,7 +17,7 @@ use std::process::ExitCode;
 
 pub fn run(a: MergeArgs) -> Result<ExitCode, CliError> {
     let targets = targets(&a.targets)?;
-    let out = a.out.join("sweep.csv");
+    let out = a.out.join(sweep_dir::CSV);
     let mut parts = Vec::with_capacity(a.parts.len());
     for path in &a.parts {
         let name = path.display().to_string();
@@ -29,8 +33,25 @@ pub fn run(a: MergeArgs) -> Result<ExitCode, CliError> {
         parts.push((name, part));
     }
     let result = reports::sweep::merge(parts).map_err(|e| CliError::Merge(e.to_string()))?;
-    let (path, file) = create(&a.out, "sweep.csv")?;
+    let scenario = match &a.scenario {
+        Some(arg) => {
+            let src = source(arg)?;
+            let want = &result.points[0].row.sweep_id;
+            let got = sweep_id_of_result(&src.text, &result);
+            if got != *want {
+                return Err(CliError::Merge(format!(
+                    "--scenario {arg}: not the scenario of this sweep: with the parts' grid and replications its \
+                     sweep_id would be {got}, the parts have {want}; give the file exactly as it was swept"
+                )));
+            }
+            Some(src.text)
+        }
+        None => None,
+    };
+    let (path, file) = create(&a.out, sweep_dir::CSV)?;
+    let files = SweepFiles::open(&a.out, result.params.len(), scenario.is_some())?;
     write(&result, &path, file)?;
+    files.write(&result, &targets, scenario.as_deref())?;
     let text = reports::sweep::render(&result, &targets);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(ExitCode::SUCCESS)

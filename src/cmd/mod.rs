@@ -6,6 +6,7 @@ pub mod merge;
 pub mod report;
 pub mod run;
 pub mod sweep;
+pub mod sweep_dir;
 pub mod validate;
 
 use std::fmt;

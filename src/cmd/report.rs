@@ -1,19 +1,29 @@
-//! `rwsim report FILE|DIR`: report.md and report.html for one run.
+//! `rwsim report FILE|DIR`: report.md and report.html for a run or a sweep.
+//!
+//! A directory is recognised by what it holds: `summary.json` (from `rwsim run --out`) or
+//! `sweep.csv` (from `rwsim sweep --out` or `rwsim merge --out`). A scenario file is run
+//! first into `--out` (default `report-NAME/`): once, or, when it has a `[sweep]` table,
+//! as the whole sweep with the targets given here.
 
+use super::sweep_dir::{self, recommended, swept_keys};
 use super::{CliError, io_err, load};
-use crate::cli::{ReportArgs, RunArgs};
+use crate::cli::{ReportArgs, RunArgs, SweepArgs};
 use reports::charts::run::{Dashboard, RunCharts};
 use reports::report::{Image, Report};
+use reports::sweep::{SweepResult, SweepSummary};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(a: ReportArgs) -> Result<ExitCode, CliError> {
     let input = Path::new(&a.input);
+    let targets_given =
+        a.targets.max_loss != "0" || a.targets.max_p99_latency.is_some() || a.targets.max_memory.is_some();
     let dir = if input.is_dir() {
-        if a.out.is_some() || a.seed.is_some() {
+        if a.out.is_some() || a.seed.is_some() || targets_given {
             return Err(CliError::Usage(format!(
-                "{}: a run directory is reported as it is; --out and --seed apply to a scenario file",
+                "{}: a directory is reported as it is; --out, --seed and the targets apply to a scenario file \
+                 (a sweep directory keeps its targets in sweep.json: run the sweep again to change them)",
                 a.input
             )));
         }
@@ -21,18 +31,53 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, CliError> {
     } else {
         let scenario = load(&a.input)?;
         let dir = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("report-{}", scenario.name)));
-        super::run::execute(&RunArgs {
-            scenario: a.input.clone(),
-            seed: a.seed,
-            json: false,
-            out: Some(dir.clone()),
-            openmetrics: None,
-            start: None,
-            set: Vec::new(),
-        })?;
+        if scenario.sweep.is_empty() {
+            if targets_given {
+                return Err(CliError::Usage(format!(
+                    "{}: the targets apply to a scenario with a [sweep] table; this one has none",
+                    a.input
+                )));
+            }
+            super::run::execute(&RunArgs {
+                scenario: a.input.clone(),
+                seed: a.seed,
+                json: false,
+                out: Some(dir.clone()),
+                openmetrics: None,
+                start: None,
+                set: Vec::new(),
+            })?;
+        } else {
+            if a.seed.is_some() {
+                return Err(CliError::Usage(format!(
+                    "{}: --seed applies to a single run; this scenario has a [sweep] table, whose points take \
+                     seeds derived from the file's seed (edit `seed` in the file to change them)",
+                    a.input
+                )));
+            }
+            super::sweep::execute(&SweepArgs {
+                scenario: a.input.clone(),
+                set: Vec::new(),
+                replications: 1,
+                threads: None,
+                partition: None,
+                out: dir.clone(),
+                timing: false,
+                targets: a.targets.clone(),
+            })?;
+        }
         dir
     };
-    report_dir(&dir)?;
+    match (dir.join("summary.json").is_file(), dir.join(sweep_dir::CSV).is_file()) {
+        (true, true) => {
+            return Err(CliError::Usage(format!(
+                "{}: holds both a run (summary.json) and a sweep (sweep.csv); write them to different directories",
+                dir.display()
+            )));
+        }
+        (false, true) => report_sweep_dir(&dir)?,
+        _ => report_run_dir(&dir)?,
+    }
     println!("rwsim: wrote {} and {}", dir.join("report.md").display(), dir.join("report.html").display());
     Ok(ExitCode::SUCCESS)
 }
@@ -43,16 +88,31 @@ fn invalid(path: &Path, what: impl std::fmt::Display) -> CliError {
 
 /// Reads what `rwsim run --out DIR` wrote and writes the report next to it. A missing
 /// dashboard is drawn again from timeseries.csv.
-fn report_dir(dir: &Path) -> Result<(), CliError> {
+fn report_run_dir(dir: &Path) -> Result<(), CliError> {
     let need = |name: &str| -> Result<PathBuf, CliError> {
         let p = dir.join(name);
         if p.is_file() {
             Ok(p)
         } else {
-            Err(CliError::Usage(format!(
-                "{}: no {name} here; report on a directory written by `rwsim run SCENARIO --out DIR`, or on a scenario file",
-                dir.display()
-            )))
+            let partial = fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                n.starts_with("sweep-part-") && n.ends_with(".csv")
+            });
+            Err(CliError::Usage(if partial {
+                format!(
+                    "{}: holds partitions of a sweep (sweep-part-*.csv) but no sweep.csv; join them with \
+                     `rwsim merge {}/sweep-part-*.csv --out DIR --scenario FILE`, then report on DIR",
+                    dir.display(),
+                    dir.display()
+                )
+            } else {
+                format!(
+                    "{}: no {name} here; report on a directory written by `rwsim run SCENARIO --out DIR` or \
+                     `rwsim sweep SCENARIO --out DIR`, or on a scenario file",
+                    dir.display()
+                )
+            }))
         }
     };
     let summary = need("summary.json")?;
@@ -89,12 +149,95 @@ fn report_dir(dir: &Path) -> Result<(), CliError> {
             file: "dashboard.png".into(),
             png,
         }],
-        recommendation: Vec::new(),
     };
     let md = dir.join("report.md");
     fs::write(&md, reports::report::markdown(&rep)).map_err(io_err(&md))?;
     let html = dir.join("report.html");
     fs::write(&html, reports::report::html(&rep)).map_err(io_err(&html))?;
+    Ok(())
+}
+
+/// Reads what `rwsim sweep --out DIR` (or `rwsim merge`) wrote and writes the report next
+/// to it: the targets come from sweep.json and the scenario from sweep-scenario.toml, each
+/// checked against the sweep's `sweep_id`; missing charts are drawn again from sweep.csv.
+fn report_sweep_dir(dir: &Path) -> Result<(), CliError> {
+    let csv = dir.join(sweep_dir::CSV);
+    let file = fs::File::open(&csv).map_err(io_err(&csv))?;
+    let result: SweepResult = reports::sweep::read_csv(std::io::BufReader::new(file))
+        .map_err(|e| CliError::Merge(format!("{}: {e}", csv.display())))?;
+    let Some(first) = result.points.first() else {
+        return Err(CliError::Merge(format!("{}: no points", csv.display())));
+    };
+    let id = first.row.sweep_id.clone();
+    if result.points.len() as u64 != first.row.grid_points
+        || result.points.iter().enumerate().any(|(i, p)| p.index != i as u64)
+    {
+        return Err(CliError::Merge(format!(
+            "{}: has {} of the {} points of its grid; report on the sweep.csv that `rwsim merge` writes",
+            csv.display(),
+            result.points.len(),
+            first.row.grid_points
+        )));
+    }
+    let json = dir.join(sweep_dir::JSON);
+    let targets = if json.is_file() {
+        let text = fs::read_to_string(&json).map_err(io_err(&json))?;
+        let summary: SweepSummary = serde_json::from_str(&text)
+            .map_err(|e| invalid(&json, format!("not a sweep.json of `rwsim sweep`: {e}")))?;
+        if summary.sweep_id != id {
+            return Err(CliError::Merge(format!(
+                "{}: is of sweep {}, but sweep.csv is of sweep {id}: the directory mixes two sweeps",
+                json.display(),
+                summary.sweep_id
+            )));
+        }
+        summary.targets
+    } else {
+        // A sweep.csv alone (e.g. from an older rwsim): the default targets.
+        reports::sweep::Targets::default()
+    };
+    let scenario_path = dir.join(sweep_dir::SCENARIO);
+    let scenario = if scenario_path.is_file() {
+        let src = scenarios::Source::read(&scenario_path)?;
+        let got = super::sweep::sweep_id_of_result(&src.text, &result);
+        if got != id {
+            return Err(CliError::Merge(format!(
+                "{}: is not the scenario of sweep.csv (its sweep_id would be {got}, not {id}); remove it or \
+                 restore the file that was swept",
+                scenario_path.display()
+            )));
+        }
+        Some(src.load()?)
+    } else {
+        None
+    };
+    let keys = swept_keys(&result)?;
+    let charts = reports::charts::sweep::sweep_charts(&result, &keys, recommended(&result, &targets));
+    let mut images = Vec::with_capacity(charts.len());
+    for chart in &charts {
+        let png_path = dir.join(format!("{}.png", chart.name));
+        if !png_path.is_file() {
+            super::run::write_figure(dir, &chart.name, &chart.figure)?;
+        }
+        images.push(Image {
+            title: format!("{} ({}.svg is the same as a vector image)", chart.caption, chart.name),
+            file: format!("{}.png", chart.name),
+            png: fs::read(&png_path).map_err(io_err(&png_path))?,
+        });
+    }
+    let origin = dir.display().to_string();
+    let rep = reports::report::sweep::SweepReport {
+        result: &result,
+        targets: &targets,
+        config: scenario.as_ref().map(|s| &s.config),
+        description: scenario.as_ref().and_then(|s| s.description.as_deref()),
+        origin: &origin,
+        images,
+    };
+    let md = dir.join("report.md");
+    fs::write(&md, reports::report::sweep::markdown(&rep)).map_err(io_err(&md))?;
+    let html = dir.join("report.html");
+    fs::write(&html, reports::report::sweep::html(&rep)).map_err(io_err(&html))?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use sim_core::observer::RowRecorder;
 use sim_core::result::RunResult;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
@@ -99,14 +99,34 @@ pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
 
 /// Writes `DIR/NAME.png` and `DIR/NAME.svg`.
 pub fn write_figure<F: reports::charts::Figure>(dir: &Path, name: &str, fig: &F) -> Result<(), CliError> {
-    let png = dir.join(format!("{name}.png"));
-    let file = File::create(&png).map_err(io_err(&png))?;
+    let (png, svg) = create_figure(dir, name)?;
+    write_figure_to(fig, png, svg)
+}
+
+/// An output file, created, and its path for errors.
+pub type Opened = (PathBuf, File);
+
+/// Creates (truncates) `DIR/NAME.png` and `DIR/NAME.svg`, to write later.
+pub fn create_figure(dir: &Path, name: &str) -> Result<(Opened, Opened), CliError> {
+    let open = |ext: &str| -> Result<Opened, CliError> {
+        let path = dir.join(format!("{name}.{ext}"));
+        let file = File::create(&path).map_err(io_err(&path))?;
+        Ok((path, file))
+    };
+    Ok((open("png")?, open("svg")?))
+}
+
+/// Draws `fig` into opened PNG and SVG files.
+pub fn write_figure_to<F: reports::charts::Figure>(
+    fig: &F,
+    (png, file): Opened,
+    (svg, mut svg_file): Opened,
+) -> Result<(), CliError> {
     let mut w = BufWriter::new(file);
     reports::charts::write_png(fig, &mut w)
         .map_err(|e| CliError::Io(png.display().to_string(), std::io::Error::other(e)))?;
     w.flush().map_err(io_err(&png))?;
-    let svg = dir.join(format!("{name}.svg"));
     let text = reports::charts::render_svg(fig)
         .map_err(|e| CliError::Io(svg.display().to_string(), std::io::Error::other(e)))?;
-    fs::write(&svg, text).map_err(io_err(&svg))
+    svg_file.write_all(text.as_bytes()).map_err(io_err(&svg))
 }

@@ -9,6 +9,7 @@
 //! output is the same bytes for any thread count. Wall-clock time is only read for the
 //! progress bar and `--timing`, never by the model.
 
+use super::sweep_dir::{self, SweepFiles};
 use super::{CliError, io_err, set_err, source};
 use crate::cli::{SweepArgs, TargetArgs};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -55,13 +56,31 @@ fn fnv1a(bytes: &[u8], mut h: u64) -> u64 {
 /// Identifies a sweep: the scenario text, the grid (keys and values) and the replication
 /// count. Partitions of one sweep share it; `rwsim merge` refuses files that do not.
 pub fn sweep_id(text: &str, grid: &Grid, replications: u32) -> String {
+    let axes: Vec<(String, Vec<String>)> =
+        grid.axes().iter().map(|a| (a.key.to_string(), a.values.iter().map(|v| v.to_string()).collect())).collect();
+    sweep_id_of(text, &axes, replications)
+}
+
+/// [`sweep_id`] from the keys and the values (in scenario syntax, in grid order), as a
+/// `sweep.csv` holds them.
+pub fn sweep_id_of(text: &str, axes: &[(String, Vec<String>)], replications: u32) -> String {
     let mut h = fnv1a(text.as_bytes(), 0xCBF2_9CE4_8422_2325);
-    for a in grid.axes() {
-        let values: Vec<String> = a.values.iter().map(|v| v.to_string()).collect();
-        h = fnv1a(format!("\0{}={}", a.key, values.join(",")).as_bytes(), h);
+    for (key, values) in axes {
+        h = fnv1a(format!("\0{key}={}", values.join(",")).as_bytes(), h);
     }
     h = fnv1a(format!("\0replications={replications}").as_bytes(), h);
     format!("{h:016x}")
+}
+
+/// [`sweep_id_of`] the scenario `text` with the grid and replications of a whole `result`.
+pub fn sweep_id_of_result(text: &str, result: &SweepResult) -> String {
+    let axes: Vec<(String, Vec<String>)> = (0..result.params.len())
+        .map(|i| {
+            let values = reports::sweep::distinct_values(result, i).into_iter().map(str::to_string).collect();
+            (result.params[i].clone(), values)
+        })
+        .collect();
+    sweep_id_of(text, &axes, result.points.first().map_or(1, |p| p.row.replications))
 }
 
 /// `I/N` with `0 <= I < N`.
@@ -142,6 +161,15 @@ fn progress(len: u64) -> ProgressBar {
 type RunOutcome = Result<(RunMetrics, Duration), CliError>;
 
 pub fn run(a: SweepArgs) -> Result<ExitCode, CliError> {
+    let text = execute(&a)?;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the sweep and writes its files into `a.out`: the CSV, and for a whole grid the
+/// summary, the scenario text and the charts (see [`super::sweep_dir`]). Returns what
+/// `rwsim sweep` prints: the report, or for a partition where its file went.
+pub fn execute(a: &SweepArgs) -> Result<String, CliError> {
     let started = Instant::now();
     let src = source(&a.scenario)?;
     let base = src.load()?;
@@ -174,9 +202,11 @@ pub fn run(a: SweepArgs) -> Result<ExitCode, CliError> {
         .build()
         .map_err(|e| CliError::Usage(format!("--threads {threads}: {e}")))?;
 
-    // Open the output before the long part, so a bad path fails at once.
-    let name = if parts == 1 { "sweep.csv".to_string() } else { format!("sweep-part-{part}-of-{parts}.csv") };
+    // Open the outputs before the long part, so a bad path fails at once. A partition
+    // writes only its CSV; `rwsim merge` writes the rest.
+    let name = if parts == 1 { sweep_dir::CSV.to_string() } else { format!("sweep-part-{part}-of-{parts}.csv") };
     let (path, file) = create(&a.out, &name)?;
+    let files = if parts == 1 { Some(SweepFiles::open(&a.out, grid.axes().len(), true)?) } else { None };
 
     // Every point of the grid, in every partition, is loaded and validated before any run:
     // a bad point fails the same way wherever it would have run.
@@ -251,8 +281,11 @@ pub fn run(a: SweepArgs) -> Result<ExitCode, CliError> {
         });
     }
     write(&result, &path, file)?;
+    if let Some(files) = files {
+        files.write(&result, &targets, Some(&src.text))?;
+    }
 
-    let out = if parts == 1 {
+    let text = if parts == 1 {
         reports::sweep::render(&result, &targets)
     } else {
         format!(
@@ -263,7 +296,6 @@ pub fn run(a: SweepArgs) -> Result<ExitCode, CliError> {
             a.out.join(format!("sweep-part-*-of-{parts}.csv")).display()
         )
     };
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
     if a.timing {
         let wall = started.elapsed().as_secs_f64();
         let runs = tasks.len();
@@ -278,7 +310,7 @@ pub fn run(a: SweepArgs) -> Result<ExitCode, CliError> {
             100.0 * simulated.as_secs_f64() / (wall * threads as f64),
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(text)
 }
 
 /// `key = value, key = value` for errors.

@@ -56,7 +56,7 @@ pub fn si(v: f64) -> String {
 }
 
 /// Up to three significant digits, without trailing zeros.
-fn trim3(x: f64) -> String {
+pub(crate) fn trim3(x: f64) -> String {
     let s = if x >= 99.95 {
         format!("{x:.0}")
     } else if x >= 9.995 {

@@ -1,6 +1,11 @@
 //! Sweep charts: a heatmap of one metric over two swept keys, with the recommended point
 //! marked, and curves of a metric against a swept duration (loss vs outage length), one
-//! line per setting. The sweep command fills these values; the drawing only formats them.
+//! line per setting. [`prepare`] turns a sweep's points into these values (pure, tested);
+//! the drawing here only formats them.
+
+pub mod prepare;
+
+pub use prepare::{MAX_LINES, Metric, ParamKind, SweepChart, SweepFigure, SweptKey, chart_names, sweep_charts};
 
 use super::axis;
 use super::draw::{self, Ticked, bold, desc_style, rgb, text, tick_style};
@@ -38,7 +43,8 @@ impl ValueUnit {
                 }
             }
             ValueUnit::Seconds => axis::duration_label(v),
-            ValueUnit::Bytes => crate::summary::bytes(v.max(0.0).round() as u64),
+            // `20 MiB` rather than `20.0 MiB` on round ticks.
+            ValueUnit::Bytes => crate::summary::bytes(v.max(0.0).round() as u64).replace(".0 ", " "),
             ValueUnit::Count => axis::si(v),
         }
     }
@@ -64,13 +70,19 @@ pub struct Heatmap {
     pub cells: Vec<Vec<Option<f64>>>,
     /// The recommended point `(x, y)`, outlined.
     pub marked: Option<(usize, usize)>,
+    /// Colours start at 0 (palest = none: for loss) rather than at the smallest value (for
+    /// latency and memory, where the grid's differences matter more than the distance from 0).
+    pub from_zero: bool,
+    /// Notes under the subtitle (joined with `; ` and wrapped to the width): which slice of
+    /// a larger grid this is, why nothing is outlined, how to read the values.
+    pub notes: Vec<String>,
 }
 
 /// Sequential colour ramp for "higher is worse": pale yellow to dark red (ColorBrewer YlOrRd).
 const RAMP: [Rgb; 7] =
     [(255, 255, 204), (255, 237, 160), (254, 217, 118), (254, 178, 76), (253, 141, 60), (227, 26, 28), (128, 0, 38)];
 
-/// Colour at `f` in `[0, 1]` along [`RAMP`].
+/// Colour at `f` in `[0, 1]` along the ramp (ColorBrewer YlOrRd).
 pub fn ramp(f: f64) -> Rgb {
     let f = if f.is_finite() { f.clamp(0.0, 1.0) } else { 0.0 };
     let x = f * (RAMP.len() - 1) as f64;
@@ -81,17 +93,65 @@ pub fn ramp(f: f64) -> Rgb {
     (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-/// How cell values map to the colour ramp: linear from 0, or log10 when the non-zero values
-/// span more than two decades (latencies from 300ms to 4h). Returns `(lo, hi, log)`.
-pub fn color_scale(cells: &[Vec<Option<f64>>]) -> (f64, f64, bool) {
+/// How cell values map to the colour ramp: log10 when the non-zero values span more than
+/// two decades (latencies from 300ms to 4h), else linear from 0 (`from_zero`) or from the
+/// smallest value. Returns `(lo, hi, log)`.
+pub fn color_scale(cells: &[Vec<Option<f64>>], from_zero: bool) -> (f64, f64, bool) {
     let vals: Vec<f64> = cells.iter().flatten().flatten().copied().collect();
     let max = vals.iter().copied().fold(0.0, f64::max);
+    let min = vals.iter().copied().fold(f64::INFINITY, f64::min);
     let min_pos = vals.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
     if max > 0.0 && min_pos.is_finite() && max / min_pos > 100.0 {
         (min_pos.log10(), max.log10(), true)
+    } else if !from_zero && min.is_finite() && min < max {
+        (min, max, false)
     } else {
         (0.0, if max > 0.0 { max } else { 1.0 }, false)
     }
+}
+
+/// Round ticks of `unit` within `[lo, hi]`: multiples of a step chosen for the span, so a
+/// scale from 1h41m to 2h11m gets 1h45m, 1h50m, ..., 2h10m.
+pub fn range_ticks(unit: ValueUnit, lo: f64, hi: f64, max_ticks: usize) -> Vec<f64> {
+    if lo <= 0.0 {
+        return unit_ticks(unit, hi, max_ticks).into_iter().filter(|v| *v <= hi * 1.0001).collect();
+    }
+    let step = match unit_ticks(unit, hi - lo, max_ticks).get(1) {
+        Some(s) if *s > 0.0 => *s,
+        _ => return vec![lo],
+    };
+    let first = (lo / step - 1e-9).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    (first..=last).map(|i| i as f64 * step).collect()
+}
+
+/// Cell labels for `cells`: full ([`ValueUnit::format`]), or for bytes that do not fit,
+/// plain numbers in one binary unit (`10.1` for 10.1 MiB), with that unit's name.
+fn cell_labels(unit: ValueUnit, cells: &[Vec<Option<f64>>], compact: bool) -> (Vec<Vec<String>>, Option<&'static str>) {
+    let mut scale = (1.0, "B");
+    if compact && unit == ValueUnit::Bytes {
+        let max = cells.iter().flatten().flatten().copied().fold(0.0, f64::max);
+        for (i, name) in ["KiB", "MiB", "GiB", "TiB"].into_iter().enumerate() {
+            let s = 1024f64.powi(i as i32 + 1);
+            if max >= s {
+                scale = (s, name);
+            }
+        }
+    }
+    let compact = compact && unit == ValueUnit::Bytes;
+    let labels = cells
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| match v {
+                    Some(v) if compact => axis::trim3(*v / scale.0),
+                    Some(v) => unit.format(*v),
+                    None => "n/a".to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    (labels, compact.then_some(scale.1))
 }
 
 /// Position of `v` in `[0, 1]` on a colour scale from [`color_scale`].
@@ -106,6 +166,64 @@ fn ink_on(c: Rgb) -> Rgb {
     if l > 140.0 { (20, 20, 20) } else { (255, 255, 255) }
 }
 
+/// Smallest and largest size of the values written in the cells.
+const CELL_TEXT: (f64, f64) = (13.0, 24.0);
+
+/// `line` in pieces at most `max_w` pixels wide in `style`, broken after `; ` or ` · `
+/// (or, for a piece still too wide, after `, `). A piece that cannot be broken is kept whole.
+fn wrap<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    line: &str,
+    style: &TextStyle<'_>,
+    max_w: i32,
+) -> Result<Vec<String>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let width = |s: &str| root.estimate_text_size(s, style).map(|(w, _)| w as i32);
+    if width(line)? <= max_w {
+        return Ok(vec![line.to_string()]);
+    }
+    let split = |s: &str, seps: &[&str]| -> Vec<String> {
+        let mut out = vec![String::new()];
+        let mut rest = s;
+        while let Some((i, sep)) = seps.iter().filter_map(|sep| rest.find(sep).map(|i| (i, *sep))).min() {
+            out.last_mut().expect("non-empty").push_str(&rest[..i + sep.len()]);
+            out.push(String::new());
+            rest = &rest[i + sep.len()..];
+        }
+        out.last_mut().expect("non-empty").push_str(rest);
+        out
+    };
+    let mut atoms = Vec::new();
+    for piece in split(line, &["; ", " · "]) {
+        if width(&piece)? > max_w { atoms.extend(split(&piece, &[", "])) } else { atoms.push(piece) }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for atom in atoms {
+        let joined = format!("{cur}{atom}");
+        if !cur.is_empty() && width(joined.trim_end())? > max_w {
+            lines.push(cur.trim_end().trim_end_matches([';', '·']).to_string());
+            cur = atom;
+        } else {
+            cur = joined;
+        }
+    }
+    if !cur.trim_end().is_empty() {
+        lines.push(cur.trim_end().to_string());
+    }
+    Ok(lines)
+}
+
+/// Height of a tick label, for spacing the labels of rows.
+const TICK_HEIGHT: u32 = 16;
+
+/// Which of `n` axis labels to draw so that labels `widths[i]` wide (pixels) fit at a
+/// spacing of `pitch` pixels: every `k`-th from the first, `k` as small as fits.
+pub fn thin_labels(widths: &[u32], pitch: f64) -> Vec<usize> {
+    let widest = widths.iter().copied().max().unwrap_or(0) as f64 + 12.0;
+    let k = if pitch > 0.0 { (widest / pitch).ceil().max(1.0) as usize } else { 1 };
+    (0..widths.len()).step_by(k).collect()
+}
+
 impl Figure for Heatmap {
     fn size(&self) -> (u32, u32) {
         draw::HEATMAP_SIZE
@@ -117,7 +235,30 @@ impl Figure for Heatmap {
         let (w, h) = (w as i32, h as i32);
         let top_left = Pos::new(HPos::Left, VPos::Top);
         root.draw_text(&self.title, &bold(30.0, palette::BLACK).pos(top_left), (40, 24))?;
+        let (nx, ny) = (self.x_values.len().max(1), self.y_values.len().max(1));
+        let (left, right, bottom) = (230, w - 190, h - 120);
+        let cw = (right - left) as f64 / nx as f64;
+        let scale = color_scale(&self.cells, self.from_zero);
+        // Cell values in full, or else as plain numbers in one unit; none at all when even
+        // those do not fit at the smallest size (the colour bar still reads).
+        let fits = |labels: &[Vec<String>], size: f64| -> Result<bool, DrawingAreaErrorKind<DB::ErrorType>> {
+            for l in labels.iter().flatten() {
+                if f64::from(root.estimate_text_size(l, &text(size, palette::BLACK))?.0) > cw - 8.0 {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        let (mut labels, mut cell_unit) = cell_labels(self.unit, &self.cells, false);
+        if !fits(&labels, CELL_TEXT.0)? {
+            (labels, cell_unit) = cell_labels(self.unit, &self.cells, true);
+        }
+        let show_values = fits(&labels, CELL_TEXT.0)?;
+
         let mut sub = String::from("lower is better; darker is worse");
+        if let Some(u) = cell_unit.filter(|_| show_values) {
+            sub += &format!("; cells in {u}");
+        }
         if let Some((x, y)) = self.marked
             && let Some(Some(v)) = self.cells.get(y).and_then(|r| r.get(x))
         {
@@ -130,14 +271,23 @@ impl Figure for Heatmap {
                 self.unit.format(*v)
             );
         }
-        root.draw_text(&sub, &text(20.0, palette::AXIS).pos(top_left), (40, 68))?;
-
-        let (nx, ny) = (self.x_values.len().max(1), self.y_values.len().max(1));
-        let (left, right, top, bottom) = (230, w - 190, 120, h - 120);
-        let cw = (right - left) as f64 / nx as f64;
+        let sub_style = text(20.0, palette::AXIS).pos(top_left);
+        let mut lines = wrap(root, &sub, &sub_style, w - 80)?;
+        if !self.notes.is_empty() {
+            lines.extend(wrap(root, &self.notes.join("; "), &sub_style, w - 80)?);
+        }
+        for (i, line) in lines.iter().enumerate() {
+            root.draw_text(line, &sub_style, (40, 68 + 28 * i as i32))?;
+        }
+        let top = 92 + 28 * lines.len() as i32;
         let chh = (bottom - top) as f64 / ny as f64;
-        let scale = color_scale(&self.cells);
-        let value_size = (chh / 3.2).min(cw / 5.5).clamp(12.0, 24.0);
+        // The largest size (up to a third of the cell's height) at which every value fits.
+        let mut value_size = (chh / 3.2).clamp(CELL_TEXT.0, CELL_TEXT.1);
+        while value_size > CELL_TEXT.0 && !fits(&labels, value_size)? {
+            value_size -= 1.0;
+        }
+
+        let mut values = Vec::new();
         for yi in 0..ny {
             for xi in 0..nx {
                 let x0 = left + (xi as f64 * cw).round() as i32;
@@ -146,18 +296,17 @@ impl Figure for Heatmap {
                 let y1 = bottom - (yi as f64 * chh).round() as i32;
                 let y0 = bottom - ((yi + 1) as f64 * chh).round() as i32;
                 let v = self.cells.get(yi).and_then(|r| r.get(xi)).copied().flatten();
-                let (fill, label) = match v {
-                    Some(v) => (ramp(scale_pos(v, scale)), self.unit.format(v)),
-                    None => ((235, 235, 235), "n/a".to_string()),
+                let fill = match v {
+                    Some(v) => ramp(scale_pos(v, scale)),
+                    None => (235, 235, 235),
                 };
                 root.draw(&Rectangle::new([(x0, y0), (x1, y1)], rgb(fill).filled()))?;
                 root.draw(&Rectangle::new([(x0, y0), (x1, y1)], ShapeStyle::from(WHITE).stroke_width(2)))?;
-                let ink = if v.is_some() { ink_on(fill) } else { palette::AXIS };
-                root.draw_text(
-                    &label,
-                    &text(value_size, ink).pos(Pos::new(HPos::Center, VPos::Center)),
-                    ((x0 + x1) / 2, (y0 + y1) / 2),
-                )?;
+                if show_values {
+                    let ink = if v.is_some() { ink_on(fill) } else { palette::AXIS };
+                    let label = labels.get(yi).and_then(|r| r.get(xi)).map_or("n/a", String::as_str);
+                    values.push((label, ink, ((x0 + x1) / 2, (y0 + y1) / 2)));
+                }
             }
         }
         if let Some((xi, yi)) = self.marked.filter(|&(x, y)| x < nx && y < ny) {
@@ -165,22 +314,34 @@ impl Figure for Heatmap {
             let x1 = left + ((xi + 1) as f64 * cw).round() as i32;
             let y1 = bottom - (yi as f64 * chh).round() as i32;
             let y0 = bottom - ((yi + 1) as f64 * chh).round() as i32;
-            for k in 0..4 {
-                root.draw(&Rectangle::new(
-                    [(x0 + 2 + k, y0 + 2 + k), (x1 - 2 - k, y1 - 2 - k)],
-                    ShapeStyle::from(rgb(palette::BLACK)).stroke_width(1),
-                ))?;
+            // A black frame between white ones: visible on the palest and the darkest cell.
+            let k = ((cw.min(chh) / 16.0).round() as i32).clamp(2, 4);
+            let frame = |i: i32, c: RGBColor| {
+                Rectangle::new([(x0 + i, y0 + i), (x1 - i, y1 - i)], ShapeStyle::from(c).stroke_width(1))
+            };
+            root.draw(&frame(0, WHITE))?;
+            for i in 1..=k {
+                root.draw(&frame(i, rgb(palette::BLACK)))?;
             }
+            root.draw(&frame(k + 1, WHITE))?;
+            root.draw(&frame(k + 2, WHITE))?;
         }
-        // Axis labels: swept values under and beside the cells, keys centred.
+        // Values last, over the frame.
+        for (label, ink, at) in values {
+            root.draw_text(label, &text(value_size, ink).pos(Pos::new(HPos::Center, VPos::Center)), at)?;
+        }
+        // Axis labels: swept values under and beside the cells (as many as fit), keys centred.
         let ticks = tick_style();
-        for (xi, label) in self.x_values.iter().enumerate() {
+        let widths = |values: &[String]| -> Result<Vec<u32>, DrawingAreaErrorKind<DB::ErrorType>> {
+            values.iter().map(|l| root.estimate_text_size(l, &ticks).map(|s| s.0)).collect()
+        };
+        for xi in thin_labels(&widths(&self.x_values)?, cw) {
             let cx = left + ((xi as f64 + 0.5) * cw).round() as i32;
-            root.draw_text(label, &ticks.pos(Pos::new(HPos::Center, VPos::Top)), (cx, bottom + 10))?;
+            root.draw_text(&self.x_values[xi], &ticks.pos(Pos::new(HPos::Center, VPos::Top)), (cx, bottom + 10))?;
         }
-        for (yi, label) in self.y_values.iter().enumerate() {
+        for yi in thin_labels(&vec![TICK_HEIGHT; self.y_values.len()], chh) {
             let cy = bottom - ((yi as f64 + 0.5) * chh).round() as i32;
-            root.draw_text(label, &ticks.pos(Pos::new(HPos::Right, VPos::Center)), (left - 12, cy))?;
+            root.draw_text(&self.y_values[yi], &ticks.pos(Pos::new(HPos::Right, VPos::Center)), (left - 12, cy))?;
         }
         let desc = desc_style();
         root.draw_text(&self.x_key, &desc.pos(Pos::new(HPos::Center, VPos::Top)), ((left + right) / 2, bottom + 50))?;
@@ -205,7 +366,7 @@ impl Figure for Heatmap {
         } else if log {
             axis::log_ticks(10f64.powf(lo), 10f64.powf(hi))
         } else {
-            unit_ticks(self.unit, hi, 7).into_iter().filter(|v| *v <= hi * 1.0001).collect()
+            range_ticks(self.unit, lo, hi, 7)
         };
         for v in bar_ticks {
             let f = scale_pos(v, scale);
@@ -238,8 +399,16 @@ pub struct Curves {
     pub y_label: String,
     /// How vertical values are written.
     pub y_unit: ValueUnit,
-    /// `(setting label, points)`, points in increasing `x`.
+    /// `(setting label, points)`, points in increasing `x`. A single series with an empty
+    /// label is drawn without a legend.
     pub series: Vec<(String, Vec<(f64, f64)>)>,
+    /// Lines under the title: what the lines are, which slice of the grid, what is ringed.
+    pub subtitle: Vec<String>,
+    /// Horizontal ticks at these values with these labels (e.g. `false`, `true`); empty for
+    /// round ticks from 0 in [`Curves::x_unit`].
+    pub x_labels: Vec<(f64, String)>,
+    /// The recommended point, ringed: `(series, point)`.
+    pub marked: Option<(usize, usize)>,
 }
 
 /// Line colours of curves, in order.
@@ -269,6 +438,25 @@ pub fn unit_ticks(unit: ValueUnit, max: f64, max_ticks: usize) -> Vec<f64> {
     }
 }
 
+/// The horizontal axis of curves through values from `min` to `max`: round ticks from 0 to
+/// the first tick at or past `max` when `min` is near 0 (within 30 % of `max`), else from the
+/// last tick at or below `min`, so the lines use the width. Returns `(lo, hi, ticks)` with
+/// 2 % of room on either side for the dots at the ends.
+pub fn curve_x_axis(unit: ValueUnit, min: f64, max: f64) -> (f64, f64, Vec<f64>) {
+    let max = if max > 0.0 { max } else { 1.0 };
+    let ticks = if min <= 0.3 * max {
+        unit_ticks(unit, max, 10)
+    } else {
+        let step = unit_ticks(unit, max - min, 6).get(1).copied().unwrap_or(1.0);
+        let first = (min / step + 1e-9).floor() as i64;
+        let last = (max / step - 1e-9).ceil() as i64;
+        (first..=last).map(|i| i as f64 * step).collect()
+    };
+    let (lo, hi) = (ticks.first().copied().unwrap_or(0.0), ticks.last().copied().unwrap_or(max));
+    let pad = (hi - lo) * 0.02;
+    (lo - pad, hi + pad, ticks)
+}
+
 /// Ticks of a curves axis, with a little room above the largest value.
 fn curve_ticks(unit: ValueUnit, max: f64) -> Vec<f64> {
     match unit {
@@ -286,11 +474,21 @@ impl Figure for Curves {
         root.fill(&WHITE)?;
         let top_left = Pos::new(HPos::Left, VPos::Top);
         root.draw_text(&self.title, &bold(30.0, palette::BLACK).pos(top_left), (40, 24))?;
+        let sub_style = text(20.0, palette::AXIS).pos(top_left);
+        let (w, _) = root.dim_in_pixel();
+        let mut y = 68;
+        for line in &self.subtitle {
+            for piece in wrap(root, line, &sub_style, w as i32 - 80)? {
+                root.draw_text(&piece, &sub_style, (40, y))?;
+                y += 28;
+            }
+        }
         // Legend under the title, wrapping; never over the data.
         let legend = text(20.0, palette::BLACK).pos(top_left);
-        let (w, _) = root.dim_in_pixel();
-        let (mut x, mut y) = (40, 76);
-        for (i, (label, _)) in self.series.iter().enumerate() {
+        let unlabelled = self.series.len() == 1 && self.series[0].0.is_empty();
+        let mut x = 40;
+        y += 8;
+        for (i, (label, _)) in self.series.iter().enumerate().filter(|_| !unlabelled) {
             let (tw, _) = root.estimate_text_size(label, &legend)?;
             if x + 50 + tw as i32 > w as i32 - 40 && x > 40 {
                 x = 40;
@@ -302,11 +500,25 @@ impl Figure for Curves {
             root.draw_text(label, &legend, (x + 46, y))?;
             x += 46 + tw as i32 + 36;
         }
+        if unlabelled {
+            y -= 30;
+        }
         let xmax = self.series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).fold(0.0, f64::max);
         let ymax = self.series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).fold(0.0, f64::max);
-        let xt = curve_ticks(self.x_unit, if xmax > 0.0 { xmax } else { 1.0 });
+        let (xlo, xhi, xt) = if self.x_labels.is_empty() {
+            let xmin = self.series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).fold(f64::INFINITY, f64::min);
+            curve_x_axis(self.x_unit, xmin.min(xmax), xmax)
+        } else {
+            // Categories: half a step of room on either side.
+            let at: Vec<f64> = self.x_labels.iter().map(|l| l.0).collect();
+            let (lo, hi) = (at.iter().copied().fold(f64::INFINITY, f64::min), at.iter().copied().fold(0.0, f64::max));
+            let pad = if at.len() > 1 { (hi - lo) / (at.len() - 1) as f64 / 2.0 } else { 0.5 };
+            (lo - pad, hi + pad, at)
+        };
         let yt = curve_ticks(self.y_unit, if ymax > 0.0 { ymax } else { 0.01 });
-        let (xhi, yhi) = (xt.last().copied().unwrap_or(1.0), yt.last().copied().unwrap_or(1.0));
+        let yhi = yt.last().copied().unwrap_or(1.0);
+        // Room below 0 for the dots (and the ring) of zero values, clear of the tick labels.
+        let ylo = -0.03 * yhi;
         let mut chart = ChartBuilder::on(root)
             .margin_top(y as u32 + 46)
             .margin_left(20)
@@ -314,11 +526,16 @@ impl Figure for Curves {
             .margin_bottom(20)
             .x_label_area_size(70)
             .y_label_area_size(130)
-            .build_cartesian_2d(Ticked::new(0.0, xhi, xt), Ticked::new(0.0, yhi, yt))?;
+            .build_cartesian_2d(Ticked::new(xlo, xhi, xt), Ticked::new(ylo, yhi, yt))?;
         let (xu, yu) = (self.x_unit, self.y_unit);
+        let x_labels = &self.x_labels;
+        let x_format = |v: &f64| match x_labels.iter().find(|l| l.0 == *v) {
+            Some(l) => l.1.clone(),
+            None => xu.format(*v),
+        };
         chart
             .configure_mesh()
-            .x_label_formatter(&|v| xu.format(*v))
+            .x_label_formatter(&x_format)
             .y_label_formatter(&|v| yu.format(*v))
             .x_desc(self.x_key.as_str())
             .y_desc(self.y_label.as_str())
@@ -328,15 +545,33 @@ impl Figure for Curves {
             .light_line_style(TRANSPARENT)
             .axis_style(rgb(palette::AXIS))
             .draw()?;
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        let px = ((xhi - xlo) / f64::from(pw.max(1)), (yhi - ylo) / f64::from(ph.max(1)));
         for (i, (_, pts)) in self.series.iter().enumerate() {
             let c = rgb(SERIES_COLORS[i % SERIES_COLORS.len()]);
-            let width = match target {
-                Target::Vector => 3,
-                // Few points with gentle turns: plotters' joins are fine here.
-                Target::Raster => 3,
-            };
-            chart.draw_series(LineSeries::new(pts.iter().copied(), ShapeStyle::from(c).stroke_width(width)))?;
+            match target {
+                Target::Vector => {
+                    chart.draw_series(LineSeries::new(pts.iter().copied(), ShapeStyle::from(c).stroke_width(3)))?;
+                }
+                // A thick raster stroke frays on steep segments (a cliff in loss): five
+                // 1-pixel strokes a pixel apart, as the dashboard draws its lines.
+                Target::Raster => {
+                    for (ox, oy) in [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)] {
+                        let shifted = pts.iter().map(|&(x, y)| (x + ox * px.0, y + oy * px.1));
+                        chart.draw_series(LineSeries::new(shifted, ShapeStyle::from(c).stroke_width(1)))?;
+                    }
+                }
+            }
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 6, c.filled())))?;
+        }
+        if let Some((i, p)) = self.marked.and_then(|(s, p)| Some((s, self.series.get(s)?.1.get(p)?))) {
+            // The point's own dot on top of any other line's, in a white ring in a black one.
+            let c = rgb(SERIES_COLORS[i % SERIES_COLORS.len()]);
+            chart.draw_series([Circle::new(*p, 7, c.filled())])?;
+            chart.draw_series([
+                Circle::new(*p, 14, ShapeStyle::from(rgb(palette::BLACK)).stroke_width(4)),
+                Circle::new(*p, 11, ShapeStyle::from(WHITE).stroke_width(2)),
+            ])?;
         }
         Ok(())
     }
@@ -362,10 +597,20 @@ mod tests {
         assert_eq!(ramp(1.0), RAMP[6]);
         assert_eq!(ramp(f64::NAN), RAMP[0]);
         let linear = vec![vec![Some(0.0), Some(0.1)], vec![None, Some(0.3)]];
-        assert_eq!(color_scale(&linear), (0.0, 0.3, false));
-        assert!((scale_pos(0.15, color_scale(&linear)) - 0.5).abs() < 1e-12);
+        assert_eq!(color_scale(&linear, true), (0.0, 0.3, false));
+        assert!((scale_pos(0.15, color_scale(&linear, true)) - 0.5).abs() < 1e-12);
+        let narrow = vec![vec![Some(6060.0), Some(7860.0)]];
+        assert_eq!(color_scale(&narrow, false), (6060.0, 7860.0, false), "from the smallest value");
+        assert_eq!(color_scale(&narrow, true), (0.0, 7860.0, false));
+        assert_eq!(
+            range_ticks(ValueUnit::Seconds, 6060.0, 7860.0, 7),
+            [6300.0, 6600.0, 6900.0, 7200.0, 7500.0, 7800.0]
+        );
+        let pct: Vec<String> =
+            range_ticks(ValueUnit::Fraction, 0.0, 0.3, 7).into_iter().map(|v| ValueUnit::Fraction.format(v)).collect();
+        assert_eq!(pct, ["0%", "5%", "10%", "15%", "20%", "25%", "30%"]);
         let spans = vec![vec![Some(0.3), Some(14_400.0)]];
-        let s = color_scale(&spans);
+        let s = color_scale(&spans, false);
         assert!(s.2, "p99 latencies from 300ms to 4h get a log scale");
         assert_eq!(scale_pos(0.3, s), 0.0);
         assert_eq!(scale_pos(14_400.0, s), 1.0);
@@ -381,6 +626,8 @@ mod tests {
             y_values: vec!["2500".into(), "10000".into()],
             cells: vec![vec![Some(0.3), Some(0.2), Some(0.1)], vec![Some(0.25), Some(0.05), None]],
             marked: Some((1, 1)),
+            from_zero: true,
+            notes: vec!["other swept keys fixed at the recommended point: fault length = 1h".into()],
         }
     }
 
@@ -428,6 +675,9 @@ mod tests {
                 ("max_shards = 50".into(), vec![(1800.0, 0.0), (7200.0, 0.05), (14400.0, 0.3)]),
                 ("max_shards = 200".into(), vec![(1800.0, 0.0), (7200.0, 0.02), (14400.0, 0.25)]),
             ],
+            subtitle: vec!["one line per max_shards".into()],
+            x_labels: Vec::new(),
+            marked: Some((1, 1)),
         };
         let mut png = Vec::new();
         crate::charts::write_png(&c, &mut png).unwrap();
@@ -437,7 +687,9 @@ mod tests {
             assert!(px.chunks(3).any(|p| p == [color.0, color.1, color.2]));
         }
         let svg = crate::charts::render_svg(&c).unwrap();
-        for text in ["Loss vs outage length", "max_shards = 200", "outage length", "4h", "30%"] {
+        for text in
+            ["Loss vs outage length", "one line per max_shards", "max_shards = 200", "outage length", "4h", "30%"]
+        {
             assert!(svg.contains(text), "SVG lacks {text:?}");
         }
     }
@@ -449,8 +701,17 @@ mod tests {
         let t = unit_ticks(ValueUnit::Bytes, 211_000_000.0, 7);
         assert_eq!(
             t.iter().map(|v| ValueUnit::Bytes.format(*v)).collect::<Vec<_>>(),
-            ["0 B", "50.0 MiB", "100.0 MiB", "150.0 MiB", "200.0 MiB", "250.0 MiB"]
+            ["0 B", "50 MiB", "100 MiB", "150 MiB", "200 MiB", "250 MiB"]
         );
+    }
+
+    #[test]
+    fn curves_start_at_zero_only_when_the_values_come_near_it() {
+        let (lo, hi, t) = curve_x_axis(ValueUnit::Count, 2.0, 40.0);
+        assert_eq!(t, [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0]);
+        assert_eq!((lo, hi), (-0.8, 40.8));
+        let (_, _, t) = curve_x_axis(ValueUnit::Seconds, 3600.0, 7200.0);
+        assert_eq!(t, [3600.0, 4500.0, 5400.0, 6300.0, 7200.0], "1h to 2h by 15m");
     }
 
     #[test]

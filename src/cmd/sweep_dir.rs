@@ -1,0 +1,121 @@
+//! The files of a sweep directory, written by `rwsim sweep --out DIR` (a whole grid) and
+//! `rwsim merge --out DIR`, read by `rwsim report DIR`:
+//!
+//! | file | what |
+//! |---|---|
+//! | `sweep.csv` | one row per point ([`reports::sweep::PointRow`]) |
+//! | `sweep.json` | targets, Pareto front, recommendation, chart names ([`reports::sweep::SweepSummary`]) |
+//! | `sweep-scenario.toml` | the scenario text exactly as swept (its hash is part of `sweep_id`) |
+//! | `heatmap-*.png/svg`, `curves-*.png/svg` | the charts ([`reports::charts::sweep::chart_names`]) |
+//!
+//! Every file is opened (created, truncated) before the sweep runs, so a bad directory fails
+//! at once; everything written depends only on the points, never on threads or timing.
+
+use super::run::{Opened, create_figure, write_figure_to};
+use super::{CliError, io_err};
+use reports::charts::sweep::{ParamKind, SweptKey, chart_names, sweep_charts};
+use reports::sweep::{Recommendation, SweepResult, SweepSummary, Targets, distinct_values};
+use scenarios::sweep::{SweepKey, Value, ValueKind, parse_values};
+use std::io::Write;
+use std::path::Path;
+
+/// The points, one row each.
+pub const CSV: &str = "sweep.csv";
+/// The summary: targets, Pareto front, recommendation.
+pub const JSON: &str = "sweep.json";
+/// The scenario text as swept.
+pub const SCENARIO: &str = "sweep-scenario.toml";
+
+/// The files of a sweep directory besides `sweep.csv`, opened.
+pub struct SweepFiles {
+    json: Opened,
+    scenario: Option<Opened>,
+    /// `(name, png, svg)`, in [`chart_names`] order.
+    charts: Vec<(String, Opened, Opened)>,
+}
+
+impl SweepFiles {
+    /// Creates `dir` and the files of a sweep over `keys` keys: the summary, the charts, and
+    /// with `scenario` the scenario copy.
+    pub fn open(dir: &Path, keys: usize, scenario: bool) -> Result<SweepFiles, CliError> {
+        let json = super::sweep::create(dir, JSON)?;
+        let scenario = if scenario { Some(super::sweep::create(dir, SCENARIO)?) } else { None };
+        let charts = chart_names(keys)
+            .into_iter()
+            .map(|name| {
+                let (png, svg) = create_figure(dir, &name)?;
+                Ok((name, png, svg))
+            })
+            .collect::<Result<Vec<_>, CliError>>()?;
+        Ok(SweepFiles { json, scenario, charts })
+    }
+
+    /// Writes the summary, the charts and the scenario text (`scenario_text` must be given
+    /// when the files were opened with `scenario`).
+    pub fn write(self, result: &SweepResult, targets: &Targets, scenario_text: Option<&str>) -> Result<(), CliError> {
+        let keys = swept_keys(result)?;
+        let charts = sweep_charts(result, &keys, recommended(result, targets));
+        assert_eq!(charts.len(), self.charts.len(), "the charts drawn are the charts opened");
+        for (chart, (name, png, svg)) in charts.iter().zip(self.charts) {
+            assert_eq!(chart.name, name);
+            write_figure_to(&chart.figure, png, svg)?;
+        }
+        let summary = SweepSummary::new(result, targets, charts.into_iter().map(|c| c.name).collect());
+        let (path, mut file) = self.json;
+        file.write_all(summary.to_json().as_bytes()).map_err(io_err(&path))?;
+        if let Some((path, mut file)) = self.scenario {
+            let text = scenario_text.expect("the scenario text of a sweep that writes it");
+            file.write_all(text.as_bytes()).map_err(io_err(&path))?;
+        }
+        Ok(())
+    }
+}
+
+/// The recommended point (an index into `result.points`), if any point meets the targets.
+pub fn recommended(result: &SweepResult, targets: &Targets) -> Option<usize> {
+    match reports::sweep::recommend(result, targets) {
+        Some(Recommendation::Chosen { point, .. }) => Some(point),
+        _ => None,
+    }
+}
+
+/// The swept keys of a result with their kinds and values as numbers, from the scenario
+/// schema. A key or value this version cannot read (a `sweep.csv` edited by hand, or from
+/// another version) is an error naming it.
+pub fn swept_keys(result: &SweepResult) -> Result<Vec<SweptKey>, CliError> {
+    let bad = |what: String| CliError::Merge(format!("{CSV}: {what}; was it written by this version of rwsim?"));
+    result
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let key = SweepKey::parse(k).map_err(|e| bad(format!("column {k}: {}", e.message)))?;
+            let kind = match key.kind() {
+                ValueKind::Integer => ParamKind::Integer,
+                ValueKind::Number => ParamKind::Number,
+                ValueKind::Duration => ParamKind::Duration,
+                ValueKind::Size => ParamKind::Size,
+                ValueKind::Bool => ParamKind::Bool,
+            };
+            let values = distinct_values(result, i)
+                .into_iter()
+                .map(|label| match parse_values(&key, label).map_err(|e| e.message)?.as_slice() {
+                    [v] => Ok((label.to_string(), number(*v))),
+                    _ => Err(format!("{label:?} is not one value")),
+                })
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(|e| bad(format!("column {k}: {e}")))?;
+            Ok(SweptKey { key: k.clone(), kind, values })
+        })
+        .collect()
+}
+
+/// The number a swept value stands for: seconds, bytes, 0 or 1 for booleans.
+fn number(v: Value) -> f64 {
+    match v {
+        Value::Integer(n) | Value::Size(n) => n as f64,
+        Value::Number(x) => x,
+        Value::Duration(d) => d.as_secs_f64(),
+        Value::Bool(b) => f64::from(u8::from(b)),
+    }
+}
