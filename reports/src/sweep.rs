@@ -627,28 +627,91 @@ pub enum Recommendation {
     },
 }
 
-/// Picks the recommended point: among the points meeting every target, the one with the
-/// least peak queue memory; ties go to the lower p99 delivery latency, then the lower loss,
-/// then the earlier grid point. `None` for an empty result.
+/// Whether a swept key is a sender setting — `remote_write.*`, `sender.*` or `tsdb.*`, what
+/// an SRE sets in `prometheus.yml` or Prometheus's flags — rather than a condition of the
+/// world (the workload, the receiver, its faults and incidents) that a setting has to hold
+/// across.
+pub fn is_setting(key: &str) -> bool {
+    ["remote_write.", "sender.", "tsdb."].iter().any(|p| key.starts_with(p))
+}
+
+/// The swept keys that are conditions (see [`is_setting`]).
+pub fn condition_keys(result: &SweepResult) -> Vec<&str> {
+    result.params.iter().map(String::as_str).filter(|k| !is_setting(k)).collect()
+}
+
+/// Points grouped by the values of their setting keys, each group in grid order, groups in
+/// the order of their first point. Without swept conditions every point is its own group.
+pub fn setting_groups(result: &SweepResult) -> Vec<Vec<usize>> {
+    let settings: Vec<usize> = (0..result.params.len()).filter(|&k| is_setting(&result.params[k])).collect();
+    let mut groups: Vec<(Vec<&str>, Vec<usize>)> = Vec::new();
+    for (i, p) in result.points.iter().enumerate() {
+        let key: Vec<&str> = settings.iter().map(|&k| p.params[k].as_str()).collect();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
+/// The worst case of a group of points: the row of its lossiest point with every metric —
+/// mean and interval — at its largest over the group. A setting is judged by this.
+pub fn worst_row(result: &SweepResult, group: &[usize]) -> PointRow {
+    let rows: Vec<&PointRow> = group.iter().map(|&i| &result.points[i].row).collect();
+    let lossiest = rows.iter().copied().max_by(|a, b| a.loss_upper().total_cmp(&b.loss_upper())).expect("a group");
+    let mut w = lossiest.clone();
+    let max = |f: fn(&PointRow) -> f64| rows.iter().map(|r| f(r)).fold(f64::NEG_INFINITY, f64::max);
+    let max_opt = |f: fn(&PointRow) -> Option<f64>| rows.iter().filter_map(|r| f(r)).reduce(f64::max);
+    w.loss_fraction = max(|r| r.loss_fraction);
+    w.loss_fraction_ci_high = max_opt(|r| r.loss_fraction_ci_high);
+    w.lag_max_seconds = max(|r| r.lag_max_seconds);
+    w.delivery_latency_p50_seconds = max(|r| r.delivery_latency_p50_seconds);
+    w.delivery_latency_p99_seconds = max(|r| r.delivery_latency_p99_seconds);
+    w.delivery_latency_p99_seconds_ci_high = max_opt(|r| r.delivery_latency_p99_seconds_ci_high);
+    w.queue_memory_bytes_peak = max(|r| r.queue_memory_bytes_peak);
+    w.queue_memory_bytes_peak_ci_high = max_opt(|r| r.queue_memory_bytes_peak_ci_high);
+    w.shards_max = max(|r| r.shards_max);
+    w.receiver_requests_per_second = max(|r| r.receiver_requests_per_second);
+    w
+}
+
+/// The worst case of the setting that `point` (an index into `result.points`) belongs to:
+/// what a recommendation promises. Without swept conditions, the point's own row.
+pub fn recommended_row(result: &SweepResult, point: usize) -> PointRow {
+    let group = setting_groups(result).into_iter().find(|g| g.contains(&point)).expect("every point has a group");
+    worst_row(result, &group)
+}
+
+/// Picks the recommended setting. A candidate is a combination of the swept sender settings,
+/// judged by its worst case over every swept condition (outage length, workload size,
+/// receiver faults, ...): it must meet every target under all of them — the answer to "which
+/// queue_config is safe for any of these outages". Among the candidates that do, the one with
+/// the least peak queue memory wins; ties go to the lower p99 delivery latency, then the lower
+/// loss, then the earlier grid point. Without swept conditions a candidate is a point.
+/// `point` in the outcome is the first grid point of the chosen setting. `None` for an empty
+/// result.
 pub fn recommend(result: &SweepResult, targets: &Targets) -> Option<Recommendation> {
-    let rows: Vec<&PointRow> = result.points.iter().map(|p| &p.row).collect();
-    if rows.is_empty() {
+    let groups = setting_groups(result);
+    if groups.is_empty() {
         return None;
     }
+    let rows: Vec<PointRow> = groups.iter().map(|g| worst_row(result, g)).collect();
+    let first = |g: usize| result.points[groups[g][0]].index;
     let by = |a: usize, b: usize, keys: &[fn(&PointRow) -> f64]| {
         keys.iter()
-            .map(|k| k(rows[a]).total_cmp(&k(rows[b])))
+            .map(|k| k(&rows[a]).total_cmp(&k(&rows[b])))
             .fold(std::cmp::Ordering::Equal, std::cmp::Ordering::then)
-            .then(result.points[a].index.cmp(&result.points[b].index))
+            .then(first(a).cmp(&first(b)))
     };
-    let meeting: Vec<usize> = (0..rows.len()).filter(|&i| targets.meets_all(rows[i])).collect();
+    let meeting: Vec<usize> = (0..rows.len()).filter(|&g| targets.meets_all(&rows[g])).collect();
     if let Some(&best) = meeting.iter().min_by(|&&a, &&b| {
         by(a, b, &[|r| r.queue_memory_bytes_peak, |r| r.delivery_latency_p99_seconds, |r| r.loss_fraction])
     }) {
-        return Some(Recommendation::Chosen { point: best, candidates: meeting.len() });
+        return Some(Recommendation::Chosen { point: groups[best][0], candidates: meeting.len() });
     }
     let active = targets.active();
-    let met = |i: usize| active.iter().filter(|&&t| targets.meets(t, rows[i])).count();
+    let met = |g: usize| active.iter().filter(|&&t| targets.meets(t, &rows[g])).count();
     let closest = (0..rows.len())
         .min_by(|&a, &b| {
             met(b).cmp(&met(a)).then(by(
@@ -660,8 +723,18 @@ pub fn recommend(result: &SweepResult, targets: &Targets) -> Option<Recommendati
         .expect("non-empty");
     Some(Recommendation::NoneMeets {
         met_by: active.iter().map(|&t| (t, rows.iter().filter(|r| targets.meets(t, r)).count())).collect(),
-        closest,
+        closest: groups[closest][0],
     })
+}
+
+/// What a candidate is, for messages: `points`, or `settings` when conditions are swept,
+/// with how many there are.
+pub fn candidates_of(result: &SweepResult) -> (usize, &'static str) {
+    if condition_keys(result).is_empty() {
+        (result.points.len(), "points")
+    } else {
+        (setting_groups(result).len(), "settings")
+    }
 }
 
 /// A fraction as a percentage with enough digits to tell 0 from a small loss.
@@ -723,12 +796,39 @@ pub fn queue_config_yaml(r: &PointRow, indent: &str) -> String {
     o
 }
 
-/// Why the recommended point was chosen among `candidates` of `n` points.
-pub fn why(candidates: usize, n: usize) -> String {
+/// Why the recommendation was chosen among `candidates` qualifying candidates.
+pub fn why(result: &SweepResult, candidates: usize) -> String {
+    let (n, noun) = candidates_of(result);
+    let conditions = condition_keys(result);
+    if conditions.is_empty() {
+        return format!(
+            "the least peak queue memory of the {candidates} of {n} {noun} that meet every target \
+             (ties go to the lower p99 latency, then the lower loss, then the earlier point)"
+        );
+    }
+    let per = result.points.len() / n.max(1);
     format!(
-        "the least peak queue memory of the {candidates} of {n} points that meet every target \
-         (ties go to the lower p99 latency, then the lower loss, then the earlier point)"
+        "the least worst-case peak queue memory of the {candidates} of {n} {noun} that meet every target \
+         under all {per} swept conditions ({}); the metrics shown are its worst case \
+         (ties go to the lower p99 latency, then the lower loss, then the earlier point)",
+        conditions.join(", ")
     )
+}
+
+/// `key = value, ...` of the setting a point belongs to: the swept setting keys only when
+/// conditions are swept too (the recommendation holds for all of them).
+pub fn setting_assignments(result: &SweepResult, p: &SweepPoint) -> String {
+    if condition_keys(result).is_empty() {
+        return assignments(result, p);
+    }
+    let set: Vec<String> =
+        result.params.iter().zip(&p.params).filter(|(k, _)| is_setting(k)).map(|(k, v)| format!("{k} = {v}")).collect();
+    let conditions = condition_keys(result).join(", ");
+    if set.is_empty() {
+        format!("the scenario's own settings, for every swept {conditions}")
+    } else {
+        format!("{}, for every swept {conditions}", set.join(", "))
+    }
 }
 
 /// The distinct values of swept key `key` (an index into `result.params`), in the order
@@ -901,9 +1001,9 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
     match recommend(result, targets) {
         Some(Recommendation::Chosen { point, candidates }) => {
             let p = &result.points[point];
-            let _ = writeln!(o, "\nRecommendation: point {}: {}", p.index, assignments(result, p));
-            let _ = writeln!(o, "  {}", metrics_line(&p.row));
-            let _ = writeln!(o, "  why: {}", why(candidates, n));
+            let _ = writeln!(o, "\nRecommendation: point {}: {}", p.index, setting_assignments(result, p));
+            let _ = writeln!(o, "  {}", metrics_line(&recommended_row(result, point)));
+            let _ = writeln!(o, "  why: {}", why(result, candidates));
             let _ = writeln!(
                 o,
                 "\n  Paste into the remote_write entry of prometheus.yml (Prometheus {}):\n",
@@ -912,9 +1012,11 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
             o.push_str(&queue_config_yaml(&p.row, "    "));
         }
         Some(Recommendation::NoneMeets { met_by, closest }) => {
-            let _ = writeln!(o, "\nNo recommendation: no point meets every target.");
+            let (total, noun) = candidates_of(result);
+            let whole = if noun == "settings" { " under every swept condition" } else { "" };
+            let _ = writeln!(o, "\nNo recommendation: no {} meets every target{whole}.", &noun[..noun.len() - 1]);
             for (t, count) in &met_by {
-                let _ = writeln!(o, "  {}: met by {count} of {n} points", targets.describe(*t));
+                let _ = writeln!(o, "  {}: met by {count} of {total} {noun}{whole}", targets.describe(*t));
             }
             if result.points.iter().all(|p| p.row.loses_data()) {
                 let best = result
@@ -931,8 +1033,13 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
                 );
             }
             let c = &result.points[closest];
-            let _ =
-                writeln!(o, "  Closest: point {}: {}\n    {}", c.index, assignments(result, c), metrics_line(&c.row));
+            let _ = writeln!(
+                o,
+                "  Closest: point {}: {}\n    {}",
+                c.index,
+                setting_assignments(result, c),
+                metrics_line(&recommended_row(result, closest))
+            );
         }
         None => {}
     }
@@ -1019,6 +1126,39 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// capacity (a setting) × outage length (a condition): the cheap setting is loss-free only
+    /// at the short outage; the recommendation must hold for every swept outage.
+    #[test]
+    fn recommendation_holds_across_swept_conditions() {
+        let point = |i: u64, cap: &str, len: &str, row: PointRow| SweepPoint {
+            index: i,
+            params: vec![cap.into(), len.into()],
+            row,
+        };
+        let r = SweepResult {
+            params: vec!["remote_write.queue_config.capacity".into(), "receiver.fault[0].length".into()],
+            points: vec![
+                point(0, "2500", "1h", row(0.0, 100.0, 10.0)),
+                point(1, "2500", "3h", row(0.2, 100.0, 10.0)),
+                point(2, "10000", "1h", row(0.0, 300.0, 12.0)),
+                point(3, "10000", "3h", row(0.0, 400.0, 20.0)),
+            ],
+        };
+        assert_eq!(setting_groups(&r), vec![vec![0, 1], vec![2, 3]]);
+        let rec = recommend(&r, &Targets::default());
+        assert_eq!(rec, Some(Recommendation::Chosen { point: 2, candidates: 1 }), "not point 0, cheap at 1h only");
+        let worst = recommended_row(&r, 2);
+        assert_eq!((worst.queue_memory_bytes_peak, worst.delivery_latency_p99_seconds), (400.0, 20.0));
+        let text = render(&r, &Targets::default());
+        assert!(text.contains("capacity = 10000, for every swept receiver.fault[0].length"), "{text}");
+        assert!(text.contains("1 of 2 settings that meet every target under all 2 swept conditions"), "{text}");
+        // Nothing meets a 15 s p99 in its worst case, although point 2 alone would.
+        let t = Targets { max_p99_seconds: Some(15.0), ..Targets::default() };
+        let text = render(&r, &t);
+        assert!(text.contains("No recommendation: no setting meets every target under every swept condition."));
+        assert!(!text.contains("queue_config:"));
     }
 
     #[test]

@@ -10,8 +10,9 @@
 use super::{Block, Image, queue_config_rows, render_html, render_markdown, scenario_words};
 use crate::summary::{bytes, count, secs};
 use crate::sweep::{
-    CONFIDENCE, PARETO_LINES, Recommendation, SweepResult, Targets, assignments, distinct_values, metrics_line,
-    pareto_front, percent, queue_config_yaml, recommend, short_names, why,
+    CONFIDENCE, PARETO_LINES, Recommendation, SweepResult, Targets, candidates_of, condition_keys, distinct_values,
+    metrics_line, pareto_front, percent, queue_config_yaml, recommend, recommended_row, setting_assignments,
+    short_names, why,
 };
 use sim_core::config::SimConfig;
 
@@ -63,7 +64,12 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
         Some(Recommendation::Chosen { point, .. }) => {
             let p = &r.points[*point];
             Block::Verdict(
-                format!("Recommended: point {}: {}; {}.", p.index, assignments(r, p), metrics_line(&p.row)),
+                format!(
+                    "Recommended: point {}: {}; {}.",
+                    p.index,
+                    setting_assignments(r, p),
+                    metrics_line(&recommended_row(r, *point))
+                ),
                 true,
             )
         }
@@ -143,37 +149,36 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
     match &outcome {
         Some(Recommendation::Chosen { point, candidates }) => {
             let p = &r.points[*point];
-            b.push(Block::Para(format!("Point {}: {}.", p.index, assignments(r, p))));
-            b.push(Block::Para(format!("With it: {}.", metrics_line(&p.row))));
-            b.push(Block::Para(format!("Why: {}.", why(*candidates, n))));
+            b.push(Block::Para(format!("Point {}: {}.", p.index, setting_assignments(r, p))));
+            b.push(Block::Para(format!("With it: {}.", metrics_line(&recommended_row(r, *point)))));
+            b.push(Block::Para(format!("Why: {}.", why(r, *candidates))));
             b.push(Block::Para(format!(
                 "Paste into the remote_write entry of prometheus.yml (Prometheus {}):",
                 p.row.prometheus
             )));
             b.push(Block::Yaml(queue_config_yaml(&p.row, "")));
-            let other: Vec<String> = r
-                .params
-                .iter()
-                .zip(&p.params)
-                .filter(|(k, _)| !k.starts_with("remote_write.queue_config."))
-                .map(|(k, v)| format!("{k} = {v}"))
-                .collect();
-            if !other.is_empty() {
+            let conditions = condition_keys(r);
+            if !conditions.is_empty() {
                 b.push(Block::Note(format!(
-                    "The grid also sweeps keys outside queue_config. The recommendation is the cheapest point of \
-                     the whole grid, so it is made for {} only; the charts show how each setting fares at the \
-                     other values.",
-                    other.join(", ")
+                    "The grid also sweeps conditions ({}): the recommendation is the setting that meets every \
+                     target under all of them, judged by its worst case; the charts show how each setting fares \
+                     condition by condition.",
+                    conditions.join(", ")
                 )));
             }
         }
         Some(Recommendation::NoneMeets { met_by, closest }) => {
-            b.push(Block::Para("No point meets every target, so nothing is recommended.".into()));
+            let (total, noun) = candidates_of(r);
+            let whole = if noun == "settings" { " under every swept condition" } else { "" };
+            b.push(Block::Para(format!(
+                "No {} meets every target{whole}, so nothing is recommended.",
+                &noun[..noun.len() - 1]
+            )));
             b.push(Block::Table {
                 header: vec!["target".into(), "met by".into()],
                 rows: met_by
                     .iter()
-                    .map(|(t, c)| vec![rep.targets.describe(*t), format!("{c} of {n} points")])
+                    .map(|(t, c)| vec![rep.targets.describe(*t), format!("{c} of {total} {noun}{whole}")])
                     .collect(),
                 numeric: vec![false, true],
             });
@@ -194,8 +199,8 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             b.push(Block::Para(format!(
                 "Closest: point {}: {}; {}.",
                 c.index,
-                assignments(r, c),
-                metrics_line(&c.row)
+                setting_assignments(r, c),
+                metrics_line(&recommended_row(r, *closest))
             )));
         }
         None => {}
