@@ -48,6 +48,12 @@ pub struct Reply {
     pub after: SimDuration,
     /// Retry-After header, if any.
     pub retry_after: Option<SimDuration>,
+    /// Samples of this request the receiver stores when its worker finishes (unless a crash
+    /// resets it first): all of them on success, a part on a partial write (rollout,
+    /// per-sample rejects), possibly all of a request whose client gave up. The engine keeps
+    /// these books itself; a live server (`rwsim serve`) uses this to store what the model
+    /// stores.
+    pub stored: u64,
 }
 
 /// A request dropped by a crash while its client was still waiting: the client sees the
@@ -517,6 +523,7 @@ impl Receiver {
                     answer: Answer::Status(p.body_too_large_status),
                     after: PROXY_REJECT_AFTER,
                     retry_after: None,
+                    stored: 0,
                 };
             }
             verdict = self.back.iter_mut().map(|r| r.on_request(req, now)).find(|v| *v != Verdict::Pass);
@@ -528,11 +535,15 @@ impl Receiver {
             Verdict::Pass => (200, None, None, 1.0),
             Verdict::Respond { status, latency, retry_after, ingest } if ingest <= 0.0 => {
                 let after = latency.unwrap_or_else(|| self.latency.sample(&mut self.rng));
-                return Reply { answer: Answer::Status(status), after, retry_after };
+                return Reply { answer: Answer::Status(status), after, retry_after, stored: 0 };
             }
             Verdict::Respond { status, latency, retry_after, ingest } => (status, latency, retry_after, ingest),
-            Verdict::Hang => return Reply { answer: Answer::Hang, after: SimDuration::ZERO, retry_after: None },
-            Verdict::Refuse => return Reply { answer: Answer::Refused, after: REFUSED_AFTER, retry_after: None },
+            Verdict::Hang => {
+                return Reply { answer: Answer::Hang, after: SimDuration::ZERO, retry_after: None, stored: 0 };
+            }
+            Verdict::Refuse => {
+                return Reply { answer: Answer::Refused, after: REFUSED_AFTER, retry_after: None, stored: 0 };
+            }
         };
         let cut = proxy.and_then(|i| self.proxies[i].1.read_timeout.map(|t| (t, self.proxies[i].1.timeout_status)));
         self.process(req, now, status, latency, retry_after, ingest, cut)
@@ -554,7 +565,7 @@ impl Receiver {
             let m = self.memory(req.samples);
             if oom.kills(m, now) {
                 self.crash(now, Some(m));
-                return Reply { answer: Answer::Reset, after: SimDuration::ZERO, retry_after: None };
+                return Reply { answer: Answer::Reset, after: SimDuration::ZERO, retry_after: None, stored: 0 };
             }
         }
         let service = latency.unwrap_or_else(|| {
@@ -568,7 +579,12 @@ impl Receiver {
                 Some(x) => x,
                 None => {
                     let after = self.latency.sample(&mut self.rng);
-                    return Reply { answer: Answer::Status(self.queue_full_status), after, retry_after: None };
+                    return Reply {
+                        answer: Answer::Status(self.queue_full_status),
+                        after,
+                        retry_after: None,
+                        stored: 0,
+                    };
                 }
             },
         };
@@ -612,7 +628,7 @@ impl Receiver {
         } else if stored > 0 {
             self.store(req.batch, stored, req.samples, now, ghost);
         }
-        Reply { answer, after, retry_after }
+        Reply { answer, after, retry_after, stored }
     }
 }
 
@@ -694,6 +710,7 @@ mod tests {
         let mut r = Receiver::new(&c, 1, RUN);
         let rep = r.handle(&req(7, 20), SimTime(0));
         assert_eq!((rep.answer, rep.after), (Answer::Status(504), SimDuration::from_secs(10)));
+        assert_eq!(rep.stored, 20, "the reply says the upstream stores it");
         // The retry is stored again: a duplicate.
         let rep = r.handle(&Request { attempt: 1, ..req(7, 20) }, SimTime(11_000_000_000));
         assert_eq!(rep.answer, Answer::Status(504));
@@ -701,7 +718,7 @@ mod tests {
         assert_eq!(r.totals().duplicate_samples, 20);
         // A body over the limit never reaches the upstream.
         let rep = r.handle(&req(8, 100), SimTime(0));
-        assert_eq!(rep.answer, Answer::Status(500));
+        assert_eq!((rep.answer, rep.stored), (Answer::Status(500), 0));
         assert_eq!(r.totals().samples_ingested, 40);
     }
 
