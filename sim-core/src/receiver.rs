@@ -199,11 +199,11 @@ impl Pool {
 /// The receiver model.
 pub struct Receiver {
     /// Fault windows and the network, before anything else.
-    front: Vec<Box<dyn Rule>>,
+    front: Vec<Box<dyn Rule + Send>>,
     oom: Option<OomMachine>,
     proxies: Vec<(Window, Proxy)>,
     /// Tenant limits, the ring, rejects.
-    back: Vec<Box<dyn Rule>>,
+    back: Vec<Box<dyn Rule + Send>>,
     disks: Vec<ObjectStorageRule>,
     pool: Option<Pool>,
     /// Accepted requests are tracked until completion (needed for queues and memory).
@@ -234,8 +234,8 @@ impl Receiver {
     pub fn new(cfg: &ReceiverConfig, seed: u64, run: SimDuration) -> Self {
         let secs = |d: SimDuration| d.as_secs_f64();
         let mut windows = Vec::new();
-        let mut front: Vec<Box<dyn Rule>> = Vec::new();
-        let mut back: Vec<Box<dyn Rule>> = Vec::new();
+        let mut front: Vec<Box<dyn Rule + Send>> = Vec::new();
+        let mut back: Vec<Box<dyn Rule + Send>> = Vec::new();
         for (i, w) in cfg.faults.iter().enumerate() {
             windows.push(IncidentWindow {
                 kind: "fault".into(),
@@ -636,6 +636,12 @@ impl Receiver {
 fn mib(b: u64) -> u64 {
     b.div_ceil(1 << 20)
 }
+
+/// A live server shares the model receiver between threads behind a mutex.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Receiver>();
+};
 
 #[cfg(test)]
 mod tests {
