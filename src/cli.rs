@@ -1,6 +1,7 @@
 //! Command-line definition (clap derive).
 
 use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Deterministic simulator of the Prometheus remote-write path.
@@ -25,6 +26,10 @@ pub enum Command {
     Scenarios,
     /// Measure simulator speed and memory on a scenario (default: bench-1m-24h).
     Bench(BenchArgs),
+    /// Run a real remote-write receiver that answers as the scenario's [receiver] does.
+    Serve(ServeArgs),
+    /// Serve a /metrics page with a fixed number of series, for a real Prometheus to scrape.
+    Target(TargetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +65,45 @@ pub struct BenchArgs {
     /// Override the simulated duration (e.g. `96h`), to show memory does not grow with it.
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Scenario file or `builtin:NAME`: its [receiver] (latency, faults, incidents, limits)
+    /// runs in real time from server start; remote_write.remote_timeout is the client timeout.
+    pub scenario: String,
+    /// Address to listen on; port 0 picks a free one (printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:9201")]
+    pub listen: SocketAddr,
+    /// Write serve.csv (per second) and serve_timestamps.csv (unique samples per timestamp
+    /// second) into this directory at SIGINT/SIGTERM (created at start).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Largest request body in bytes; larger gets 413.
+    #[arg(long, default_value_t = 8 << 20)]
+    pub max_body_bytes: u64,
+    /// Most open connections (each carries one request at a time).
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Duplicates are detected for samples within this many seconds of the newest one.
+    #[arg(long, default_value_t = 1800)]
+    pub dedup_window_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Series exposed across all targets (at most 1,000,000).
+    #[arg(long)]
+    pub series: u64,
+    /// Split the series over this many targets, served at /metrics/0 … /metrics/{N-1}.
+    #[arg(long, default_value_t = 1)]
+    pub targets: u32,
+    /// Address to listen on; port 0 picks a free one (printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    pub listen: SocketAddr,
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ fn main() -> ExitCode {
         cli::Command::Validate(a) => cmd::validate::run(a),
         cli::Command::Scenarios => cmd::library::run(),
         cli::Command::Bench(a) => cmd::bench::run(a),
+        cli::Command::Serve(a) => cmd::serve::run(a),
+        cli::Command::Target(a) => cmd::target::run(a),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,8 @@
 pub mod bench;
 pub mod library;
 pub mod run;
+pub mod serve;
+pub mod target;
 pub mod validate;
 
 use std::fmt;
@@ -19,6 +21,8 @@ pub enum CliError {
     Io(String, std::io::Error),
     /// A flag value is invalid.
     Usage(String),
+    /// A live command (serve, target) failed.
+    Live(live::LiveError),
 }
 
 impl CliError {
@@ -26,7 +30,8 @@ impl CliError {
         match self {
             CliError::Scenario(_) | CliError::Usage(_) => 2,
             CliError::Sim(_, sim_core::SimError::Config(_)) => 2,
-            CliError::Sim(..) | CliError::Io(..) => 1,
+            CliError::Live(live::LiveError::Usage(_)) => 2,
+            CliError::Sim(..) | CliError::Io(..) | CliError::Live(_) => 1,
         }
     }
 }
@@ -38,7 +43,14 @@ impl fmt::Display for CliError {
             CliError::Sim(origin, e) => write!(f, "{origin}: {e}"),
             CliError::Io(what, e) => write!(f, "{what}: {e}"),
             CliError::Usage(m) => f.write_str(m),
+            CliError::Live(e) => e.fmt(f),
         }
+    }
+}
+
+impl From<live::LiveError> for CliError {
+    fn from(e: live::LiveError) -> Self {
+        CliError::Live(e)
     }
 }
 

@@ -4,6 +4,7 @@ mod cli;
 mod determinism;
 mod incidents;
 mod library;
+mod serve;
 
 use assert_cmd::Command;
 use serde_json::Value;
