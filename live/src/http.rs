@@ -73,7 +73,7 @@ pub async fn accept_loop<H, Fut>(
         let _ = stream.set_nodelay(true);
         let h = handler.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| h(req));
+            let svc = service_fn(h);
             let _ = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_read_timeout)

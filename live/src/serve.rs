@@ -6,7 +6,7 @@
 //!
 //! | model answer | what the client gets |
 //! |---|---|
-//! | `Status(s)` after `after` | status `s` after `after` (with `Retry-After` in whole seconds, rounded up); the samples the model stores are stored then |
+//! | `Status(s)` `after` the request arrived | status `s` after `after` (with `Retry-After` in whole seconds, rounded up); the samples the model stores are stored then |
 //! | `Hang` | nothing: the connection stays open until the client's `remote_timeout` (plus 1 s), then it is closed |
 //! | `Refused` | the connection is closed at once without an answer. A real refusal happens at connect time, which one listener cannot do per request; the client sees the same kind of transport error (EOF/reset), which Prometheus retries like a refusal |
 //! | `Reset` | the connection is closed without an answer |
@@ -241,6 +241,9 @@ async fn route(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
 }
 
 async fn push(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
+    // The model's latency counts from the request's arrival: reading and decoding the body
+    // are part of it, not added to it.
+    let arrived = tokio::time::Instant::now();
     let _in_flight = InFlight::new(&state.in_flight);
     let lim = state.limits;
     let declared = req
@@ -311,9 +314,9 @@ async fn push(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
             let st = state.clone();
             tokio::spawn(async move {
                 let _keys_permit = keys_permit;
-                let after = Duration::from_nanos(reply.after.nanos());
+                let until = arrived + Duration::from_nanos(reply.after.nanos());
                 let reset = tokio::select! {
-                    _ = tokio::time::sleep(after) => false,
+                    _ = tokio::time::sleep_until(until) => false,
                     _ = cancelled => true,
                 };
                 let stored = if reset { 0 } else { reply.stored.min(samples) };
@@ -339,7 +342,8 @@ async fn push(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
         }
         (Answer::Hang, _) => {
             drop(keys_permit);
-            tokio::time::sleep(Duration::from_nanos(state.client_timeout.nanos()) + Duration::from_secs(1)).await;
+            let until = arrived + Duration::from_nanos(state.client_timeout.nanos()) + Duration::from_secs(1);
+            tokio::time::sleep_until(until).await;
             state.answer(Outcome::Hang, samples, 0);
             Err(Abort("hang"))
         }
