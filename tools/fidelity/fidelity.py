@@ -216,6 +216,11 @@ def wait_line(proc: subprocess.Popen, what: str, timeout: float) -> str:
     raise RuntimeError(f"{what} did not start")
 
 
+def check_listening(line: str, what: str) -> None:
+    if "listening on" not in line:
+        raise RuntimeError(f"{what} did not start: {line}")
+
+
 def wait_http(url: str, timeout: float) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -255,14 +260,14 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> N
             stderr=subprocess.PIPE,
         )
         procs.append(target)
-        wait_line(target, "rwsim target", 10)
+        check_listening(wait_line(target, "rwsim target", 10), "rwsim target")
         serve = subprocess.Popen(
             [rwsim, "serve", str(SCENARIOS / f"{name}.toml"), "--listen", f"127.0.0.1:{ports['serve']}",
              "--out", str(tmp / "serve")],
             stderr=subprocess.PIPE,
         )
         procs.append(serve)
-        wait_line(serve, "rwsim serve", 10)
+        check_listening(wait_line(serve, "rwsim serve", 10), "rwsim serve")
         t0 = time.time()
         plog = open(tmp / "prometheus.log", "wb")
         prom = subprocess.Popen([prometheus, *prometheus_flags(sc, tmp, ports)], stdout=plog, stderr=plog)
@@ -619,6 +624,8 @@ def markdown(name: str, r: dict) -> str:
 
 def main() -> int:
     global RECORDINGS
+    # A SIGTERM (CI's timeout) unwinds like an exception, so children are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("mode", choices=["live", "offline", "table", "ci"])
     ap.add_argument("names", nargs="*")
