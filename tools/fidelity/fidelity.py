@@ -374,15 +374,18 @@ def model_scenario(name: str, meta: dict) -> str:
     The model's clock starts when serve started (fault windows count from there, and
     Prometheus's queue and its 10 s reshard ticker start within a second of it). Prometheus
     only applies its scrape targets after its first 5 s reload tick, so the workload starts
-    later: the model gets no series until the first real scrape (a workload change), and
-    runs through the same drain as the real run.
+    later: the model gets no samples at all until the first real scrape (0 series and no
+    report series, then a workload change to the scraped series plus the 5 report series
+    per target, which are samples like any other), and runs through the same drain as the
+    real run.
     """
     text = (SCENARIOS / f"{name}.toml").read_text()
-    assert "[[workload.change]]" not in text, "harness scenarios have a constant workload"
+    assert "[[workload.change]]" not in text and "report_series" not in text, "a plain workload"
     delay_ms = max(1, meta["first_scrape_unix_ms"] - meta["serve_start_unix_ms"])
-    series = load_scenario(name)["workload"]["series"]
-    text = text.replace(f"series = {series}\n", "series = 0\n", 1)
-    text += f'\n[[workload.change]]\nat = "{delay_ms}ms"\nseries = {series}\n'
+    w = load_scenario(name)["workload"]
+    series = w["series"]
+    text = text.replace(f"series = {series}\n", "series = 0\nreport_series = false\n", 1)
+    text += f'\n[[workload.change]]\nat = "{delay_ms}ms"\nseries = {series + 5 * int(w.get("targets", 1))}\n'
     start_ms = meta["serve_start_unix_ms"]
     start = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start_ms // 1000)) + f".{start_ms % 1000:03d}Z"
     total = int(math.ceil(meta["duration_s"] + max(0.0, meta["drained_s"])))
@@ -449,7 +452,8 @@ def lags(rows: list[dict], real: bool) -> list[tuple[float, float]]:
             hi, hs = r.get("highest_timestamp_in_seconds"), r.get("queue_highest_sent_timestamp_seconds")
             if hi and hs:
                 out.append((r[tc], hi - hs))
-        else:
+        elif r["queue_highest_sent_timestamp_seconds"] > 0:
+            # As in v2.42, which exports the highest-sent gauge only once it is > 0.
             out.append((r[tc], r["lag_seconds"]))
     return out
 
@@ -524,7 +528,7 @@ def compare(name: str, rwsim: str) -> dict:
     model_lost = (s["failed"] + s["dropped"]["wal_truncation"] + s["dropped"]["too_old"]
                   + s["dropped"]["reshard_shutdown"] + s.get("unsendable_at_end", 0))
     r["lost"] = (scraped - stored, model_lost)
-    r["lost_base"] = (scraped, s["appended"])
+    r["lost_base"] = (scraped, appended_model)
     r["silent_lost"] = (scraped - stored - at(real, real[-1]["t"], "samples_failed_total"),
                         model_lost - s["failed"])
     # Calibration: WAL and wire bytes per sample, measured.
