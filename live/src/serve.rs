@@ -59,8 +59,10 @@ pub struct ServerLimits {
     /// Open connections at once; more wait in the accept backlog. Each HTTP/1.1 connection
     /// carries one request at a time, so this also caps concurrent requests. Default 1024.
     pub max_connections: usize,
-    /// Bytes of request bodies and decoded sample keys (16 bytes per sample) held at once;
-    /// requests beyond it wait. Default 256 MiB.
+    /// Bytes of request bodies being read, and of the sample keys (16 bytes per sample) of
+    /// requests waiting for their answer, held at once; requests beyond it wait. A decoded
+    /// request is transient (decoding runs on the two runtime threads) but is held while its
+    /// keys wait for budget. Default 256 MiB.
     pub memory_budget_bytes: u64,
     /// Time for a client to send its request headers. Default 10 s.
     pub header_read_timeout: Duration,
@@ -275,8 +277,8 @@ async fn push(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
         Ok(Err(_)) => return Err(Abort("client closed the connection while sending")),
         Ok(Ok(c)) => c.to_bytes(),
     };
-    let keys = match proto::decode(&body, lim.max_decoded_bytes) {
-        Ok(wr) => proto::sample_keys(&wr),
+    let wr = match proto::decode(&body, lim.max_decoded_bytes) {
+        Ok(wr) => wr,
         Err(e) => {
             state.answer(Outcome::Malformed, 0, 0);
             return Ok(text(400, format!("rwsim serve: {e}\n")));
@@ -284,10 +286,13 @@ async fn push(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
     };
     let bytes = body.len() as u64;
     drop(body);
-    // Keys are held until the answer: account for them instead of the body.
-    let keys_permit =
-        state.memory.clone().acquire_many_owned(state.kib(keys.len() as u64 * 16)).await.expect("never closed");
+    // The sample keys (16 bytes each) are held until the answer: budget them instead of the
+    // body. The body's permit goes first, so that no request ever waits while holding one.
     drop(body_permit);
+    let n: u64 = wr.timeseries.iter().map(|t| t.samples.len() as u64).sum();
+    let keys_permit = state.memory.clone().acquire_many_owned(state.kib(n * 16)).await.expect("never closed");
+    let keys = proto::sample_keys(&wr);
+    drop(wr);
     let samples = keys.len() as u64;
     let batch = state.next_batch.fetch_add(1, Ordering::Relaxed);
     let (reply, cancelled) = {
