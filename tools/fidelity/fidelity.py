@@ -536,9 +536,33 @@ def compare(name: str, rwsim: str) -> dict:
     r["wal_bytes_per_sample"] = (last.get("wal_bytes_written") or 0) / max(1.0, last.get("samples_in_total") or 1)
     sent = last.get("samples_total") or 0
     r["wire_bytes_per_sample"] = (last.get("bytes_total") or 0) / max(1.0, sent - (last.get("samples_retried_total") or 0))
+    # WAL: head compactions (each tries a WAL truncation) and watcher restarts.
+    comp_real, prev = [], None
+    for x in real:
+        h = x.get("tsdb_head_truncations_total")
+        if h is not None and prev is not None and h > prev:
+            comp_real.append(x["t"])
+        prev = h if h is not None else prev
+    tl = summary.get("timeline", [])
+    comp_model = [e["t_seconds"] for e in tl if e["kind"] in ("wal_truncation", "wal_truncation_loss")]
+    restarts_real = []
+    for line in meta.get("prometheus_log_lines", []):
+        if "component=remote" in line and 'msg="Replaying WAL"' in line:
+            restarts_real.append((log_unix_ms(line) - meta["serve_start_unix_ms"]) / 1000.0)
+    restarts_real = restarts_real[1:]  # the first is the queue's start
+    restarts_model = [e["t_seconds"] for e in tl if e["kind"] == "watcher_restart"]
+    r["wal_events"] = ((comp_real, restarts_real), (comp_model, restarts_model))
     r["meta"] = {k: meta[k] for k in ("prometheus", "serve_start_unix_ms", "duration_s", "drained_s", "first_scrape_unix_ms")}
     r["model_wal"] = summary.get("wal", {})
     return r
+
+
+def log_unix_ms(line: str) -> int:
+    """The `ts=` of a Prometheus log line, in Unix ms."""
+    ts = line.split("ts=", 1)[1].split(" ", 1)[0].rstrip("Z")
+    whole, _, frac = ts.partition(".")
+    t = time.mktime(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    return int(t * 1000) + int((frac + "000")[:3])
 
 
 def pct(x, base):
@@ -546,7 +570,7 @@ def pct(x, base):
 
 
 def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
-    """(metric, real, model, error, within tolerance)."""
+    """(metric, real, model, error, within tolerance: True/False, None where issue #6 sets none)."""
     base = r["appended"][0]
     out = []
     for key in ("delivered", "failed"):
@@ -557,22 +581,37 @@ def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
     e = pct(b, bb) - pct(a, ba)
     out.append(("lost (never stored)", f"{a:,.0f} ({pct(a, ba):.2f}%)", f"{b:,.0f} ({pct(b, bb):.2f}%)", f"{e:+.2f} pp", abs(e) <= TOL_SHARE_PP))
     a, b = r["retried"]
-    out.append(("retried", f"{a:,.0f}", f"{b:,.0f}", rel(a, b), True))
+    out.append(("retried", f"{a:,.0f}", f"{b:,.0f}", rel(a, b), None))
     a, b = r["max_pending"]
-    out.append(("max pending", f"{a:,.0f}", f"{b:,.0f}", rel(a, b), True))
+    out.append(("max pending", f"{a:,.0f}", f"{b:,.0f}", rel(a, b), None))
     a, b = r["max_lag"]
     ok = abs(b - a) <= TOL_LAG_REL * max(a, 1.0) or abs(b - a) <= 2.0
     out.append(("max lag (s)", f"{a:.1f}", f"{b:.1f}", rel(a, b), ok))
     a, b = r["recovery"]
     if a is not None or b is not None:
-        out.append(("time to recover (s)", fmt_opt(a), fmt_opt(b), diff(a, b), True))
+        out.append(("time to recover (s)", fmt_opt(a), fmt_opt(b), diff(a, b), None))
     if "lag_slope" in r and r["lag_slope"][0] is not None:
         a, b = r["lag_slope"]
-        out.append(("lag slope in fault (s/s)", f"{a:.3f}", f"{b:.3f}", diff(a, b, 3), True))
+        out.append(("lag slope in fault (s/s)", f"{a:.3f}", f"{b:.3f}", diff(a, b, 3), None))
+    (cr, rr), (cm, rm) = r["wal_events"]
+    if cr or cm:
+        out.append(("head compactions (t)", times(cr), times(cm), max_gap(cr, cm), len(cr) == len(cm)))
+    if rr or rm:
+        out.append(("watcher restarts (t)", times(rr), times(rm), max_gap(rr, rm), len(rr) == len(rm)))
     ra, rb = r["shards"]
     ok = directions(ra) == directions(rb)
     out.append(("reshards (t from→to)", timeline(ra), timeline(rb), "same directions" if ok else "directions differ", ok))
     return out
+
+
+def times(ts):
+    return ", ".join(f"{t:.0f}s" for t in ts) if ts else "none"
+
+
+def max_gap(a, b):
+    if len(a) != len(b):
+        return f"{len(a)} vs {len(b)}"
+    return f"at most {max((abs(x - y) for x, y in zip(a, b)), default=0):.0f} s apart"
 
 
 def directions(tl):
@@ -622,7 +661,8 @@ def markdown(name: str, r: dict) -> str:
     a, b = r["appended"]
     lines.append(f"| appended | {a:,.0f} | {b:,.0f} | {rel(a, b)} | |")
     for metric, real, model, err, ok in verdicts(r):
-        lines.append(f"| {metric} | {real} | {model} | {err} | {'yes' if ok else '**no**'} |")
+        verdict = "—" if ok is None else ("yes" if ok else "**no**")
+        lines.append(f"| {metric} | {real} | {model} | {err} | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
@@ -668,10 +708,11 @@ def main() -> int:
             print(f"\n== {n}")
             print(f"  {'metric':<28} {'real Prometheus 2.42':>26} {'rwsim model':>26}  error")
             for metric, real, model, err, ok in verdicts(r):
-                print(f"  {metric:<28} {real:>26} {model:>26}  {err}{'' if ok else '  <-- OUT OF TOLERANCE'}")
+                flag = "  <-- OUT OF TOLERANCE" if ok is False else ""
+                print(f"  {metric:<28} {real:>26} {model:>26}  {err}{flag}")
             print(f"  calibration: {r['wal_bytes_per_sample']:.2f} WAL bytes/sample, "
                   f"{r['wire_bytes_per_sample']:.2f} wire bytes/sample")
-        bad += sum(1 for v in verdicts(r) if not v[4])
+        bad += sum(1 for v in verdicts(r) if v[4] is False)
     if a.json:
         print(json.dumps(results, indent=1, default=str))
     if bad:
