@@ -13,7 +13,8 @@ comparison from the committed recordings, without Prometheus.
     tools/fidelity/fidelity.py table [NAME ...]     # the markdown table for docs/fidelity.md
     tools/fidelity/fidelity.py ci                   # .ci/run: live ci-outage into a temp dir, compare
 
-Ports: 19100 + 10*k .. (target +1, serve +2, Prometheus +3); change with --port-base.
+Ports: 19100 + 10*k for the k-th scenario (target +1, serve +2, Prometheus +3), 19200 for
+`ci`; change with --port-base. The machine's others use 9090, 9100 and 9201.
 Python 3.11 standard library only.
 """
 
@@ -677,10 +678,12 @@ def main() -> int:
     ap.add_argument("--rwsim", default=str(target_dir / "release" / "rwsim"))
     ap.add_argument("--recordings", type=Path, default=RECORDINGS, help="where recordings are written and read")
     ap.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
-    ap.add_argument("--port-base", type=int, default=19100)
+    ap.add_argument("--port-base", type=int, default=None, help="default 19100 (ci: 19200)")
     ap.add_argument("--json", action="store_true", help="print the comparison as JSON")
     a = ap.parse_args()
     RECORDINGS = a.recordings
+    if a.port_base is None:
+        a.port_base = 19200 if a.mode == "ci" else 19100
     if a.mode == "ci":
         a.names = ["ci-outage"]
         if a.recordings == HERE / "recordings":
