@@ -684,10 +684,11 @@ def main() -> int:
     RECORDINGS = a.recordings
     if a.port_base is None:
         a.port_base = 19200 if a.mode == "ci" else 19100
+    ci_tmp = None
     if a.mode == "ci":
         a.names = ["ci-outage"]
         if a.recordings == HERE / "recordings":
-            RECORDINGS = Path(tempfile.mkdtemp(prefix="rwsim-fidelity-ci-"))
+            RECORDINGS = ci_tmp = Path(tempfile.mkdtemp(prefix="rwsim-fidelity-ci-"))
         a.mode = "live"
     names = a.names or sorted(p.stem for p in SCENARIOS.glob("*.toml"))
     if not Path(a.rwsim).exists():
@@ -718,6 +719,8 @@ def main() -> int:
         bad += sum(1 for v in verdicts(r) if v[4] is False)
     if a.json:
         print(json.dumps(results, indent=1, default=str))
+    if ci_tmp is not None:
+        shutil.rmtree(ci_tmp, ignore_errors=True)
     if bad:
         print(f"\nfidelity: {bad} comparison(s) out of tolerance", file=sys.stderr)
         return 1
