@@ -91,6 +91,12 @@ pub struct ServeArgs {
     /// Duplicates are detected for samples within this many seconds of the newest one.
     #[arg(long, default_value_t = 1800)]
     pub dedup_window_seconds: u64,
+    /// Seconds a client has to send its request headers before the connection is closed.
+    #[arg(long, default_value_t = 10)]
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a client has to send its whole body; slower gets 408.
+    #[arg(long, default_value_t = 30)]
+    pub body_read_timeout_seconds: u64,
 }
 
 #[derive(Debug, Args)]

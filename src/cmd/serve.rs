@@ -15,6 +15,9 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
     if a.max_connections == 0 {
         return Err(CliError::Usage("--max-connections must be at least 1".into()));
     }
+    if a.header_read_timeout_seconds == 0 || a.body_read_timeout_seconds == 0 {
+        return Err(CliError::Usage("read timeouts must be at least 1 second".into()));
+    }
     let model = ModelSettings {
         receiver: cfg.receiver.clone(),
         seed: a.seed.unwrap_or(cfg.seed),
@@ -26,6 +29,8 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
         limits: ServerLimits {
             max_body_bytes: a.max_body_bytes,
             max_connections: a.max_connections,
+            header_read_timeout: Duration::from_secs(a.header_read_timeout_seconds),
+            body_read_timeout: Duration::from_secs(a.body_read_timeout_seconds),
             ..ServerLimits::default()
         },
         books: BookLimits { dedup_window: Duration::from_secs(a.dedup_window_seconds), ..BookLimits::default() },

@@ -189,6 +189,42 @@ fn refused_and_hanging_requests_get_no_answer() {
 }
 
 #[test]
+fn a_client_that_stalls_mid_body_gets_408_and_others_are_still_served() {
+    let s = serve("stall", HEALTHY, &["--body-read-timeout-seconds", "1"]);
+    let mut slow = TcpStream::connect(s.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    // Announces 1000 bytes, sends 10, then stalls.
+    let head = "POST /api/v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789";
+    slow.write_all(head.as_bytes()).unwrap();
+    assert_eq!(push(s.addr, &request(1, 1)).status, Some(200), "served while another client stalls");
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert!(page.contains("rwsim_serve_bad_requests_total{reason=\"read_timeout\"} 1"), "{page}");
+}
+
+/// An `oom` incident: the crash closes the connections of requests in flight, and while the
+/// receiver is down (CrashLoopBackOff 10 s + restart 30 s) every request is refused.
+#[test]
+fn a_receiver_crash_closes_requests_in_flight() {
+    let rx = "[receiver]\nlatency = \"20s\"\n[[receiver.incident]]\nkind = \"oom\"\ncrash_at = \"2s\"\n";
+    let s = serve("crash", rx, &[]);
+    // Sent at once, answered (if ever) after 20 s: the crash at 2 s comes first. A slow
+    // machine that sends it after 2 s finds the receiver down instead; no answer either way.
+    assert_eq!(push(s.addr, &request(2, 1)).status, None);
+    assert_eq!(push(s.addr, &request(2, 1)).status, None, "down: refused");
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert_eq!(metric(&page, "rwsim_serve_model_up"), 0.0, "{page}");
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 0.0);
+    let count = |code: &str| {
+        let line = format!("rwsim_serve_requests_total{{code=\"{code}\"}} ");
+        page.lines().find_map(|l| l.strip_prefix(&line)).and_then(|v| v.parse::<u64>().ok()).unwrap()
+    };
+    assert_eq!(count("reset") + count("refused"), 2, "{page}");
+}
+
+#[test]
 fn hundreds_of_concurrent_pushes_are_all_served() {
     let s = serve("concurrent", "[receiver]\nlatency = \"300ms\"\n", &[]);
     let addr = s.addr;
