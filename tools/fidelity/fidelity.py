@@ -206,15 +206,18 @@ def wal_bytes(wal: Path, seen: dict) -> int:
     return sum(seen.values())
 
 
-def wait_line(proc: subprocess.Popen, what: str, timeout: float) -> str:
+def wait_line(proc: subprocess.Popen, log: Path, what: str, timeout: float) -> str:
+    """The first line the process wrote to its log (stderr goes to a file, never a pipe
+    that nobody reads)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        line = proc.stderr.readline()
-        if line:
-            return line.decode().strip()
+        text = log.read_text() if log.exists() else ""
+        if "\n" in text:
+            return text.split("\n", 1)[0].strip()
         if proc.poll() is not None:
             break
-    raise RuntimeError(f"{what} did not start")
+        time.sleep(0.005)
+    raise RuntimeError(f"{what} did not start: {log.read_text() if log.exists() else ''}")
 
 
 def check_listening(line: str, what: str) -> None:
@@ -258,17 +261,17 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> N
         target = subprocess.Popen(
             [rwsim, "target", "--series", str(w["series"]), "--targets", str(w.get("targets", 1)),
              "--listen", f"127.0.0.1:{ports['target']}"],
-            stderr=subprocess.PIPE,
+            stderr=open(tmp / "target.log", "wb"),
         )
         procs.append(target)
-        check_listening(wait_line(target, "rwsim target", 10), "rwsim target")
+        check_listening(wait_line(target, tmp / "target.log", "rwsim target", 10), "rwsim target")
         serve = subprocess.Popen(
             [rwsim, "serve", str(SCENARIOS / f"{name}.toml"), "--listen", f"127.0.0.1:{ports['serve']}",
              "--out", str(tmp / "serve")],
-            stderr=subprocess.PIPE,
+            stderr=open(tmp / "serve.log", "wb"),
         )
         procs.append(serve)
-        check_listening(wait_line(serve, "rwsim serve", 10), "rwsim serve")
+        check_listening(wait_line(serve, tmp / "serve.log", "rwsim serve", 10), "rwsim serve")
         t0 = time.time()
         plog = open(tmp / "prometheus.log", "wb")
         prom = subprocess.Popen([prometheus, *prometheus_flags(sc, tmp, ports)], stdout=plog, stderr=plog)
@@ -459,8 +462,18 @@ def lags(rows: list[dict], real: bool) -> list[tuple[float, float]]:
     return out
 
 
+def windows(sc: dict) -> list[tuple[float, float]]:
+    """(start, end) of every fault window and incident, in seconds."""
+    rx = sc.get("receiver", {})
+    run = parse_duration(sc["duration"])
+    out = [(parse_duration(f["start"]), parse_duration(f["end"])) for f in rx.get("fault", [])]
+    out += [(parse_duration(i.get("start", "0s")), parse_duration(i["end"]) if "end" in i else run)
+            for i in rx.get("incident", [])]
+    return out
+
+
 def fault_end(sc: dict) -> float | None:
-    ends = [parse_duration(f["end"]) for f in sc.get("receiver", {}).get("fault", [])]
+    ends = [e for _, e in windows(sc)]
     return max(ends) if ends else None
 
 
@@ -516,10 +529,9 @@ def compare(name: str, rwsim: str) -> dict:
     r["max_lag"] = (max((l for t, l in lr if t <= d), default=0.0), max((l for t, l in lm if t <= d), default=0.0))
     fe = fault_end(sc)
     r["recovery"] = (recovery(lr, fe), recovery(lm, fe))
-    faults = sc.get("receiver", {}).get("fault", [])
-    if faults:
-        f0 = faults[0]
-        s, e = parse_duration(f0["start"]), parse_duration(f0["end"])
+    ws = windows(sc)
+    if ws:
+        s, e = ws[0]
         r["lag_slope"] = (lag_slope(lr, s + (e - s) * 0.3, e), lag_slope(lm, s + (e - s) * 0.3, e))
     r["shards"] = (shard_timeline([x for x in real]), shard_timeline(model))
     # Loss at the receiver: scraped before the cut minus unique stored; the model's: never
