@@ -8,7 +8,7 @@ serve's /metrics every second; writes a compact recording under recordings/; the
 `rwsim run` on the same scenario and prints both side by side. `offline` redoes the
 comparison from the committed recordings, without Prometheus.
 
-    tools/fidelity/fidelity.py live [NAME ...]      # default: every scenario (~30 min)
+    tools/fidelity/fidelity.py live [NAME ...]      # default: every scenario (~35 min)
     tools/fidelity/fidelity.py offline [NAME ...]   # seconds; exit 1 if out of tolerance
     tools/fidelity/fidelity.py table [NAME ...]     # the markdown table for docs/fidelity.md
     tools/fidelity/fidelity.py ci                   # .ci/run: live ci-outage into a temp dir, compare
