@@ -1,6 +1,7 @@
 //! Command-line definition (clap derive).
 
 use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Deterministic simulator of the Prometheus remote-write path.
@@ -32,6 +33,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Join the partial CSVs of a partitioned sweep into the sweep.csv of a single run.
     Merge(MergeArgs),
+    /// Run a real remote-write receiver that answers as the scenario's [receiver] does.
+    Serve(ServeArgs),
+    /// Serve a /metrics page with a fixed number of series, for a real Prometheus to scrape.
+    Target(ExporterArgs),
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +167,51 @@ pub struct BenchArgs {
     /// Override the simulated duration (e.g. `96h`), to show memory does not grow with it.
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Scenario file or `builtin:NAME`: its [receiver] (latency, faults, incidents, limits)
+    /// runs in real time from server start; remote_write.remote_timeout is the client timeout.
+    pub scenario: String,
+    /// Address to listen on; port 0 picks a free one (printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:9201")]
+    pub listen: SocketAddr,
+    /// Write serve.csv (per second) and serve_timestamps.csv (unique samples per timestamp
+    /// second) into this directory at SIGINT/SIGTERM (created at start).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Largest request body in bytes; larger gets 413.
+    #[arg(long, default_value_t = 8 << 20)]
+    pub max_body_bytes: u64,
+    /// Most open connections (each carries one request at a time).
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Duplicates are detected for samples within this many seconds of the newest one.
+    #[arg(long, default_value_t = 1800)]
+    pub dedup_window_seconds: u64,
+    /// Seconds a client has to send its request headers before the connection is closed.
+    #[arg(long, default_value_t = 10)]
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a client has to send its whole body; slower gets 408.
+    #[arg(long, default_value_t = 30)]
+    pub body_read_timeout_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ExporterArgs {
+    /// Series exposed across all targets (at most 1,000,000).
+    #[arg(long)]
+    pub series: u64,
+    /// Split the series over this many targets, served at /metrics/0 … /metrics/{N-1}.
+    #[arg(long, default_value_t = 1)]
+    pub targets: u32,
+    /// Address to listen on; port 0 picks a free one (printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    pub listen: SocketAddr,
 }
 
 #[cfg(test)]

@@ -307,6 +307,7 @@ impl Ctx<'_> {
         let mut sender = base.sender.clone();
         set(&mut sender.flush_deadline, s.flush_deadline.map(|d| d.0));
         set(&mut sender.reshard_tick_offset, s.reshard_tick_offset.map(|d| d.0));
+        set(&mut sender.request_overhead, s.request_overhead.map(|d| d.0));
 
         let t = raw.tsdb.unwrap_or_default();
         let mut tsdb = base.tsdb.clone();

@@ -73,7 +73,7 @@ const TABLES: [(&str, &[&str]); 11] = [
             "sample_age_limit",
         ],
     ),
-    ("[sender]", &["flush_deadline", "reshard_tick_offset"]),
+    ("[sender]", &["flush_deadline", "reshard_tick_offset", "request_overhead"]),
     ("[tsdb]", &["min_block_duration", "wal_segment_size", "wal_bytes_per_sample"]),
     (
         "[receiver]",

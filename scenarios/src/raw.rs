@@ -127,6 +127,8 @@ pub struct Sender {
     pub flush_deadline: Option<Duration>,
     /// `reshard_tick_offset`.
     pub reshard_tick_offset: Option<Duration>,
+    /// `request_overhead`.
+    pub request_overhead: Option<Duration>,
 }
 
 /// `[tsdb]`.

@@ -135,6 +135,13 @@ pub struct SenderConfig {
     /// Phase of the queue's 10 s `updateShardsLoop` ticker after the process-wide `dataIn`
     /// ticker (§9.1: arbitrary in Prometheus). Default 0: both tick together, dataIn first.
     pub reshard_tick_offset: SimDuration,
+    /// Time the sender adds to every HTTP attempt on top of the receiver's answer time: the
+    /// HTTP client, the network round trip, reading the answer. It counts toward
+    /// `remote_timeout` and `sent_batch_duration_seconds`, and so toward the time per sample
+    /// that resharding uses. Default 0 (the receiver's `latency` is what the client sees);
+    /// calibrate as the mean `sent_batch_duration_seconds` minus the receiver's own request
+    /// duration. Measured: about 2 ms on one machine over loopback (docs/fidelity.md).
+    pub request_overhead: SimDuration,
 }
 
 /// TSDB settings behind head compaction and WAL truncation (§11, §16).
@@ -692,7 +699,11 @@ impl SimConfig {
                 remote_timeout: SimDuration::from_secs(30),
                 queue: QueueConfig::defaults(profile),
             },
-            sender: SenderConfig { flush_deadline: SimDuration::from_mins(1), reshard_tick_offset: SimDuration::ZERO },
+            sender: SenderConfig {
+                flush_deadline: SimDuration::from_mins(1),
+                reshard_tick_offset: SimDuration::ZERO,
+                request_overhead: SimDuration::ZERO,
+            },
             tsdb: TsdbConfig {
                 min_block_duration: SimDuration::from_hours(2),
                 wal_segment_size: 128 << 20,
@@ -737,6 +748,15 @@ impl SimConfig {
         }
         if self.sender.reshard_tick_offset >= crate::resharder::SHARD_UPDATE_DURATION {
             return Err(err("sender.reshard_tick_offset", "must be shorter than the 10s reshard interval"));
+        }
+        if self.sender.request_overhead >= self.remote_write.remote_timeout {
+            return Err(err(
+                "sender.request_overhead",
+                format!(
+                    "{} must be shorter than remote_write.remote_timeout ({})",
+                    self.sender.request_overhead, self.remote_write.remote_timeout
+                ),
+            ));
         }
 
         let w = &self.workload;

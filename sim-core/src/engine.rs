@@ -866,7 +866,9 @@ impl<'c, O: Observer> Sim<'c, O> {
         self.c.samples_total += count;
         let timeout = self.cfg.remote_write.remote_timeout;
         let req = Request { batch, attempt, samples: count, bytes: self.wire_bytes(count), client_timeout: timeout };
-        let reply = self.rx.handle(&req, now);
+        let mut reply = self.rx.handle(&req, now);
+        // What the client sees: the receiver's answer time plus its own overhead.
+        reply.after = SimDuration(reply.after.nanos().saturating_add(self.cfg.sender.request_overhead.nanos()));
         let q = &self.cfg.remote_write.queue;
         let profile = self.cfg.profile;
         let (after, outcome, class) = match reply.answer {

@@ -48,6 +48,12 @@ pub struct Reply {
     pub after: SimDuration,
     /// Retry-After header, if any.
     pub retry_after: Option<SimDuration>,
+    /// Samples of this request the receiver stores when its worker finishes (unless a crash
+    /// resets it first): all of them on success, a part on a partial write (rollout,
+    /// per-sample rejects), possibly all of a request whose client gave up. The engine keeps
+    /// these books itself; a live server (`rwsim serve`) uses this to store what the model
+    /// stores.
+    pub stored: u64,
 }
 
 /// A request dropped by a crash while its client was still waiting: the client sees the
@@ -193,11 +199,11 @@ impl Pool {
 /// The receiver model.
 pub struct Receiver {
     /// Fault windows and the network, before anything else.
-    front: Vec<Box<dyn Rule>>,
+    front: Vec<Box<dyn Rule + Send>>,
     oom: Option<OomMachine>,
     proxies: Vec<(Window, Proxy)>,
     /// Tenant limits, the ring, rejects.
-    back: Vec<Box<dyn Rule>>,
+    back: Vec<Box<dyn Rule + Send>>,
     disks: Vec<ObjectStorageRule>,
     pool: Option<Pool>,
     /// Accepted requests are tracked until completion (needed for queues and memory).
@@ -228,8 +234,8 @@ impl Receiver {
     pub fn new(cfg: &ReceiverConfig, seed: u64, run: SimDuration) -> Self {
         let secs = |d: SimDuration| d.as_secs_f64();
         let mut windows = Vec::new();
-        let mut front: Vec<Box<dyn Rule>> = Vec::new();
-        let mut back: Vec<Box<dyn Rule>> = Vec::new();
+        let mut front: Vec<Box<dyn Rule + Send>> = Vec::new();
+        let mut back: Vec<Box<dyn Rule + Send>> = Vec::new();
         for (i, w) in cfg.faults.iter().enumerate() {
             windows.push(IncidentWindow {
                 kind: "fault".into(),
@@ -517,6 +523,7 @@ impl Receiver {
                     answer: Answer::Status(p.body_too_large_status),
                     after: PROXY_REJECT_AFTER,
                     retry_after: None,
+                    stored: 0,
                 };
             }
             verdict = self.back.iter_mut().map(|r| r.on_request(req, now)).find(|v| *v != Verdict::Pass);
@@ -528,11 +535,15 @@ impl Receiver {
             Verdict::Pass => (200, None, None, 1.0),
             Verdict::Respond { status, latency, retry_after, ingest } if ingest <= 0.0 => {
                 let after = latency.unwrap_or_else(|| self.latency.sample(&mut self.rng));
-                return Reply { answer: Answer::Status(status), after, retry_after };
+                return Reply { answer: Answer::Status(status), after, retry_after, stored: 0 };
             }
             Verdict::Respond { status, latency, retry_after, ingest } => (status, latency, retry_after, ingest),
-            Verdict::Hang => return Reply { answer: Answer::Hang, after: SimDuration::ZERO, retry_after: None },
-            Verdict::Refuse => return Reply { answer: Answer::Refused, after: REFUSED_AFTER, retry_after: None },
+            Verdict::Hang => {
+                return Reply { answer: Answer::Hang, after: SimDuration::ZERO, retry_after: None, stored: 0 };
+            }
+            Verdict::Refuse => {
+                return Reply { answer: Answer::Refused, after: REFUSED_AFTER, retry_after: None, stored: 0 };
+            }
         };
         let cut = proxy.and_then(|i| self.proxies[i].1.read_timeout.map(|t| (t, self.proxies[i].1.timeout_status)));
         self.process(req, now, status, latency, retry_after, ingest, cut)
@@ -554,7 +565,7 @@ impl Receiver {
             let m = self.memory(req.samples);
             if oom.kills(m, now) {
                 self.crash(now, Some(m));
-                return Reply { answer: Answer::Reset, after: SimDuration::ZERO, retry_after: None };
+                return Reply { answer: Answer::Reset, after: SimDuration::ZERO, retry_after: None, stored: 0 };
             }
         }
         let service = latency.unwrap_or_else(|| {
@@ -568,7 +579,12 @@ impl Receiver {
                 Some(x) => x,
                 None => {
                     let after = self.latency.sample(&mut self.rng);
-                    return Reply { answer: Answer::Status(self.queue_full_status), after, retry_after: None };
+                    return Reply {
+                        answer: Answer::Status(self.queue_full_status),
+                        after,
+                        retry_after: None,
+                        stored: 0,
+                    };
                 }
             },
         };
@@ -612,7 +628,7 @@ impl Receiver {
         } else if stored > 0 {
             self.store(req.batch, stored, req.samples, now, ghost);
         }
-        Reply { answer, after, retry_after }
+        Reply { answer, after, retry_after, stored }
     }
 }
 
@@ -620,6 +636,12 @@ impl Receiver {
 fn mib(b: u64) -> u64 {
     b.div_ceil(1 << 20)
 }
+
+/// A live server shares the model receiver between threads behind a mutex.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Receiver>();
+};
 
 #[cfg(test)]
 mod tests {
@@ -694,6 +716,7 @@ mod tests {
         let mut r = Receiver::new(&c, 1, RUN);
         let rep = r.handle(&req(7, 20), SimTime(0));
         assert_eq!((rep.answer, rep.after), (Answer::Status(504), SimDuration::from_secs(10)));
+        assert_eq!(rep.stored, 20, "the reply says the upstream stores it");
         // The retry is stored again: a duplicate.
         let rep = r.handle(&Request { attempt: 1, ..req(7, 20) }, SimTime(11_000_000_000));
         assert_eq!(rep.answer, Answer::Status(504));
@@ -701,7 +724,7 @@ mod tests {
         assert_eq!(r.totals().duplicate_samples, 20);
         // A body over the limit never reaches the upstream.
         let rep = r.handle(&req(8, 100), SimTime(0));
-        assert_eq!(rep.answer, Answer::Status(500));
+        assert_eq!((rep.answer, rep.stored), (Answer::Status(500), 0));
         assert_eq!(r.totals().samples_ingested, 40);
     }
 

@@ -287,3 +287,27 @@ fn sample_age_limit_drops_the_stale_backlog() {
     assert_eq!(r.samples.dropped.too_old, 0);
     assert!(r.delivery_latency_seconds.max > 29.0 * 60.0);
 }
+
+/// `sender.request_overhead` (issue #6, measured against Prometheus 2.42): every attempt
+/// takes the receiver's answer time plus the client's overhead, which Prometheus's own
+/// `sent_batch_duration_seconds` shows and which counts toward `remote_timeout`.
+#[test]
+fn request_overhead_adds_to_every_attempt_and_counts_toward_the_timeout() {
+    let mean_attempt = |c: &SimConfig| {
+        let (_, rows) = run(c);
+        let last = rows.last().unwrap();
+        last.sent_batch_duration_seconds_sum / last.sent_batch_duration_seconds_count as f64
+    };
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(10);
+    assert!((mean_attempt(&c) - 0.050).abs() < 1e-9, "the receiver's 50ms");
+    c.sender.request_overhead = SimDuration::from_millis(7);
+    assert!((mean_attempt(&c) - 0.057).abs() < 1e-9, "plus the client's 7ms");
+    // An answer within remote_timeout on the server can time out at the client.
+    c.remote_write.remote_timeout = SimDuration::from_millis(55);
+    let (r, _) = run(&c);
+    assert_eq!(r.samples.delivered, 0);
+    assert!(r.samples.retried > 0);
+    c.sender.request_overhead = c.remote_write.remote_timeout;
+    assert!(sim_core::simulate(&c, &mut ()).is_err(), "an overhead of a whole timeout is refused");
+}

@@ -5,8 +5,10 @@ pub mod library;
 pub mod merge;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod sweep;
 pub mod sweep_dir;
+pub mod target;
 pub mod validate;
 
 use std::fmt;
@@ -29,6 +31,8 @@ pub enum CliError {
     Merge(String),
     /// A run broke sample conservation: a bug in rwsim.
     Conservation(String),
+    /// A live command (serve, target) failed.
+    Live(live::LiveError),
 }
 
 impl CliError {
@@ -37,7 +41,8 @@ impl CliError {
             CliError::Scenario(_) | CliError::Usage(_) | CliError::Point(..) | CliError::Merge(_) => 2,
             CliError::Conservation(_) => 70,
             CliError::Sim(_, sim_core::SimError::Config(_)) => 2,
-            CliError::Sim(..) | CliError::Io(..) => 1,
+            CliError::Live(live::LiveError::Usage(_)) => 2,
+            CliError::Sim(..) | CliError::Io(..) | CliError::Live(_) => 1,
         }
     }
 }
@@ -54,7 +59,14 @@ impl fmt::Display for CliError {
             CliError::Conservation(what) => {
                 write!(f, "{what}: sample conservation was violated: this is a bug, please report it")
             }
+            CliError::Live(e) => e.fmt(f),
         }
+    }
+}
+
+impl From<live::LiveError> for CliError {
+    fn from(e: live::LiveError) -> Self {
+        CliError::Live(e)
     }
 }
 

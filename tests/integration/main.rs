@@ -5,6 +5,7 @@ mod determinism;
 mod incidents;
 mod library;
 mod reports;
+mod serve;
 mod sweep;
 
 use assert_cmd::Command;

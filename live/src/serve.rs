@@ -1,0 +1,478 @@
+//! `rwsim serve`: a real remote-write 1.0 receiver whose answers come from the model.
+//!
+//! Every push is read (with a size limit and a read timeout), decoded, and handed to
+//! [`sim_core::receiver::Receiver::handle`] as a [`Request`] at the wall-clock time since the
+//! server started. The model's [`Reply`] is then carried out for real:
+//!
+//! | model answer | what the client gets |
+//! |---|---|
+//! | `Status(s)` `after` the request arrived | status `s` after `after` (with `Retry-After` in whole seconds, rounded up); the samples the model stores are stored then |
+//! | `Hang` | nothing: the connection stays open until the client's `remote_timeout` (plus 1 s), then it is closed |
+//! | `Refused` | the connection is closed at once without an answer. A real refusal happens at connect time, which one listener cannot do per request; the client sees the same kind of transport error (EOF/reset), which Prometheus retries like a refusal |
+//! | `Reset` | the connection is closed without an answer |
+//!
+//! A receiver crash (`oom` incident) resets the requests the model had in flight: their
+//! connections are closed. Scheduled crashes (`crash_at`) are driven by a 100 ms timer.
+//!
+//! The server never trusts its input: a body over `max_body_bytes` gets 413, a body that is
+//! not Snappy + protobuf gets 400 with a one-line reason, a body slower than
+//! `body_read_timeout` gets 408, headers slower than `header_read_timeout` close the
+//! connection. Memory is bounded by the connection cap, a budget on the bytes of bodies and
+//! sample keys held at once, and the [`BookLimits`].
+
+use crate::LiveError;
+use crate::books::{BookLimits, Books, Outcome, Totals};
+use crate::http::{Abort, Reply as HttpReply, accept_loop, text};
+use crate::proto;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request as HttpRequest};
+use sim_core::config::ReceiverConfig;
+use sim_core::fault::Request;
+use sim_core::receiver::{Answer, Receiver};
+use sim_core::time::{SimDuration, SimTime};
+use std::collections::HashMap;
+use std::fs::File;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, oneshot};
+
+/// Paths that accept remote-write pushes.
+pub const PUSH_PATHS: [&str; 3] = ["/api/v1/push", "/api/v1/write", "/api/v1/receive"];
+
+/// Limits that protect the server from its clients.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerLimits {
+    /// Largest accepted (compressed) body; larger gets 413. Default 8 MiB (a batch of 2000
+    /// samples is about 50 KiB).
+    pub max_body_bytes: u64,
+    /// Largest decoded body (the Snappy header is checked before decompressing); larger gets
+    /// 400. Default 64 MiB.
+    pub max_decoded_bytes: u64,
+    /// Open connections at once; more wait in the accept backlog. Each HTTP/1.1 connection
+    /// carries one request at a time, so this also caps concurrent requests. Default 1024.
+    pub max_connections: usize,
+    /// Bytes of request bodies being read, and of the sample keys (16 bytes per sample) of
+    /// requests waiting for their answer, held at once; requests beyond it wait. A decoded
+    /// request is transient (decoding runs on the two runtime threads) but is held while its
+    /// keys wait for budget. Default 256 MiB.
+    pub memory_budget_bytes: u64,
+    /// Time for a client to send its request headers. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// Time for a client to send its whole body; slower gets 408. Default 30 s.
+    pub body_read_timeout: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_body_bytes: 8 << 20,
+            max_decoded_bytes: 64 << 20,
+            max_connections: 1024,
+            memory_budget_bytes: 256 << 20,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The model the server plays: a scenario's `[receiver]`.
+#[derive(Clone, Debug)]
+pub struct ModelSettings {
+    /// The scenario's receiver.
+    pub receiver: ReceiverConfig,
+    /// The scenario's seed (fault probabilities and latency draws).
+    pub seed: u64,
+    /// The scenario's duration (incidents without an end last this long).
+    pub run: SimDuration,
+    /// The sender's `remote_timeout`: how long a client waits, for the model's decisions and
+    /// for how long a hang lasts.
+    pub client_timeout: SimDuration,
+}
+
+/// Everything `rwsim serve` needs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// Protection limits.
+    pub limits: ServerLimits,
+    /// Bounds of the books.
+    pub books: BookLimits,
+    /// Where `serve.csv` and `serve_timestamps.csv` are written at shutdown (created at start).
+    pub out_dir: Option<PathBuf>,
+}
+
+/// `serve_timestamps.csv`: unique stored samples per second of sample timestamp.
+#[derive(serde::Serialize)]
+struct TimestampRow {
+    timestamp_seconds: i64,
+    samples_unique: u64,
+}
+
+struct ModelState {
+    rx: Receiver,
+    /// Requests the model may still reset (a crash), by batch id.
+    cancels: HashMap<u64, oneshot::Sender<()>>,
+}
+
+impl ModelState {
+    /// Applies resets and prints notes after the model changed.
+    fn drain_news(&mut self) {
+        if !self.rx.has_news() {
+            return;
+        }
+        let (resets, notes) = self.rx.take_news();
+        for r in resets {
+            if let Some(tx) = self.cancels.remove(&r.batch) {
+                let _ = tx.send(());
+            }
+        }
+        for n in notes {
+            log!("rwsim serve: +{}: {}", n.at, n.message);
+        }
+    }
+}
+
+struct State {
+    started: Instant,
+    limits: ServerLimits,
+    client_timeout: SimDuration,
+    model: Mutex<ModelState>,
+    books: Mutex<Books>,
+    next_batch: AtomicU64,
+    in_flight: AtomicU64,
+    /// Permits of 1 KiB.
+    memory: Arc<Semaphore>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock is a bug; the books stay usable for the final CSV.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl State {
+    fn since(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn now(&self) -> SimTime {
+        SimTime(self.since().as_nanos().min(u128::from(u64::MAX)) as u64)
+    }
+
+    fn answer(&self, outcome: Outcome, samples: u64, stored: u64) {
+        let since = self.since();
+        lock(&self.books).answer(since, outcome, samples, stored);
+    }
+
+    fn kib(&self, bytes: u64) -> u32 {
+        let total = (self.limits.memory_budget_bytes / 1024).max(1);
+        bytes.div_ceil(1024).clamp(1, total).min(u64::from(u32::MAX)) as u32
+    }
+
+    fn metrics(&self) -> String {
+        let now = self.now();
+        let snap = lock(&self.model).rx.snapshot(now);
+        let gauges = [
+            ("rwsim_serve_uptime_seconds", "Seconds since the server started (the scenario clock).", now.as_secs_f64()),
+            (
+                "rwsim_serve_requests_in_flight",
+                "Push requests being read, decided or waited on.",
+                self.in_flight.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "rwsim_serve_model_up",
+                "Model receiver process: 2 serving, 1 replaying its WAL, 0 down.",
+                f64::from(snap.up),
+            ),
+            (
+                "rwsim_serve_model_memory_bytes",
+                "Model receiver memory (memory_base + in-flight samples).",
+                snap.memory_bytes as f64,
+            ),
+        ];
+        lock(&self.books).render_metrics(&gauges)
+    }
+}
+
+/// Counts a push in flight for as long as it lives.
+struct InFlight<'a>(&'a AtomicU64);
+impl<'a> InFlight<'a> {
+    fn new(c: &'a AtomicU64) -> Self {
+        c.fetch_add(1, Ordering::Relaxed);
+        InFlight(c)
+    }
+}
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn route(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
+    let path = req.uri().path();
+    if PUSH_PATHS.contains(&path) {
+        if req.method() != Method::POST {
+            return Ok(text(405, "rwsim serve: remote write needs POST\n"));
+        }
+        return push(state, req).await;
+    }
+    match (req.method(), path) {
+        (&Method::GET, "/metrics") => {
+            let mut r = text(200, state.metrics());
+            r.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            Ok(r)
+        }
+        (&Method::GET, "/stats/timestamps.csv") => Ok(text(200, timestamps_csv(&lock(&state.books)))),
+        (&Method::GET, "/") => Ok(text(
+            200,
+            "rwsim serve: POST remote-write 1.0 (snappy + protobuf) to /api/v1/push; metrics at /metrics\n",
+        )),
+        _ => Ok(text(404, "rwsim serve: not found\n")),
+    }
+}
+
+async fn push(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
+    // The model's latency counts from the request's arrival: reading and decoding the body
+    // are part of it, not added to it.
+    let arrived = tokio::time::Instant::now();
+    let _in_flight = InFlight::new(&state.in_flight);
+    let lim = state.limits;
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > lim.max_body_bytes) {
+        state.answer(Outcome::TooLarge, 0, 0);
+        return Ok(close(text(413, format!("rwsim serve: body over the limit of {} bytes\n", lim.max_body_bytes))));
+    }
+    let body_permit = state
+        .memory
+        .clone()
+        .acquire_many_owned(state.kib(declared.unwrap_or(lim.max_body_bytes)))
+        .await
+        .expect("the semaphore is never closed");
+    let limited = Limited::new(req.into_body(), lim.max_body_bytes as usize);
+    let body: Bytes = match tokio::time::timeout(lim.body_read_timeout, limited.collect()).await {
+        Err(_) => {
+            state.answer(Outcome::ReadTimeout, 0, 0);
+            return Ok(close(text(408, "rwsim serve: body not received within the read timeout\n")));
+        }
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            state.answer(Outcome::TooLarge, 0, 0);
+            return Ok(close(text(413, format!("rwsim serve: body over the limit of {} bytes\n", lim.max_body_bytes))));
+        }
+        // The client went away mid-body: nobody to answer.
+        Ok(Err(_)) => return Err(Abort("client closed the connection while sending")),
+        Ok(Ok(c)) => c.to_bytes(),
+    };
+    let wr = match proto::decode(&body, lim.max_decoded_bytes) {
+        Ok(wr) => wr,
+        Err(e) => {
+            state.answer(Outcome::Malformed, 0, 0);
+            return Ok(text(400, format!("rwsim serve: {e}\n")));
+        }
+    };
+    let bytes = body.len() as u64;
+    drop(body);
+    // The sample keys (16 bytes each) are held until the answer: budget them instead of the
+    // body. The body's permit goes first, so that no request ever waits while holding one.
+    drop(body_permit);
+    let n: u64 = wr.timeseries.iter().map(|t| t.samples.len() as u64).sum();
+    let keys_permit = state.memory.clone().acquire_many_owned(state.kib(n * 16)).await.expect("never closed");
+    let keys = proto::sample_keys(&wr);
+    drop(wr);
+    let samples = keys.len() as u64;
+    let batch = state.next_batch.fetch_add(1, Ordering::Relaxed);
+    let (reply, cancelled) = {
+        let mut m = lock(&state.model);
+        let now = state.now();
+        let r = Request { batch, attempt: 0, samples, bytes, client_timeout: state.client_timeout };
+        let reply = m.rx.handle(&r, now);
+        let cancelled = if let Answer::Status(_) = reply.answer {
+            let (tx, rx) = oneshot::channel();
+            m.cancels.insert(batch, tx);
+            Some(rx)
+        } else {
+            m.rx.batch_done(batch);
+            None
+        };
+        m.drain_news();
+        (reply, cancelled)
+    };
+    match (reply.answer, cancelled) {
+        (Answer::Status(code), Some(cancelled)) => {
+            // The worker runs on its own task so that the model's storage happens even if the
+            // client stops waiting (a timeout), as it does in a real receiver.
+            let (done_tx, done_rx) = oneshot::channel();
+            let st = state.clone();
+            tokio::spawn(async move {
+                let _keys_permit = keys_permit;
+                let until = arrived + Duration::from_nanos(reply.after.nanos());
+                let reset = tokio::select! {
+                    _ = tokio::time::sleep_until(until) => false,
+                    _ = cancelled => true,
+                };
+                let stored = if reset { 0 } else { reply.stored.min(samples) };
+                {
+                    let since = st.since();
+                    let mut b = lock(&st.books);
+                    if stored > 0 {
+                        b.store(since, &keys[..stored as usize]);
+                    }
+                    b.answer(since, if reset { Outcome::Reset } else { Outcome::Status(code) }, samples, stored);
+                }
+                {
+                    let mut m = lock(&st.model);
+                    m.cancels.remove(&batch);
+                    m.rx.batch_done(batch);
+                }
+                let _ = done_tx.send(!reset);
+            });
+            match done_rx.await {
+                Ok(true) => Ok(status_reply(code, reply.retry_after)),
+                _ => Err(Abort("the receiver crashed")),
+            }
+        }
+        (Answer::Hang, _) => {
+            drop(keys_permit);
+            let until = arrived + Duration::from_nanos(state.client_timeout.nanos()) + Duration::from_secs(1);
+            tokio::time::sleep_until(until).await;
+            state.answer(Outcome::Hang, samples, 0);
+            Err(Abort("hang"))
+        }
+        (Answer::Refused, _) => {
+            state.answer(Outcome::Refused, samples, 0);
+            Err(Abort("refused"))
+        }
+        (Answer::Reset, _) | (Answer::Status(_), None) => {
+            state.answer(Outcome::Reset, samples, 0);
+            Err(Abort("reset"))
+        }
+    }
+}
+
+fn close(mut r: hyper::Response<http_body_util::Full<Bytes>>) -> hyper::Response<http_body_util::Full<Bytes>> {
+    r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    r
+}
+
+fn status_reply(code: u16, retry_after: Option<SimDuration>) -> hyper::Response<http_body_util::Full<Bytes>> {
+    let body = if (200..300).contains(&code) { String::new() } else { format!("rwsim serve: injected {code}\n") };
+    let mut r = text(code, body);
+    if let Some(ra) = retry_after {
+        let secs = ra.nanos().div_ceil(1_000_000_000);
+        r.headers_mut().insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from(secs));
+    }
+    r
+}
+
+fn timestamps_csv(b: &Books) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (timestamp_seconds, samples_unique) in b.by_timestamp() {
+        let _ = w.serialize(TimestampRow { timestamp_seconds, samples_unique });
+    }
+    if b.by_timestamp().next().is_none() {
+        let _ = w.write_record(["timestamp_seconds", "samples_unique"]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// What a run of the server received, returned at shutdown.
+#[derive(Clone, Debug)]
+pub struct ServeReport {
+    /// The totals.
+    pub totals: Totals,
+    /// How long it ran.
+    pub uptime: Duration,
+}
+
+/// Runs the receiver until `shutdown` completes; `on_ready` gets the bound address.
+/// Writes `serve.csv` and `serve_timestamps.csv` into `out_dir` at the end.
+pub fn run(
+    opts: ServeOptions,
+    model: ModelSettings,
+    shutdown: impl Future<Output = ()>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<ServeReport, LiveError> {
+    // Open every output before serving, so a bad path fails at once.
+    let files = match &opts.out_dir {
+        None => None,
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| LiveError::Io(dir.display().to_string(), e))?;
+            let open = |name: &str| {
+                let p = dir.join(name);
+                File::create(&p).map(|f| (p.clone(), f)).map_err(|e| LiveError::Io(p.display().to_string(), e))
+            };
+            Some((open("serve.csv")?, open("serve_timestamps.csv")?))
+        }
+    };
+    let rt = crate::runtime()?;
+    let state = rt.block_on(async {
+        let listener =
+            TcpListener::bind(opts.listen).await.map_err(|e| LiveError::Io(format!("--listen {}", opts.listen), e))?;
+        let addr = listener.local_addr().map_err(|e| LiveError::Io("local address".into(), e))?;
+        let state = Arc::new(State {
+            started: Instant::now(),
+            limits: opts.limits,
+            client_timeout: model.client_timeout,
+            model: Mutex::new(ModelState {
+                rx: Receiver::new(&model.receiver, model.seed, model.run),
+                cancels: HashMap::new(),
+            }),
+            books: Mutex::new(Books::new(opts.books)),
+            next_batch: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            memory: Arc::new(Semaphore::new((opts.limits.memory_budget_bytes / 1024).max(1) as usize)),
+        });
+        on_ready(addr);
+        let ticker = {
+            let st = state.clone();
+            tokio::spawn(async move {
+                let mut iv = tokio::time::interval(Duration::from_millis(100));
+                loop {
+                    iv.tick().await;
+                    let now = st.now();
+                    let mut m = lock(&st.model);
+                    if m.rx.next_event_at().is_some_and(|t| t <= now) {
+                        m.rx.on_time(now);
+                    }
+                    m.drain_news();
+                }
+            })
+        };
+        let st = state.clone();
+        accept_loop(listener, opts.limits.max_connections, opts.limits.header_read_timeout, shutdown, move |req| {
+            route(st.clone(), req)
+        })
+        .await;
+        ticker.abort();
+        Ok::<_, LiveError>(state)
+    })?;
+    let uptime = state.since();
+    let mut books = lock(&state.books);
+    if let Some(((p1, f1), (p2, mut f2))) = files {
+        let mut w = csv::Writer::from_writer(f1);
+        for row in books.rows(uptime) {
+            w.serialize(row).map_err(|e| LiveError::Io(p1.display().to_string(), e.into()))?;
+        }
+        w.flush().map_err(|e| LiveError::Io(p1.display().to_string(), e))?;
+        f2.write_all(timestamps_csv(&books).as_bytes()).map_err(|e| LiveError::Io(p2.display().to_string(), e))?;
+    }
+    let report = ServeReport { totals: books.totals().clone(), uptime };
+    drop(books);
+    // In-flight connections are dropped with the runtime.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    Ok(report)
+}

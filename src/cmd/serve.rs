@@ -1,0 +1,54 @@
+//! `rwsim serve`: the scenario's receiver as a real remote-write endpoint.
+
+use super::{CliError, load};
+use crate::cli::ServeArgs;
+use live::books::BookLimits;
+use live::log;
+use live::serve::{ModelSettings, ServeOptions, ServerLimits};
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
+    let scenario = load(&a.scenario)?;
+    let cfg = &scenario.config;
+    cfg.validate().map_err(|e| CliError::Sim(scenario.origin.clone(), e.into()))?;
+    if a.max_connections == 0 {
+        return Err(CliError::Usage("--max-connections must be at least 1".into()));
+    }
+    if a.header_read_timeout_seconds == 0 || a.body_read_timeout_seconds == 0 {
+        return Err(CliError::Usage("read timeouts must be at least 1 second".into()));
+    }
+    let model = ModelSettings {
+        receiver: cfg.receiver.clone(),
+        seed: a.seed.unwrap_or(cfg.seed),
+        run: cfg.duration,
+        client_timeout: cfg.remote_write.remote_timeout,
+    };
+    let opts = ServeOptions {
+        listen: a.listen,
+        limits: ServerLimits {
+            max_body_bytes: a.max_body_bytes,
+            max_connections: a.max_connections,
+            header_read_timeout: Duration::from_secs(a.header_read_timeout_seconds),
+            body_read_timeout: Duration::from_secs(a.body_read_timeout_seconds),
+            ..ServerLimits::default()
+        },
+        books: BookLimits { dedup_window: Duration::from_secs(a.dedup_window_seconds), ..BookLimits::default() },
+        out_dir: Some(a.out.clone()),
+    };
+    let name = scenario.name.clone();
+    let report = live::serve::run(opts, model, live::http::termination(), |addr| {
+        log!("rwsim serve: listening on {addr}: receiver of scenario {name}; its clock starts now");
+    })?;
+    let t = &report.totals;
+    log!(
+        "rwsim serve: stopped after {:.1}s: {} samples accepted ({} unique, {} duplicates), {} rejected; wrote {}",
+        report.uptime.as_secs_f64(),
+        t.samples_accepted,
+        t.samples_unique(),
+        t.samples_duplicate,
+        t.samples_rejected,
+        a.out.join("serve.csv").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

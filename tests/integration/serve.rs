@@ -1,0 +1,285 @@
+//! `rwsim serve` and `rwsim target` as a user (or a Prometheus) meets them: real HTTP on
+//! 127.0.0.1, a free port picked by the kernel, and the files written at SIGTERM.
+
+use crate::temp_dir;
+use live::proto::{self, Label, Sample, TimeSeries, WriteRequest};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running `rwsim` subcommand, killed when dropped.
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+    dir: PathBuf,
+    /// Kept open so that the process can still write to its stderr.
+    _stderr: BufReader<std::process::ChildStderr>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    /// Sends SIGTERM and waits for a clean exit.
+    fn terminate(mut self) -> PathBuf {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs").success();
+        assert!(ok, "kill -TERM {pid}");
+        let status = self.child.wait().expect("waits");
+        assert!(status.success(), "exit status {status}");
+        self.dir.clone()
+    }
+}
+
+fn start(args: &[&str], dir: &Path) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rwsim"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rwsim starts");
+    let mut line = String::new();
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    stderr.read_line(&mut line).expect("a first line");
+    // "rwsim serve: listening on 127.0.0.1:PORT: ..."
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|r| r.split(": ").next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    Running { child, addr, dir: dir.to_path_buf(), _stderr: stderr }
+}
+
+/// `rwsim serve` on a scenario whose `[receiver]` (and `remote_timeout`) is `receiver`.
+fn serve(name: &str, receiver: &str, extra: &[&str]) -> Running {
+    let dir = temp_dir(&format!("serve-{name}"));
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, format!("duration = \"1h\"\n[workload]\nseries = 1000\n{receiver}")).unwrap();
+    let out = dir.join("out");
+    let mut args = vec!["serve", file.to_str().unwrap(), "--listen", "127.0.0.1:0", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    start(&args, &out)
+}
+
+struct Response {
+    /// None: the connection closed without an answer.
+    status: Option<u16>,
+    headers: String,
+    body: String,
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Response {
+    let mut s = TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Encoding: snappy\r\n\
+         Content-Type: application/x-protobuf\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = headers.split(' ').nth(1).and_then(|c| c.parse().ok());
+    Response { status, headers: headers.to_string(), body: body.to_string() }
+}
+
+fn push(addr: SocketAddr, req: &WriteRequest) -> Response {
+    http(addr, "POST", "/api/v1/push", &proto::encode(req))
+}
+
+const T0: i64 = 1_700_000_000_000;
+
+fn request(series: u32, samples: u32) -> WriteRequest {
+    WriteRequest {
+        timeseries: (0..series)
+            .map(|i| TimeSeries {
+                labels: vec![
+                    Label { name: "__name__".into(), value: "rwsim_test".into() },
+                    Label { name: "id".into(), value: i.to_string() },
+                ],
+                samples: (0..samples).map(|k| Sample { value: 1.0, timestamp: T0 + i64::from(k) * 1000 }).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The value of an unlabelled line of a /metrics page.
+fn metric(page: &str, name: &str) -> f64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in\n{page}"))
+}
+
+const HEALTHY: &str = "[receiver]\nlatency = \"1ms\"\n";
+
+#[test]
+fn a_push_is_stored_and_a_repeat_counted_as_duplicates() {
+    let s = serve("push", HEALTHY, &[]);
+    assert_eq!(push(s.addr, &request(3, 2)).status, Some(200));
+    assert_eq!(push(s.addr, &request(3, 2)).status, Some(200), "a retry of the same batch");
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 12.0);
+    assert_eq!(metric(&page, "rwsim_serve_samples_duplicate_total"), 6.0);
+    assert_eq!(metric(&page, "rwsim_serve_samples_unique_total"), 6.0);
+    assert_eq!(metric(&page, "rwsim_serve_highest_timestamp_seconds"), (T0 + 1000) as f64 / 1000.0);
+    assert!(page.contains("rwsim_serve_requests_total{code=\"200\"} 2"), "{page}");
+}
+
+#[test]
+fn malformed_bodies_get_400_with_a_reason_and_oversized_413() {
+    let s = serve("malformed", HEALTHY, &["--max-body-bytes", "2000"]);
+    let r = http(s.addr, "POST", "/api/v1/push", b"this is not snappy");
+    assert_eq!(r.status, Some(400));
+    assert!(r.body.starts_with("rwsim serve: snappy: "), "{}", r.body);
+    let not_protobuf = snap::raw::Encoder::new().compress_vec(&[0x0f, 0xff, 0xff]).unwrap();
+    let r = http(s.addr, "POST", "/api/v1/push", &not_protobuf);
+    assert_eq!(r.status, Some(400));
+    assert!(r.body.starts_with("rwsim serve: protobuf: "), "{}", r.body);
+    let big = proto::encode(&request(200, 20));
+    assert!(big.len() > 2000);
+    assert_eq!(http(s.addr, "POST", "/api/v1/push", &big).status, Some(413));
+    // Still serving, and nothing was stored.
+    assert_eq!(push(s.addr, &request(1, 1)).status, Some(200));
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 1.0);
+    assert!(page.contains("rwsim_serve_bad_requests_total{reason=\"malformed\"} 2"), "{page}");
+    assert!(page.contains("rwsim_serve_bad_requests_total{reason=\"too_large\"} 1"), "{page}");
+    assert_eq!(http(s.addr, "GET", "/api/v1/push", b"").status, Some(405));
+    assert_eq!(http(s.addr, "GET", "/nope", b"").status, Some(404));
+}
+
+#[test]
+fn a_fault_window_answers_its_status_with_retry_after() {
+    let rx = "[receiver]\nlatency = \"1ms\"\n[[receiver.fault]]\nstart = \"0s\"\nend = \"1h\"\nstatus = 503\nretry_after = \"7s\"\n";
+    let s = serve("fault", rx, &[]);
+    let r = push(s.addr, &request(2, 2));
+    assert_eq!(r.status, Some(503));
+    assert!(r.headers.to_ascii_lowercase().contains("retry-after: 7"), "{}", r.headers);
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 0.0);
+    assert_eq!(metric(&page, "rwsim_serve_samples_rejected_total"), 4.0);
+    assert!(page.contains("rwsim_serve_requests_total{code=\"503\"} 1"));
+}
+
+#[test]
+fn refused_and_hanging_requests_get_no_answer() {
+    let refused = "[receiver]\n[[receiver.fault]]\nstart = \"0s\"\nend = \"1h\"\nstatus = \"refused\"\n";
+    let s = serve("refused", refused, &[]);
+    let r = push(s.addr, &request(1, 1));
+    assert_eq!(r.status, None, "closed without an answer: {:?}", r.headers);
+    // A hang lasts the client's remote_timeout (1s here) plus a second, then the connection closes.
+    let hang = "[remote_write]\nremote_timeout = \"1s\"\n[receiver]\n[[receiver.fault]]\nstart = \"0s\"\nend = \"1h\"\nstatus = \"timeout\"\n";
+    let s = serve("hang", hang, &[]);
+    assert_eq!(push(s.addr, &request(1, 1)).status, None);
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert!(page.contains("rwsim_serve_requests_total{code=\"hang\"} 1"), "{page}");
+}
+
+#[test]
+fn a_client_that_stalls_mid_body_gets_408_and_others_are_still_served() {
+    let s = serve("stall", HEALTHY, &["--body-read-timeout-seconds", "1"]);
+    let mut slow = TcpStream::connect(s.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    // Announces 1000 bytes, sends 10, then stalls.
+    let head = "POST /api/v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789";
+    slow.write_all(head.as_bytes()).unwrap();
+    assert_eq!(push(s.addr, &request(1, 1)).status, Some(200), "served while another client stalls");
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert!(page.contains("rwsim_serve_bad_requests_total{reason=\"read_timeout\"} 1"), "{page}");
+}
+
+/// An `oom` incident: the crash closes the connections of requests in flight, and while the
+/// receiver is down (CrashLoopBackOff 10 s + restart 30 s) every request is refused.
+#[test]
+fn a_receiver_crash_closes_requests_in_flight() {
+    let rx = "[receiver]\nlatency = \"20s\"\n[[receiver.incident]]\nkind = \"oom\"\ncrash_at = \"2s\"\n";
+    let s = serve("crash", rx, &[]);
+    // Sent at once, answered (if ever) after 20 s: the crash at 2 s comes first. A slow
+    // machine that sends it after 2 s finds the receiver down instead; no answer either way.
+    assert_eq!(push(s.addr, &request(2, 1)).status, None);
+    assert_eq!(push(s.addr, &request(2, 1)).status, None, "down: refused");
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert_eq!(metric(&page, "rwsim_serve_model_up"), 0.0, "{page}");
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 0.0);
+    let count = |code: &str| {
+        let line = format!("rwsim_serve_requests_total{{code=\"{code}\"}} ");
+        page.lines().find_map(|l| l.strip_prefix(&line)).and_then(|v| v.parse::<u64>().ok()).unwrap()
+    };
+    assert_eq!(count("reset") + count("refused"), 2, "{page}");
+}
+
+#[test]
+fn hundreds_of_concurrent_pushes_are_all_served() {
+    let s = serve("concurrent", "[receiver]\nlatency = \"300ms\"\n", &[]);
+    let addr = s.addr;
+    let threads: Vec<_> = (0..200)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut req = request(5, 1);
+                req.timeseries[0].labels[1].value = format!("thread-{i}");
+                push(addr, &req).status
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), Some(200));
+    }
+    let page = http(addr, "GET", "/metrics", b"").body;
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 1000.0);
+    // Series 1..4 are the same in every request: only 200 + 4 distinct samples.
+    assert_eq!(metric(&page, "rwsim_serve_samples_unique_total"), 204.0);
+}
+
+#[test]
+fn sigterm_writes_the_csv_files() {
+    let s = serve("csv", HEALTHY, &[]);
+    assert_eq!(push(s.addr, &request(4, 3)).status, Some(200));
+    assert_eq!(push(s.addr, &request(4, 3)).status, Some(200));
+    let dir = s.terminate();
+    let csv = std::fs::read_to_string(dir.join("serve.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[..3], ["t_seconds", "requests", "requests_2xx"]);
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<u64>> = lines.map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    let sum = |name: &str| rows.iter().map(|r| r[col(name)]).sum::<u64>();
+    assert_eq!(sum("requests_2xx"), 2);
+    assert_eq!(sum("samples_accepted"), 24);
+    assert_eq!(sum("samples_duplicate"), 12);
+    let by_ts = std::fs::read_to_string(dir.join("serve_timestamps.csv")).unwrap();
+    assert_eq!(
+        by_ts.lines().collect::<Vec<_>>(),
+        ["timestamp_seconds,samples_unique", "1700000000,4", "1700000001,4", "1700000002,4"]
+    );
+}
+
+#[test]
+fn target_serves_a_fixed_set_of_series() {
+    let dir = temp_dir("target");
+    let t = start(&["target", "--series", "10", "--targets", "2", "--listen", "127.0.0.1:0"], &dir);
+    let series = |page: &str| page.lines().filter(|l| !l.starts_with('#')).count();
+    let a = http(t.addr, "GET", "/metrics/0", b"");
+    assert_eq!(a.status, Some(200));
+    assert_eq!(series(&a.body), 5);
+    assert_eq!(series(&http(t.addr, "GET", "/metrics", b"").body), 10);
+    assert_eq!(http(t.addr, "GET", "/metrics/2", b"").status, Some(404));
+    let log = http(t.addr, "GET", "/scrapes.csv", b"").body;
+    assert_eq!(log.lines().count(), 1 + 2, "a header and two scrapes: {log}");
+    assert!(log.lines().nth(1).unwrap().starts_with("0,"));
+}

@@ -1,0 +1,744 @@
+#!/usr/bin/env python3
+"""Fidelity harness: the rwsim model against a real Prometheus 2.42.
+
+For a scenario under tools/fidelity/scenarios/, `live` starts `rwsim target` (the workload),
+`rwsim serve` (the scenario's receiver, faults in real time) and Debian's Prometheus 2.42
+with a prometheus.yml and flags generated from the scenario; samples Prometheus's and
+serve's /metrics every second; writes a compact recording under recordings/; then runs
+`rwsim run` on the same scenario and prints both side by side. `offline` redoes the
+comparison from the committed recordings, without Prometheus.
+
+    tools/fidelity/fidelity.py live [NAME ...]      # default: every scenario (~35 min)
+    tools/fidelity/fidelity.py offline [NAME ...]   # seconds; exit 1 if out of tolerance
+    tools/fidelity/fidelity.py table [NAME ...]     # the markdown table for docs/fidelity.md
+    tools/fidelity/fidelity.py ci                   # .ci/run: live ci-outage into a temp dir, compare
+
+Ports: 19100 + 10*k for the k-th scenario (target +1, serve +2, Prometheus +3), 19200 for
+`ci`; change with --port-base. The machine's others use 9090, 9100 and 9201.
+Python 3.11 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+SCENARIOS = HERE / "scenarios"
+RECORDINGS = HERE / "recordings"
+
+# Tolerances of issue #6: shares of the appended samples (percentage points), and relative.
+TOL_SHARE_PP = 5.0
+TOL_LAG_REL = 0.15
+# A lag below this counts as caught up (recovery time).
+CAUGHT_UP_LAG_S = 5.0
+# After the scenario's duration, keep going until the sender caught up, at most this long.
+DRAIN_MAX_S = 240
+# The real run is compared with the model run extended by the same drain.
+
+PROM_KEEP = {
+    "prometheus_remote_storage_samples_in_total": "samples_in_total",
+    "prometheus_remote_storage_samples_total": "samples_total",
+    "prometheus_remote_storage_samples_failed_total": "samples_failed_total",
+    "prometheus_remote_storage_samples_retried_total": "samples_retried_total",
+    "prometheus_remote_storage_samples_dropped_total": "samples_dropped_total",
+    "prometheus_remote_storage_samples_pending": "samples_pending",
+    "prometheus_remote_storage_shards": "shards",
+    "prometheus_remote_storage_shards_desired": "shards_desired",
+    "prometheus_remote_storage_highest_timestamp_in_seconds": "highest_timestamp_in_seconds",
+    "prometheus_remote_storage_queue_highest_sent_timestamp_seconds": "queue_highest_sent_timestamp_seconds",
+    "prometheus_remote_storage_bytes_total": "bytes_total",
+    "prometheus_remote_storage_enqueue_retries_total": "enqueue_retries_total",
+    "prometheus_remote_storage_sent_batch_duration_seconds_count": "sent_batch_duration_seconds_count",
+    "prometheus_remote_storage_sent_batch_duration_seconds_sum": "sent_batch_duration_seconds_sum",
+    "prometheus_wal_watcher_current_segment": "wal_watcher_current_segment",
+    "prometheus_tsdb_wal_segment_current": "tsdb_wal_segment_current",
+    "prometheus_tsdb_wal_truncations_total": "tsdb_wal_truncations_total",
+    "prometheus_tsdb_head_truncations_total": "tsdb_head_truncations_total",
+}
+SERVE_KEEP = {
+    "rwsim_serve_samples_accepted_total": "serve_accepted",
+    "rwsim_serve_samples_unique_total": "serve_unique",
+    "rwsim_serve_samples_duplicate_total": "serve_duplicate",
+    "rwsim_serve_samples_rejected_total": "serve_rejected",
+    "rwsim_serve_highest_timestamp_seconds": "serve_highest_timestamp",
+}
+COLUMNS = ["t"] + list(PROM_KEEP.values()) + list(SERVE_KEEP.values()) + ["wal_bytes_written"]
+
+
+# ---------------------------------------------------------------- scenario -> prometheus.yml
+
+
+def load_scenario(name: str) -> dict:
+    path = SCENARIOS / f"{name}.toml"
+    with open(path, "rb") as f:
+        sc = tomllib.load(f)
+    if sc.get("prometheus") != "2.42":
+        sys.exit(f"fidelity: {path}: the harness compares with Debian's Prometheus 2.42; set prometheus = \"2.42\"")
+    return sc
+
+
+def parse_duration(s: str) -> float:
+    """Prometheus duration (`1h30m`, `250ms`) in seconds."""
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    total, num, i = 0.0, "", 0
+    while i < len(s):
+        c = s[i]
+        if c.isdigit():
+            num += c
+            i += 1
+            continue
+        u = "ms" if s[i : i + 2] == "ms" else c
+        total += int(num) * units[u]
+        num = ""
+        i += len(u)
+    return total + (int(num) if num else 0)
+
+
+def size_flag(v) -> str:
+    if isinstance(v, int):
+        return f"{v}B"
+    return v.replace("MiB", "MB").replace("KiB", "KB").replace("GiB", "GB")
+
+
+def prometheus_yml(sc: dict, ports: dict) -> str:
+    w = sc["workload"]
+    interval = w.get("scrape_interval", "1m")
+    targets = int(w.get("targets", 1))
+    lines = [
+        "global:",
+        f"  scrape_interval: {interval}",
+        f"  scrape_timeout: {interval if parse_duration(interval) < 10 else '10s'}",
+        "scrape_configs:",
+        "  - job_name: rwsim",
+        "    static_configs:",
+    ]
+    for i in range(targets):
+        lines += [
+            f"      - targets: ['127.0.0.1:{ports['target']}']",
+            f"        labels: {{__metrics_path__: /metrics/{i}, rwsim_target: '{i}'}}",
+        ]
+    rw = sc.get("remote_write", {})
+    qc = rw.get("queue_config", {})
+    lines += [
+        "remote_write:",
+        f"  - url: http://127.0.0.1:{ports['serve']}/api/v1/push",
+        "    name: rwsim",
+        f"    remote_timeout: {rw.get('remote_timeout', '30s')}",
+        "    metadata_config:",
+        "      send: false",
+    ]
+    if qc:
+        lines.append("    queue_config:")
+        for k, v in qc.items():
+            lines.append(f"      {k}: {str(v).lower() if isinstance(v, bool) else v}")
+    return "\n".join(lines) + "\n"
+
+
+def prometheus_flags(sc: dict, tmp: Path, ports: dict) -> list[str]:
+    tsdb = sc.get("tsdb", {})
+    r = tsdb.get("min_block_duration", "2h")
+    flags = [
+        f"--config.file={tmp / 'prometheus.yml'}",
+        f"--storage.tsdb.path={tmp / 'data'}",
+        f"--web.listen-address=127.0.0.1:{ports['prometheus']}",
+        f"--storage.tsdb.min-block-duration={r}",
+        f"--storage.tsdb.max-block-duration={r}",
+        "--log.level=info",
+    ]
+    if "wal_segment_size" in tsdb:
+        flags.append(f"--storage.tsdb.wal-segment-size={size_flag(tsdb['wal_segment_size'])}")
+    fd = sc.get("sender", {}).get("flush_deadline")
+    if fd:
+        flags.append(f"--storage.remote.flush-deadline={fd}")
+    return flags
+
+
+# ---------------------------------------------------------------- the live run
+
+
+def fetch(url: str, timeout: float = 2.0) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def parse_metrics(text: str, keep: dict) -> dict:
+    out = {}
+    for line in text.splitlines():
+        if not line or line[0] == "#":
+            continue
+        name_labels, _, value = line.rpartition(" ")
+        name = name_labels.split("{", 1)[0]
+        if name in keep:
+            # Sum over label sets (one queue, so at most one per name anyway).
+            try:
+                out[keep[name]] = out.get(keep[name], 0.0) + float(value)
+            except ValueError:
+                pass
+    return out
+
+
+def wal_bytes(wal: Path, seen: dict) -> int:
+    """Bytes ever written to WAL segments: the largest size seen of every segment."""
+    try:
+        for e in os.scandir(wal):
+            if e.name.isdigit():
+                try:
+                    seen[e.name] = max(seen.get(e.name, 0), e.stat().st_size)
+                except FileNotFoundError:
+                    pass
+    except FileNotFoundError:
+        pass
+    return sum(seen.values())
+
+
+def wait_line(proc: subprocess.Popen, log: Path, what: str, timeout: float) -> str:
+    """The first line the process wrote to its log (stderr goes to a file, never a pipe
+    that nobody reads)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        text = log.read_text() if log.exists() else ""
+        if "\n" in text:
+            return text.split("\n", 1)[0].strip()
+        if proc.poll() is not None:
+            break
+        time.sleep(0.005)
+    raise RuntimeError(f"{what} did not start: {log.read_text() if log.exists() else ''}")
+
+
+def check_listening(line: str, what: str) -> None:
+    if "listening on" not in line:
+        raise RuntimeError(f"{what} did not start: {line}")
+
+
+def wait_http(url: str, timeout: float) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            fetch(url, 1.0)
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> None:
+    sc = load_scenario(name)
+    duration = parse_duration(sc["duration"])
+    ports = {"target": port_base + 1, "serve": port_base + 2, "prometheus": port_base + 3}
+    tmp = Path(tempfile.mkdtemp(prefix=f"rwsim-fidelity-{name}-"))
+    (tmp / "prometheus.yml").write_text(prometheus_yml(sc, ports))
+    procs: list[subprocess.Popen] = []
+
+    def stop_all():
+        # Prometheus first, while serve still answers its final flush; then serve (which
+        # writes its CSV files), then the target.
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=70)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    try:
+        w = sc["workload"]
+        target = subprocess.Popen(
+            [rwsim, "target", "--series", str(w["series"]), "--targets", str(w.get("targets", 1)),
+             "--listen", f"127.0.0.1:{ports['target']}"],
+            stderr=open(tmp / "target.log", "wb"),
+        )
+        procs.append(target)
+        check_listening(wait_line(target, tmp / "target.log", "rwsim target", 10), "rwsim target")
+        serve = subprocess.Popen(
+            [rwsim, "serve", str(SCENARIOS / f"{name}.toml"), "--listen", f"127.0.0.1:{ports['serve']}",
+             "--out", str(tmp / "serve")],
+            stderr=open(tmp / "serve.log", "wb"),
+        )
+        procs.append(serve)
+        check_listening(wait_line(serve, tmp / "serve.log", "rwsim serve", 10), "rwsim serve")
+        t0 = time.time()
+        plog = open(tmp / "prometheus.log", "wb")
+        prom = subprocess.Popen([prometheus, *prometheus_flags(sc, tmp, ports)], stdout=plog, stderr=plog)
+        procs.append(prom)
+        purl = f"http://127.0.0.1:{ports['prometheus']}/metrics"
+        surl = f"http://127.0.0.1:{ports['serve']}/metrics"
+        wait_http(purl, 30)
+        log(f"fidelity: {name}: Prometheus up {time.time() - t0:.1f}s after serve; running {duration:.0f}s + drain")
+        rows, seen = [], {}
+        k = 0
+        end_at = None
+        while True:
+            k += 1
+            time.sleep(max(0.0, t0 + k - time.time()))
+            t = time.time() - t0
+            row = {"t": round(t, 3)}
+            try:
+                row.update(parse_metrics(fetch(purl), PROM_KEEP))
+                row.update(parse_metrics(fetch(surl), SERVE_KEEP))
+            except Exception as e:  # a slow scrape is a gap, not a failure
+                log(f"fidelity: {name}: t={t:.0f}s: metrics unavailable ({e})")
+                continue
+            row["wal_bytes_written"] = wal_bytes(tmp / "data" / "wal", seen)
+            rows.append(row)
+            if prom.poll() is not None or serve.poll() is not None:
+                raise RuntimeError("Prometheus or rwsim serve exited during the run; see " + str(tmp))
+            if t >= duration and end_at is None:
+                end_at = t
+            if end_at is not None:
+                lag = row.get("highest_timestamp_in_seconds", 0) - row.get("queue_highest_sent_timestamp_seconds", 0)
+                caught_up = lag <= 2 and row.get("samples_pending", 0) < 2 * 500
+                if (caught_up and t >= duration + 15) or t >= duration + DRAIN_MAX_S:
+                    break
+            if k % 30 == 0:
+                log(f"fidelity: {name}: t={t:.0f}s shards={row.get('shards')} pending={row.get('samples_pending')}")
+        scrapes = fetch(f"http://127.0.0.1:{ports['target']}/scrapes.csv")
+        stop_all()
+        by_ts = (tmp / "serve" / "serve_timestamps.csv").read_text()
+        meta = {
+            "scenario": name,
+            "prometheus": subprocess.run([prometheus, "--version"], capture_output=True, text=True).stdout.splitlines()[0],
+            "serve_start_unix_ms": int(t0 * 1000),
+            "duration_s": duration,
+            "drained_s": round(rows[-1]["t"] - duration, 1),
+            "first_scrape_unix_ms": min(int(r.split(",")[1]) for r in scrapes.splitlines()[1:]),
+            "series_per_scrape": {},
+            "stored_unique_by_second": {},
+            "scrapes_by_second": {},
+            "prometheus_log_lines": [l for l in (tmp / "prometheus.log").read_text().splitlines()
+                                     if any(s in l for s in ("error tailing WAL", "Replaying WAL", "resharding",
+                                                             "WAL checkpoint", "Deleting obsolete", "head GC"))][:200],
+        }
+        # Compact: per second of sample timestamp, unique samples stored; per second, scrapes.
+        for line in by_ts.splitlines()[1:]:
+            s, n = line.split(",")
+            meta["stored_unique_by_second"][s] = int(n)
+        for line in scrapes.splitlines()[1:]:
+            tg, ms = line.split(",")
+            s = str(int(ms) // 1000)
+            meta["scrapes_by_second"].setdefault(s, {})
+            meta["scrapes_by_second"][s][tg] = meta["scrapes_by_second"][s].get(tg, 0) + 1
+        targets = int(w.get("targets", 1))
+        for i in range(targets):
+            n = int(w["series"]) // targets + (1 if i < int(w["series"]) % targets else 0)
+            meta["series_per_scrape"][str(i)] = n + 5  # + the 5 report series
+        RECORDINGS.mkdir(parents=True, exist_ok=True)
+        with open(RECORDINGS / f"{name}.csv", "w", newline="") as f:
+            wr = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+            wr.writeheader()
+            for r in rows:
+                wr.writerow({c: fmt(r.get(c)) for c in COLUMNS})
+        (RECORDINGS / f"{name}.json").write_text(json.dumps(meta, indent=0, sort_keys=True) + "\n")
+        shutil.copy(tmp / "prometheus.yml", RECORDINGS / f"{name}.prometheus.yml")
+        log(f"fidelity: {name}: recorded {len(rows)} rows into {RECORDINGS / (name + '.csv')}")
+    finally:
+        stop_all()
+        if os.environ.get("FIDELITY_KEEP"):
+            log(f"fidelity: kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def fmt(v):
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def load_recording(name: str) -> tuple[list[dict], dict]:
+    with open(RECORDINGS / f"{name}.csv") as f:
+        rows = [{k: (float(v) if v != "" else None) for k, v in r.items()} for r in csv.DictReader(f)]
+    meta = json.loads((RECORDINGS / f"{name}.json").read_text())
+    return rows, meta
+
+
+def model_scenario(name: str, meta: dict) -> str:
+    """The scenario as the harness ran it.
+
+    The model's clock starts when serve started (fault windows count from there, and
+    Prometheus's queue and its 10 s reshard ticker start within a second of it). Prometheus
+    only applies its scrape targets after its first 5 s reload tick, so the workload starts
+    later: the model gets no samples at all until the first real scrape (0 series and no
+    report series, then a workload change to the scraped series plus the 5 report series
+    per target, which are samples like any other), and runs through the same drain as the
+    real run.
+    """
+    text = (SCENARIOS / f"{name}.toml").read_text()
+    assert "[[workload.change]]" not in text and "report_series" not in text, "a plain workload"
+    delay_ms = max(1, meta["first_scrape_unix_ms"] - meta["serve_start_unix_ms"])
+    w = load_scenario(name)["workload"]
+    series = w["series"]
+    text = text.replace(f"series = {series}\n", "series = 0\nreport_series = false\n", 1)
+    text += f'\n[[workload.change]]\nat = "{delay_ms}ms"\nseries = {series + 5 * int(w.get("targets", 1))}\n'
+    start_ms = meta["serve_start_unix_ms"]
+    start = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start_ms // 1000)) + f".{start_ms % 1000:03d}Z"
+    total = int(math.ceil(meta["duration_s"] + max(0.0, meta["drained_s"])))
+    out = []
+    for line in text.splitlines():
+        if line.startswith("duration = "):
+            line = f'duration = "{total}s"'
+        out.append(line)
+    sc = "\n".join(out) + "\n"
+    sc = sc.replace('prometheus = "2.42"', f'prometheus = "2.42"\nstart = "{start}"', 1)
+    for key in ("wal_bytes_per_sample", "wire_bytes_per_sample"):
+        assert key not in meta or True
+    return sc
+
+
+def run_model(name: str, meta: dict, rwsim: str) -> tuple[list[dict], dict]:
+    with tempfile.TemporaryDirectory(prefix="rwsim-fidelity-model-") as d:
+        p = Path(d) / f"{name}.toml"
+        p.write_text(model_scenario(name, meta))
+        out = subprocess.run([rwsim, "run", str(p), "--json", "--out", d], capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"fidelity: rwsim run failed: {out.stderr}")
+        summary = json.loads(out.stdout)
+        with open(Path(d) / "timeseries.csv") as f:
+            rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
+    return rows, summary
+
+
+def at(rows: list[dict], t: float, col: str) -> float:
+    """Value of `col` in the last row at or before t."""
+    best = None
+    for r in rows:
+        tt = r.get("t") if "t" in r else r.get("t_seconds")
+        if tt is None or tt > t + 1e-9:
+            break
+        if r.get(col) is not None:
+            best = r[col]
+    return best or 0.0
+
+
+def tcol(rows):
+    return "t" if rows and "t" in rows[0] else "t_seconds"
+
+
+def shard_timeline(rows: list[dict]) -> list[tuple[float, int, int]]:
+    out, prev = [], None
+    tc = tcol(rows)
+    for r in rows:
+        s = r.get("shards")
+        if s is None:
+            continue
+        s = int(s)
+        if prev is not None and s != prev:
+            out.append((r[tc], prev, s))
+        prev = s
+    return out
+
+
+def lags(rows: list[dict], real: bool) -> list[tuple[float, float]]:
+    out = []
+    tc = tcol(rows)
+    for r in rows:
+        if real:
+            hi, hs = r.get("highest_timestamp_in_seconds"), r.get("queue_highest_sent_timestamp_seconds")
+            if hi and hs:
+                out.append((r[tc], hi - hs))
+        elif r["queue_highest_sent_timestamp_seconds"] > 0:
+            # As in v2.42, which exports the highest-sent gauge only once it is > 0.
+            out.append((r[tc], r["lag_seconds"]))
+    return out
+
+
+def windows(sc: dict) -> list[tuple[float, float]]:
+    """(start, end) of every fault window and incident, in seconds."""
+    rx = sc.get("receiver", {})
+    run = parse_duration(sc["duration"])
+    out = [(parse_duration(f["start"]), parse_duration(f["end"])) for f in rx.get("fault", [])]
+    out += [(parse_duration(i.get("start", "0s")), parse_duration(i["end"]) if "end" in i else run)
+            for i in rx.get("incident", [])]
+    return out
+
+
+def fault_end(sc: dict) -> float | None:
+    ends = [e for _, e in windows(sc)]
+    return max(ends) if ends else None
+
+
+def recovery(lag: list[tuple[float, float]], after: float | None) -> float | None:
+    if after is None:
+        return None
+    for t, l in lag:
+        if t >= after and l <= CAUGHT_UP_LAG_S:
+            return t - after
+    return None
+
+
+def lag_slope(lag: list[tuple[float, float]], t1: float, t2: float) -> float | None:
+    pts = [(t, l) for t, l in lag if t1 <= t <= t2]
+    if len(pts) < 3:
+        return None
+    n = len(pts)
+    mt = sum(t for t, _ in pts) / n
+    ml = sum(l for _, l in pts) / n
+    den = sum((t - mt) ** 2 for t, _ in pts)
+    return sum((t - mt) * (l - ml) for t, l in pts) / den if den else None
+
+
+def receiver_loss(meta: dict, cut_s: float) -> tuple[int, int]:
+    """(scraped, stored unique) for samples stamped before serve start + cut_s."""
+    cut = (meta["serve_start_unix_ms"] + int(cut_s * 1000)) // 1000
+    per = meta["series_per_scrape"]
+    scraped = sum(per[tg] * n for s, d in meta["scrapes_by_second"].items() if int(s) < cut for tg, n in d.items())
+    stored = sum(n for s, n in meta["stored_unique_by_second"].items() if int(s) < cut)
+    return scraped, stored
+
+
+def compare(name: str, rwsim: str) -> dict:
+    sc = load_scenario(name)
+    real, meta = load_recording(name)
+    model, summary = run_model(name, meta, rwsim)
+    d = meta["duration_s"]
+    r = {}
+    appended_real = at(real, d, "samples_in_total")
+    appended_model = at(model, d, "samples_in_total")
+
+    def real_delivered(t):
+        return at(real, t, "samples_total") - at(real, t, "samples_retried_total") - at(real, t, "samples_failed_total")
+
+    r["appended"] = (appended_real, appended_model)
+    r["delivered"] = (real_delivered(d), at(model, d, "delivered_total"))
+    r["delivered_receiver"] = at(real, d, "serve_unique")
+    r["failed"] = (at(real, d, "samples_failed_total"), at(model, d, "samples_failed_total"))
+    r["retried"] = (at(real, d, "samples_retried_total"), at(model, d, "samples_retried_total"))
+    r["max_pending"] = (max((x.get("samples_pending") or 0) for x in real if x["t"] <= d),
+                        max(x["samples_pending"] for x in model if x["t_seconds"] <= d))
+    lr, lm = lags(real, True), lags(model, False)
+    r["max_lag"] = (max((l for t, l in lr if t <= d), default=0.0), max((l for t, l in lm if t <= d), default=0.0))
+    fe = fault_end(sc)
+    r["recovery"] = (recovery(lr, fe), recovery(lm, fe))
+    ws = windows(sc)
+    if ws:
+        s, e = ws[0]
+        r["lag_slope"] = (lag_slope(lr, s + (e - s) * 0.3, e), lag_slope(lm, s + (e - s) * 0.3, e))
+    r["shards"] = (shard_timeline([x for x in real]), shard_timeline(model))
+    # Loss at the receiver: scraped before the cut minus unique stored; the model's: never
+    # delivered of what was appended (failed, dropped, unsendable), over the drained run.
+    scraped, stored = receiver_loss(meta, d)
+    s = summary["samples"]
+    model_lost = (s["failed"] + s["dropped"]["wal_truncation"] + s["dropped"]["too_old"]
+                  + s["dropped"]["reshard_shutdown"] + s.get("unsendable_at_end", 0))
+    r["lost"] = (scraped - stored, model_lost)
+    r["lost_base"] = (scraped, appended_model)
+    r["silent_lost"] = (scraped - stored - at(real, real[-1]["t"], "samples_failed_total"),
+                        model_lost - s["failed"])
+    # Calibration: WAL and wire bytes per sample, measured.
+    last = real[-1]
+    r["wal_bytes_per_sample"] = (last.get("wal_bytes_written") or 0) / max(1.0, last.get("samples_in_total") or 1)
+    sent = last.get("samples_total") or 0
+    r["wire_bytes_per_sample"] = (last.get("bytes_total") or 0) / max(1.0, sent - (last.get("samples_retried_total") or 0))
+    # WAL: head compactions (each tries a WAL truncation) and watcher restarts.
+    comp_real, prev = [], None
+    for x in real:
+        h = x.get("tsdb_head_truncations_total")
+        if h is not None and prev is not None and h > prev:
+            comp_real.append(x["t"])
+        prev = h if h is not None else prev
+    tl = summary.get("timeline", [])
+    comp_model = [e["t_seconds"] for e in tl if e["kind"] in ("wal_truncation", "wal_truncation_loss")]
+    restarts_real = []
+    for line in meta.get("prometheus_log_lines", []):
+        if "component=remote" in line and 'msg="Replaying WAL"' in line:
+            restarts_real.append((log_unix_ms(line) - meta["serve_start_unix_ms"]) / 1000.0)
+    restarts_real = restarts_real[1:]  # the first is the queue's start
+    restarts_model = [e["t_seconds"] for e in tl if e["kind"] == "watcher_restart"]
+    r["wal_events"] = ((comp_real, restarts_real), (comp_model, restarts_model))
+    r["meta"] = {k: meta[k] for k in ("prometheus", "serve_start_unix_ms", "duration_s", "drained_s", "first_scrape_unix_ms")}
+    r["model_wal"] = summary.get("wal", {})
+    return r
+
+
+def log_unix_ms(line: str) -> int:
+    """The `ts=` of a Prometheus log line, in Unix ms."""
+    ts = line.split("ts=", 1)[1].split(" ", 1)[0].rstrip("Z")
+    whole, _, frac = ts.partition(".")
+    t = time.mktime(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    return int(t * 1000) + int((frac + "000")[:3])
+
+
+def pct(x, base):
+    return 100.0 * x / base if base else 0.0
+
+
+def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
+    """(metric, real, model, error, within tolerance: True/False, None where issue #6 sets none)."""
+    base = r["appended"][0]
+    out = []
+    for key in ("delivered", "failed"):
+        a, b = r[key]
+        e = pct(b, base) - pct(a, base)
+        out.append((key, f"{a:,.0f} ({pct(a, base):.2f}%)", f"{b:,.0f} ({pct(b, base):.2f}%)", f"{e:+.2f} pp", abs(e) <= TOL_SHARE_PP))
+    (a, b), (ba, bb) = r["lost"], r["lost_base"]
+    e = pct(b, bb) - pct(a, ba)
+    out.append(("lost (never stored)", f"{a:,.0f} ({pct(a, ba):.2f}%)", f"{b:,.0f} ({pct(b, bb):.2f}%)", f"{e:+.2f} pp", abs(e) <= TOL_SHARE_PP))
+    a, b = r["retried"]
+    out.append(("retried", f"{a:,.0f}", f"{b:,.0f}", rel(a, b), None))
+    a, b = r["max_pending"]
+    out.append(("max pending", f"{a:,.0f}", f"{b:,.0f}", rel(a, b), None))
+    a, b = r["max_lag"]
+    ok = abs(b - a) <= TOL_LAG_REL * max(a, 1.0) or abs(b - a) <= 2.0
+    out.append(("max lag (s)", f"{a:.1f}", f"{b:.1f}", rel(a, b), ok))
+    a, b = r["recovery"]
+    if a is not None or b is not None:
+        out.append(("time to recover (s)", fmt_opt(a), fmt_opt(b), diff(a, b), None))
+    if "lag_slope" in r and r["lag_slope"][0] is not None:
+        a, b = r["lag_slope"]
+        out.append(("lag slope in fault (s/s)", f"{a:.3f}", f"{b:.3f}", diff(a, b, 3), None))
+    (cr, rr), (cm, rm) = r["wal_events"]
+    if cr or cm:
+        out.append(("head compactions (t)", times(cr), times(cm), max_gap(cr, cm), len(cr) == len(cm)))
+    if rr or rm:
+        out.append(("watcher restarts (t)", times(rr), times(rm), max_gap(rr, rm), len(rr) == len(rm)))
+    ra, rb = r["shards"]
+    ok = directions(ra) == directions(rb)
+    out.append(("reshards (t from→to)", timeline(ra), timeline(rb), "same directions" if ok else "directions differ", ok))
+    return out
+
+
+def times(ts):
+    return ", ".join(f"{t:.0f}s" for t in ts) if ts else "none"
+
+
+def max_gap(a, b):
+    if len(a) != len(b):
+        return f"{len(a)} vs {len(b)}"
+    return f"at most {max((abs(x - y) for x, y in zip(a, b)), default=0):.0f} s apart"
+
+
+def directions(tl):
+    out = []
+    for _, a, b in tl:
+        d = "up" if b > a else "down"
+        if not out or out[-1] != d:
+            out.append(d)
+    return out
+
+
+def timeline(tl):
+    if not tl:
+        return "none"
+    s = ", ".join(f"{t:.0f}s {a}→{b}" for t, a, b in tl[:6])
+    return s + (f" (+{len(tl) - 6})" if len(tl) > 6 else "")
+
+
+def rel(a, b):
+    if a == 0:
+        return "—" if b == 0 else "n/a"
+    return f"{100.0 * (b - a) / a:+.0f}%"
+
+
+def diff(a, b, nd=0):
+    if a is None or b is None:
+        return "n/a"
+    return f"{b - a:+.{nd}f}"
+
+
+def fmt_opt(x):
+    return "never" if x is None else f"{x:.0f}"
+
+
+def markdown(name: str, r: dict) -> str:
+    m = r["meta"]
+    lines = [
+        f"### {name}",
+        "",
+        f"Real: {m['prometheus']}, {m['duration_s']:.0f}s plus {m['drained_s']:.0f}s of drain; "
+        f"first scrape {(m['first_scrape_unix_ms'] - m['serve_start_unix_ms']) / 1000:.1f}s after serve started. "
+        f"Measured: {r['wal_bytes_per_sample']:.2f} WAL bytes per sample, {r['wire_bytes_per_sample']:.2f} wire bytes per sample.",
+        "",
+        "| metric (at the end of the scenario) | real Prometheus 2.42 | rwsim model | error | within tolerance |",
+        "|---|---|---|---|---|",
+    ]
+    a, b = r["appended"]
+    lines.append(f"| appended | {a:,.0f} | {b:,.0f} | {rel(a, b)} | |")
+    for metric, real, model, err, ok in verdicts(r):
+        verdict = "—" if ok is None else ("yes" if ok else "**no**")
+        lines.append(f"| {metric} | {real} | {model} | {err} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    global RECORDINGS
+    # A SIGTERM (CI's timeout) unwinds like an exception, so children are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mode", choices=["live", "offline", "table", "ci"])
+    ap.add_argument("names", nargs="*")
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    ap.add_argument("--rwsim", default=str(target_dir / "release" / "rwsim"))
+    ap.add_argument("--recordings", type=Path, default=RECORDINGS, help="where recordings are written and read")
+    ap.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
+    ap.add_argument("--port-base", type=int, default=None, help="default 19100 (ci: 19200)")
+    ap.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    a = ap.parse_args()
+    RECORDINGS = a.recordings
+    if a.port_base is None:
+        a.port_base = 19200 if a.mode == "ci" else 19100
+    ci_tmp = None
+    if a.mode == "ci":
+        a.names = ["ci-outage"]
+        if a.recordings == HERE / "recordings":
+            RECORDINGS = ci_tmp = Path(tempfile.mkdtemp(prefix="rwsim-fidelity-ci-"))
+        a.mode = "live"
+    names = a.names or sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+    if not Path(a.rwsim).exists():
+        sys.exit(f"fidelity: {a.rwsim} not found: build it (cargo build --release) or pass --rwsim")
+    if a.mode == "live":
+        for i, n in enumerate(names):
+            live(n, a.rwsim, a.prometheus, a.port_base + 10 * i)
+    bad = 0
+    results = {}
+    for n in names:
+        if not (RECORDINGS / f"{n}.csv").exists():
+            print(f"fidelity: {n}: no recording (run `fidelity.py live {n}`)", file=sys.stderr)
+            bad += 1
+            continue
+        r = compare(n, a.rwsim)
+        results[n] = r
+        if a.mode == "table":
+            print(markdown(n, r))
+            continue
+        if not a.json:
+            print(f"\n== {n}")
+            print(f"  {'metric':<28} {'real Prometheus 2.42':>26} {'rwsim model':>26}  error")
+            for metric, real, model, err, ok in verdicts(r):
+                flag = "  <-- OUT OF TOLERANCE" if ok is False else ""
+                print(f"  {metric:<28} {real:>26} {model:>26}  {err}{flag}")
+            print(f"  calibration: {r['wal_bytes_per_sample']:.2f} WAL bytes/sample, "
+                  f"{r['wire_bytes_per_sample']:.2f} wire bytes/sample")
+        bad += sum(1 for v in verdicts(r) if v[4] is False)
+    if a.json:
+        print(json.dumps(results, indent=1, default=str))
+    if ci_tmp is not None:
+        shutil.rmtree(ci_tmp, ignore_errors=True)
+    if bad:
+        print(f"\nfidelity: {bad} comparison(s) out of tolerance", file=sys.stderr)
+        return 1
+    print("\nfidelity: every comparison within tolerance")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
