@@ -33,7 +33,7 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Join the partial CSVs of a partitioned sweep into the sweep.csv of a single run.
     Merge(MergeArgs),
-    /// Run a real remote-write receiver that answers as the scenario's [receiver] does.
+    /// Run a real remote-write receiver that answers as the scenario's `[receiver]` does.
     Serve(ServeArgs),
     /// Serve a /metrics page with a fixed number of series, for a real Prometheus to scrape.
     Target(ExporterArgs),
@@ -171,7 +171,7 @@ pub struct BenchArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Scenario file or `builtin:NAME`: its [receiver] (latency, faults, incidents, limits)
+    /// Scenario file or `builtin:NAME`: its `[receiver]` (latency, faults, incidents, limits)
     /// runs in real time from server start; remote_write.remote_timeout is the client timeout.
     pub scenario: String,
     /// Address to listen on; port 0 picks a free one (printed on stderr).

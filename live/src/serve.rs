@@ -2,7 +2,7 @@
 //!
 //! Every push is read (with a size limit and a read timeout), decoded, and handed to
 //! [`sim_core::receiver::Receiver::handle`] as a [`Request`] at the wall-clock time since the
-//! server started. The model's [`Reply`] is then carried out for real:
+//! server started. The model's [`Reply`](sim_core::receiver::Reply) is then carried out for real:
 //!
 //! | model answer | what the client gets |
 //! |---|---|

@@ -1,7 +1,7 @@
 //! A log-linear histogram of delivery latencies (about 2 % relative resolution).
 //!
 //! Values are nanoseconds. Bucket `(e, m)` holds values whose highest set bit is `e` and whose
-//! next [`SUB_BITS`] bits are `m`, as in HdrHistogram. Fixed memory (16 KiB), `O(1)` insert,
+//! next `SUB_BITS` (5) bits are `m`, as in HdrHistogram. Fixed memory (16 KiB), `O(1)` insert,
 //! and the same bytes on every machine.
 
 const SUB_BITS: u32 = 5;

@@ -1,0 +1,281 @@
+//! What the run reports: the per-step metrics row, queue memory, lag, the conservation
+//! check at every step, and the final [`RunResult`].
+
+use super::feed::STALL_MERGE_GAP;
+use super::{Ev, Sim};
+use crate::metrics::MetricsRow;
+use crate::observer::{Notable, NotableKind, Observer};
+use crate::result::{
+    Dropped, LagStats, LatencyStats, PendingStats, ReceiverStats, RunResult, SampleTotals, ShardStats, WalStats,
+};
+use crate::time::SimDuration;
+use crate::watcher::WatcherState;
+
+/// Size of Prometheus's queued `timeSeries` item on amd64 (labels, value, timestamp,
+/// exemplar labels, histogram pointers, type).
+const QUEUED_ITEM_BYTES: u64 = 88;
+/// Per-sample size of a shard's reusable send buffers (`prompb.TimeSeries` plus its sample).
+const SEND_BUFFER_BYTES_PER_SAMPLE: u64 = 112;
+
+/// Lag above which the queue is reported as behind, and below which as caught up again.
+const BEHIND_LAG_SECS: f64 = 60.0;
+const CAUGHT_UP_LAG_SECS: f64 = 30.0;
+
+impl<O: Observer> Sim<'_, O> {
+    /// Samples enqueued in shard `i` (including its not yet materialised share) and in flight.
+    fn shard_holdings(&self, i: usize) -> (u64, u64) {
+        let s = &self.shards[i];
+        let lazy = if s.mat < self.watcher.pos { self.owned(i as u64, s.mat, self.watcher.pos) } else { 0 };
+        (s.q.queued() + lazy, s.flight.as_ref().map_or(0, |f| f.span.count))
+    }
+
+    fn queue_memory_bytes(&self) -> u64 {
+        let mut batches = 0;
+        for i in 0..self.shards.len() {
+            let (queued, flight) = self.shard_holdings(i);
+            batches += queued.div_ceil(self.msps).max(1) + u64::from(flight > 0);
+        }
+        let per_shard_buffers =
+            self.msps * (SEND_BUFFER_BYTES_PER_SAMPLE + self.cfg.workload.wire_bytes_per_sample.ceil() as u64);
+        batches * self.msps * QUEUED_ITEM_BYTES + self.shards.len() as u64 * per_shard_buffers
+    }
+
+    fn lag_seconds(&self, committed: u64) -> f64 {
+        if committed == 0 {
+            return 0.0;
+        }
+        let newest = self.abs_ms(self.wl.timestamp_of(committed - 1));
+        let sent = if self.highest_sent_ms > 0 { self.highest_sent_ms } else { self.abs_ms(self.wl.timestamp_of(0)) };
+        newest.saturating_sub(sent) as f64 / 1000.0
+    }
+
+    /// Checks appended = delivered + failed + dropped + pending; returns the pending parts.
+    fn check_conservation(&mut self, committed: u64) -> (u64, u64) {
+        let mut held = 0;
+        for i in 0..self.shards.len() {
+            let (q, f) = self.shard_holdings(i);
+            held += q + f;
+        }
+        let unread = committed.saturating_sub(self.watcher.pos);
+        // Positions skipped by a restart that were not yet committed are not lost yet.
+        let ahead = self.watcher.pos.saturating_sub(committed);
+        let l = &self.ledger;
+        let accounted =
+            l.delivered + l.failed + (l.lost_truncation - ahead) + l.too_old + l.reshard_shutdown + held + unread;
+        if accounted != committed && self.stats.conservation_ok {
+            self.stats.conservation_ok = false;
+            self.stats.conservation_first_violation = Some(format!(
+                "at {}: appended {committed} != accounted {accounted} (delivered {}, failed {}, lost {}, too old {}, \
+                 reshard {}, held {held}, unread {unread})",
+                self.now, l.delivered, l.failed, l.lost_truncation, l.too_old, l.reshard_shutdown
+            ));
+        }
+        debug_assert!(self.stats.conservation_ok, "{:?}", self.stats.conservation_first_violation);
+        (unread, held)
+    }
+
+    pub(super) fn on_output(&mut self) {
+        let next = self.now + self.cfg.output_step;
+        self.schedule(next, Ev::Output);
+        self.emit_row();
+    }
+
+    fn emit_row(&mut self) {
+        self.advance();
+        let rs = self.rx.snapshot(self.now);
+        self.after_receiver();
+        let committed = self.wl.committed_by(self.now);
+        let (unread, held) = self.check_conservation(committed);
+        let lag = self.lag_seconds(committed);
+        let memory = self.queue_memory_bytes();
+        let blocked = self.watcher.is_blocked();
+        let mut enqueue_retries = self.c.enqueue_retries_total;
+        if let WatcherState::Blocked { backoff, .. } = self.watcher.state {
+            enqueue_retries += backoff.first_retry_at_or_after(self.now).1;
+        }
+        if let (Some(last), WatcherState::Reading) = (self.stats.stall_last_unblock, self.watcher.state)
+            && self.now.saturating_since(last) > STALL_MERGE_GAP
+        {
+            self.close_stall(last);
+        }
+        self.track_behind(lag);
+        let st = &mut self.stats;
+        st.lag_max = st.lag_max.max(lag);
+        st.lag_final = lag;
+        st.pending_max = st.pending_max.max(self.c.samples_pending);
+        st.backlog_max = st.backlog_max.max(unread + held);
+        st.memory_peak = st.memory_peak.max(memory);
+        self.wal.roll_to(committed);
+        let q = &self.cfg.remote_write.queue;
+        let r = &self.c.responses;
+        let row = MetricsRow {
+            t_seconds: self.now.as_secs_f64(),
+            samples_in_total: committed,
+            samples_total: self.c.samples_total,
+            samples_failed_total: self.c.samples_failed_total,
+            samples_retried_total: self.c.samples_retried_total,
+            samples_dropped_total: self.c.samples_dropped_total,
+            samples_pending: self.c.samples_pending,
+            enqueue_retries_total: enqueue_retries,
+            shards: self.n as u32,
+            shards_desired: self.shards_desired,
+            shards_max: q.max_shards,
+            shards_min: q.min_shards,
+            shard_capacity: q.capacity,
+            max_samples_per_send: q.max_samples_per_send,
+            bytes_total: self.c.bytes_total,
+            sent_batch_duration_seconds_sum: self.c.sent_batch_duration_ns as f64 / 1e9,
+            sent_batch_duration_seconds_count: self.c.sent_batch_count,
+            highest_timestamp_in_seconds: self.highest_recv_secs(),
+            queue_highest_sent_timestamp_seconds: self.highest_sent_ms / 1000,
+            lag_seconds: lag,
+            delivered_total: self.ledger.delivered,
+            lost_wal_truncation_total: self.ledger.lost_truncation - self.watcher.pos.saturating_sub(committed),
+            lost_reshard_shutdown_total: self.ledger.reshard_shutdown,
+            backlog_samples: unread + held,
+            unsendable_samples: self.unsendable(committed),
+            queue_memory_bytes: memory,
+            tsdb_wal_segment_current: self.wal.current(),
+            wal_watcher_current_segment: self
+                .wal
+                .segment_of(self.watcher.pos.min(committed))
+                .unwrap_or(self.wal.range().0),
+            watcher_blocked: u8::from(blocked),
+            responses_2xx_total: r.ok,
+            responses_429_total: r.throttled,
+            responses_4xx_total: r.client_error,
+            responses_5xx_total: r.server_error,
+            responses_timeout_total: r.timeout,
+            responses_refused_total: r.refused,
+            duplicate_samples_total: self.rx.totals().duplicate_samples,
+            responses_reset_total: r.reset,
+            receiver_memory_bytes: rs.memory_bytes,
+            receiver_inflight_requests: rs.inflight_requests,
+            receiver_up: rs.up,
+            receiver_crashes_total: u64::from(self.rx.totals().crashes),
+        };
+        self.obs.on_step(&row);
+        self.last_row_at = Some(self.now);
+    }
+
+    fn track_behind(&mut self, lag: f64) {
+        match self.stats.behind_since {
+            None if lag > BEHIND_LAG_SECS => {
+                self.stats.behind_since = Some(self.now);
+                self.stats.behind_lag_max = lag;
+                self.note(self.now, NotableKind::FellBehind, format!("remote write fell behind: lag {lag:.0}s"));
+            }
+            Some(since) => {
+                self.stats.behind_lag_max = self.stats.behind_lag_max.max(lag);
+                if lag < CAUGHT_UP_LAG_SECS {
+                    let d = self.now.saturating_since(since);
+                    let max = SimDuration::from_secs_f64(self.stats.behind_lag_max);
+                    self.stats.behind_since = None;
+                    self.note(self.now, NotableKind::CaughtUp, format!("caught up after {d} behind (max lag {max})"));
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Unread samples the watcher will skip when it restarts: everything after the end of a
+    /// deleted segment it is still in, or all it has not read if it is already failing.
+    fn unsendable(&self, committed: u64) -> u64 {
+        match (self.watcher.state, self.watcher.doom_end) {
+            (WatcherState::Failed { .. }, _) => committed.saturating_sub(self.watcher.pos),
+            (_, Some(end)) => committed.saturating_sub(end),
+            _ => 0,
+        }
+    }
+
+    pub(super) fn finish(mut self) -> RunResult {
+        self.now = self.end;
+        if self.last_row_at != Some(self.end) {
+            self.emit_row();
+        }
+        if self.watcher.is_blocked() {
+            self.stall_ended();
+        }
+        if let Some(last) = self.stats.stall_last_unblock {
+            self.close_stall(last);
+        }
+        if let WatcherState::Blocked { backoff, .. } = self.watcher.state {
+            self.c.enqueue_retries_total += backoff.first_retry_at_or_after(self.now).1;
+        }
+        self.rx.snapshot(self.end);
+        self.after_receiver();
+        let committed = self.wl.committed_by(self.end);
+        let (unread, held) = self.check_conservation(committed);
+        let lost_truncation = self.ledger.lost_truncation - self.watcher.pos.saturating_sub(committed);
+        let rx = self.rx.totals().clone();
+        let incident_windows = self.rx.windows().to_vec();
+        let mut timeline = std::mem::take(&mut self.timeline);
+        timeline.sort_by_key(|n| n.at);
+        let secs = |ns: u64| ns as f64 / 1e9;
+        let st = &self.stats;
+        if let Some(v) = &st.conservation_first_violation {
+            timeline.push(Notable {
+                at: self.end,
+                kind: NotableKind::FellBehind,
+                message: format!("BUG: conservation violated {v}"),
+                major: true,
+            });
+        }
+        RunResult {
+            scenario: self.cfg.name.clone(),
+            prometheus: self.cfg.profile.as_str().to_string(),
+            seed: self.cfg.seed,
+            simulated_seconds: self.end.as_secs_f64(),
+            samples: SampleTotals {
+                appended: committed,
+                delivered: self.ledger.delivered,
+                failed: self.ledger.failed,
+                retried: self.c.samples_retried_total,
+                dropped: Dropped {
+                    wal_truncation: lost_truncation,
+                    too_old: self.ledger.too_old,
+                    reshard_shutdown: self.ledger.reshard_shutdown,
+                },
+                pending_at_end: unread + held,
+                unread_wal_at_end: unread,
+                unsendable_at_end: self.unsendable(committed),
+            },
+            lag_seconds: LagStats { max: st.lag_max, final_: st.lag_final },
+            pending: PendingStats { max: st.pending_max, backlog_max: st.backlog_max },
+            delivery_latency_seconds: LatencyStats {
+                p50: secs(self.latency.quantile(0.5)),
+                p99: secs(self.latency.quantile(0.99)),
+                max: secs(st.latency_max_ns),
+            },
+            shards: ShardStats {
+                min: st.shards_min,
+                max: st.shards_max,
+                final_: self.n as u32,
+                reshards: st.reshards,
+                reshards_skipped: st.reshards_skipped,
+                hard_shutdowns: st.hard_shutdowns,
+            },
+            queue_memory_bytes_peak: st.memory_peak,
+            receiver: ReceiverStats {
+                requests: self.c.sent_batch_count,
+                responses: self.c.responses.clone(),
+                samples_ingested: rx.samples_ingested,
+                duplicate_samples: rx.duplicate_samples,
+                crashes: rx.crashes,
+                memory_peak_bytes: rx.memory_peak_bytes,
+            },
+            wal: WalStats {
+                segments_created: self.wal.created(),
+                truncations: st.truncations,
+                segments_deleted: st.segments_deleted,
+                watcher_restarts: st.watcher_restarts,
+                enqueue_retries: self.c.enqueue_retries_total,
+            },
+            conservation_ok: st.conservation_ok,
+            events_processed: self.events,
+            incident_windows,
+            timeline,
+            timeline_omitted: self.timeline_omitted,
+        }
+    }
+}
