@@ -5,6 +5,7 @@ use super::axis;
 use super::palette::{self, Rgb};
 use super::run::{Axis, Dashboard, Line, Panel, Scale, Unit, WindowKind};
 use super::{DrawResult, FONT, Figure, Target};
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
@@ -102,6 +103,18 @@ pub(super) fn tick_style() -> TextStyle<'static> {
 /// Axis descriptions.
 pub(super) fn desc_style() -> TextStyle<'static> {
     text(22.0, palette::AXIS)
+}
+
+/// The house grid, shared by every chart: gridlines at the labelled ticks only, grey axes,
+/// tick and description labels in the axis colour.
+pub(super) fn house_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.label_style(tick_style())
+        .axis_desc_style(desc_style())
+        .bold_line_style(rgb(palette::GRID))
+        .light_line_style(TRANSPARENT)
+        .axis_style(rgb(palette::AXIS))
 }
 
 /// A vertical axis ready to draw: range and ticks in plot coordinates (log10 of the value on
@@ -338,17 +351,14 @@ impl Dashboard {
         ly: &YAxis,
         target: Target,
     ) -> DrawResult<DB> {
-        chart
-            .configure_mesh()
-            .x_label_formatter(&|t| axis::hhmm(*t))
-            .y_label_formatter(&|y| ly.label(*y))
-            .y_desc(p.left.label.as_str())
-            .label_style(tick_style())
-            .axis_desc_style(desc_style())
-            .bold_line_style(rgb(palette::GRID))
-            .light_line_style(TRANSPARENT)
-            .axis_style(rgb(palette::AXIS))
-            .draw()?;
+        house_mesh(
+            chart
+                .configure_mesh()
+                .x_label_formatter(&|t| axis::hhmm(*t))
+                .y_label_formatter(&|y| ly.label(*y))
+                .y_desc(p.left.label.as_str()),
+        )
+        .draw()?;
 
         // Windows under everything else, labelled at their top left; a label that would run
         // into the previous one is left out (a crash loop has dozens of short windows).

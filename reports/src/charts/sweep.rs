@@ -533,18 +533,15 @@ impl Figure for Curves {
             Some(l) => l.1.clone(),
             None => xu.format(*v),
         };
-        chart
-            .configure_mesh()
-            .x_label_formatter(&x_format)
-            .y_label_formatter(&|v| yu.format(*v))
-            .x_desc(self.x_key.as_str())
-            .y_desc(self.y_label.as_str())
-            .label_style(tick_style())
-            .axis_desc_style(desc_style())
-            .bold_line_style(rgb(palette::GRID))
-            .light_line_style(TRANSPARENT)
-            .axis_style(rgb(palette::AXIS))
-            .draw()?;
+        draw::house_mesh(
+            chart
+                .configure_mesh()
+                .x_label_formatter(&x_format)
+                .y_label_formatter(&|v| yu.format(*v))
+                .x_desc(self.x_key.as_str())
+                .y_desc(self.y_label.as_str()),
+        )
+        .draw()?;
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
         let px = ((xhi - xlo) / f64::from(pw.max(1)), (yhi - ylo) / f64::from(ph.max(1)));
         for (i, (_, pts)) in self.series.iter().enumerate() {
