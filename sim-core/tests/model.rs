@@ -1,7 +1,7 @@
 //! Model-level checks against closed-form expectations and the spec. Each test asserts a
 //! behaviour an SRE would notice in a forecast.
 
-use sim_core::config::{FaultWindow, Latency, QueueConfig, Response, SimConfig};
+use sim_core::config::{FaultWindow, Latency, QueueConfig, Response, SimConfig, WorkloadChange};
 use sim_core::metrics::MetricsRow;
 use sim_core::observer::{NotableKind, RowRecorder};
 use sim_core::profile::Profile;
@@ -225,6 +225,42 @@ fn slow_drain_at_reshard_loses_queued_data() {
     let last = rows.last().unwrap();
     assert!(last.samples_failed_total > r.samples.dropped.reshard_shutdown);
     assert!(r.timeline.iter().any(|n| n.kind == NotableKind::HardShutdown));
+}
+
+/// Regression (issue #12, item 1): the flush deadline of a reshard falls exactly on a later
+/// reshard tick. In Prometheus the tick comes first, finds the reshard still in `stop()` and
+/// skips; the hard shutdown lands just after. So a hard shutdown is never followed by a new
+/// reshard decided at the same instant.
+#[test]
+fn reshard_tick_at_the_flush_deadline_is_skipped() {
+    // 2.42, the version it was seen with (3.x refuses to reshard right after a retry, §9.3).
+    {
+        let profile = Profile::V2_42;
+        // A cardinality step makes the queue reshard up at 01:10 just as the receiver starts
+        // answering 503: the old shards cannot drain, and the 1 m flush deadline expires
+        // exactly on the 02:10 reshard tick.
+        let mut c = cfg(profile);
+        c.duration = mins(10);
+        c.workload.series = 20_000;
+        c.workload.targets = 60;
+        c.workload.scrape_interval = secs(15);
+        c.workload.changes = vec![WorkloadChange { at: mins(1), series: 600_000 }];
+        c.remote_write.queue.max_shards = 200;
+        c.receiver.faults.push(fault(secs(70), mins(8), Response::Status(503)));
+        let (r, _) = run(&c);
+        let shutdowns: Vec<_> =
+            r.timeline.iter().filter(|n| n.kind == NotableKind::HardShutdown).map(|n| n.at).collect();
+        assert!(!shutdowns.is_empty(), "{profile}: the outage must outlast the 1 m flush deadline");
+        for at in shutdowns {
+            let next = r.timeline.iter().find(|n| n.kind == NotableKind::Reshard && n.at >= at).map(|n| n.at);
+            if let Some(next) = next {
+                assert!(
+                    next.saturating_since(at) >= secs(10),
+                    "{profile}: hard shutdown at {at} followed by a reshard decided at {next}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
