@@ -32,13 +32,27 @@ impl<O: Observer> Sim<'_, O> {
         self.schedule_compaction();
     }
 
+    /// `truncateWAL` under the watcher. The watcher reads one segment file at a time and
+    /// opens the next by name when it reaches the end (`Watcher.Run` → `watch(n+1)`), so
+    /// deleting the segment it is in costs nothing, but deleting the *next* one makes it
+    /// fail at the end of its own and restart at the newest data.
     fn truncate_wal(&mut self, head_pos: u64, mint_ms: u64) {
         self.advance();
         self.wal.roll_to(head_pos);
-        let reading = (!matches!(self.watcher.state, WatcherState::Failed { .. }))
-            .then(|| self.wal.segment_of(self.watcher.pos))
-            .flatten();
-        let reading_end = reading.and_then(|c| self.wal.end_of(c));
+        let (reading, reading_end) = if matches!(self.watcher.state, WatcherState::Failed { .. }) {
+            (None, None)
+        } else {
+            match self.wal.segment_of(self.watcher.pos) {
+                Some(c) => (Some(c), self.wal.end_of(c)),
+                // Its segment went in an earlier truncation that kept the next one (so it was
+                // not doomed, see below): it still reads the open file, which ends where the
+                // oldest segment on disk starts, and `watch` opens that one next by name.
+                None => {
+                    let oldest = self.wal.oldest();
+                    (oldest.index.checked_sub(1), Some(oldest.start))
+                }
+            }
+        };
         let tr = self.wal.truncate(head_pos);
         self.stats.truncations += 1;
         let Some((first, k)) = tr.deleted else {
