@@ -250,7 +250,8 @@ impl GapLog {
             list[a].lost_seconds().total_cmp(&list[b].lost_seconds()).then(b.cmp(&a)) // earliest wins ties
         });
         Gaps {
-            lost_seconds: list.iter().map(Gap::lost_seconds).sum(),
+            // A fold from +0.0: an empty f64 `sum()` is −0.0, which JSON would print as `-0.0`.
+            lost_seconds: list.iter().map(Gap::lost_seconds).fold(0.0, |a, b| a + b),
             samples: list.iter().map(|g| g.samples).sum(),
             largest,
             merged_for_cap: self.merged_for_cap,
