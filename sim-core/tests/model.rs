@@ -156,6 +156,37 @@ fn outage_past_wal_retention_loses_the_expected_amount() {
     assert_eq!(r.samples.failed, 0, "Prometheus counts none of this loss");
 }
 
+/// Regression (issue #12, item 2): after a truncation deleted the segment the watcher is
+/// reading, `prometheus_wal_watcher_current_segment` keeps naming that segment (the watcher
+/// reads on from its open file), names the next one once opening it failed, during the 5 s
+/// wait, and jumps to the newest segment when the watcher restarts. That lag behind the WAL's
+/// first segment is the only trace of the loss in Prometheus's own metrics.
+#[test]
+fn watcher_segment_gauge_stays_on_the_deleted_segment_until_the_restart() {
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(14);
+    c.output_step = secs(1);
+    c.workload.series = 2000;
+    c.workload.scrape_interval = secs(1);
+    c.tsdb.min_block_duration = mins(2);
+    c.tsdb.wal_segment_size = 10 << 20;
+    c.receiver.faults.push(fault(mins(1), mins(10), Response::Status(503)));
+    let (r, rows) = run(&c);
+    let loss = r.timeline.iter().find(|n| n.kind == NotableKind::WalTruncationLoss).expect("a truncation loss");
+    let restart = r.timeline.iter().find(|n| n.kind == NotableKind::WatcherRestart).expect("a watcher restart");
+    let doomed: u64 =
+        loss.message.split("still in segment ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+    let (from, to) = (loss.at.as_secs_f64(), restart.at.as_secs_f64());
+    let failed_at = to - 5.0;
+    for row in rows.iter().filter(|row| row.t_seconds > from && row.t_seconds < to) {
+        let want = if row.t_seconds < failed_at { doomed } else { doomed + 1 };
+        assert_eq!(row.wal_watcher_current_segment, want, "at {} s", row.t_seconds);
+        assert!(row.wal_watcher_current_segment < row.tsdb_wal_segment_current);
+    }
+    let after = row_at(&rows, to + 1.0);
+    assert_eq!(after.wal_watcher_current_segment, after.tsdb_wal_segment_current, "restarted at the newest segment");
+}
+
 #[test]
 fn retry_after_on_5xx_is_honoured_by_3x_only() {
     let mut attempts = Vec::new();
