@@ -1,7 +1,7 @@
 //! Model-level checks against closed-form expectations and the spec. Each test asserts a
 //! behaviour an SRE would notice in a forecast.
 
-use sim_core::config::{FaultWindow, Latency, QueueConfig, Response, SimConfig, WorkloadChange};
+use sim_core::config::{FaultWindow, Latency, QueueConfig, RateLimit, Response, SimConfig, WorkloadChange};
 use sim_core::metrics::MetricsRow;
 use sim_core::observer::{NotableKind, RowRecorder};
 use sim_core::profile::Profile;
@@ -222,6 +222,41 @@ fn http_429_drops_batches_unless_retry_is_enabled() {
     assert_eq!(r.samples.failed, 0);
     assert!(r.samples.retried > 0);
     assert_eq!(lost(&r), 0);
+}
+
+/// Regression (issue #12, item 6): a rate limit that answers its 429s faster than a write
+/// completes lets a sender that does not retry 429s (the default) burn through batches
+/// faster, so more of them meet an empty bucket and are dropped.
+#[test]
+fn fast_429s_from_a_rate_limit_drop_more_batches() {
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(10);
+    c.workload.series = 30_000;
+    c.workload.targets = 30;
+    c.workload.scrape_interval = secs(1);
+    c.remote_write.queue.max_shards = 1;
+    c.receiver.latency = Latency::Fixed(SimDuration::from_millis(20));
+    let limit = RateLimit { samples_per_second: 12_000.0, burst: 12_000, retry_after: None, latency: None };
+    c.receiver.rate_limit = Some(limit.clone());
+    let (slow, slow_rows) = run(&c);
+    c.receiver.rate_limit = Some(RateLimit { latency: Some(Latency::Fixed(SimDuration::from_millis(2))), ..limit });
+    let (fast, fast_rows) = run(&c);
+    for (r, rows) in [(&slow, &slow_rows), (&fast, &fast_rows)] {
+        assert!(r.samples.failed > 0 && r.samples.delivered > 0);
+        let last = rows.last().unwrap();
+        assert_eq!(last.samples_failed_total, r.samples.failed, "429s are counted as failed, never retried");
+    }
+    assert!(
+        fast.samples.failed > slow.samples.failed * 11 / 10,
+        "fast 429s: {} failed, 20 ms 429s: {} failed",
+        fast.samples.failed,
+        slow.samples.failed
+    );
+    let mean = |rows: &[MetricsRow]| {
+        let last = rows.last().unwrap();
+        last.sent_batch_duration_seconds_sum / last.sent_batch_duration_seconds_count as f64
+    };
+    assert!(mean(&fast_rows) < mean(&slow_rows), "the 429s' own latency shows in sent_batch_duration");
 }
 
 #[test]
