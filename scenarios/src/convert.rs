@@ -367,7 +367,10 @@ impl Ctx<'_> {
             series,
             scrape_interval: w.scrape_interval.map_or(DEFAULT_SCRAPE_INTERVAL, |d| d.0),
             targets: w.targets.map_or(DEFAULT_TARGETS, |t| t.0),
-            scrape_duration: w.scrape_duration.map_or(SimDuration::ZERO, |d| d.0),
+            scrape_duration: match w.scrape_duration {
+                Some(l) => self.latency("workload.scrape_duration", l)?,
+                None => Latency::Fixed(SimDuration::ZERO),
+            },
             report_series: w.report_series.unwrap_or(true),
             wire_bytes_per_sample: w.wire_bytes_per_sample.map_or(DEFAULT_WIRE_BYTES_PER_SAMPLE, |n| n.0),
             changes,

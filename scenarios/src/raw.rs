@@ -61,8 +61,8 @@ pub struct Workload {
     pub scrape_interval: Option<Duration>,
     /// `targets`.
     pub targets: Option<U32>,
-    /// `scrape_duration`.
-    pub scrape_duration: Option<Duration>,
+    /// `scrape_duration`: a duration or a distribution.
+    pub scrape_duration: Option<Latency>,
     /// `report_series`.
     pub report_series: Option<bool>,
     /// `wire_bytes_per_sample`.

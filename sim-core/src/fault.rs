@@ -161,6 +161,16 @@ impl Sampler {
         }
     }
 
+    /// The value at quantile `u` in `[0, 1)` (inverse transform), for draws that come from
+    /// [`crate::rng::unit_at`] rather than a sequential stream.
+    pub fn at(&self, u: f64) -> SimDuration {
+        match self {
+            Sampler::Fixed(d) => *d,
+            Sampler::Table(t) => SimDuration::from_secs_f64(t.sample(u)),
+            Sampler::Uniform(lo, hi) => SimDuration(lo + ((hi - lo) as f64 * u) as u64),
+        }
+    }
+
     /// One draw.
     pub fn sample(&self, rng: &mut Rng) -> SimDuration {
         match self {

@@ -144,7 +144,7 @@ mod tests {
             series: 10,
             scrape_interval: SimDuration::from_secs(1),
             targets: 1,
-            scrape_duration: SimDuration::ZERO,
+            scrape_duration: crate::config::Latency::Fixed(SimDuration::ZERO),
             report_series: false,
             wire_bytes_per_sample: 1.0,
             changes: vec![],

@@ -107,7 +107,7 @@ fn every_key_reaches_the_config() {
     assert_eq!(w.series, 250_000);
     assert_eq!(w.scrape_interval, SimDuration::from_secs(30));
     assert_eq!(w.targets, 250);
-    assert_eq!(w.scrape_duration, SimDuration::from_secs(2));
+    assert_eq!(w.scrape_duration, Latency::Fixed(SimDuration::from_secs(2)));
     assert!(!w.report_series);
     assert_eq!(w.wire_bytes_per_sample, 30.0);
     assert_eq!(
