@@ -90,6 +90,7 @@ const TABLES: [(&str, &[&str]); 11] = [
             "rate_limit",
             "rate_limit_burst",
             "rate_limit_retry_after",
+            "rate_limit_latency",
             "ingest_after_client_timeout",
             "fault",
             "incident",
@@ -219,7 +220,7 @@ mod tests {
         );
         assert_eq!(
             unknown_key("output.latency", "latency", ""),
-            "unknown field `latency` here: it belongs in [receiver] or [[receiver.fault]]"
+            "unknown field `latency` here: it belongs in [receiver] or [[receiver.fault]] or [[receiver.incident]]"
         );
     }
 

@@ -170,6 +170,8 @@ pub struct Receiver {
     pub rate_limit_burst: Option<U64>,
     /// `rate_limit_retry_after`.
     pub rate_limit_retry_after: Option<Duration>,
+    /// `rate_limit_latency`: answer time of the limit's 429s.
+    pub rate_limit_latency: Option<Latency>,
     /// `ingest_after_client_timeout`.
     pub ingest_after_client_timeout: Option<bool>,
     /// `[[receiver.fault]]`.
@@ -245,6 +247,8 @@ pub struct Incident {
     pub catch_up: Option<Duration>,
     /// network: `mode` — `"refused"` or `"blackhole"`.
     pub mode: Option<String>,
+    /// throttle, reject: `latency`, the answer time of their errors.
+    pub latency: Option<Latency>,
 }
 
 /// `[[receiver.fault]]`.

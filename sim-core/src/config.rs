@@ -357,6 +357,9 @@ pub struct Reject {
     pub status: u16,
     /// Why, for the timeline (e.g. "out of order").
     pub reason: String,
+    /// How long a rejection takes to come back (`None`: the receiver's `latency`). A
+    /// validation error is often answered faster than a write completes.
+    pub latency: Option<Latency>,
 }
 
 /// `object_storage`: block uploads fail from `start`; writes succeed until the local disk
@@ -417,6 +420,10 @@ pub struct RateLimit {
     pub burst: u64,
     /// Retry-After sent with the 429, if any.
     pub retry_after: Option<SimDuration>,
+    /// How long a 429 takes to come back (`None`: the receiver's `latency`). A limiter in
+    /// front of the ingesters usually answers faster than a write completes, which decides
+    /// how quickly a sender that does not retry 429s burns through its batches.
+    pub latency: Option<Latency>,
 }
 
 /// What a faulty receiver answers.
@@ -551,12 +558,15 @@ fn error_status(key: &str, s: u16) -> Result<(), ConfigError> {
 }
 
 impl RateLimit {
-    fn validate(&self, rate_key: &str, burst_key: &str) -> Result<(), ConfigError> {
+    fn validate(&self, rate_key: &str, burst_key: &str, latency_key: &str) -> Result<(), ConfigError> {
         if !(self.samples_per_second > 0.0 && self.samples_per_second.is_finite()) {
             return Err(err(rate_key, "must be greater than 0 samples/s"));
         }
         if self.burst == 0 {
             return Err(err(burst_key, "must be at least 1 sample"));
+        }
+        if let Some(l) = &self.latency {
+            l.validate(latency_key)?;
         }
         Ok(())
     }
@@ -656,12 +666,15 @@ impl Incident {
                 error_status(&k("timeout_status"), p.timeout_status)?;
                 error_status(&k("body_too_large_status"), p.body_too_large_status)?;
             }
-            IncidentKind::Throttle(t) => t.validate(&k("rate"), &k("burst"))?,
+            IncidentKind::Throttle(t) => t.validate(&k("rate"), &k("burst"), &k("latency"))?,
             IncidentKind::Reject(r) => {
                 if !(r.fraction > 0.0 && r.fraction <= 1.0) {
                     return Err(err(k("fraction"), "must be greater than 0 and at most 1"));
                 }
                 error_status(&k("status"), r.status)?;
+                if let Some(l) = &r.latency {
+                    l.validate(&k("latency"))?;
+                }
             }
             IncidentKind::ObjectStorage(o) => {
                 if !(o.disk_bytes_per_sample > 0.0 && o.disk_bytes_per_sample.is_finite()) {
@@ -890,7 +903,7 @@ impl SimConfig {
             inc.validate(&format!("receiver.incident[{i}]"), d, rc)?;
         }
         if let Some(rl) = &rc.rate_limit {
-            rl.validate("receiver.rate_limit", "receiver.rate_limit_burst")?;
+            rl.validate("receiver.rate_limit", "receiver.rate_limit_burst", "receiver.rate_limit_latency")?;
         }
         for (i, f) in rc.faults.iter().enumerate() {
             let key = format!("receiver.fault[{i}]");

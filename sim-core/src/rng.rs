@@ -19,6 +19,8 @@ pub enum Stream {
     Fault(u32),
     /// Stochastic parts of the receiver's incident models (issue #3).
     Incident(u32),
+    /// Answer times of the receiver-wide rate limit's 429s.
+    RateLimit,
 }
 
 impl Stream {
@@ -28,6 +30,7 @@ impl Stream {
             Stream::ReceiverLatency => 2,
             Stream::Fault(i) => (1 << 32) | u64::from(i),
             Stream::Incident(i) => (2 << 32) | u64::from(i),
+            Stream::RateLimit => 3,
         }
     }
 }

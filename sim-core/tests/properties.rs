@@ -88,16 +88,18 @@ fn incident_kind() -> impl Strategy<Value = IncidentKind> {
                 body_too_large_status: if as500 { 500 } else { 413 },
             })
         ),
-        (100.0f64..50_000.0).prop_map(|r| IncidentKind::Throttle(RateLimit {
+        (100.0f64..50_000.0, proptest::option::of(1u64..200)).prop_map(|(r, lat)| IncidentKind::Throttle(RateLimit {
             samples_per_second: r,
             burst: r as u64 + 1,
-            retry_after: None
+            retry_after: None,
+            latency: lat.map(|l| Latency::Fixed(ms(l))),
         })),
         (0.0001f64..1.0, any::<bool>()).prop_map(|(f, per_sample)| IncidentKind::Reject(Reject {
             fraction: f,
             per_sample,
             status: 400,
-            reason: "test".into()
+            reason: "test".into(),
+            latency: None
         })),
         (0u64..50_000_000, 0.5f64..5.0, 0u64..600_000).prop_map(|(h, b, c)| IncidentKind::ObjectStorage(
             ObjectStorage { disk_headroom: h, disk_bytes_per_sample: b, catch_up: ms(c), status: 500 }
@@ -166,7 +168,12 @@ prop_compose! {
         c.tsdb.wal_bytes_per_sample = bps;
         c.receiver.latency = latency;
         c.receiver.workers = concurrency;
-        c.receiver.rate_limit = rate.map(|r| RateLimit { samples_per_second: r, burst: (r as u64).max(1), retry_after: None });
+        c.receiver.rate_limit = rate.map(|r| RateLimit {
+            samples_per_second: r,
+            burst: (r as u64).max(1),
+            retry_after: None,
+            latency: None,
+        });
         c.receiver.faults = faults;
         c.receiver.incidents = incidents;
         c.receiver.queue_size = queue_size;

@@ -50,6 +50,9 @@ impl<O: Observer> Sim<'_, O> {
             return;
         };
         self.stats.segments_deleted += k - first + 1;
+        if let Some(c) = reading.filter(|&c| c <= k) {
+            self.watcher.deleted_segment = Some(c);
+        }
         match (reading, reading_end) {
             (Some(c), Some(end)) if c < k => {
                 let behind = self.now.saturating_since(self.wl.timestamp_of(self.watcher.pos).min(self.now));

@@ -379,6 +379,14 @@ impl<'c, O: Observer> Sim<'c, O> {
         }
     }
 
+    /// Schedules `ev` after every ordinary event due at the same instant: a timer that
+    /// Prometheus arms just after another with the same period (see [`EventQueue::push_late`]).
+    fn schedule_late(&mut self, at: SimTime, ev: Ev) {
+        if at <= self.end {
+            self.q.push_late(at, ev);
+        }
+    }
+
     /// The event loop. Besides the heap, two single-slot wake-ups — the watcher's next
     /// moment of interest and the earliest shard flush timer — are compared with the heap's
     /// top; they change on almost every send, so keeping them out of the heap saves a push

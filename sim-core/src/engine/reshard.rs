@@ -106,11 +106,15 @@ impl<O: Observer> Sim<'_, O> {
             }
             self.refresh(i);
         }
+        // `shards.stop` runs on the reshard goroutine, which received the new count from the
+        // tick a moment earlier: its timers (the 1 s flush retries, the flush deadline) fire
+        // just after any reshard tick that falls on the same instant. That tick then finds the
+        // reshard still in progress ("Currently resharding, skipping") and changes nothing.
         let gen_ = self.gen_;
         if pending_flush {
-            self.schedule(self.now + FLUSH_RETRY, Ev::FlushCheck { gen_ });
+            self.schedule_late(self.now + FLUSH_RETRY, Ev::FlushCheck { gen_ });
         }
-        self.schedule(self.now + self.cfg.sender.flush_deadline, Ev::FlushDeadline { gen_ });
+        self.schedule_late(self.now + self.cfg.sender.flush_deadline, Ev::FlushDeadline { gen_ });
         self.check_drained();
     }
 
@@ -133,7 +137,7 @@ impl<O: Observer> Sim<'_, O> {
             }
         }
         if still {
-            self.schedule(self.now + FLUSH_RETRY, Ev::FlushCheck { gen_: self.gen_ });
+            self.schedule_late(self.now + FLUSH_RETRY, Ev::FlushCheck { gen_: self.gen_ });
         }
         self.check_drained();
     }
