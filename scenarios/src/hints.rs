@@ -2,7 +2,7 @@
 
 use crate::spans;
 
-/// Keys that tuning articles mention but no Prometheus version has (model doc §15).
+/// Keys that tuning articles mention but no Prometheus version has (docs/model.md §15).
 const FOLKLORE: [(&str, &str); 5] = [
     ("max_retries", "removed in Prometheus v2.11; recoverable errors are retried forever"),
     (

@@ -1,4 +1,4 @@
-//! Model-level checks against closed-form expectations and the spec. Each test asserts a
+//! Model-level checks against closed-form expectations and docs/model.md. Each test asserts a
 //! behaviour an SRE would notice in a forecast.
 
 use sim_core::config::{FaultWindow, Latency, QueueConfig, RateLimit, Response, SimConfig, WorkloadChange};

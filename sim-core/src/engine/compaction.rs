@@ -1,4 +1,4 @@
-//! Head compaction and the WAL truncation under it (§10): the segments and checkpoint it
+//! Head compaction and the WAL truncation under it (§11): the segments and checkpoint it
 //! deletes, and the unsent samples that go with them.
 
 use super::{Ev, Sim};
