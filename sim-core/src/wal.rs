@@ -153,6 +153,19 @@ impl Head {
         self.min_ms.map(|m| m + self.range_ms / 2 * 3)
     }
 
+    /// After a compaction truncated the head at `truncate_at_ms`, the head's `MinTime`
+    /// becomes its oldest remaining sample (`oldest_ms`, the first at or after the truncation
+    /// point), unless that is already inside the appendable window, which starts half a block
+    /// range before the newest sample (`tsdb/head.go: truncateSeriesAndChunkDiskMapper`,
+    /// `appendableMinValidTime`). The next compaction is 1.5 R after it, so with sparse
+    /// samples it comes up to one scrape interval after the block boundary + 1.5 R.
+    pub fn settle(&mut self, truncate_at_ms: u64, oldest_ms: Option<u64>, newest_ms: u64) {
+        let appendable = truncate_at_ms.max(newest_ms.saturating_sub(self.range_ms / 2));
+        if let Some(oldest) = oldest_ms.filter(|&o| o > truncate_at_ms) {
+            self.min_ms = Some(oldest.min(appendable));
+        }
+    }
+
     /// `DB.Compact` with the newest sample at `max_ms`: write aligned blocks while the head is
     /// compactable, then truncate the WAL once at the last block's end.
     pub fn compact(&mut self, max_ms: u64) -> Option<Compaction> {
@@ -248,6 +261,23 @@ mod tests {
         assert_eq!(w.segment_of(cap), Some(1));
         assert_eq!(w.end_of(0), Some(cap));
         assert_eq!(w.end_of(2), None, "the active segment has no end yet");
+    }
+
+    #[test]
+    fn head_restarts_at_its_oldest_remaining_sample() {
+        let r = 120_000;
+        let mut h = Head::new(r);
+        h.min_ms = Some(5_851);
+        let c = h.compact(5_851 + r * 3 / 2 + 1_000).unwrap();
+        assert_eq!(c.truncate_at_ms, r);
+        // One sample a second at ...851 ms: the oldest left is 120.851 s, not the boundary.
+        h.settle(c.truncate_at_ms, Some(r + 851), 5_851 + r * 3 / 2 + 1_000);
+        assert_eq!(h.min_ms, Some(r + 851));
+        assert_eq!(h.compactable_after_ms(), Some(r + 851 + r * 3 / 2));
+        // A sample stamped past the start of the appendable window (newest − R/2) cannot
+        // move MinTime beyond that start.
+        h.settle(r, Some(r + 50_000), r + 100_000);
+        assert_eq!(h.min_ms, Some(r + 40_000));
     }
 
     #[test]

@@ -23,10 +23,15 @@ impl<O: Observer> Sim<'_, O> {
         let committed = self.wl.committed_by(self.now);
         if committed > 0 {
             let max_ms = self.abs_ms(self.wl.timestamp_of(committed - 1));
-            if let Some(c) = self.head.compact(max_ms)
-                && c.truncates_wal
-            {
-                self.truncate_wal(committed, c.truncate_at_ms);
+            if let Some(c) = self.head.compact(max_ms) {
+                // The oldest sample left in the head: the first stamped at or after the cut.
+                let cut = self.cfg.clock.from_unix_millis(c.truncate_at_ms);
+                let first = cut.nanos().checked_sub(1).map_or(0, |t| self.wl.stamped_by(SimTime(t)));
+                let oldest = (first < committed).then(|| self.abs_ms(self.wl.timestamp_of(first)));
+                self.head.settle(c.truncate_at_ms, oldest, max_ms);
+                if c.truncates_wal {
+                    self.truncate_wal(committed, c.truncate_at_ms);
+                }
             }
         }
         self.schedule_compaction();
@@ -77,6 +82,19 @@ impl<O: Observer> Sim<'_, O> {
                     );
                     self.reschedule_watcher();
                 }
+            }
+            (None, _) if self.watcher.doom_end.is_some() => {
+                // An earlier truncation already deleted the segment the watcher is in.
+                let behind = self.now.saturating_since(self.wl.timestamp_of(self.watcher.pos).min(self.now));
+                let c = self.watcher.deleted_segment.map_or_else(String::new, |c| format!(" {c}"));
+                self.note(
+                    self.now,
+                    NotableKind::WalTruncation,
+                    format!(
+                        "WAL truncation deleted segments {first}–{k}; the watcher is still in deleted segment{c} \
+                         ({behind} behind)"
+                    ),
+                );
             }
             _ if matches!(self.watcher.state, WatcherState::Failed { .. }) => self.note(
                 self.now,
