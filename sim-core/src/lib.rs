@@ -13,6 +13,7 @@
 //! - [`config`]: the validated input ([`config::SimConfig`]) with Prometheus's names and defaults.
 //! - [`profile`]: what differs between Prometheus 2.42 and 3.x.
 //! - [`engine`]: the event loop; [`simulate`] runs it.
+//! - [`sender`]: who owns the WAL and when it is truncated (Prometheus server: head compaction).
 //! - Model parts: [`workload`] (scrapes as a closed-form arrival function), [`wal`] (segments,
 //!   compaction, truncation), [`watcher`], [`shard`], [`backoff`], [`resharder`],
 //!   [`receiver`] and [`fault`].
@@ -58,6 +59,7 @@ pub mod receiver;
 pub mod resharder;
 pub mod result;
 pub mod rng;
+pub mod sender;
 pub mod shard;
 pub mod time;
 pub mod wal;

@@ -1,43 +1,33 @@
-//! Head compaction and the WAL truncation under it (§11): the segments and checkpoint it
-//! deletes, and the unsent samples that go with them.
+//! The sender's WAL retention (head compaction for a server, §11) and the truncation under
+//! it: the segments it deletes, and the unsent samples that go with them.
 
 use super::{Ev, Sim};
 use crate::observer::{NotableKind, Observer};
-use crate::time::SimTime;
+use crate::sender::{Check, CheckInput};
 use crate::watcher::WatcherState;
 
 impl<O: Observer> Sim<'_, O> {
-    pub(super) fn schedule_compaction(&mut self) {
-        let Some(thr_ms) = self.head.compactable_after_ms() else {
-            return;
-        };
-        let thr = self.cfg.clock.from_unix_millis(thr_ms);
-        let p = self.wl.stamped_by(thr);
-        let at = self.wl.commit_time_of(p);
-        if at != SimTime::NEVER {
-            self.schedule(at.max(self.now), Ev::Compaction);
+    fn check_input(&self) -> CheckInput<'_> {
+        CheckInput { now: self.now, wl: &self.wl, clock: &self.cfg.clock, committed: self.wl.committed_by(self.now) }
+    }
+
+    /// Schedules the sender's next look at its WAL.
+    pub(super) fn schedule_wal_check(&mut self) {
+        if let Some(at) = self.retention.next_check(&self.check_input()) {
+            self.schedule(at.max(self.now), Ev::WalCheck);
         }
     }
 
-    pub(super) fn on_compaction(&mut self) {
+    pub(super) fn on_wal_check(&mut self) {
         let committed = self.wl.committed_by(self.now);
-        if committed > 0 {
-            let max_ms = self.abs_ms(self.wl.timestamp_of(committed - 1));
-            if let Some(c) = self.head.compact(max_ms) {
-                // The oldest sample left in the head: the first stamped at or after the cut.
-                let cut = self.cfg.clock.from_unix_millis(c.truncate_at_ms);
-                let first = cut.nanos().checked_sub(1).map_or(0, |t| self.wl.stamped_by(SimTime(t)));
-                let oldest = (first < committed).then(|| self.abs_ms(self.wl.timestamp_of(first)));
-                self.head.settle(c.truncate_at_ms, oldest, max_ms);
-                if c.truncates_wal {
-                    self.truncate_wal(committed, c.truncate_at_ms);
-                }
-            }
+        let input = CheckInput { now: self.now, wl: &self.wl, clock: &self.cfg.clock, committed };
+        if let Check::Truncate { what } = self.retention.check(&input) {
+            self.truncate_wal(committed, &what);
         }
-        self.schedule_compaction();
+        self.schedule_wal_check();
     }
 
-    fn truncate_wal(&mut self, head_pos: u64, mint_ms: u64) {
+    fn truncate_wal(&mut self, head_pos: u64, what: &str) {
         self.advance();
         self.wal.roll_to(head_pos);
         let reading = (!matches!(self.watcher.state, WatcherState::Failed { .. }))
@@ -47,11 +37,7 @@ impl<O: Observer> Sim<'_, O> {
         let tr = self.wal.truncate(head_pos);
         self.stats.truncations += 1;
         let Some((first, k)) = tr.deleted else {
-            self.note(
-                self.now,
-                NotableKind::WalTruncation,
-                format!("head compaction up to {mint_ms}ms: WAL truncation deleted no segment"),
-            );
+            self.note(self.now, NotableKind::WalTruncation, format!("{what}: WAL truncation deleted no segment"));
             return;
         };
         self.stats.segments_deleted += k - first + 1;
@@ -104,7 +90,7 @@ impl<O: Observer> Sim<'_, O> {
             _ => self.note(
                 self.now,
                 NotableKind::WalTruncation,
-                format!("head compaction: WAL truncation deleted segments {first}–{k} (all already read)"),
+                format!("{what}: WAL truncation deleted segments {first}–{k} (all already read)"),
             ),
         }
     }
