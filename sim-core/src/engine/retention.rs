@@ -8,7 +8,18 @@ use crate::watcher::WatcherState;
 
 impl<O: Observer> Sim<'_, O> {
     fn check_input(&self) -> CheckInput<'_> {
-        CheckInput { now: self.now, wl: &self.wl, clock: &self.cfg.clock, committed: self.wl.committed_by(self.now) }
+        CheckInput {
+            now: self.now,
+            wl: &self.wl,
+            clock: &self.cfg.clock,
+            committed: self.wl.committed_by(self.now),
+            lowest_sent_ms: self.lowest_sent_ms(),
+        }
+    }
+
+    /// `LowestSentTimestamp` of the (single) queue: whole seconds, as Prometheus keeps them.
+    fn lowest_sent_ms(&self) -> u64 {
+        self.highest_sent_ms / 1000 * 1000
     }
 
     /// Schedules the sender's next look at its WAL.
@@ -20,7 +31,8 @@ impl<O: Observer> Sim<'_, O> {
 
     pub(super) fn on_wal_check(&mut self) {
         let committed = self.wl.committed_by(self.now);
-        let input = CheckInput { now: self.now, wl: &self.wl, clock: &self.cfg.clock, committed };
+        let lowest_sent_ms = self.lowest_sent_ms();
+        let input = CheckInput { now: self.now, wl: &self.wl, clock: &self.cfg.clock, committed, lowest_sent_ms };
         if let Check::Truncate { what } = self.retention.check(&input) {
             self.truncate_wal(committed, &what);
         }

@@ -20,6 +20,11 @@ pub(crate) struct CheckInput<'a> {
     pub clock: &'a Clock,
     /// WAL positions committed by `now`.
     pub committed: u64,
+    /// `WriteStorage.LowestSentTimestamp` in Unix ms: the queue's
+    /// `queue_highest_sent_timestamp_seconds` × 1000 (whole seconds), 0 while the queue has
+    /// completed no batch since it started (a new or recreated queue).
+    #[allow(dead_code)] // read by the agent-mode and Alloy retention
+    pub lowest_sent_ms: u64,
 }
 
 /// What a sender decided when it looked at its WAL.
