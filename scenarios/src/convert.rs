@@ -231,6 +231,21 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// The keys the file or an override gives a value (`[sweep]` excluded), sorted: a model
+    /// constant among them is the user's, not a default to vary.
+    fn keys_set(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .index
+            .paths()
+            .filter(|p| *p != "sweep" && !p.starts_with("sweep."))
+            .map(str::to_string)
+            .chain(self.applied.iter().map(|a| a.key.clone()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// The axes of the `[sweep]` table, in file order.
     fn sweep_axes(&self, table: Option<BTreeMap<String, raw::SweepValues>>) -> Result<Vec<Axis>, ScenarioError> {
         let mut axes = Vec::new();
@@ -345,6 +360,7 @@ impl Ctx<'_> {
             url,
             source: self.text.to_string(),
             sweep: self.sweep_axes(sweep)?,
+            keys_set: self.keys_set(),
         })
     }
 

@@ -18,7 +18,7 @@
 //!   compaction, truncation), [`watcher`], [`shard`], [`backoff`], [`resharder`],
 //!   [`receiver`] and [`fault`].
 //! - Outputs: [`metrics::MetricsRow`] per step via an [`observer::Observer`], and the summary
-//!   [`result::RunResult`].
+//!   [`result::RunResult`], with its losses as time ranges ([`gaps`]).
 //!
 //! ## Example
 //! ```
@@ -49,6 +49,7 @@ pub mod config;
 pub mod engine;
 pub mod event;
 pub mod fault;
+pub mod gaps;
 pub mod histogram;
 pub mod incident;
 pub mod metrics;

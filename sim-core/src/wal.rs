@@ -78,6 +78,11 @@ impl Wal {
         self.segments.get(i).map(|s| s.start)
     }
 
+    /// The oldest segment on disk.
+    pub fn oldest(&self) -> Segment {
+        *self.segments.front().expect("the WAL always has an active segment")
+    }
+
     /// Index of the newest segment (`prometheus_tsdb_wal_segment_current`).
     pub fn current(&self) -> u64 {
         self.segments.back().map_or(0, |s| s.index)

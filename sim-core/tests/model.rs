@@ -439,3 +439,27 @@ fn request_overhead_adds_to_every_attempt_and_counts_toward_the_timeout() {
     c.sender.request_overhead = c.remote_write.remote_timeout;
     assert!(sim_core::simulate(&c, &mut ()).is_err(), "an overhead of a whole timeout is refused");
 }
+
+/// A watcher stalled in the last segment a truncation deletes goes on reading the open file
+/// (its successor is kept); when the next truncation deletes that successor, it fails at the
+/// end of its file and skips ahead. Here the 03:00 truncation deletes the watcher's segment
+/// (and nothing after it), and the 05:00 one deletes the segment it needs next.
+#[test]
+fn a_watcher_in_an_already_deleted_segment_loses_its_successor_at_the_next_truncation() {
+    let mut c = cfg(Profile::V3);
+    c.duration = hours(9);
+    c.workload.series = 500_000;
+    c.workload.targets = 500;
+    c.receiver.faults.push(fault(mins(105), mins(345), Response::Status(503)));
+    let (r, _) = run(&c);
+    let notes: Vec<_> = r.timeline.iter().filter(|n| n.major).map(|n| (n.at.to_string(), n.kind)).collect();
+    assert!(
+        notes.iter().any(|(at, k)| at.starts_with("03:00") && *k == NotableKind::WalTruncation),
+        "03:00 deletes the watcher's own segment and keeps the next: {notes:?}"
+    );
+    assert!(
+        notes.iter().any(|(at, k)| at.starts_with("05:00") && *k == NotableKind::WalTruncationLoss),
+        "05:00 deletes the segment it needs next: {notes:?}"
+    );
+    assert!(r.samples.dropped.wal_truncation > 0);
+}

@@ -1,5 +1,6 @@
 //! Properties over random scenarios: every appended sample ends in exactly one bucket at every
-//! step, time never goes backwards, and Prometheus's counters never decrease.
+//! step, the gaps add up to the lost samples, time never goes backwards, and Prometheus's
+//! counters never decrease.
 //!
 //! The engine also `debug_assert!`s event-time monotonicity and per-step conservation, so
 //! these cases exercise those checks on every event in debug builds.
@@ -9,6 +10,7 @@ use sim_core::config::{
     FaultWindow, Incident, IncidentKind, Latency, Network, ObjectStorage, Oom, Proxy, QueueConfig, RateLimit, Reject,
     Response, Rollout, SimConfig, WorkloadChange,
 };
+use sim_core::gaps::LossReason;
 use sim_core::observer::RowRecorder;
 use sim_core::profile::Profile;
 use sim_core::time::SimDuration;
@@ -204,6 +206,30 @@ proptest! {
         let s = &r.samples;
         let d = &s.dropped;
         prop_assert_eq!(s.appended, s.delivered + s.failed + d.wal_truncation + d.too_old + d.reshard_shutdown + s.pending_at_end);
+        // The gaps are the same losses as time ranges: their samples add up exactly, each gap
+        // lies inside the run and loses at most what was appended in it.
+        let g = &r.gaps;
+        prop_assert_eq!(
+            g.samples,
+            s.failed + d.wal_truncation + d.too_old + d.reshard_shutdown + s.unsendable_at_end,
+            "{:?}", g
+        );
+        prop_assert_eq!(g.list.iter().map(|x| x.samples).sum::<u64>(), g.samples);
+        for (reason, n) in [
+            (LossReason::Failed, s.failed),
+            (LossReason::WalTruncation, d.wal_truncation),
+            (LossReason::TooOld, d.too_old),
+            (LossReason::ReshardShutdown, d.reshard_shutdown),
+            (LossReason::UnsendableAtEnd, s.unsendable_at_end),
+        ] {
+            prop_assert_eq!(g.list.iter().filter(|x| x.reason == reason).map(|x| x.samples).sum::<u64>(), n, "{:?}", reason);
+        }
+        for x in &g.list {
+            prop_assert!(x.samples > 0 && x.from_seconds < x.to_seconds, "{:?}", x);
+            prop_assert!(x.from_seconds >= 0.0 && x.from_seconds <= r.simulated_seconds, "{:?}", x);
+            prop_assert!(x.coverage > 0.0 && x.coverage <= 1.0, "{:?}", x);
+        }
+        prop_assert_eq!(g.largest.is_some(), !g.list.is_empty());
         prop_assert!(rec.rows.windows(2).all(|w| w[0].t_seconds < w[1].t_seconds), "rows in time order");
         for w in rec.rows.windows(2) {
             let (a, b) = (&w[0], &w[1]);

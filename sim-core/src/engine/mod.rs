@@ -20,6 +20,7 @@ mod send;
 use crate::backoff::SendBackoff;
 use crate::config::{ConfigError, SimConfig};
 use crate::event::EventQueue;
+use crate::gaps::GapLog;
 use crate::histogram::Histogram;
 use crate::mintree::MinTree;
 use crate::observer::{Notable, NotableKind, Observer};
@@ -277,6 +278,8 @@ struct Sim<'c, O: Observer> {
     shards_desired: f64,
     c: Counters,
     ledger: Ledger,
+    /// The ledger's losses as sample-timestamp ranges.
+    gaps: GapLog,
     latency: Histogram,
     stats: Stats,
     timeline: Vec<Notable>,
@@ -332,6 +335,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             shards_desired: f64::from(q.min_shards),
             c: Counters::default(),
             ledger: Ledger::default(),
+            gaps: GapLog::new(cfg.workload.scrape_interval.nanos()),
             latency: Histogram::default(),
             stats: Stats {
                 shards_min: q.min_shards,

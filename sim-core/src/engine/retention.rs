@@ -39,13 +39,29 @@ impl<O: Observer> Sim<'_, O> {
         self.schedule_wal_check();
     }
 
+    /// `truncateWAL` under the watcher. The watcher reads one segment file at a time and
+    /// opens the next by name when it reaches the end (`Watcher.Run` → `watch(n+1)`), so
+    /// deleting the segment it is in costs nothing, but deleting the *next* one makes it
+    /// fail at the end of its own and restart at the newest data.
     fn truncate_wal(&mut self, head_pos: u64, what: &str) {
         self.advance();
         self.wal.roll_to(head_pos);
-        let reading = (!matches!(self.watcher.state, WatcherState::Failed { .. }))
-            .then(|| self.wal.segment_of(self.watcher.pos))
-            .flatten();
-        let reading_end = reading.and_then(|c| self.wal.end_of(c));
+        let (reading, reading_end) = if matches!(self.watcher.state, WatcherState::Failed { .. }) {
+            (None, None)
+        } else {
+            match (self.wal.segment_of(self.watcher.pos), self.watcher.deleted_segment, self.watcher.doom_end) {
+                (Some(c), _, _) => (Some(c), self.wal.end_of(c)),
+                // Already doomed by an earlier truncation: still in that segment.
+                (None, Some(c), Some(end)) => (Some(c), Some(end)),
+                // Its segment went in an earlier truncation that kept the next one (so it was
+                // not doomed, see below): it still reads the open file, which ends where the
+                // oldest segment on disk starts, and `watch` opens that one next by name.
+                (None, _, _) => {
+                    let oldest = self.wal.oldest();
+                    (oldest.index.checked_sub(1), Some(oldest.start))
+                }
+            }
+        };
         let tr = self.wal.truncate(head_pos);
         self.stats.truncations += 1;
         let Some((first, k)) = tr.deleted else {
@@ -53,7 +69,9 @@ impl<O: Observer> Sim<'_, O> {
             return;
         };
         self.stats.segments_deleted += k - first + 1;
-        if let Some(c) = reading.filter(|&c| c <= k) {
+        if self.watcher.deleted_segment.is_none()
+            && let Some(c) = reading.filter(|&c| c <= k)
+        {
             self.watcher.deleted_segment = Some(c);
         }
         match (reading, reading_end) {
@@ -80,19 +98,6 @@ impl<O: Observer> Sim<'_, O> {
                     );
                     self.reschedule_watcher();
                 }
-            }
-            (None, _) if self.watcher.doom_end.is_some() => {
-                // An earlier truncation already deleted the segment the watcher is in.
-                let behind = self.now.saturating_since(self.wl.timestamp_of(self.watcher.pos).min(self.now));
-                let c = self.watcher.deleted_segment.map_or_else(String::new, |c| format!(" {c}"));
-                self.note(
-                    self.now,
-                    NotableKind::WalTruncation,
-                    format!(
-                        "WAL truncation deleted segments {first}–{k}; the watcher is still in deleted segment{c} \
-                         ({behind} behind)"
-                    ),
-                );
             }
             _ if matches!(self.watcher.state, WatcherState::Failed { .. }) => self.note(
                 self.now,
