@@ -273,7 +273,7 @@ mod tests {
                 series: 950,
                 scrape_interval: SimDuration::from_secs(10),
                 targets: 10,
-                scrape_duration: SimDuration::ZERO,
+                scrape_duration: crate::config::Latency::Fixed(SimDuration::ZERO),
                 report_series: true,
                 wire_bytes_per_sample: 20.0,
                 changes: Vec::new(),

@@ -90,16 +90,18 @@ fn incident_kind() -> impl Strategy<Value = IncidentKind> {
                 body_too_large_status: if as500 { 500 } else { 413 },
             })
         ),
-        (100.0f64..50_000.0).prop_map(|r| IncidentKind::Throttle(RateLimit {
+        (100.0f64..50_000.0, proptest::option::of(1u64..200)).prop_map(|(r, lat)| IncidentKind::Throttle(RateLimit {
             samples_per_second: r,
             burst: r as u64 + 1,
-            retry_after: None
+            retry_after: None,
+            latency: lat.map(|l| Latency::Fixed(ms(l))),
         })),
         (0.0001f64..1.0, any::<bool>()).prop_map(|(f, per_sample)| IncidentKind::Reject(Reject {
             fraction: f,
             per_sample,
             status: 400,
-            reason: "test".into()
+            reason: "test".into(),
+            latency: None
         })),
         (0u64..50_000_000, 0.5f64..5.0, 0u64..600_000).prop_map(|(h, b, c)| IncidentKind::ObjectStorage(
             ObjectStorage { disk_headroom: h, disk_bytes_per_sample: b, catch_up: ms(c), status: 500 }
@@ -126,7 +128,7 @@ prop_compose! {
         profile in Just(if v3 { Profile::V3 } else { Profile::V2_42 }),
         seed in any::<u64>(),
         series in 0u64..60_000, targets in 1u32..300, interval_ms in 1000u64..60_000,
-        scrape_ms in 0u64..500, report in any::<bool>(),
+        scrape_ms in 0u64..500, scrape_spread_ms in prop_oneof![Just(0u64), 1u64..400], report in any::<bool>(),
         changes in proptest::collection::vec((1u64..1000, 0u64..100_000), 0..3),
         capacity in 1u32..20_000, msps in 100u32..3000, min_shards in 1u32..8, extra_shards in 0u32..30,
         deadline_ms in 100u64..10_000, min_backoff in 1u64..1000, backoff_factor in 1u64..200,
@@ -146,7 +148,14 @@ prop_compose! {
         c.workload.series = series;
         c.workload.targets = targets;
         c.workload.scrape_interval = ms(interval_ms);
-        c.workload.scrape_duration = ms(scrape_ms.min(interval_ms - 1));
+        // A fixed scrape-to-commit time, or one drawn per scrape (a uniform spread).
+        let lo = scrape_ms.min(interval_ms - 1);
+        let hi = (lo + scrape_spread_ms).min(interval_ms - 1);
+        c.workload.scrape_duration = if hi > lo {
+            Latency::Uniform { min: ms(lo), max: ms(hi) }
+        } else {
+            Latency::Fixed(ms(lo))
+        };
         c.workload.report_series = report;
         let mut at = 0;
         for (step, s) in changes {
@@ -168,7 +177,12 @@ prop_compose! {
         c.tsdb.wal_bytes_per_sample = bps;
         c.receiver.latency = latency;
         c.receiver.workers = concurrency;
-        c.receiver.rate_limit = rate.map(|r| RateLimit { samples_per_second: r, burst: (r as u64).max(1), retry_after: None });
+        c.receiver.rate_limit = rate.map(|r| RateLimit {
+            samples_per_second: r,
+            burst: (r as u64).max(1),
+            retry_after: None,
+            latency: None,
+        });
         c.receiver.faults = faults;
         c.receiver.incidents = incidents;
         c.receiver.queue_size = queue_size;

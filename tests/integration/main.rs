@@ -5,6 +5,7 @@ mod cli;
 mod determinism;
 mod incidents;
 mod library;
+mod model_doc;
 mod reports;
 mod serve;
 mod sweep;

@@ -138,9 +138,8 @@ impl<O: Observer> Sim<'_, O> {
             queue_memory_bytes: memory,
             tsdb_wal_segment_current: self.wal.current(),
             wal_watcher_current_segment: self
-                .wal
-                .segment_of(self.watcher.pos.min(committed))
-                .unwrap_or(self.wal.range().0),
+                .watcher
+                .current_segment(self.wal.segment_of(self.watcher.pos.min(committed)), self.wal.range().0),
             watcher_blocked: u8::from(blocked),
             responses_2xx_total: r.ok,
             responses_429_total: r.throttled,
