@@ -284,6 +284,8 @@ struct Plan<'a> {
     cfg: &'a SimConfig,
     varied: Vec<(&'static Constant, Vec<f64>)>,
     seeds: Vec<u64>,
+    /// Whether the outage's phase is varied (then every variation names its phase).
+    phases: bool,
 }
 
 impl Plan<'_> {
@@ -296,7 +298,8 @@ impl Plan<'_> {
         for (c, v) in constants {
             c.set(&mut cfg, *v);
         }
-        let phase_seconds = phase::outage_start(&cfg).map(|s| phase::phase_of(&cfg, s).as_secs_f64());
+        let phase_seconds =
+            phase::outage_start(&cfg).filter(|_| self.phases).map(|s| phase::phase_of(&cfg, s).as_secs_f64());
         let v = Variation {
             phase_seconds,
             shift_seconds: shift as f64 / 1e9,
@@ -380,13 +383,20 @@ where
             varied.push((c, values));
         }
     }
-    let plan = Plan { cfg, varied, seeds: (0..opts.extra_seeds).map(|i| derived_seed(cfg.seed, i)).collect() };
+    let r = phase::block_nanos(cfg);
+    let grid = phase::grid(cfg, opts.phases);
+    // The phase is varied when the outage can move to another phase of the grid.
+    let start = phase::outage_start(cfg)
+        .filter(|_| grid.iter().any(|&p| phase::shift_for_phase(cfg, p).is_some_and(|d| d != 0)));
+    let plan = Plan {
+        cfg,
+        varied,
+        seeds: (0..opts.extra_seeds).map(|i| derived_seed(cfg.seed, i)).collect(),
+        phases: start.is_some(),
+    };
     let mut runs = 0;
 
     // Stage 1: the evenly spaced phases (and the scenario as written).
-    let r = phase::block_nanos(cfg);
-    let start = phase::outage_start(cfg);
-    let grid = phase::grid(cfg, opts.phases);
     let mut jobs = Vec::new();
     // Per grid phase: the job running it, or `None` for the scenario's own phase.
     let mut grid_jobs: Vec<Option<usize>> = Vec::new();
@@ -435,7 +445,10 @@ where
             let mut ring: Vec<&Outcome> = grid_outcomes.iter().collect();
             ring.sort_by_key(|o| nanos(o));
             let n = ring.len();
-            if let Some(b) = ring.iter().position(|o| o.lost_samples == 0) {
+            // Both kinds on the grid (the scenario's own phase may be the only lossy one).
+            if let Some(b) = ring.iter().position(|o| o.lost_samples == 0)
+                && ring.iter().any(|o| o.lost_samples > 0)
+            {
                 let (mut lo, mut hi) = (b, b);
                 while ring[(lo + n - 1) % n].lost_samples == 0 {
                     lo = (lo + n - 1) % n;
@@ -518,8 +531,17 @@ where
                 ),
             });
         }
-    } else if start.is_none() {
-        not_varied.push(NotVaried { key: "outage phase".into(), why: "the scenario has no outage to move".into() });
+    } else if phase::outage_start(cfg).is_none() {
+        not_varied.push(NotVaried {
+            key: "outage phase".into(),
+            why: "no fault window, incident with an end or scheduled crash to move: its incidents last the whole run"
+                .into(),
+        });
+    } else {
+        not_varied.push(NotVaried {
+            key: "outage phase".into(),
+            why: "its windows span (nearly) the whole run and cannot move to another phase".into(),
+        });
     }
     curve.sort_by(|a, b| a.variation.phase_seconds.unwrap_or(0.0).total_cmp(&b.variation.phase_seconds.unwrap_or(0.0)));
 

@@ -104,9 +104,9 @@ pub fn render(b: &Budget, of: &Of<'_>) -> String {
     let _ = writeln!(o, "\nData lost against outage length");
     let head_w = format!("worst phase ({})", span(b.worst.phase_seconds));
     let head_b = format!("best phase ({})", span(b.best.phase_seconds));
-    let _ = writeln!(o, "  {:>8}  {:<40}  {:<40}", "length", head_w, head_b);
+    let _ = writeln!(o, "  {:>8}  {:<46}  {head_b}", "length", head_w);
     for (w, bp) in b.curve_worst.iter().zip(&b.curve_best) {
-        let _ = writeln!(o, "  {:>8}  {:<40}  {:<40}", span(w.length_seconds), loss_cell(w), loss_cell(bp));
+        let _ = writeln!(o, "  {:>8}  {:<46}  {}", span(w.length_seconds), loss_cell(w), loss_cell(bp));
     }
     if b.curve_worst.iter().chain(&b.curve_best).any(|p| !p.settled) {
         let _ = writeln!(o, "  * not caught up four block ranges after the outage: counted as losing data");

@@ -151,6 +151,8 @@ pub fn headline(r: &RunResult, robust: Option<&Robust>) -> String {
         let w = &rb.worst;
         if w.lost_samples == 0 {
             let _ = write!(o, " Worst case: nothing lost either ({} runs).", rb.runs);
+        } else if w.variation.is_literal() {
+            let _ = write!(o, " Worst case: the same; no variation of {} runs loses more.", rb.runs);
         } else {
             let _ = write!(
                 o,
@@ -241,11 +243,12 @@ pub fn robust_section(rb: &Robust) -> String {
         let nv: Vec<String> = rb.not_varied.iter().map(|n| format!("{} ({})", n.key, n.why)).collect();
         let _ = writeln!(o, "  not varied: {}", nv.join("; "));
     }
-    let _ = writeln!(
-        o,
-        "  The median is over the evenly spaced start phases with the scenario's constants. --literal runs the \
-         scenario as written only; docs/answers.md explains the ranges."
-    );
+    let median = if rb.phase.is_some() {
+        "The median is over the evenly spaced start phases with the scenario's constants."
+    } else {
+        "With no outage to move, the median is the scenario as written."
+    };
+    let _ = writeln!(o, "  {median} --literal runs the scenario as written only; docs/answers.md explains the ranges.");
     o
 }
 
@@ -269,7 +272,7 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
         r.seed,
         secs(r.simulated_seconds)
     );
-    let _ = writeln!(o, "{}\n", headline(r, robust));
+    let _ = writeln!(o, "{}\n", headline(r, robust).replacen(". Worst case: ", ".\nWorst case: ", 1));
     gaps_table(&mut o, &r.gaps);
     match (robust, note) {
         (Some(rb), _) => {

@@ -29,15 +29,15 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
 /// What `rwsim run` says when it ran the scenario only once, and why.
 const LITERAL_NOTE: &str = "--literal: the scenario as written, run once (no best or worst case).";
 const NO_OUTAGE_NOTE: &str = "Run once: this scenario has no fault window or incident, so no outage whose timing \
-could change the answer. The model constants' plausible ranges are in docs/scenario.md; set one in the file to try \
-another value.";
+or constants could change its losses. The model constants' plausible ranges are in docs/scenario.md; set one in the \
+file to try another value.";
 
 /// The run's results: the scenario as written, the robust answer when it ran, the JSON, and
 /// why the robust answer did not run.
 pub type Executed = (RunResult, Option<Robust>, String, Option<String>);
 
-/// Runs the scenario (and, unless `--literal` or it has no outage, the robust answer) and
-/// writes every requested file.
+/// Runs the scenario (and, unless `--literal` or it has no fault window or incident, the
+/// robust answer) and writes every requested file.
 pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
     let overrides = a.set.iter().map(|s| Override::from_flag(s).map_err(set_err(s))).collect::<Result<Vec<_>, _>>()?;
     for (i, o) in overrides.iter().enumerate() {
@@ -75,7 +75,7 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         (None, true) => sim_core::simulate(cfg, &mut rows),
         (None, false) => sim_core::simulate(cfg, &mut ()),
     };
-    let robust_wanted = !a.literal && analysis::phase::outage_start(cfg).is_some();
+    let robust_wanted = !a.literal && (!cfg.receiver.faults.is_empty() || !cfg.receiver.incidents.is_empty());
     let (result, robust, note) = if robust_wanted {
         let (r, rb) = analysis::robust::analyse(cfg, &|k| scenario.is_set(k), &Default::default(), literal)
             .map_err(|e| CliError::Sim(scenario.origin.clone(), e))?;

@@ -12,10 +12,10 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// Width of the run dashboard; its height follows from the panel count (2370 for six).
+/// Width of the run dashboard; its height follows from the panel count (2400 for six).
 pub const DASHBOARD_WIDTH: u32 = 1600;
 /// Header: title, the headline, two subtitle lines, the marker key (two columns of four).
-const HEADER_H: u32 = 280;
+const HEADER_H: u32 = 310;
 /// Height of a gap band along the bottom of a plot, pixels.
 const GAP_BAND_H: i32 = 14;
 /// One panel, including its title band and time labels.
@@ -233,17 +233,22 @@ impl Dashboard {
         area.draw_text(&self.title, &top_left(bold(36.0, palette::BLACK)), (PAD, 20))?;
         let mut y = 70;
         if let Some(h) = &self.headline {
-            // The answer in time, in the colour of the gap bands; shrunk to fit one line.
+            // The answer in time, in the colour of the gap bands, then the worst case: each
+            // line shrunk to fit the width.
             let avail = DASHBOARD_WIDTH as i32 - 2 * PAD;
-            let mut style = top_left(bold(25.0, palette::GAP));
-            for size in [25.0, 22.0, 19.0, 17.0] {
-                style = top_left(bold(size, palette::GAP));
-                if area.estimate_text_size(h, &style)?.0 as i32 <= avail {
-                    break;
+            for (i, line) in h.lines().take(2).enumerate() {
+                let sizes: &[f64] = if i == 0 { &[26.0, 23.0, 20.0, 18.0] } else { &[22.0, 20.0, 18.0, 16.0] };
+                let mut style = top_left(bold(sizes[0], palette::GAP));
+                for &size in sizes {
+                    style = top_left(bold(size, palette::GAP));
+                    if area.estimate_text_size(line, &style)?.0 as i32 <= avail {
+                        break;
+                    }
                 }
+                area.draw_text(line, &style, (PAD, y))?;
+                y += 34;
             }
-            area.draw_text(h, &style, (PAD, y))?;
-            y += 40;
+            y += 6;
         }
         for line in self.subtitle.lines().take(2) {
             area.draw_text(line, &top_left(text(22.0, palette::AXIS)), (PAD, y))?;
@@ -255,7 +260,7 @@ impl Dashboard {
         let col_w = (DASHBOARD_WIDTH as i32 - 2 * PAD) / 2;
         for (i, m) in self.markers.iter().take(8).enumerate() {
             let x = PAD + (i as i32 / 4) * col_w;
-            let y = 174 + (i as i32 % 4) * 25;
+            let y = 204 + (i as i32 % 4) * 25;
             area.draw(&badge!((x, y), (0, 0), &m.key))?;
             area.draw_text(&m.label, &top_left(text(20.0, palette::BLACK)), (x + 30, y + 1))?;
         }

@@ -147,7 +147,8 @@ pub struct GapBand {
 pub struct Dashboard {
     /// First header line.
     pub title: String,
-    /// The answer in time, under the title (how much data is lost, the worst case).
+    /// The answer in time, under the title: how much data is lost, and on a second line the
+    /// worst case.
     pub headline: Option<String>,
     /// Second header line.
     pub subtitle: String,
@@ -358,7 +359,7 @@ impl Dashboard {
         }
         Dashboard {
             title: format!("rwsim run: {}", cfg.name),
-            headline: input.headline.clone(),
+            headline: input.headline.as_ref().map(|h| h.replacen(". Worst case: ", ".\nWorst case: ", 1)),
             subtitle,
             duration_s: cfg.duration.as_secs_f64(),
             start_unix_secs: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_SEC,
