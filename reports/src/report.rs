@@ -316,8 +316,7 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
     if let Some(d) = rep.description {
         b.push(Block::Note(d.to_string()));
     }
-    let (v, good) = verdict(r);
-    b.push(Block::Verdict(format!("{} {v}", crate::summary::headline(r, rep.robust)), good));
+    b.push(Block::Verdict(crate::summary::headline(r, rep.robust), r.gaps.samples == 0));
     if !r.gaps.list.is_empty() {
         b.push(Block::Heading(2, "Data lost".into()));
         b.push(Block::Para(
@@ -374,7 +373,18 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
             numeric: vec![false, true, true, false],
         });
         let section = crate::summary::robust_section(rb);
-        let notes: Vec<&str> = section.lines().skip(5).map(str::trim).collect();
+        let notes: Vec<String> = section
+            .lines()
+            .skip(5)
+            .map(|l| {
+                let l = l.trim();
+                let mut l = l[..1].to_uppercase() + &l[1..];
+                if !l.ends_with('.') {
+                    l.push('.');
+                }
+                l
+            })
+            .collect();
         b.push(Block::Note(notes.join(" ")));
     }
 
@@ -630,7 +640,9 @@ mod tests {
         for part in [
             "# rwsim report: a|b <c>\n",
             "*rejects & <retries>*",
-            "of the data (",
+            "of data lost, ",
+            "## Data lost",
+            "| from | to | duration | samples | coverage | reason |",
             "## The scenario",
             "## queue_config",
             "| max_shards | 20 | set |",
