@@ -5,14 +5,14 @@
 # `apt-get install hyperfine`).
 #
 # The machine is shared: the script waits (up to 30 minutes) for a 1-minute load average
-# below 0.5 and prints it before and after.
+# below 1.0 and prints it before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 cargo build --release --quiet
 bin=$CARGO_TARGET_DIR/release/rwsim
 for _ in $(seq 180); do
-  awk '{ exit !($1 < 0.5) }' /proc/loadavg && break
+  awk '{ exit !($1 < 1.0) }' /proc/loadavg && break
   sleep 10
 done
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
