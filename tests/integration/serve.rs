@@ -283,3 +283,22 @@ fn target_serves_a_fixed_set_of_series() {
     assert_eq!(log.lines().count(), 1 + 2, "a header and two scrapes: {log}");
     assert!(log.lines().nth(1).unwrap().starts_with("0,"));
 }
+
+#[test]
+fn target_values_flag_chooses_the_pattern() {
+    let dir = temp_dir("target-values");
+    let t =
+        start(&["target", "--series", "28", "--values", "histogram", "--seed", "7", "--listen", "127.0.0.1:0"], &dir);
+    let page = http(t.addr, "GET", "/metrics", b"").body;
+    assert!(page.contains("# TYPE http_request_duration_seconds histogram"), "{page}");
+    assert_eq!(page.lines().filter(|l| l.contains("_bucket{")).count(), 24, "two histograms of 12 buckets");
+    assert_eq!(page.lines().filter(|l| l.contains("le=\"+Inf\"")).count(), 2);
+    drop(t);
+    let out = Command::new(env!("CARGO_BIN_EXE_rwsim"))
+        .args(["target", "--series", "10", "--values", "sawtooth", "--listen", "127.0.0.1:0"])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sawtooth") && err.contains("mix"), "names the bad value and the choices: {err}");
+}
