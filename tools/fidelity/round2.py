@@ -105,6 +105,67 @@ def shutdowns(rec: str) -> list[dict]:
             "failed_over_pending": df / e0 if e0 > 0 else None,
             "appended_before": v(a, "samples_in_total"),
         })
+        if v(a, "shards") > 0 and dr > 0:
+            out[-1]["rule"] = predict(int(v(a, "shards")), dr, max(0.0, e0 - dr))
+    return out
+
+
+def predict(shards: int, in_flight: float, queued: float, batch: int = 500, capacity: int = 2500,
+            runs: int = 4000, seed: int = 1) -> dict:
+    """The hard-shutdown rule derived from v2.42's runShard, drawn `runs` times.
+
+    Every still-running shard is inside sendSamples when the context is cancelled: its
+    attempt (or backoff sleep) returns, onRetry adds the batch to samples_retried_total,
+    the next loop turn returns ctx.Err(), and sendSamples adds the batch to
+    samples_failed_total and subtracts it from the shared enqueuedSamples (E). Back in its
+    select, the ready cases are ctx.Done() (always), the batch channel when it holds a batch
+    or is closed, and never the timer (just reset for batch_send_deadline). Go picks
+    uniformly among ready cases: ctx.Done() adds the current E to samples_failed_total and
+    returns; a batch fails at once (the ctx check before any attempt) and subtracts itself
+    from E; a closed empty channel returns without adding. A channel is closed once
+    FlushAndShutdown pushed the partial batch, i.e. unless the queue was full.
+
+    Queued samples are spread evenly over the shards (samples are sharded by series ref).
+    Two interleavings bound reality: (A) shards handled one after the other in random order;
+    (B) every adder sees E before any other shard's failures were subtracted.
+    """
+    import random
+    rng = random.Random(seed)
+    per_queue = queued / shards if shards else 0
+    n_in = in_flight / shards if shards else 0
+    full = per_queue >= capacity
+    m = math.ceil(per_queue / batch) if per_queue > 0 else 0
+    out = {}
+    for name in ("A_sequential", "B_no_subtraction_seen"):
+        ds, ks, fq = [], [], []
+        for _ in range(runs):
+            e0 = in_flight + queued
+            e = e0
+            d = k = drained = 0.0
+            for _shard in range(shards):
+                e -= n_in
+                left = m
+                while True:
+                    ready = 1 + (1 if left > 0 or not full else 0)
+                    if rng.randrange(ready) == 0:
+                        d += e if name == "A_sequential" else e0 - n_in
+                        k += 1
+                        break
+                    if left == 0:
+                        break
+                    size = min(batch, per_queue - (m - left) * batch) if left == 1 else batch
+                    e -= size
+                    drained += size
+                    left -= 1
+            ds.append(d)
+            ks.append(k)
+            fq.append(drained)
+        mean = sum(ds) / runs
+        sd = (sum((x - mean) ** 2 for x in ds) / runs) ** 0.5
+        out[name] = {"flush_count_mean": round(mean), "flush_count_sd": round(sd),
+                     "adders_mean": sum(ks) / runs, "failed_from_queues_mean": round(sum(fq) / runs),
+                     "failed_jump_mean": round(in_flight + sum(fq) / runs + mean)}
+    out["assumed"] = {"queued_per_shard": per_queue, "batches_per_queue": m, "channel_open": full}
     return out
 
 
