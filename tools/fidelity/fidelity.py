@@ -13,8 +13,8 @@ comparison from the committed recordings, without Prometheus.
     tools/fidelity/fidelity.py table [NAME ...]     # the markdown table for docs/fidelity.md
     tools/fidelity/fidelity.py ci                   # .ci/run: live ci-outage into a temp dir, compare
 
-Ports: 19100 + 10*k for the k-th scenario (target +1, serve +2, Prometheus +3), 19200 for
-`ci`; change with --port-base. The machine's others use 9090, 9100 and 9201.
+Ports: 19100 + 10*(k mod 10) for the k-th scenario (target +1, serve +2, Prometheus +3), 19200
+for `ci`; change with --port-base. The machine's others use 9090, 9100 and 9201.
 Python 3.11 standard library only.
 
 A scenario may carry a `[fidelity]` table, read by the harness only (the model never sees it):
@@ -473,6 +473,8 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print, labe
                 raise RuntimeError("Prometheus or rwsim serve exited during the run; see " + str(tmp))
             if t >= duration and end_at is None:
                 end_at = t
+            if end_at is not None and f.get("calibration_only"):
+                break  # bytes per sample need no drain
             if end_at is not None:
                 lag = row.get("highest_timestamp_in_seconds", 0) - row.get("queue_highest_sent_timestamp_seconds", 0)
                 caught_up = lag <= 2 and row.get("samples_pending", 0) < 2 * 500
@@ -1037,7 +1039,8 @@ def main() -> int:
         sys.exit(f"fidelity: {a.rwsim} not found: build it (cargo build --release) or pass --rwsim")
     if a.mode == "live":
         for i, n in enumerate(names):
-            live(n, a.rwsim, a.prometheus, a.port_base + 10 * i, label=a.run_label)
+            # Runs are sequential; ten port blocks in turn keep every port in 19100–19199.
+            live(n, a.rwsim, a.prometheus, a.port_base + 10 * (i % 10), label=a.run_label)
         names = [f"{n}@{a.run_label}" if a.run_label else n for n in names]
     else:
         # Every recording of each scenario: NAME and its repeated runs NAME@LABEL.

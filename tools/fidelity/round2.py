@@ -6,6 +6,7 @@ tools/fidelity/ROUND2.md quotes:
 
     round2.py shutdowns RECORDING...   # hard shutdowns: failed/retried jumps, pending, shards (items 1, 3)
     round2.py reshards RECORDING...    # reshard instants, desired shards at each tick, log lines (item 1)
+    round2.py coincidences RECORDING...  # each hard shutdown and the tick at the same instant (item 1)
     round2.py watcher RECORDING...     # wal_watcher_current_segment around a WAL-truncation loss (item 2)
     round2.py reqtime RECORDING...     # client time per request vs shards, serve's own time, CPU (item 4)
     round2.py commit RECORDING...      # scrape-to-commit time quantiles (item 5)
@@ -200,6 +201,43 @@ def reshards(rec: str) -> dict:
     return {"steps": steps, "log": lines, "desired": desired}
 
 
+def coincidences(rec: str) -> list[dict]:
+    """Each hard shutdown and the reshard tick at the same instant (item 1).
+
+    The tick that started the reshard set t.numShards to its target; a later tick that finds
+    a desired count outside ±30 % of it (after math.Ceil) tries the unbuffered reshardChan:
+    if reshardLoop is still in shards.stop() it logs "Currently resharding, skipping." (often
+    deduplicated away), else it reshards at once and logs a unique "Remote storage
+    resharding" line.
+    """
+    rows, meta = load(rec)
+    info = reshards(rec)
+    starts = [(t, int(e.split()[0][5:]), int(e.split()[1][3:])) for t, msg, e in info["log"]
+              if msg == "Remote storage resharding"]
+    out = []
+    for ev in shutdowns(rec):
+        t_down = ev["t_before"]
+        # The reshard in progress: the last one started before the shutdown.
+        cur = [x for x in starts if x[0] < t_down - 0.5]
+        if not cur:
+            continue
+        t0, frm, to = cur[-1]
+        after = [x for x in starts if t_down - 0.5 <= x[0] <= ev["t"] + 0.5]
+        # The tick's desired count: the first row at least 0.1 s after the tick at ~t_down.
+        tick = t0 + round((t_down - t0) / 10) * 10
+        desired = next((r.get("shards_desired") for r in rows if r["t"] >= tick + 0.1), None)
+        lo, hi = to * 0.7, to * 1.3
+        if after:
+            outcome = f"shutdown first: the tick resharded {after[0][1]}→{after[0][2]} at {after[0][0]:.3f}s"
+        elif desired is not None and not (lo <= math.ceil(desired) <= hi):
+            outcome = "tick first: skipped (desired outside the band, no reshard logged)"
+        else:
+            outcome = "no information (desired inside the band)"
+        out.append({"hard_shutdown_s": t_down, "reshard_started_s": t0, "from": frm, "to": to,
+                    "tick_s": tick, "desired_at_tick": desired, "band": [lo, hi], "outcome": outcome})
+    return out
+
+
 # ---------------------------------------------------------------- item 2
 
 
@@ -316,7 +354,7 @@ def main() -> int:
         return 2
     what, recs = sys.argv[1], sys.argv[2:]
     fn = {"shutdowns": shutdowns, "reshards": reshards, "watcher": watcher, "reqtime": reqtime,
-          "commit": commit, "throttle": throttle, "bytes": bytes_}.get(what)
+          "commit": commit, "throttle": throttle, "bytes": bytes_, "coincidences": coincidences}.get(what)
     if fn is None:
         print(__doc__)
         return 2
