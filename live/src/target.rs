@@ -235,7 +235,7 @@ const BLOCK_GAUGE: [Slot; 10] = [
 const BLOCK_CONSTANT: [Slot; 6] = [
     k(
         "node_uname_info",
-        r##"machine="x86_64",release="6.1.0-18-amd64",sysname="Linux",version="#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)"##,
+        r##"machine="x86_64",release="6.1.0-18-amd64",sysname="Linux",version="#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)""##,
         (1.0, 1.0),
         true,
     ),
@@ -755,6 +755,83 @@ mod tests {
             let mean = lines.iter().map(|(s, _)| s.len()).sum::<usize>() / lines.len();
             assert!((60..=200).contains(&mean), "{values:?}: {mean} bytes of name and labels");
         }
+    }
+
+    /// Parses one sample line of the text format strictly: a metric name, optional
+    /// `{name="value",...}` with escaped values, a space, a float. Returns the label names.
+    fn parse_line(line: &str) -> Result<Vec<String>, String> {
+        let name_ok = |s: &str, metric: bool| {
+            !s.is_empty()
+                && s.chars().enumerate().all(|(i, c)| {
+                    c == '_' || c.is_ascii_alphabetic() || (metric && c == ':') || (i > 0 && c.is_ascii_digit())
+                })
+        };
+        let end = line.find(['{', ' ']).ok_or("no value")?;
+        if !name_ok(&line[..end], true) {
+            return Err(format!("bad metric name {:?}", &line[..end]));
+        }
+        let mut rest = &line[end..];
+        let mut names = Vec::new();
+        if let Some(r) = rest.strip_prefix('{') {
+            rest = r;
+            loop {
+                let eq = rest.find('=').ok_or("label without =")?;
+                let lname = &rest[..eq];
+                if !name_ok(lname, false) {
+                    return Err(format!("bad label name {lname:?}"));
+                }
+                names.push(lname.to_string());
+                let mut chars = rest[eq + 1..].char_indices();
+                if chars.next().map(|(_, c)| c) != Some('"') {
+                    return Err(format!("label {lname} value not quoted"));
+                }
+                let mut close = None;
+                let mut escaped = false;
+                for (i, c) in chars {
+                    match (escaped, c) {
+                        (true, '\\' | '"' | 'n') => escaped = false,
+                        (true, _) => return Err(format!("bad escape in {lname}")),
+                        (false, '\\') => escaped = true,
+                        (false, '\n') => return Err(format!("newline in {lname}")),
+                        (false, '"') => {
+                            close = Some(eq + 1 + i);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                rest = &rest[close.ok_or(format!("label {lname} value not closed"))? + 1..];
+                if let Some(r) = rest.strip_prefix(',') {
+                    rest = r;
+                } else if let Some(r) = rest.strip_prefix('}') {
+                    rest = r;
+                    break;
+                } else {
+                    return Err(format!("after label {lname}: {rest:?}"));
+                }
+            }
+        }
+        let value = rest.strip_prefix(' ').ok_or("no space before the value")?;
+        value.parse::<f64>().map_err(|_| format!("bad value {value:?}"))?;
+        Ok(names)
+    }
+
+    #[test]
+    fn every_page_is_valid_text_format_with_unique_label_names() {
+        for values in Values::ALL {
+            let page = workload(1000, 3, values).page(Some(1), 17);
+            for line in page.lines() {
+                if let Some(t) = line.strip_prefix("# ") {
+                    assert!(t.starts_with("TYPE ") || t.starts_with("HELP "), "{values:?}: {line}");
+                    continue;
+                }
+                let names = parse_line(line).unwrap_or_else(|e| panic!("{values:?}: {e}: {line}"));
+                let unique: BTreeSet<&String> = names.iter().collect();
+                assert_eq!(unique.len(), names.len(), "{values:?}: a label twice: {line}");
+            }
+        }
+        assert!(parse_line(r#"up{a="x} 1"#).is_err(), "an unclosed value is caught");
+        assert!(parse_line(r#"up{a="x",b="y\"z"} 1.5"#).is_ok());
     }
 
     #[test]
