@@ -371,6 +371,14 @@ def commit_lags(commits: list[tuple[float, int]], scrapes_ms: list[int]) -> list
     return out
 
 
+def summary_ms(xs: list[float]) -> dict:
+    """The first ten values (the first scrapes) and quantiles of the rest, to keep recordings small."""
+    rest = sorted(xs[10:])
+    q = {f"p{p}": rest[min(len(rest) - 1, max(0, math.ceil(p / 100 * len(rest)) - 1))]
+         for p in (0, 10, 50, 90, 99, 100)} if rest else {}
+    return {"first": xs[:10], "n": len(xs), **q}
+
+
 def log_summary(text: str, t0_ms: int) -> tuple[list[str], dict]:
     """(whole lines worth keeping, {message: {second since serve start: [lines, sum of count=]}})."""
     keep, counts = [], {}
@@ -519,11 +527,10 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print, labe
                      "recorded_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0))},
         }
         if scrape_durations:
-            meta["scrape_duration_ms"] = [d for _, d in sorted(scrape_durations)]
+            meta["scrape_duration_ms"] = summary_ms([d for _, d in sorted(scrape_durations)])
         if probe is not None:
             scrape_ms = sorted(int(r.split(",")[1]) for r in scrapes.splitlines()[1:])
             meta["commit_lag_ms"] = commit_lags(probe.commits, scrape_ms)
-            meta["scrape_unix_ms"] = [ms - meta["serve_start_unix_ms"] for ms in scrape_ms]
         # Compact: per second of sample timestamp, unique samples stored; per second, scrapes.
         for line in by_ts.splitlines()[1:]:
             s, n = line.split(",")
