@@ -13,7 +13,8 @@ use crate::{Scenario, hints};
 use serde::Deserialize;
 use sim_core::config::{
     ConfigError, DEFAULT_START_UNIX_SECS, DEFAULT_WIRE_BYTES_PER_SAMPLE, FaultWindow, Incident, Latency, QueueConfig,
-    RateLimit, Response, SimConfig, WorkloadChange, WorkloadConfig,
+    RateLimit, ReloadChange, Response, SenderEvent, SenderEventKind, SenderOom, SimConfig, WorkloadChange,
+    WorkloadConfig,
 };
 use sim_core::profile::Profile;
 use sim_core::time::{Clock, NANOS_PER_SEC, SimDuration};
@@ -36,6 +37,18 @@ pub(crate) const DEFAULT_FAULT_PROBABILITY: f64 = 1.0;
 
 /// Every incident kind with its own keys (besides `kind`, `start` and `end`): the loader
 /// refuses another kind's keys, and the unknown-key hints point here.
+/// Every `[[sender.event]]` kind with its parameters (besides `kind` and `at`).
+pub(crate) const SENDER_EVENT_KINDS: [(&str, &[&str]); 4] = [
+    ("restart", &["down_for", "replay_time"]),
+    ("crash", &["down_for", "replay_time"]),
+    ("reload", &["change"]),
+    ("oom", &["memory_limit", "end", "backoff_initial", "backoff_max", "backoff_reset"]),
+];
+
+/// `down_for` of a restart or crash when not given: a process manager restarting at once
+/// plus start-up of the binary.
+const DEFAULT_SENDER_DOWN_FOR: SimDuration = SimDuration::from_secs(10);
+
 pub(crate) const INCIDENT_KINDS: [(&str, &[&str]); 7] = [
     (
         "oom",
@@ -323,6 +336,16 @@ impl Ctx<'_> {
         set(&mut sender.flush_deadline, s.flush_deadline.map(|d| d.0));
         set(&mut sender.reshard_tick_offset, s.reshard_tick_offset.map(|d| d.0));
         set(&mut sender.request_overhead, s.request_overhead.map(|d| d.0));
+        set(&mut sender.wal_persisted, s.wal_persisted);
+        set(&mut sender.wal_replay_bytes_per_second, s.wal_replay_bytes_per_second.map(|b| b.0 as f64));
+        set(&mut sender.scrape_start_delay, s.scrape_start_delay.map(|d| d.0));
+        set(&mut sender.memory.base, s.memory_base.map(|b| b.0));
+        set(&mut sender.memory.per_series, s.memory_per_series.map(|n| n.0));
+        set(&mut sender.memory.replay_factor, s.replay_memory_factor.map(|n| n.0));
+        sender.events = Vec::new();
+        for (i, e) in s.event.unwrap_or_default().into_iter().enumerate() {
+            sender.events.push(self.sender_event(&format!("sender.event[{i}]"), e)?);
+        }
 
         let t = raw.tsdb.unwrap_or_default();
         let mut tsdb = base.tsdb.clone();
@@ -462,6 +485,75 @@ impl Ctx<'_> {
             rc.incidents.push(self.incident(&format!("receiver.incident[{i}]"), inc)?);
         }
         Ok(rc)
+    }
+
+    /// One `[[sender.event]]`.
+    fn sender_event(&self, key: &str, r: raw::SenderEvent) -> Result<SenderEvent, ScenarioError> {
+        const KINDS: &str = r#""restart", "crash", "reload" or "oom""#;
+        let need = |name: &str, what: &str| self.missing(&format!("{key}.{name}"), what);
+        let kind =
+            r.kind.clone().ok_or_else(|| need("kind", &format!("what happens to the sender: one of {KINDS}")))?;
+        let Some(&(_, params)) = SENDER_EVENT_KINDS.iter().find(|(k, _)| *k == kind) else {
+            return Err(
+                self.schema(&format!("{key}.kind"), format!("unknown sender event kind {kind:?}: expected {KINDS}"))
+            );
+        };
+        let given = [
+            ("down_for", r.down_for.is_some()),
+            ("replay_time", r.replay_time.is_some()),
+            ("change", r.change.is_some()),
+            ("memory_limit", r.memory_limit.is_some()),
+            ("end", r.end.is_some()),
+            ("backoff_initial", r.backoff_initial.is_some()),
+            ("backoff_max", r.backoff_max.is_some()),
+            ("backoff_reset", r.backoff_reset.is_some()),
+        ];
+        for (name, present) in given {
+            if present && !params.contains(&name) {
+                return Err(self.schema(
+                    &format!("{key}.{name}"),
+                    format!("not a parameter of a {kind} event, which takes at, {}", params.join(", ")),
+                ));
+            }
+        }
+        let at = r.at.ok_or_else(|| need("at", r#"when it happens, as an offset from the start, e.g. at = "2h""#))?.0;
+        let down_for = r.down_for.map_or(DEFAULT_SENDER_DOWN_FOR, |d| d.0);
+        let replay_time = r.replay_time.map(|d| d.0);
+        let kind = match kind.as_str() {
+            "restart" => SenderEventKind::Restart { down_for, replay_time },
+            "crash" => SenderEventKind::Crash { down_for, replay_time },
+            "reload" => {
+                const CHANGES: &str = r#""remote_write", "secret", "scrape_config" or "external_labels""#;
+                let change =
+                    r.change.ok_or_else(|| need("change", &format!("what the reload changed: one of {CHANGES}")))?;
+                let change = match change.as_str() {
+                    "remote_write" => ReloadChange::RemoteWrite,
+                    "secret" => ReloadChange::Secret,
+                    "scrape_config" => ReloadChange::ScrapeConfig,
+                    "external_labels" => ReloadChange::ExternalLabels,
+                    other => {
+                        return Err(self.schema(
+                            &format!("{key}.change"),
+                            format!("unknown change {other:?}: expected {CHANGES}"),
+                        ));
+                    }
+                };
+                SenderEventKind::Reload { change }
+            }
+            _ => {
+                let limit = r
+                    .memory_limit
+                    .ok_or_else(|| need("memory_limit", r#"the container's memory limit, e.g. memory_limit = "8GiB""#))?
+                    .0;
+                let mut o = SenderOom::with_limit(limit);
+                o.end = r.end.map(|d| d.0);
+                set(&mut o.backoff_initial, r.backoff_initial.map(|d| d.0));
+                set(&mut o.backoff_max, r.backoff_max.map(|d| d.0));
+                set(&mut o.backoff_reset, r.backoff_reset.map(|d| d.0));
+                SenderEventKind::Oom(o)
+            }
+        };
+        Ok(SenderEvent { at, kind })
     }
 
     /// A status key that must be a number, not "timeout" or "refused".

@@ -145,6 +145,153 @@ pub struct SenderConfig {
     /// calibrate as the mean `sent_batch_duration_seconds` minus the receiver's own request
     /// duration. Measured: about 2 ms on one machine over loopback (docs/fidelity.md).
     pub request_overhead: SimDuration,
+    /// Restarts, kills, config reloads and OOM kills of the sender process, in time order
+    /// (§18).
+    pub events: Vec<SenderEvent>,
+    /// Whether the data directory survives a restart. `false` is a Kubernetes `emptyDir`:
+    /// a restarted pod starts with an empty WAL (nothing to replay, nothing left to send).
+    /// Default true.
+    pub wal_persisted: bool,
+    /// WAL replay speed at start-up, in WAL bytes per second (`tsdb/head_wal.go:
+    /// Head.loadWAL`). Replay time = WAL bytes on disk / this speed, unless an event gives its
+    /// own `replay_time`. Calibrate from `prometheus_tsdb_data_replay_duration_seconds`.
+    pub wal_replay_bytes_per_second: f64,
+    /// From the end of start-up (config loaded, queue started) to the scrape manager applying
+    /// its targets (`scrape/manager.go: Manager.Run` waits for its 5 s reload tick); each
+    /// target then scrapes at its own phase. Default 5s.
+    pub scrape_start_delay: SimDuration,
+    /// The sender's memory, for `oom` events.
+    pub memory: SenderMemory,
+}
+
+/// The sender's memory (§18, `oom`): what the head and the remote-write buffers hold. Only
+/// consulted when an `oom` event sets a limit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SenderMemory {
+    /// Memory with no series and empty queues (runtime, caches), bytes. Default 0.
+    pub base: u64,
+    /// Memory per active series: head series and chunks, the remote-write label cache,
+    /// bytes. Default 4096.
+    pub per_series: f64,
+    /// Extra memory while the WAL replays at start-up, as a multiple of the series memory
+    /// (replay rebuilds every series and holds decoded records). Default 1.0: start-up
+    /// briefly needs twice the steady-state series memory.
+    pub replay_factor: f64,
+}
+
+impl Default for SenderMemory {
+    fn default() -> Self {
+        SenderMemory { base: 0, per_series: 4096.0, replay_factor: 1.0 }
+    }
+}
+
+impl SenderOom {
+    /// A limit with kubelet's CrashLoopBackOff defaults.
+    pub fn with_limit(memory_limit: u64) -> Self {
+        SenderOom {
+            memory_limit,
+            end: None,
+            backoff_initial: SimDuration::from_secs(10),
+            backoff_max: SimDuration::from_mins(5),
+            backoff_reset: SimDuration::from_mins(10),
+        }
+    }
+}
+
+/// One event in the sender's life.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SenderEvent {
+    /// Offset from the start of the run.
+    pub at: SimDuration,
+    /// What happens.
+    pub kind: SenderEventKind,
+}
+
+/// Kinds of [`SenderEvent`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum SenderEventKind {
+    /// SIGTERM (a rolling update, `systemctl restart`): scraping stops, the queue flushes for
+    /// up to `flush_deadline`, the process exits; it is down for `down_for`, replays its WAL
+    /// and starts a new queue whose watcher skips everything not yet sent.
+    Restart {
+        /// From the exit to the new process starting.
+        down_for: SimDuration,
+        /// WAL replay time (`None`: from the WAL's size and `wal_replay_bytes_per_second`).
+        replay_time: Option<SimDuration>,
+    },
+    /// `kill -9`, a node failure: no flush; the same start-up.
+    Crash {
+        /// From the kill to the new process starting.
+        down_for: SimDuration,
+        /// WAL replay time (`None`: computed).
+        replay_time: Option<SimDuration>,
+    },
+    /// A configuration reload (SIGHUP, `/-/reload`).
+    Reload {
+        /// What changed.
+        change: ReloadChange,
+    },
+    /// The process is killed whenever its memory passes a limit, from `at` until `end`.
+    Oom(SenderOom),
+}
+
+impl SenderEventKind {
+    /// The scenario spelling.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SenderEventKind::Restart { .. } => "restart",
+            SenderEventKind::Crash { .. } => "crash",
+            SenderEventKind::Reload { .. } => "reload",
+            SenderEventKind::Oom(_) => "oom",
+        }
+    }
+}
+
+/// What a reload changed (`storage/remote/write.go: WriteStorage.ApplyConfig` hashes each
+/// `remote_write` entry; secrets marshal as `<secret>`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReloadChange {
+    /// Any value of the `remote_write` entry other than a secret (a `queue_config` tuning,
+    /// the URL, headers, relabelling): the queue is stopped and recreated.
+    RemoteWrite,
+    /// Only a password or bearer token: the hash is unchanged, the queue keeps running.
+    Secret,
+    /// Only scrape configuration: remote write is untouched.
+    ScrapeConfig,
+    /// `global.external_labels`: every queue is recreated.
+    ExternalLabels,
+}
+
+impl ReloadChange {
+    /// The scenario spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReloadChange::RemoteWrite => "remote_write",
+            ReloadChange::Secret => "secret",
+            ReloadChange::ScrapeConfig => "scrape_config",
+            ReloadChange::ExternalLabels => "external_labels",
+        }
+    }
+
+    /// Whether the reload stops the queue and starts a new one.
+    pub fn recreates_queue(self) -> bool {
+        matches!(self, ReloadChange::RemoteWrite | ReloadChange::ExternalLabels)
+    }
+}
+
+/// `oom`: a memory limit (a Kubernetes `limits.memory`), with CrashLoopBackOff between kills.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SenderOom {
+    /// The limit, bytes.
+    pub memory_limit: u64,
+    /// When the limit stops applying (`None`: the end of the run).
+    pub end: Option<SimDuration>,
+    /// First CrashLoopBackOff delay. Default 10s (kubelet).
+    pub backoff_initial: SimDuration,
+    /// Cap of the delay. Default 5m.
+    pub backoff_max: SimDuration,
+    /// Running this long resets the delay. Default 10m.
+    pub backoff_reset: SimDuration,
 }
 
 /// TSDB settings behind head compaction and WAL truncation (§11, §16).
@@ -722,6 +869,11 @@ impl SimConfig {
                 flush_deadline: SimDuration::from_mins(1),
                 reshard_tick_offset: SimDuration::ZERO,
                 request_overhead: SimDuration::ZERO,
+                events: Vec::new(),
+                wal_persisted: true,
+                wal_replay_bytes_per_second: DEFAULT_WAL_REPLAY_BYTES_PER_SECOND,
+                scrape_start_delay: SimDuration::from_secs(5),
+                memory: SenderMemory::default(),
             },
             tsdb: TsdbConfig {
                 min_block_duration: SimDuration::from_hours(2),
@@ -777,6 +929,8 @@ impl SimConfig {
                 ),
             ));
         }
+
+        self.validate_sender_events()?;
 
         let w = &self.workload;
         if w.series > MAX_SERIES {
@@ -977,6 +1131,70 @@ impl SimConfig {
         Ok(())
     }
 
+    fn validate_sender_events(&self) -> Result<(), ConfigError> {
+        let s = &self.sender;
+        if !(s.wal_replay_bytes_per_second > 0.0 && s.wal_replay_bytes_per_second.is_finite()) {
+            return Err(err("sender.wal_replay_bytes_per_second", "must be greater than 0"));
+        }
+        if !(s.memory.per_series >= 0.0 && s.memory.per_series.is_finite()) {
+            return Err(err("sender.memory_per_series", "must be 0 or more bytes"));
+        }
+        if !(s.memory.replay_factor >= 0.0 && s.memory.replay_factor.is_finite()) {
+            return Err(err("sender.replay_memory_factor", "must be 0 or more"));
+        }
+        if s.scrape_start_delay > SimDuration::from_hours(1) {
+            return Err(err("sender.scrape_start_delay", "must be at most 1h"));
+        }
+        let mut prev = None;
+        for (i, e) in s.events.iter().enumerate() {
+            let key = format!("sender.event[{i}]");
+            if e.at >= self.duration {
+                return Err(err(
+                    format!("{key}.at"),
+                    format!("{} is not before the end of the run ({})", e.at, self.duration),
+                ));
+            }
+            if prev.is_some_and(|p| e.at < p) {
+                return Err(err(format!("{key}.at"), "events must be in time order"));
+            }
+            prev = Some(e.at);
+            match &e.kind {
+                SenderEventKind::Restart { down_for, .. } | SenderEventKind::Crash { down_for, .. } => {
+                    if *down_for > bounds::MAX_DURATION {
+                        return Err(err(format!("{key}.down_for"), "must be at most 366 days"));
+                    }
+                }
+                SenderEventKind::Reload { .. } => {}
+                SenderEventKind::Oom(o) => {
+                    if o.memory_limit == 0 {
+                        return Err(err(format!("{key}.memory_limit"), "must be at least 1 byte"));
+                    }
+                    if let Some(end) = o.end
+                        && end <= e.at
+                    {
+                        return Err(err(format!("{key}.end"), format!("end ({end}) must be after at ({})", e.at)));
+                    }
+                    if o.backoff_initial.nanos() == 0 {
+                        return Err(err(format!("{key}.backoff_initial"), "must be greater than 0"));
+                    }
+                    if o.backoff_max < o.backoff_initial {
+                        return Err(err(
+                            format!("{key}.backoff_max"),
+                            format!("{} is below backoff_initial ({})", o.backoff_max, o.backoff_initial),
+                        ));
+                    }
+                    if o.backoff_reset.nanos() == 0 {
+                        return Err(err(format!("{key}.backoff_reset"), "must be greater than 0"));
+                    }
+                }
+            }
+        }
+        if s.events.iter().filter(|e| matches!(e.kind, SenderEventKind::Oom(_))).count() > 1 {
+            return Err(err("sender.event", "at most one oom event: it sets the memory limit for a window"));
+        }
+        Ok(())
+    }
+
     /// Samples per scrape interval across all targets at the peak of the workload.
     pub fn peak_samples_per_interval(&self) -> u64 {
         let w = &self.workload;
@@ -1009,6 +1227,8 @@ pub const DEFAULT_START_UNIX_SECS: u64 = 1_704_067_200;
 /// measured 6.5 on node-exporter data; noisy full-precision floats compress less (9.9–10.0,
 /// and 11–12 with compression off). Series records at first scrape add ~15 bytes per series.
 pub const DEFAULT_WAL_BYTES_PER_SAMPLE: f64 = 6.5;
+/// Default WAL replay speed, bytes per second (see [`SenderConfig::wal_replay_bytes_per_second`]).
+pub const DEFAULT_WAL_REPLAY_BYTES_PER_SECOND: f64 = 64.0 * 1024.0 * 1024.0;
 /// Default remote-write request bytes per sample (Snappy-compressed protobuf): Prometheus 2.42
 /// measured 19.3 on node-exporter data and 22.5–23.1 on synthetic application metrics.
 pub const DEFAULT_WIRE_BYTES_PER_SAMPLE: f64 = 19.3;

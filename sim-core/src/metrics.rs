@@ -94,4 +94,14 @@ pub struct MetricsRow {
     pub receiver_up: u8,
     /// rwsim: receiver process crashes so far.
     pub receiver_crashes_total: u64,
+    /// rwsim: sender process state: 2 running, 1 starting (WAL replay) or stopping (SIGTERM
+    /// flush), 0 down. While it is not 2, Prometheus's own counters above may have reset.
+    pub sender_up: u8,
+    /// rwsim: samples skipped by a queue's watcher starting at "now" after a restart, crash
+    /// or reload (never sent; Prometheus counts none of them).
+    pub lost_restart_skip_total: u64,
+    /// rwsim: samples never scraped while the sender was down or not yet scraping.
+    pub not_scraped_total: u64,
+    /// rwsim: estimated sender memory (series, queues, replay), bytes, for `oom` events.
+    pub sender_memory_bytes: u64,
 }

@@ -351,7 +351,8 @@ fn unknown_builtin_lists_the_library() {
         e.to_string(),
         "<builtin:nope>: no built-in scenario has this name; the library has: bench-1m-24h, body-too-large-as-500, \
          cardinality-spike, default, ingester-oom-crashloop, network-partition, object-storage-outage, outage-short, \
-         outage-wal-loss, proxy-timeout-slow-upstream, rejected-400, rejects-400, ring-unready-rollout, \
-         slow-receiver, sweep-outage, tenant-throttled-429, throttled-429"
+         outage-wal-loss, proxy-timeout-slow-upstream, rejected-400, rejects-400, reload-during-backlog, \
+         restart-during-outage, ring-unready-rollout, sender-oom-catchup, slow-receiver, sweep-outage, \
+         tenant-throttled-429, throttled-429"
     );
 }

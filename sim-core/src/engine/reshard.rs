@@ -20,20 +20,28 @@ fn major_reshard(from: u32, to: u32) -> bool {
 
 impl<O: Observer> Sim<'_, O> {
     pub(super) fn on_data_in_tick(&mut self) {
-        self.schedule(self.now + SHARD_UPDATE_DURATION, Ev::DataInTick);
+        let pgen = self.life.pgen;
+        self.schedule(self.now + SHARD_UPDATE_DURATION, Ev::DataInTick { pgen });
         let committed = self.wl.committed_by(self.now);
         self.data_in.incr(committed - self.data_in_seen);
         self.data_in_seen = committed;
         self.data_in.tick();
     }
 
+    /// `highest_timestamp_in_seconds`: process-wide, so 0 again after a restart until the new
+    /// process commits its first sample.
     pub(super) fn highest_recv_secs(&self) -> u64 {
         let committed = self.wl.committed_by(self.now);
-        if committed == 0 { 0 } else { self.abs_ms(self.wl.timestamp_of(committed - 1)) / 1000 }
+        if committed <= self.life.committed_at_start {
+            0
+        } else {
+            self.abs_ms(self.wl.timestamp_of(committed - 1)) / 1000
+        }
     }
 
     pub(super) fn on_reshard_tick(&mut self) {
-        self.schedule(self.now + SHARD_UPDATE_DURATION, Ev::ReshardTick);
+        let qgen = self.life.qgen;
+        self.schedule(self.now + SHARD_UPDATE_DURATION, Ev::ReshardTick { qgen });
         self.data_out.tick();
         self.data_dropped.tick();
         self.data_out_duration.tick();
@@ -76,15 +84,18 @@ impl<O: Observer> Sim<'_, O> {
             format!("reshard {from} → {to} (desired {:.2}, lag {delay:.0}s)", dec.raw.unwrap_or(0.0)),
             major_reshard(from, to),
         );
-        self.begin_reshard(from, dec.shards);
+        self.begin_reshard(from, Some(dec.shards));
     }
 
-    /// `shards.stop()` (§10): soft shutdown, flush partial batches, drain.
-    fn begin_reshard(&mut self, from: u32, to: u32) {
+    /// `shards.stop()` (§10): soft shutdown, flush partial batches, drain; then `to` shards
+    /// start, or none when the queue itself is stopping.
+    pub(super) fn begin_reshard(&mut self, from: u32, to: Option<u32>) {
         self.advance();
         self.materialize_all();
         self.reshard = Some(Reshard { from, to, started: self.now });
-        self.stats.reshards += 1;
+        if to.is_some() {
+            self.stats.reshards += 1;
+        }
         if let WatcherState::Blocked { cause, resume_at, .. } = &mut self.watcher.state {
             *cause = BlockCause::Shutdown;
             *resume_at = None;
@@ -181,11 +192,12 @@ impl<O: Observer> Sim<'_, O> {
         // Every still-running shard goroutine adds the shared enqueued count (§10 step 4).
         self.c.samples_failed_total += queued * running;
         self.stats.hard_shutdowns += 1;
+        let what = if self.reshard.is_some_and(|r| r.to.is_none()) { "queue stop" } else { "reshard drain" };
         self.note(
             self.now,
             NotableKind::HardShutdown,
             format!(
-                "reshard drain exceeded flush_deadline {}: {lost} queued samples discarded",
+                "{what} exceeded flush_deadline {}: {lost} queued samples discarded",
                 self.cfg.sender.flush_deadline
             ),
         );
@@ -205,17 +217,28 @@ impl<O: Observer> Sim<'_, O> {
     fn finish_reshard(&mut self) {
         let Some(r) = self.reshard.take() else { return };
         let took = self.now.saturating_since(r.started);
-        self.start_shards(r.to);
-        let plural = if r.to == 1 { "" } else { "s" };
+        let Some(to) = r.to else {
+            self.note(self.now, NotableKind::ReshardDone, format!("remote-write queue stopped after a {took} flush"));
+            self.queue_stopped();
+            return;
+        };
+        self.start_shards(to);
+        let plural = if to == 1 { "" } else { "s" };
         self.note_with(
             self.now,
             NotableKind::ReshardDone,
-            format!("{} shard{plural} running (was {}) after a {took} drain", r.to, r.from),
-            major_reshard(r.from, r.to),
+            format!("{to} shard{plural} running (was {}) after a {took} drain", r.from),
+            major_reshard(r.from, to),
         );
+        if self.life.stopping.is_some() {
+            // `QueueManager.Stop` waited for this reshard; now it stops the new (empty) shards.
+            self.begin_reshard(to, None);
+            return;
+        }
         if let WatcherState::Blocked { backoff, .. } = self.watcher.state {
             self.schedule_resume(backoff);
         }
         self.reschedule_watcher();
+        self.check_memory();
     }
 }

@@ -24,12 +24,18 @@ impl<O: Observer> Sim<'_, O> {
 
     /// Schedules the sender's next look at its WAL.
     pub(super) fn schedule_wal_check(&mut self) {
+        self.wal_check_gen = self.wal_check_gen.wrapping_add(1);
         if let Some(at) = self.retention.next_check(&self.check_input()) {
-            self.schedule(at.max(self.now), Ev::WalCheck);
+            let gen_ = self.wal_check_gen;
+            self.schedule(at.max(self.now), Ev::WalCheck { gen_ });
         }
     }
 
     pub(super) fn on_wal_check(&mut self) {
+        if self.life.process != super::lifecycle::Process::Running {
+            // No TSDB running (it closes first at SIGTERM); the new process looks again once up.
+            return;
+        }
         let committed = self.wl.committed_by(self.now);
         let lowest_sent_ms = self.lowest_sent_ms();
         let input = CheckInput { now: self.now, wl: &self.wl, clock: &self.cfg.clock, committed, lowest_sent_ms };

@@ -63,6 +63,14 @@ impl Retention {
         }
     }
 
+    /// The process (re)started at `now`, after its WAL replay. A server's head survives in
+    /// the WAL, so nothing changes for it.
+    pub(crate) fn on_process_start(&mut self, _now: SimTime) {
+        match self {
+            Retention::Server(_) => {}
+        }
+    }
+
     /// The sender looks at its WAL.
     pub(crate) fn check(&mut self, input: &CheckInput) -> Check {
         match self {
