@@ -186,7 +186,7 @@ pub struct Draft {
 /// Column where inline provenance comments start.
 const COMMENT_COLUMN: usize = 32;
 /// Longest line written.
-const MAX_LINE: usize = 100;
+const MAX_LINE: usize = 116;
 
 /// A float as the shortest text with at most 3 decimals (`19.3`, `6.25`, `12`).
 pub fn format_number(v: f64) -> String {

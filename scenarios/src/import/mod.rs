@@ -975,8 +975,14 @@ fn build(
                         || (k == "metadata_config" || k == "metadataConfig")
                             && v.get("send").is_some_and(|s| s.value == Value::Bool(false));
                     let v1 = v.scalar_text().is_some_and(|s| s == "prometheus.WriteRequest" || s == "V1.0");
+                    let plain_http = url.as_ref().is_some_and(|u| u.value.starts_with("http://"));
                     if off || v1 {
                         notes.push(Note { matters: false, text: format!("{at}: off, as the model assumes") });
+                    } else if plain_http && (k == "enable_http2" || k == "enableHTTP2") {
+                        notes.push(Note {
+                            matters: false,
+                            text: format!("{at}: plain http://, so HTTP/1.1: no effect"),
+                        });
                     } else {
                         notes.push(Note { matters: *matters, text: format!("{at}: {what}") });
                     }
