@@ -67,14 +67,20 @@ impl HttpSource {
     }
 }
 
-/// A flag set at the first Ctrl-C (SIGINT) or SIGTERM, for ending sampling early.
+/// A flag set at the first Ctrl-C (SIGINT) or SIGTERM, for ending sampling early; a second
+/// one exits (status 130).
 pub fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     std::thread::spawn(move || {
         if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            rt.block_on(crate::http::termination());
-            f.store(true, Ordering::Relaxed);
+            rt.block_on(async {
+                crate::http::termination().await;
+                f.store(true, Ordering::Relaxed);
+                crate::log!("rwsim calibrate: interrupted: calibrating from what was sampled (again to quit)");
+                crate::http::termination().await;
+                std::process::exit(130);
+            });
         }
     });
     flag

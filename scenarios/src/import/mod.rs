@@ -393,13 +393,12 @@ pub fn profile_for_version(version: &str) -> Result<(Profile, Vec<String>), Stri
         return Ok((Profile::V2_42, diffs));
     }
     // Changes after v2.44 that the 3.x model has and an older server lacks.
-    const LATER: [((u32, u32), &str); 6] = [
+    const LATER: [((u32, u32), &str); 5] = [
         ((2, 45), "v2.45.0: the WAL watcher reads on write notifications instead of every 10ms"),
         ((2, 48), "v2.48.0: Retry-After is honoured on 5xx too"),
         ((2, 50), "v2.50.0: sample_age_limit exists"),
         ((2, 51), "v2.51.0: resharding pauses after a recoverable error"),
         ((2, 55), "v2.55.0: the reshard gate is 10s since the last send, not 2 × batch_send_deadline"),
-        ((3, 0), "v3.0.0: enable_http2 defaults to false"),
     ];
     for (at, what) in LATER {
         if (major, minor) < at {
