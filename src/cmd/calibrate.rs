@@ -253,6 +253,8 @@ fn apply(
     overhead: Option<SimDuration>,
 ) -> Draft {
     let mut d = d.clone();
+    // Import's advice on mixed intervals is what calibrate just did (its table says so).
+    d.notes.retain(|n| !n.text.starts_with("jobs scrape at several intervals"));
     let window = format!("over {} ending {end}", secs_text(cal.window_s));
     let m = |from: &str| Provenance::Measured(format!("{from} ({window})"));
     d.series = Val::new(cal.series.value as u64, m(&cal.series.from));

@@ -106,7 +106,15 @@ impl Source for HttpSource {
         for (k, v) in &self.opts.headers {
             req = req.header(k, v);
         }
-        let mut resp = req.call().map_err(|e| CalibrateError(format!("GET {url}: {e}")))?;
+        let mut resp = req.call().map_err(|e| {
+            let m = e.to_string();
+            let hint = if m.contains("certificate") {
+                " (--ca-file with the CA that signs the server's certificate; --insecure-skip-verify to test)"
+            } else {
+                ""
+            };
+            CalibrateError(format!("GET {url}: {m}{hint}"))
+        })?;
         let status = resp.status();
         let body = resp
             .body_mut()
@@ -155,6 +163,56 @@ impl Source for HttpSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server on 127.0.0.1 that answers 200 only with the right bearer token and tenant
+    /// header, for the duration of `f`.
+    fn with_server(f: impl FnOnce(String)) {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = rt.spawn(crate::http::accept_loop(
+            listener,
+            4,
+            Duration::from_secs(5),
+            async move {
+                let _ = stopped.await;
+            },
+            |req: hyper::Request<hyper::body::Incoming>| async move {
+                let h = |k: &str| req.headers().get(k).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                Ok(match req.uri().path() {
+                    _ if h("authorization") != "Bearer s3cret" || h("x-scope-orgid") != "tenant-1" => {
+                        crate::http::text(401, "unauthorized")
+                    }
+                    "/prom/api/v1/status/buildinfo" => crate::http::text(200, "{\"status\":\"success\"}"),
+                    _ => crate::http::text(404, "404 page not found"),
+                })
+            },
+        ));
+        f(format!("http://{addr}/prom"));
+        let _ = stop.send(());
+        let _ = rt.block_on(server);
+    }
+
+    #[test]
+    fn credentials_and_headers_are_sent_and_refusals_explained() {
+        with_server(|base| {
+            let opts = |token: &str| HttpOptions {
+                base_url: base.clone(),
+                authorization: Some(format!("Bearer {token}")),
+                headers: vec![("X-Scope-OrgID".into(), "tenant-1".into())],
+                timeout: Duration::from_secs(5),
+                ..Default::default()
+            };
+            let mut ok = HttpSource::new(opts("s3cret"), Arc::default()).unwrap();
+            assert_eq!(ok.get("/api/v1/status/buildinfo").unwrap(), "{\"status\":\"success\"}");
+            let e = ok.get("/metrics").unwrap_err().0;
+            assert!(e.contains("HTTP 404") && e.contains("with its route prefix?"), "{e}");
+            let mut bad = HttpSource::new(opts("wrong"), Arc::default()).unwrap();
+            let e = bad.get("/api/v1/status/buildinfo").unwrap_err().0;
+            assert!(e.contains("HTTP 401") && e.contains("check --bearer-token-file"), "{e}");
+        });
+    }
 
     #[test]
     fn urls_and_pem_are_checked() {
