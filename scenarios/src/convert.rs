@@ -53,8 +53,8 @@ pub(crate) const INCIDENT_KINDS: [(&str, &[&str]); 7] = [
     ),
     ("rollout", &["ingesters", "replication_factor", "interval", "unready_for", "status"]),
     ("proxy", &["read_timeout", "timeout_status", "max_body_bytes", "body_too_large_status"]),
-    ("throttle", &["rate", "burst", "retry_after"]),
-    ("reject", &["fraction", "per", "status", "reason"]),
+    ("throttle", &["rate", "burst", "retry_after", "latency"]),
+    ("reject", &["fraction", "per", "status", "reason", "latency"]),
     ("object_storage", &["disk_headroom", "disk_bytes_per_sample", "catch_up", "status"]),
     ("network", &["mode"]),
 ];
@@ -231,6 +231,21 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// The keys the file or an override gives a value (`[sweep]` excluded), sorted: a model
+    /// constant among them is the user's, not a default to vary.
+    fn keys_set(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .index
+            .paths()
+            .filter(|p| *p != "sweep" && !p.starts_with("sweep."))
+            .map(str::to_string)
+            .chain(self.applied.iter().map(|a| a.key.clone()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// The axes of the `[sweep]` table, in file order.
     fn sweep_axes(&self, table: Option<BTreeMap<String, raw::SweepValues>>) -> Result<Vec<Axis>, ScenarioError> {
         let mut axes = Vec::new();
@@ -345,6 +360,7 @@ impl Ctx<'_> {
             url,
             source: self.text.to_string(),
             sweep: self.sweep_axes(sweep)?,
+            keys_set: self.keys_set(),
         })
     }
 
@@ -367,7 +383,10 @@ impl Ctx<'_> {
             series,
             scrape_interval: w.scrape_interval.map_or(DEFAULT_SCRAPE_INTERVAL, |d| d.0),
             targets: w.targets.map_or(DEFAULT_TARGETS, |t| t.0),
-            scrape_duration: w.scrape_duration.map_or(SimDuration::ZERO, |d| d.0),
+            scrape_duration: match w.scrape_duration {
+                Some(l) => self.latency("workload.scrape_duration", l)?,
+                None => Latency::Fixed(SimDuration::ZERO),
+            },
             report_series: w.report_series.unwrap_or(true),
             wire_bytes_per_sample: w.wire_bytes_per_sample.map_or(DEFAULT_WIRE_BYTES_PER_SAMPLE, |n| n.0),
             changes,
@@ -394,9 +413,13 @@ impl Ctx<'_> {
                 // `as` saturates, and NaN becomes 0; validate() refuses such rates first.
                 burst: r.rate_limit_burst.map_or(rate.0.ceil() as u64, |b| b.0),
                 retry_after: r.rate_limit_retry_after.map(|d| d.0),
+                latency: match r.rate_limit_latency {
+                    Some(l) => Some(self.latency("receiver.rate_limit_latency", l)?),
+                    None => None,
+                },
             }),
             None => {
-                for k in ["rate_limit_burst", "rate_limit_retry_after"] {
+                for k in ["rate_limit_burst", "rate_limit_retry_after", "rate_limit_latency"] {
                     let key = format!("receiver.{k}");
                     if self.index.contains(&key) {
                         return Err(self.schema(&key, "has no effect without receiver.rate_limit; set both or neither"));
@@ -464,7 +487,7 @@ impl Ctx<'_> {
                 self.schema(&format!("{key}.kind"), format!("unknown incident kind {kind:?}: expected {KINDS}"))
             );
         };
-        let given: [(&str, bool); 29] = [
+        let given: [(&str, bool); 30] = [
             ("memory_limit", r.memory_limit.is_some()),
             ("crash_at", r.crash_at.is_some()),
             ("restart_time", r.restart_time.is_some()),
@@ -493,6 +516,7 @@ impl Ctx<'_> {
             ("disk_bytes_per_sample", r.disk_bytes_per_sample.is_some()),
             ("catch_up", r.catch_up.is_some()),
             ("mode", r.mode.is_some()),
+            ("latency", r.latency.is_some()),
             ("kind", true),
         ];
         for (name, present) in given {
@@ -509,6 +533,10 @@ impl Ctx<'_> {
             None => Ok(default),
         };
         let secs = SimDuration::from_secs;
+        let answer_latency = match r.latency.clone() {
+            Some(l) => self.latency(&format!("{key}.latency"), l).map(Some),
+            None => Ok(None),
+        };
         let kind = match kind.as_str() {
             "oom" => K::Oom(Oom {
                 memory_limit: r.memory_limit.map(|b| b.0),
@@ -554,6 +582,7 @@ impl Ctx<'_> {
                     samples_per_second: rate,
                     burst: r.burst.map_or(rate.ceil() as u64, |b| b.0),
                     retry_after: r.retry_after.map(|d| d.0),
+                    latency: answer_latency?,
                 })
             }
             "reject" => {
@@ -572,6 +601,7 @@ impl Ctx<'_> {
                     per_sample,
                     status: status_or("status", r.status, 400)?,
                     reason: r.reason.unwrap_or_else(|| "invalid samples".into()),
+                    latency: answer_latency?,
                 })
             }
             "object_storage" => K::ObjectStorage(ObjectStorage {

@@ -2,7 +2,7 @@
 
 use crate::spans;
 
-/// Keys that tuning articles mention but no Prometheus version has (model doc §15).
+/// Keys that tuning articles mention but no Prometheus version has (docs/model.md §15).
 const FOLKLORE: [(&str, &str); 5] = [
     ("max_retries", "removed in Prometheus v2.11; recoverable errors are retried forever"),
     (
@@ -90,6 +90,7 @@ const TABLES: [(&str, &[&str]); 11] = [
             "rate_limit",
             "rate_limit_burst",
             "rate_limit_retry_after",
+            "rate_limit_latency",
             "ingest_after_client_timeout",
             "fault",
             "incident",
@@ -219,7 +220,7 @@ mod tests {
         );
         assert_eq!(
             unknown_key("output.latency", "latency", ""),
-            "unknown field `latency` here: it belongs in [receiver] or [[receiver.fault]]"
+            "unknown field `latency` here: it belongs in [receiver] or [[receiver.fault]] or [[receiver.incident]]"
         );
     }
 

@@ -61,8 +61,8 @@ pub struct Workload {
     pub scrape_interval: Option<Duration>,
     /// `targets`.
     pub targets: Option<U32>,
-    /// `scrape_duration`.
-    pub scrape_duration: Option<Duration>,
+    /// `scrape_duration`: a duration or a distribution.
+    pub scrape_duration: Option<Latency>,
     /// `report_series`.
     pub report_series: Option<bool>,
     /// `wire_bytes_per_sample`.
@@ -170,6 +170,8 @@ pub struct Receiver {
     pub rate_limit_burst: Option<U64>,
     /// `rate_limit_retry_after`.
     pub rate_limit_retry_after: Option<Duration>,
+    /// `rate_limit_latency`: answer time of the limit's 429s.
+    pub rate_limit_latency: Option<Latency>,
     /// `ingest_after_client_timeout`.
     pub ingest_after_client_timeout: Option<bool>,
     /// `[[receiver.fault]]`.
@@ -245,6 +247,8 @@ pub struct Incident {
     pub catch_up: Option<Duration>,
     /// network: `mode` — `"refused"` or `"blackhole"`.
     pub mode: Option<String>,
+    /// throttle, reject: `latency`, the answer time of their errors.
+    pub latency: Option<Latency>,
 }
 
 /// `[[receiver.fault]]`.

@@ -42,6 +42,11 @@ pub struct RunResult {
     pub timeline: Vec<Notable>,
     /// Notable moments beyond the timeline cap that were not kept.
     pub timeline_omitted: u64,
+    /// The lost samples as ranges of sample timestamps: what a dashboard of the receiver's
+    /// data will show as holes. Their samples add up to `failed + dropped.* +
+    /// unsendable_at_end`.
+    #[serde(default)]
+    pub gaps: crate::gaps::Gaps,
 }
 
 /// The conservation buckets. `retried` is a count of retry events, not a bucket.

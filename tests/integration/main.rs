@@ -5,6 +5,7 @@ mod determinism;
 mod import;
 mod incidents;
 mod library;
+mod model_doc;
 mod reports;
 mod serve;
 mod sweep;

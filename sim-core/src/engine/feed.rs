@@ -4,6 +4,7 @@
 
 use super::{Ev, Phase, Shard, Sim, WatcherWake};
 use crate::backoff::EnqueueBackoff;
+use crate::gaps::LossReason;
 use crate::mintree::MinTree;
 use crate::observer::{NotableKind, Observer};
 use crate::shard::{ShardQueue, Span};
@@ -246,6 +247,7 @@ impl<O: Observer> Sim<'_, O> {
         if old > self.watcher.pos {
             let n = old - self.watcher.pos;
             self.ledger.too_old += n;
+            self.gaps.add_positions(&self.wl, LossReason::TooOld, self.watcher.pos, old, n);
             self.c.samples_dropped_total += n;
             self.skip_watcher_to(old);
         }
@@ -268,6 +270,7 @@ impl<O: Observer> Sim<'_, O> {
         let lost = resume_pos - self.watcher.pos;
         let behind = self.now.saturating_since(self.wl.timestamp_of(self.watcher.pos).min(self.now));
         self.ledger.lost_truncation += lost;
+        self.gaps.add_positions(&self.wl, LossReason::WalTruncation, self.watcher.pos, resume_pos, lost);
         self.stats.watcher_restarts += 1;
         self.skip_watcher_to(resume_pos);
         self.watcher.restart(self.now, resume_pos);

@@ -11,24 +11,26 @@
 //! Where Go's `select` would choose at random between ready cases, the model takes a fixed
 //! order: a ready batch before the flush timer; the `dataIn` tick before the reshard tick.
 
-mod compaction;
 mod feed;
 mod output;
 mod reshard;
+mod retention;
 mod send;
 
 use crate::backoff::SendBackoff;
 use crate::config::{ConfigError, SimConfig};
 use crate::event::EventQueue;
+use crate::gaps::GapLog;
 use crate::histogram::Histogram;
 use crate::mintree::MinTree;
 use crate::observer::{Notable, NotableKind, Observer};
 use crate::receiver::Receiver;
 use crate::resharder::{Ewma, SHARD_UPDATE_DURATION};
 use crate::result::{Responses, RunResult};
+use crate::sender::Retention;
 use crate::shard::{ShardQueue, Span};
-use crate::time::{NANOS_PER_MILLI, SimDuration, SimTime};
-use crate::wal::{Head, Wal};
+use crate::time::{SimDuration, SimTime};
+use crate::wal::Wal;
 use crate::watcher::Watcher;
 use crate::workload::Workload;
 use std::fmt;
@@ -99,7 +101,7 @@ enum Ev {
     ReshardTick,
     FlushCheck { gen_: u32 },
     FlushDeadline { gen_: u32 },
-    Compaction,
+    WalCheck,
     Output,
     Fault { index: u32, start: bool },
     WorkloadChange { index: u32 },
@@ -239,7 +241,7 @@ struct Sim<'c, O: Observer> {
     events: u64,
     wl: Workload,
     wal: Wal,
-    head: Head,
+    retention: Retention,
     rx: Receiver,
     watcher: Watcher,
     /// The watcher's next wake-up, if any.
@@ -276,6 +278,8 @@ struct Sim<'c, O: Observer> {
     shards_desired: f64,
     c: Counters,
     ledger: Ledger,
+    /// The ledger's losses as sample-timestamp ranges.
+    gaps: GapLog,
     latency: Histogram,
     stats: Stats,
     timeline: Vec<Notable>,
@@ -300,7 +304,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             end: SimTime(cfg.duration.nanos()),
             events: 0,
             wal: Wal::new(cfg.tsdb.wal_segment_size, cfg.tsdb.wal_bytes_per_sample),
-            head: Head::new(cfg.tsdb.min_block_duration.nanos() / NANOS_PER_MILLI),
+            retention: Retention::new(cfg, None),
             rx: Receiver::new(&cfg.receiver, cfg.seed, cfg.duration),
             watcher: Watcher::new(cfg.profile.read_trigger(), SimTime::ZERO, 0),
             watcher_wake: None,
@@ -331,6 +335,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             shards_desired: f64::from(q.min_shards),
             c: Counters::default(),
             ledger: Ledger::default(),
+            gaps: GapLog::new(cfg.workload.scrape_interval.nanos()),
             latency: Histogram::default(),
             stats: Stats {
                 shards_min: q.min_shards,
@@ -352,10 +357,9 @@ impl<'c, O: Observer> Sim<'c, O> {
         sim.schedule(SimTime::ZERO + tick + cfg.sender.reshard_tick_offset, Ev::ReshardTick);
         sim.schedule(SimTime::ZERO, Ev::Output);
         let first = sim.wl.timestamp_of(0);
-        if first != SimTime::NEVER {
-            sim.head.min_ms = Some(cfg.clock.unix_millis(first));
-            sim.schedule_compaction();
-        }
+        let first_ms = (first != SimTime::NEVER).then(|| cfg.clock.unix_millis(first));
+        sim.retention = Retention::new(cfg, first_ms);
+        sim.schedule_wal_check();
         for (i, f) in cfg.receiver.faults.iter().enumerate() {
             sim.schedule(SimTime(f.start.nanos()), Ev::Fault { index: i as u32, start: true });
             sim.schedule(SimTime(f.end.nanos()), Ev::Fault { index: i as u32, start: false });
@@ -376,6 +380,14 @@ impl<'c, O: Observer> Sim<'c, O> {
     fn schedule(&mut self, at: SimTime, ev: Ev) {
         if at <= self.end {
             self.q.push(at, ev);
+        }
+    }
+
+    /// Schedules `ev` after every ordinary event due at the same instant: a timer that
+    /// Prometheus arms just after another with the same period (see [`EventQueue::push_late`]).
+    fn schedule_late(&mut self, at: SimTime, ev: Ev) {
+        if at <= self.end {
+            self.q.push_late(at, ev);
         }
     }
 
@@ -450,7 +462,7 @@ impl<'c, O: Observer> Sim<'c, O> {
                     self.hard_shutdown();
                 }
             }
-            Ev::Compaction => self.on_compaction(),
+            Ev::WalCheck => self.on_wal_check(),
             Ev::Output => self.on_output(),
             Ev::Fault { index, start } => self.on_fault_edge(index as usize, start),
             Ev::WorkloadChange { index } => self.on_workload_change(index as usize),

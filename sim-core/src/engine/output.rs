@@ -3,6 +3,7 @@
 
 use super::feed::STALL_MERGE_GAP;
 use super::{Ev, Sim};
+use crate::gaps::{Gaps, LossReason};
 use crate::metrics::MetricsRow;
 use crate::observer::{Notable, NotableKind, Observer};
 use crate::result::{
@@ -137,9 +138,8 @@ impl<O: Observer> Sim<'_, O> {
             queue_memory_bytes: memory,
             tsdb_wal_segment_current: self.wal.current(),
             wal_watcher_current_segment: self
-                .wal
-                .segment_of(self.watcher.pos.min(committed))
-                .unwrap_or(self.wal.range().0),
+                .watcher
+                .current_segment(self.wal.segment_of(self.watcher.pos.min(committed)), self.wal.range().0),
             watcher_blocked: u8::from(blocked),
             responses_2xx_total: r.ok,
             responses_429_total: r.throttled,
@@ -206,7 +206,9 @@ impl<O: Observer> Sim<'_, O> {
         self.after_receiver();
         let committed = self.wl.committed_by(self.end);
         let (unread, held) = self.check_conservation(committed);
-        let lost_truncation = self.ledger.lost_truncation - self.watcher.pos.saturating_sub(committed);
+        let ahead = self.watcher.pos.saturating_sub(committed);
+        let lost_truncation = self.ledger.lost_truncation - ahead;
+        let gaps = self.finish_gaps(committed, ahead);
         let rx = self.rx.totals().clone();
         let incident_windows = self.rx.windows().to_vec();
         let mut timeline = std::mem::take(&mut self.timeline);
@@ -276,6 +278,22 @@ impl<O: Observer> Sim<'_, O> {
             incident_windows,
             timeline,
             timeline_omitted: self.timeline_omitted,
+            gaps,
         }
+    }
+
+    /// The gap log at the end: positions a restart skipped beyond the write head are not
+    /// lost yet, and unread data in deleted segments is (as `unsendable_at_end`).
+    fn finish_gaps(&mut self, committed: u64, ahead: u64) -> Gaps {
+        if ahead > 0 {
+            let at = self.wl.timestamp_of(committed);
+            self.gaps.trim_newest(LossReason::WalTruncation, ahead, at);
+        }
+        let unsendable = self.unsendable(committed);
+        if unsendable > 0 {
+            let from = committed - unsendable;
+            self.gaps.add_positions(&self.wl, LossReason::UnsendableAtEnd, from, committed, unsendable);
+        }
+        self.gaps.finish(&self.wl, committed)
     }
 }

@@ -2,6 +2,7 @@
 //! hard shutdown of the old shard set before the new one starts.
 
 use super::{Ev, Phase, Reshard, Sim};
+use crate::gaps::LossReason;
 use crate::observer::{NotableKind, Observer};
 use crate::resharder::{Gate, SHARD_UPDATE_DURATION, ShardInputs, desired_shards, send_gate_threshold};
 use crate::time::{NANOS_PER_SEC, SimDuration};
@@ -106,11 +107,15 @@ impl<O: Observer> Sim<'_, O> {
             }
             self.refresh(i);
         }
+        // `shards.stop` runs on the reshard goroutine, which received the new count from the
+        // tick a moment earlier: its timers (the 1 s flush retries, the flush deadline) fire
+        // just after any reshard tick that falls on the same instant. That tick then finds the
+        // reshard still in progress ("Currently resharding, skipping") and changes nothing.
         let gen_ = self.gen_;
         if pending_flush {
-            self.schedule(self.now + FLUSH_RETRY, Ev::FlushCheck { gen_ });
+            self.schedule_late(self.now + FLUSH_RETRY, Ev::FlushCheck { gen_ });
         }
-        self.schedule(self.now + self.cfg.sender.flush_deadline, Ev::FlushDeadline { gen_ });
+        self.schedule_late(self.now + self.cfg.sender.flush_deadline, Ev::FlushDeadline { gen_ });
         self.check_drained();
     }
 
@@ -133,7 +138,7 @@ impl<O: Observer> Sim<'_, O> {
             }
         }
         if still {
-            self.schedule(self.now + FLUSH_RETRY, Ev::FlushCheck { gen_: self.gen_ });
+            self.schedule_late(self.now + FLUSH_RETRY, Ev::FlushCheck { gen_: self.gen_ });
         }
         self.check_drained();
     }
@@ -159,10 +164,16 @@ impl<O: Observer> Sim<'_, O> {
                 self.c.samples_retried_total += n;
                 self.c.samples_failed_total += n;
                 self.ledger.reshard_shutdown += n;
+                self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, f.span.lo, f.span.hi, n);
                 lost += n;
                 self.complete_cancelled(i);
             }
             self.shards[i].ver = self.shards[i].ver.wrapping_add(1);
+        }
+        for s in &self.shards {
+            for sp in s.q.spans() {
+                self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, sp.lo, sp.hi, sp.count);
+            }
         }
         let queued: u64 = self.shards.iter_mut().map(|s| s.q.clear()).sum();
         lost += queued;
