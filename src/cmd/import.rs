@@ -43,6 +43,17 @@ pub fn run(a: ImportArgs) -> Result<ExitCode, CliError> {
         imported.drafts.len(),
         if imported.drafts.len() == 1 { "y" } else { "ies" }
     );
+    if !imported.jobs.is_empty() {
+        let statics: u32 = imported.jobs.iter().map(|j| j.static_targets).sum();
+        let sd: Vec<&str> = imported.jobs.iter().filter(|j| !j.discovery.is_empty()).map(|j| j.name.as_str()).collect();
+        println!(
+            "  scrape_configs: {} job{}, {statics} static target{}{}",
+            imported.jobs.len(),
+            if imported.jobs.len() == 1 { "" } else { "s" },
+            if statics == 1 { "" } else { "s" },
+            if sd.is_empty() { String::new() } else { format!("; service discovery in {}", sd.join(", ")) }
+        );
+    }
     let written = write_drafts(&drafts, &a.out, a.force)?;
     let mut any_assumed = false;
     for (d, path) in drafts.iter().zip(&written) {

@@ -26,6 +26,7 @@ fn import_writes_a_runnable_scenario_and_says_what_it_assumed() {
         .assert()
         .success()
         .stdout(predicate::str::contains("1 remote_write entry"))
+        .stdout(predicate::str::contains("scrape_configs: 1 job, 3 static targets\n"))
         .stdout(predicate::str::contains("ASSUMED workload.series = 3000: required and not in any configuration"))
         .stdout(predicate::str::contains("WARNING: remote_write[0].write_relabel_configs"))
         .stdout(predicate::str::contains("rwsim calibrate --prometheus URL"));

@@ -458,7 +458,13 @@ pub fn measure(src: &mut dyn Source, plan: &Plan, log: &mut dyn FnMut(&str)) -> 
     if weight > 0.0 && !duration_by_job.is_empty() {
         let d =
             jobs.iter().map(|j| duration_by_job.get(&j.0).copied().unwrap_or(0.0) * j.2 / j.3).sum::<f64>() / weight;
-        let c = Const { value: d, from: format!("{q_duration}, weighted by samples per second") };
+        let c = Const {
+            value: d,
+            from: format!(
+                "{q_duration}, weighted by samples per second: the scrape's HTTP time; the commit into the WAL \
+                 comes after parsing and appending, so this is a lower bound"
+            ),
+        };
         let capped = d.min(interval_s * 0.99);
         rows.push(row("workload.scrape_duration", format!("{:.0}ms", capped * 1000.0), &c.from, None));
         scrape_duration_s = Some(Const { value: capped, ..c });

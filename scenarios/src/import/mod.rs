@@ -367,7 +367,7 @@ pub fn parse_prometheus_duration(s: &str) -> Result<SimDuration, String> {
 }
 
 /// The profile for a Prometheus version, and what differs between that version and the
-/// model of the profile (model doc §13).
+/// model of the profile (`docs/model.md` §13).
 ///
 /// ```
 /// use scenarios::import::profile_for_version;
