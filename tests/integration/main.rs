@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod import;
 mod incidents;
 mod library;
 mod model_doc;
