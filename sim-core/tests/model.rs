@@ -355,6 +355,54 @@ fn reshard_tick_at_the_flush_deadline_is_skipped() {
     }
 }
 
+/// Regression (issue #12, item 3): at a hard shutdown every running shard leaves through
+/// Go's random `select`, and each one that picks the cancellation adds the queue-wide
+/// enqueued count still left. With 50 shards stuck on one slow request each and little
+/// queued, Prometheus 2.42's failed counter jumped by 17–30 times what the shards held, not
+/// once per shard's queue (docs/fidelity.md, `hard-shutdown-many`). The requests in flight
+/// still reach the receiver, which finishes them: only the queued samples are lost.
+#[test]
+fn hard_shutdown_overcounts_failed_like_go_select() {
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(6);
+    c.output_step = secs(1);
+    c.workload.series = 2000;
+    c.workload.targets = 1;
+    c.workload.scrape_interval = secs(1);
+    c.remote_write.remote_timeout = mins(2);
+    c.sender.flush_deadline = secs(10);
+    let mut slow = fault(SimDuration::ZERO, mins(5), Response::Status(200));
+    slow.latency = Some(Latency::Fixed(secs(12)));
+    c.receiver.faults.push(slow);
+    let (r, rows) = run(&c);
+    // The first hard shutdown with many shards: the jump of the failed counter against the
+    // samples the shards held just before (samples_pending).
+    let shutdown = r
+        .timeline
+        .iter()
+        .filter(|n| n.kind == NotableKind::HardShutdown)
+        .rfind(|n| row_at(&rows, n.at.as_secs_f64() - 1.0).shards >= 40)
+        .expect("a hard shutdown of 40+ shards");
+    let t = shutdown.at.as_secs_f64();
+    let before = rows.iter().rev().find(|row| row.t_seconds < t).unwrap();
+    let after = row_at(&rows, t + 0.5);
+    let jump = (after.samples_failed_total - before.samples_failed_total) as f64;
+    let held = before.samples_pending as f64;
+    // Every shard is stuck on a batch of about the same size and nothing is queued: in a
+    // random order, each fails its batch and then, half the time, adds what is left, so
+    // the jump is about held × (1 + (S − 1)/4). (Once per shard's queue it would be `held`.)
+    let s = f64::from(before.shards);
+    let expect = held * (1.0 + (s - 1.0) / 4.0);
+    assert!(
+        (jump / expect - 1.0).abs() < 0.35,
+        "failed jumped by {jump} with {held} held in {s} shards; expected {expect}"
+    );
+    // The data: in-flight batches were stored; the loss is a small share of the run.
+    let lost = r.samples.dropped.reshard_shutdown as f64 / r.samples.appended as f64;
+    assert!(lost < 0.06, "lost {lost}");
+    assert!(r.samples.delivered > r.samples.appended * 9 / 10);
+}
+
 #[test]
 fn same_seed_same_rows_and_another_seed_differs() {
     let mut c = cfg(Profile::V3);

@@ -272,6 +272,8 @@ struct Sim<'c, O: Observer> {
     pending_replay: Option<SimDuration>,
     /// Generation of the one pending WAL check.
     wal_check_gen: u32,
+    /// Go's random `select` at hard shutdowns (`reshard.rs: hard_shutdown`).
+    select_rng: crate::rng::Rng,
     rx: Receiver,
     watcher: Watcher,
     /// The watcher's next wake-up, if any.
@@ -341,6 +343,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             life: lifecycle::Life::new(),
             pending_replay: None,
             wal_check_gen: 0,
+            select_rng: crate::rng::Rng::new(cfg.seed, crate::rng::Stream::ShutdownSelect),
             rx: Receiver::new(&cfg.receiver, cfg.seed, cfg.duration),
             watcher: Watcher::new(cfg.profile.read_trigger(), SimTime::ZERO, 0),
             watcher_wake: None,

@@ -26,7 +26,7 @@ const CAUGHT_UP_LAG_SECS: f64 = 30.0;
 
 impl<O: Observer> Sim<'_, O> {
     /// Samples enqueued in shard `i` (including its not yet materialised share) and in flight.
-    fn shard_holdings(&self, i: usize) -> (u64, u64) {
+    pub(super) fn shard_holdings(&self, i: usize) -> (u64, u64) {
         let s = &self.shards[i];
         let lazy = if s.mat < self.watcher.pos { self.owned(i as u64, s.mat, self.watcher.pos) } else { 0 };
         (s.q.queued() + lazy, s.flight.as_ref().map_or(0, |f| f.span.count))

@@ -160,27 +160,83 @@ impl<O: Observer> Sim<'_, O> {
         }
     }
 
-    /// The drain exceeded `flush_deadline`: cancel in-flight requests and discard the queues.
+    /// The drain exceeded `flush_deadline`: `shards.hardShutdown` cancels the shards' context
+    /// and every shard still running leaves through its `select` (`runShard`, §10 step 4).
+    ///
+    /// Each running shard first fails the batch it had in flight (one more `retried`, then
+    /// `failed`; the shared enqueued count E drops by it). Then Go picks uniformly among the
+    /// ready cases, repeatedly: `ctx.Done()` adds the E left at that moment to
+    /// `samples_failed_total` and exits; a queued batch fails without an attempt (E drops
+    /// again); a closed, empty channel exits without adding. A channel still open (the
+    /// queue was full when the flush began) with nothing in it leaves only `ctx.Done()`.
+    /// The shards are taken one after another in a seeded order, which matches 2.42's
+    /// failed-counter jumps in every recorded many-shard hard shutdown (docs/fidelity.md).
+    ///
+    /// For the data, what matters is simpler: everything queued is lost; a request in
+    /// flight that the receiver stores (it was going to answer 2xx and finishes requests
+    /// whose client went away) is delivered all the same.
     pub(super) fn hard_shutdown(&mut self) {
-        let mut running = 0u64;
+        let mut order: Vec<usize> = (0..self.shards.len()).filter(|&i| self.shards[i].phase != Phase::Exited).collect();
+        for k in (1..order.len()).rev() {
+            let j = self.select_rng.below(k as u64 + 1) as usize;
+            order.swap(k, j);
+        }
+        // The queue-wide enqueued count: in flight plus queued, in every shard.
+        let mut e: u64 = (0..self.shards.len())
+            .map(|i| {
+                let (q, f) = self.shard_holdings(i);
+                q + f
+            })
+            .sum();
         let mut lost = 0u64;
-        for i in 0..self.shards.len() {
-            if self.shards[i].phase == Phase::Exited {
-                continue;
-            }
-            running += 1;
+        let mut stored = 0u64;
+        let mut added = 0u64;
+        for &i in &order {
             if let Some(f) = self.shards[i].flight.clone() {
-                // Cancelled attempt: recoverable error, cut sleep, one more retried, then failed.
+                // The cancelled attempt: recoverable, its sleep cut short, one more retried,
+                // then failed.
                 let n = f.span.count;
                 self.c.samples_retried_total += n;
                 self.c.samples_failed_total += n;
-                self.ledger.reshard_shutdown += n;
-                self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, f.span.lo, f.span.hi, n);
-                lost += n;
+                e -= n;
+                if matches!(f.outcome, super::Outcome::Success) && self.cfg.receiver.ingest_after_client_timeout {
+                    self.ledger.delivered += n;
+                    stored += n;
+                } else {
+                    self.ledger.reshard_shutdown += n;
+                    self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, f.span.lo, f.span.hi, n);
+                    lost += n;
+                }
                 self.complete_cancelled(i);
             }
+            self.materialize(i);
+            // FlushAndShutdown closed the channel unless the partial batch is still waiting
+            // for a free slot.
+            let closed = !self.shards[i].flush_pending;
+            loop {
+                let batches = self.shards[i].q.ready_batches();
+                if batches == 0 && !closed {
+                    added += e;
+                    break;
+                }
+                if self.select_rng.chance(0.5) {
+                    added += e;
+                    break;
+                }
+                let Some(b) = self.shards[i].q.take_ready() else { break };
+                // Sent with a cancelled context: failed before any attempt.
+                self.c.samples_failed_total += b.count;
+                e -= b.count;
+                self.data_out.incr(b.count);
+                self.ledger.reshard_shutdown += b.count;
+                self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, b.lo, b.hi, b.count);
+                lost += b.count;
+            }
             self.shards[i].ver = self.shards[i].ver.wrapping_add(1);
+            self.shards[i].phase = Phase::Exited;
         }
+        self.c.samples_failed_total += added;
+        self.last_send_unix = self.cfg.clock.unix_secs(self.now);
         for s in &self.shards {
             for sp in s.q.spans() {
                 self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, sp.lo, sp.hi, sp.count);
@@ -189,16 +245,17 @@ impl<O: Observer> Sim<'_, O> {
         let queued: u64 = self.shards.iter_mut().map(|s| s.q.clear()).sum();
         lost += queued;
         self.ledger.reshard_shutdown += queued;
-        // Every still-running shard goroutine adds the shared enqueued count (§10 step 4).
-        self.c.samples_failed_total += queued * running;
         self.stats.hard_shutdowns += 1;
         let what = if self.reshard.is_some_and(|r| r.to.is_none()) { "queue stop" } else { "reshard drain" };
+        let counted = lost + stored + added;
+        let stored = if stored > 0 { format!(" ({stored} in flight stored by the receiver)") } else { String::new() };
         self.note(
             self.now,
             NotableKind::HardShutdown,
             format!(
-                "{what} exceeded flush_deadline {}: {lost} queued samples discarded",
-                self.cfg.sender.flush_deadline
+                "{what} exceeded flush_deadline {}: {lost} queued samples discarded{stored}; Prometheus counts {} \
+                 failed",
+                self.cfg.sender.flush_deadline, counted
             ),
         );
         self.finish_reshard();
@@ -211,7 +268,6 @@ impl<O: Observer> Sim<'_, O> {
         self.data_out.incr(f.span.count);
         self.data_out_duration.incr(now.saturating_since(f.first_start).nanos());
         self.last_send_unix = self.cfg.clock.unix_secs(now);
-        self.shards[i].phase = Phase::Exited;
     }
 
     fn finish_reshard(&mut self) {
