@@ -218,6 +218,16 @@ pub struct ExporterArgs {
     /// Address to listen on; port 0 picks a free one (printed on stderr).
     #[arg(long, default_value = "127.0.0.1:9100")]
     pub listen: SocketAddr,
+    /// Values of the series: `cycle` (small integers, the fidelity recordings' workload),
+    /// `counter` (monotonic, varying increments), `gauge` (random full-precision),
+    /// `constant`, `histogram` (classic: cumulative `_bucket{le}`, `_sum`, `_count`) or
+    /// `mix` (28 % histogram series, 40 % counters, 20 % gauges, 12 % constants: a node
+    /// exporter plus an application).
+    #[arg(long, default_value = "cycle", value_parser = ["cycle", "counter", "gauge", "constant", "histogram", "mix"])]
+    pub values: String,
+    /// Seed of the values (the series' names do not depend on it).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
