@@ -89,7 +89,9 @@ pub struct SampleTotals {
     /// Of `pending_at_end`: written to the WAL but not yet read by the watcher.
     pub unread_wal_at_end: u64,
     /// Of `pending_at_end`: unread samples that can no longer be sent, because WAL truncation
-    /// deleted the segments the watcher still needed (they are lost when it restarts).
+    /// deleted the segments the watcher still needed (they are lost when it restarts), or
+    /// because their queue stopped and the next one will start after them (a sender down at
+    /// the end of the run).
     pub unsendable_at_end: u64,
     /// Samples never scraped (never appended) because the sender was down, replaying its
     /// WAL or not yet scraping: what the workload would have produced in those windows.

@@ -179,6 +179,9 @@ impl<O: Observer> Sim<'_, O> {
             lost_restart_skip_total: restart_skip,
             not_scraped_total: self.ledger.not_scraped,
             sender_memory_bytes: sender_memory,
+            appended_total: committed,
+            failed_once_total: self.ledger.failed,
+            lost_too_old_total: self.ledger.too_old,
         };
         self.obs.on_step(&row);
         self.last_row_at = Some(self.now);
