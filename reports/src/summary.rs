@@ -62,7 +62,7 @@ pub fn render(r: &RunResult) -> String {
     let mut o = String::new();
     let s = &r.samples;
     let d = &s.dropped;
-    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown;
+    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip;
     let _ = writeln!(
         o,
         "rwsim forecast: {} (Prometheus {}, seed {}, {} simulated)\n",
@@ -81,16 +81,28 @@ pub fn render(r: &RunResult) -> String {
     row("lost: WAL truncation", d.wal_truncation, if d.wal_truncation > 0 { "  <- silent in Prometheus" } else { "" });
     row("lost: too old", d.too_old, "");
     row("lost: reshard shutdown", d.reshard_shutdown, "");
+    if d.restart_skip > 0 {
+        row("lost: restart skip", d.restart_skip, "  <- silent in Prometheus: unsent when a queue started anew");
+    }
     row("pending at end", s.pending_at_end, "");
     if s.unsendable_at_end > 0 {
         row("  of which unsendable", s.unsendable_at_end, "  <- WAL already deleted: lost at the watcher's restart");
     }
     let _ = writeln!(o, "  {:<24}{:>17}  (re-sends, not a bucket)", "retried", count(s.retried));
-    let never = lost + s.failed + s.unsendable_at_end;
+    if s.not_scraped > 0 {
+        let _ = writeln!(
+            o,
+            "  {:<24}{:>17}  {:>8}  <- never appended: the sender was down",
+            "never scraped",
+            count(s.not_scraped),
+            pct(s.not_scraped, s.appended)
+        );
+    }
+    let never = lost + s.failed + s.unsendable_at_end + s.not_scraped;
     let verdict = if never == 0 {
         "no data lost or rejected".to_string()
     } else {
-        format!("{} of the data never reaches the receiver", pct(never, s.appended))
+        format!("{} of the data never reaches the receiver", pct(never, s.appended + s.not_scraped))
     };
     let _ = writeln!(o, "  => {verdict}\n");
 
@@ -143,6 +155,21 @@ pub fn render(r: &RunResult) -> String {
         w.watcher_restarts,
         count(w.enqueue_retries)
     );
+    let se = &r.sender;
+    if se.restarts + se.crashes + se.oom_kills + se.reloads > 0 {
+        let _ = writeln!(o, "\nSender process");
+        let _ = writeln!(
+            o,
+            "  restarts {}, crashes {}, OOM kills {}, reloads {}, queues started {}, down {}, memory (peak) {}",
+            se.restarts,
+            se.crashes,
+            se.oom_kills,
+            se.reloads,
+            se.queue_starts,
+            secs(se.down_seconds),
+            bytes(se.memory_peak_bytes)
+        );
+    }
     let _ = writeln!(o, "\nTimeline");
     if r.timeline.is_empty() {
         let _ = writeln!(o, "  (nothing notable)");

@@ -13,7 +13,8 @@ use crate::{Scenario, hints};
 use serde::Deserialize;
 use sim_core::config::{
     ConfigError, DEFAULT_START_UNIX_SECS, DEFAULT_WIRE_BYTES_PER_SAMPLE, FaultWindow, Incident, Latency, QueueConfig,
-    RateLimit, Response, SimConfig, WorkloadChange, WorkloadConfig,
+    RateLimit, ReloadChange, Response, SenderEvent, SenderEventKind, SenderOom, SimConfig, WorkloadChange,
+    WorkloadConfig,
 };
 use sim_core::profile::Profile;
 use sim_core::time::{Clock, NANOS_PER_SEC, SimDuration};
@@ -36,6 +37,18 @@ pub(crate) const DEFAULT_FAULT_PROBABILITY: f64 = 1.0;
 
 /// Every incident kind with its own keys (besides `kind`, `start` and `end`): the loader
 /// refuses another kind's keys, and the unknown-key hints point here.
+/// Every `[[sender.event]]` kind with its parameters (besides `kind` and `at`).
+pub(crate) const SENDER_EVENT_KINDS: [(&str, &[&str]); 4] = [
+    ("restart", &["down_for", "replay_time"]),
+    ("crash", &["down_for", "replay_time"]),
+    ("reload", &["change"]),
+    ("oom", &["memory_limit", "end", "backoff_initial", "backoff_max", "backoff_reset"]),
+];
+
+/// `down_for` of a restart or crash when not given: a process manager restarting at once
+/// plus start-up of the binary.
+const DEFAULT_SENDER_DOWN_FOR: SimDuration = SimDuration::from_secs(10);
+
 pub(crate) const INCIDENT_KINDS: [(&str, &[&str]); 7] = [
     (
         "oom",
@@ -53,8 +66,8 @@ pub(crate) const INCIDENT_KINDS: [(&str, &[&str]); 7] = [
     ),
     ("rollout", &["ingesters", "replication_factor", "interval", "unready_for", "status"]),
     ("proxy", &["read_timeout", "timeout_status", "max_body_bytes", "body_too_large_status"]),
-    ("throttle", &["rate", "burst", "retry_after"]),
-    ("reject", &["fraction", "per", "status", "reason"]),
+    ("throttle", &["rate", "burst", "retry_after", "latency"]),
+    ("reject", &["fraction", "per", "status", "reason", "latency"]),
     ("object_storage", &["disk_headroom", "disk_bytes_per_sample", "catch_up", "status"]),
     ("network", &["mode"]),
 ];
@@ -231,6 +244,21 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// The keys the file or an override gives a value (`[sweep]` excluded), sorted: a model
+    /// constant among them is the user's, not a default to vary.
+    fn keys_set(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .index
+            .paths()
+            .filter(|p| *p != "sweep" && !p.starts_with("sweep."))
+            .map(str::to_string)
+            .chain(self.applied.iter().map(|a| a.key.clone()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// The axes of the `[sweep]` table, in file order.
     fn sweep_axes(&self, table: Option<BTreeMap<String, raw::SweepValues>>) -> Result<Vec<Axis>, ScenarioError> {
         let mut axes = Vec::new();
@@ -308,6 +336,16 @@ impl Ctx<'_> {
         set(&mut sender.flush_deadline, s.flush_deadline.map(|d| d.0));
         set(&mut sender.reshard_tick_offset, s.reshard_tick_offset.map(|d| d.0));
         set(&mut sender.request_overhead, s.request_overhead.map(|d| d.0));
+        set(&mut sender.wal_persisted, s.wal_persisted);
+        set(&mut sender.wal_replay_bytes_per_second, s.wal_replay_bytes_per_second.map(|b| b.0 as f64));
+        set(&mut sender.scrape_start_delay, s.scrape_start_delay.map(|d| d.0));
+        set(&mut sender.memory.base, s.memory_base.map(|b| b.0));
+        set(&mut sender.memory.per_series, s.memory_per_series.map(|n| n.0));
+        set(&mut sender.memory.replay_factor, s.replay_memory_factor.map(|n| n.0));
+        sender.events = Vec::new();
+        for (i, e) in s.event.unwrap_or_default().into_iter().enumerate() {
+            sender.events.push(self.sender_event(&format!("sender.event[{i}]"), e)?);
+        }
 
         let t = raw.tsdb.unwrap_or_default();
         let mut tsdb = base.tsdb.clone();
@@ -345,6 +383,7 @@ impl Ctx<'_> {
             url,
             source: self.text.to_string(),
             sweep: self.sweep_axes(sweep)?,
+            keys_set: self.keys_set(),
         })
     }
 
@@ -367,7 +406,10 @@ impl Ctx<'_> {
             series,
             scrape_interval: w.scrape_interval.map_or(DEFAULT_SCRAPE_INTERVAL, |d| d.0),
             targets: w.targets.map_or(DEFAULT_TARGETS, |t| t.0),
-            scrape_duration: w.scrape_duration.map_or(SimDuration::ZERO, |d| d.0),
+            scrape_duration: match w.scrape_duration {
+                Some(l) => self.latency("workload.scrape_duration", l)?,
+                None => Latency::Fixed(SimDuration::ZERO),
+            },
             report_series: w.report_series.unwrap_or(true),
             wire_bytes_per_sample: w.wire_bytes_per_sample.map_or(DEFAULT_WIRE_BYTES_PER_SAMPLE, |n| n.0),
             changes,
@@ -394,9 +436,13 @@ impl Ctx<'_> {
                 // `as` saturates, and NaN becomes 0; validate() refuses such rates first.
                 burst: r.rate_limit_burst.map_or(rate.0.ceil() as u64, |b| b.0),
                 retry_after: r.rate_limit_retry_after.map(|d| d.0),
+                latency: match r.rate_limit_latency {
+                    Some(l) => Some(self.latency("receiver.rate_limit_latency", l)?),
+                    None => None,
+                },
             }),
             None => {
-                for k in ["rate_limit_burst", "rate_limit_retry_after"] {
+                for k in ["rate_limit_burst", "rate_limit_retry_after", "rate_limit_latency"] {
                     let key = format!("receiver.{k}");
                     if self.index.contains(&key) {
                         return Err(self.schema(&key, "has no effect without receiver.rate_limit; set both or neither"));
@@ -441,6 +487,75 @@ impl Ctx<'_> {
         Ok(rc)
     }
 
+    /// One `[[sender.event]]`.
+    fn sender_event(&self, key: &str, r: raw::SenderEvent) -> Result<SenderEvent, ScenarioError> {
+        const KINDS: &str = r#""restart", "crash", "reload" or "oom""#;
+        let need = |name: &str, what: &str| self.missing(&format!("{key}.{name}"), what);
+        let kind =
+            r.kind.clone().ok_or_else(|| need("kind", &format!("what happens to the sender: one of {KINDS}")))?;
+        let Some(&(_, params)) = SENDER_EVENT_KINDS.iter().find(|(k, _)| *k == kind) else {
+            return Err(
+                self.schema(&format!("{key}.kind"), format!("unknown sender event kind {kind:?}: expected {KINDS}"))
+            );
+        };
+        let given = [
+            ("down_for", r.down_for.is_some()),
+            ("replay_time", r.replay_time.is_some()),
+            ("change", r.change.is_some()),
+            ("memory_limit", r.memory_limit.is_some()),
+            ("end", r.end.is_some()),
+            ("backoff_initial", r.backoff_initial.is_some()),
+            ("backoff_max", r.backoff_max.is_some()),
+            ("backoff_reset", r.backoff_reset.is_some()),
+        ];
+        for (name, present) in given {
+            if present && !params.contains(&name) {
+                return Err(self.schema(
+                    &format!("{key}.{name}"),
+                    format!("not a parameter of a {kind} event, which takes at, {}", params.join(", ")),
+                ));
+            }
+        }
+        let at = r.at.ok_or_else(|| need("at", r#"when it happens, as an offset from the start, e.g. at = "2h""#))?.0;
+        let down_for = r.down_for.map_or(DEFAULT_SENDER_DOWN_FOR, |d| d.0);
+        let replay_time = r.replay_time.map(|d| d.0);
+        let kind = match kind.as_str() {
+            "restart" => SenderEventKind::Restart { down_for, replay_time },
+            "crash" => SenderEventKind::Crash { down_for, replay_time },
+            "reload" => {
+                const CHANGES: &str = r#""remote_write", "secret", "scrape_config" or "external_labels""#;
+                let change =
+                    r.change.ok_or_else(|| need("change", &format!("what the reload changed: one of {CHANGES}")))?;
+                let change = match change.as_str() {
+                    "remote_write" => ReloadChange::RemoteWrite,
+                    "secret" => ReloadChange::Secret,
+                    "scrape_config" => ReloadChange::ScrapeConfig,
+                    "external_labels" => ReloadChange::ExternalLabels,
+                    other => {
+                        return Err(self.schema(
+                            &format!("{key}.change"),
+                            format!("unknown change {other:?}: expected {CHANGES}"),
+                        ));
+                    }
+                };
+                SenderEventKind::Reload { change }
+            }
+            _ => {
+                let limit = r
+                    .memory_limit
+                    .ok_or_else(|| need("memory_limit", r#"the container's memory limit, e.g. memory_limit = "8GiB""#))?
+                    .0;
+                let mut o = SenderOom::with_limit(limit);
+                o.end = r.end.map(|d| d.0);
+                set(&mut o.backoff_initial, r.backoff_initial.map(|d| d.0));
+                set(&mut o.backoff_max, r.backoff_max.map(|d| d.0));
+                set(&mut o.backoff_reset, r.backoff_reset.map(|d| d.0));
+                SenderEventKind::Oom(o)
+            }
+        };
+        Ok(SenderEvent { at, kind })
+    }
+
     /// A status key that must be a number, not "timeout" or "refused".
     fn http_status(&self, key: &str, s: raw::Status) -> Result<u16, ScenarioError> {
         match s.0 {
@@ -464,7 +579,7 @@ impl Ctx<'_> {
                 self.schema(&format!("{key}.kind"), format!("unknown incident kind {kind:?}: expected {KINDS}"))
             );
         };
-        let given: [(&str, bool); 29] = [
+        let given: [(&str, bool); 30] = [
             ("memory_limit", r.memory_limit.is_some()),
             ("crash_at", r.crash_at.is_some()),
             ("restart_time", r.restart_time.is_some()),
@@ -493,6 +608,7 @@ impl Ctx<'_> {
             ("disk_bytes_per_sample", r.disk_bytes_per_sample.is_some()),
             ("catch_up", r.catch_up.is_some()),
             ("mode", r.mode.is_some()),
+            ("latency", r.latency.is_some()),
             ("kind", true),
         ];
         for (name, present) in given {
@@ -509,6 +625,10 @@ impl Ctx<'_> {
             None => Ok(default),
         };
         let secs = SimDuration::from_secs;
+        let answer_latency = match r.latency.clone() {
+            Some(l) => self.latency(&format!("{key}.latency"), l).map(Some),
+            None => Ok(None),
+        };
         let kind = match kind.as_str() {
             "oom" => K::Oom(Oom {
                 memory_limit: r.memory_limit.map(|b| b.0),
@@ -554,6 +674,7 @@ impl Ctx<'_> {
                     samples_per_second: rate,
                     burst: r.burst.map_or(rate.ceil() as u64, |b| b.0),
                     retry_after: r.retry_after.map(|d| d.0),
+                    latency: answer_latency?,
                 })
             }
             "reject" => {
@@ -572,6 +693,7 @@ impl Ctx<'_> {
                     per_sample,
                     status: status_or("status", r.status, 400)?,
                     reason: r.reason.unwrap_or_else(|| "invalid samples".into()),
+                    latency: answer_latency?,
                 })
             }
             "object_storage" => K::ObjectStorage(ObjectStorage {

@@ -2,7 +2,7 @@
 
 use crate::spans;
 
-/// Keys that tuning articles mention but no Prometheus version has (model doc §15).
+/// Keys that tuning articles mention but no Prometheus version has (docs/model.md §15).
 const FOLKLORE: [(&str, &str); 5] = [
     ("max_retries", "removed in Prometheus v2.11; recoverable errors are retried forever"),
     (
@@ -73,7 +73,21 @@ const TABLES: [(&str, &[&str]); 11] = [
             "sample_age_limit",
         ],
     ),
-    ("[sender]", &["flush_deadline", "reshard_tick_offset", "request_overhead"]),
+    (
+        "[sender]",
+        &[
+            "flush_deadline",
+            "reshard_tick_offset",
+            "request_overhead",
+            "wal_persisted",
+            "wal_replay_bytes_per_second",
+            "scrape_start_delay",
+            "memory_base",
+            "memory_per_series",
+            "replay_memory_factor",
+            "event",
+        ],
+    ),
     ("[tsdb]", &["min_block_duration", "wal_segment_size", "wal_bytes_per_sample"]),
     (
         "[receiver]",
@@ -90,6 +104,7 @@ const TABLES: [(&str, &[&str]); 11] = [
             "rate_limit",
             "rate_limit_burst",
             "rate_limit_retry_after",
+            "rate_limit_latency",
             "ingest_after_client_timeout",
             "fault",
             "incident",
@@ -111,6 +126,11 @@ pub(crate) fn unknown_key(key: &str, name: &str, toml_msg: &str) -> String {
         || crate::convert::INCIDENT_KINDS.iter().any(|(_, keys)| keys.contains(&name));
     if incident_key {
         homes.push("[[receiver.incident]]");
+    }
+    let sender_event_key = ["kind", "at"].contains(&name)
+        || crate::convert::SENDER_EVENT_KINDS.iter().any(|(_, keys)| keys.contains(&name));
+    if sender_event_key {
+        homes.push("[[sender.event]]");
     }
     if !homes.is_empty() {
         return format!("unknown field `{name}` here: it belongs in {}", homes.join(" or "));
@@ -215,11 +235,11 @@ mod tests {
         );
         assert_eq!(
             unknown_key("receiver.end", "end", ""),
-            "unknown field `end` here: it belongs in [[receiver.fault]] or [[receiver.incident]]"
+            "unknown field `end` here: it belongs in [[receiver.fault]] or [[receiver.incident]] or [[sender.event]]"
         );
         assert_eq!(
             unknown_key("output.latency", "latency", ""),
-            "unknown field `latency` here: it belongs in [receiver] or [[receiver.fault]]"
+            "unknown field `latency` here: it belongs in [receiver] or [[receiver.fault]] or [[receiver.incident]]"
         );
     }
 

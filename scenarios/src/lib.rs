@@ -14,6 +14,8 @@
 //! - [`library`]: the bundled scenarios (`scenarios/library/*.toml`).
 //! - [`raw`]: the file as written (serde structs, unknown keys rejected).
 //! - [`units`]: the duration (`"1h30m"`) and size (`"128MiB"`) syntaxes.
+//! - [`import`]: a `prometheus.yml`, Operator resource or Helm values → scenario files with
+//!   the provenance of every value (`rwsim import`, and `rwsim calibrate`'s starting point).
 //!
 //! Loading goes in three steps: the TOML is parsed and every key's position indexed; the
 //! tables are deserialized into [`raw::ScenarioFile`]; that is converted over the defaults of
@@ -45,6 +47,7 @@
 mod convert;
 mod error;
 mod hints;
+pub mod import;
 mod library;
 pub mod raw;
 mod spans;
@@ -77,6 +80,10 @@ pub struct Scenario {
     /// The axes of the file's `[sweep]` table, in file order (empty without one). Only
     /// `rwsim sweep` uses them; [`Scenario::config`] is the scenario as written.
     pub sweep: Vec<sweep::Axis>,
+    /// Provenance: the dotted keys the file or a `--set` gives a value, sorted (`[sweep]`
+    /// excluded), e.g. `tsdb.wal_bytes_per_sample`, `receiver.fault[0].start`. Everything
+    /// else is a default; see [`Scenario::is_set`].
+    pub keys_set: Vec<String>,
 }
 
 /// A scenario's text and where it came from, to load once or, with overrides, once per
@@ -152,6 +159,18 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
 }
 
 impl Scenario {
+    /// Whether the user gave `key` a value (in the file or with `--set`), rather than leaving
+    /// it to its default. A model constant the user set is not varied by the robust answer.
+    ///
+    /// ```
+    /// let s = scenarios::load_str("duration = \"1h\"\n[workload]\nseries = 10\n[tsdb]\nwal_bytes_per_sample = 9.2\n", "x.toml").unwrap();
+    /// assert!(s.is_set("tsdb.wal_bytes_per_sample"));
+    /// assert!(!s.is_set("workload.wire_bytes_per_sample"));
+    /// ```
+    pub fn is_set(&self, key: &str) -> bool {
+        self.keys_set.binary_search_by(|k| k.as_str().cmp(key)).is_ok()
+    }
+
     /// The source text with `name`, `seed` and `start` pinned to the values that run (the
     /// command line may override seed and start): those keys, if present at the top level,
     /// are commented out, and the run's values are written first. Loading the result gives
@@ -187,7 +206,7 @@ impl Scenario {
 }
 
 /// A TOML basic string.
-fn toml_string(s: &str) -> String {
+pub(crate) fn toml_string(s: &str) -> String {
     let mut o = String::from("\"");
     for c in s.chars() {
         match c {
@@ -228,6 +247,26 @@ mod tests {
         assert_eq!(again.config.clock, sc.config.clock);
         assert_eq!(again.config.receiver.faults, sc.config.receiver.faults);
         assert_eq!(again.description, sc.description);
+    }
+
+    #[test]
+    fn provenance_names_the_keys_of_the_file_and_of_overrides() {
+        let src = Source::from_text(
+            "duration = \"4h\"\n[workload]\nseries = 10\n[[receiver.fault]]\nstart = \"1h\"\nend = \"2h\"\nstatus = 503\n\
+             [sweep]\n\"tsdb.wal_bytes_per_sample\" = [6, 9]\n",
+            "x.toml",
+        );
+        let s = src.load().unwrap();
+        assert!(s.is_set("workload.series") && s.is_set("receiver.fault[0].start"));
+        assert!(!s.is_set("tsdb.wal_bytes_per_sample"), "a [sweep] key is not a value of the run");
+        assert!(!s.is_set("sender.request_overhead"));
+        let set = [
+            sweep::Override::from_flag("sender.request_overhead=5ms").unwrap(),
+            sweep::Override::from_flag("receiver.fault[0].length=30m").unwrap(),
+        ];
+        let s = src.load_with(&set).unwrap();
+        assert!(s.is_set("sender.request_overhead"));
+        assert!(s.is_set("receiver.fault[0].end"));
     }
 
     #[test]

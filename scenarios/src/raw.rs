@@ -61,8 +61,8 @@ pub struct Workload {
     pub scrape_interval: Option<Duration>,
     /// `targets`.
     pub targets: Option<U32>,
-    /// `scrape_duration`.
-    pub scrape_duration: Option<Duration>,
+    /// `scrape_duration`: a duration or a distribution.
+    pub scrape_duration: Option<Latency>,
     /// `report_series`.
     pub report_series: Option<bool>,
     /// `wire_bytes_per_sample`.
@@ -129,6 +129,47 @@ pub struct Sender {
     pub reshard_tick_offset: Option<Duration>,
     /// `request_overhead`.
     pub request_overhead: Option<Duration>,
+    /// `wal_persisted`.
+    pub wal_persisted: Option<bool>,
+    /// `wal_replay_bytes_per_second`, a size per second.
+    pub wal_replay_bytes_per_second: Option<Size>,
+    /// `scrape_start_delay`.
+    pub scrape_start_delay: Option<Duration>,
+    /// `memory_base`.
+    pub memory_base: Option<Size>,
+    /// `memory_per_series`, bytes.
+    pub memory_per_series: Option<Number>,
+    /// `replay_memory_factor`.
+    pub replay_memory_factor: Option<Number>,
+    /// `[[sender.event]]`.
+    pub event: Option<Vec<SenderEvent>>,
+}
+
+/// `[[sender.event]]`: every kind's keys in one table; the loader checks that only the
+/// chosen kind's keys are given.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SenderEvent {
+    /// `at` (required).
+    pub at: Option<Duration>,
+    /// `kind` (required): `restart`, `crash`, `reload`, `oom`.
+    pub kind: Option<String>,
+    /// restart, crash: `down_for`.
+    pub down_for: Option<Duration>,
+    /// restart, crash: `replay_time`.
+    pub replay_time: Option<Duration>,
+    /// reload: `change`.
+    pub change: Option<String>,
+    /// oom: `memory_limit`.
+    pub memory_limit: Option<Size>,
+    /// oom: `end`.
+    pub end: Option<Duration>,
+    /// oom: `backoff_initial`.
+    pub backoff_initial: Option<Duration>,
+    /// oom: `backoff_max`.
+    pub backoff_max: Option<Duration>,
+    /// oom: `backoff_reset`.
+    pub backoff_reset: Option<Duration>,
 }
 
 /// `[tsdb]`.
@@ -170,6 +211,8 @@ pub struct Receiver {
     pub rate_limit_burst: Option<U64>,
     /// `rate_limit_retry_after`.
     pub rate_limit_retry_after: Option<Duration>,
+    /// `rate_limit_latency`: answer time of the limit's 429s.
+    pub rate_limit_latency: Option<Latency>,
     /// `ingest_after_client_timeout`.
     pub ingest_after_client_timeout: Option<bool>,
     /// `[[receiver.fault]]`.
@@ -245,6 +288,8 @@ pub struct Incident {
     pub catch_up: Option<Duration>,
     /// network: `mode` — `"refused"` or `"blackhole"`.
     pub mode: Option<String>,
+    /// throttle, reject: `latency`, the answer time of their errors.
+    pub latency: Option<Latency>,
 }
 
 /// `[[receiver.fault]]`.

@@ -63,6 +63,11 @@ impl SpanIndex {
         }
     }
 
+    /// Every indexed path, in document order.
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.path.as_str())
+    }
+
     /// Whether `path` is present in the document.
     pub(crate) fn contains(&self, path: &str) -> bool {
         self.entries.iter().any(|e| e.path == path)

@@ -47,8 +47,11 @@ pub struct WorkloadConfig {
     pub scrape_interval: SimDuration,
     /// Number of scrape targets; each scrapes at its own fixed phase within the interval.
     pub targets: u32,
-    /// Time from scrape start (the sample timestamp) to commit into the WAL. Default 0s.
-    pub scrape_duration: SimDuration,
+    /// Time from scrape start (the sample timestamp) to commit into the WAL: fixed, or a
+    /// distribution drawn per scrape (cut at its 99.9th percentile). Default 0s. Measured on
+    /// Prometheus 2.42 it varies from scrape to scrape, and a constant makes decisions that sit
+    /// on a knife-edge (does a send land before or after a reshard tick?) go one way every time.
+    pub scrape_duration: Latency,
     /// Add Prometheus's 5 report series (`up`, `scrape_duration_seconds`, ...) per target.
     /// Default true, as in every real scrape.
     pub report_series: bool,
@@ -142,6 +145,153 @@ pub struct SenderConfig {
     /// calibrate as the mean `sent_batch_duration_seconds` minus the receiver's own request
     /// duration. Measured: about 2 ms on one machine over loopback (docs/fidelity.md).
     pub request_overhead: SimDuration,
+    /// Restarts, kills, config reloads and OOM kills of the sender process, in time order
+    /// (§18).
+    pub events: Vec<SenderEvent>,
+    /// Whether the data directory survives a restart. `false` is a Kubernetes `emptyDir`:
+    /// a restarted pod starts with an empty WAL (nothing to replay, nothing left to send).
+    /// Default true.
+    pub wal_persisted: bool,
+    /// WAL replay speed at start-up, in WAL bytes per second (`tsdb/head_wal.go:
+    /// Head.loadWAL`). Replay time = WAL bytes on disk / this speed, unless an event gives its
+    /// own `replay_time`. Calibrate from `prometheus_tsdb_data_replay_duration_seconds`.
+    pub wal_replay_bytes_per_second: f64,
+    /// From the end of start-up (config loaded, queue started) to the scrape manager applying
+    /// its targets (`scrape/manager.go: Manager.Run` waits for its 5 s reload tick); each
+    /// target then scrapes at its own phase. Default 5s.
+    pub scrape_start_delay: SimDuration,
+    /// The sender's memory, for `oom` events.
+    pub memory: SenderMemory,
+}
+
+/// The sender's memory (§18, `oom`): what the head and the remote-write buffers hold. Only
+/// consulted when an `oom` event sets a limit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SenderMemory {
+    /// Memory with no series and empty queues (runtime, caches), bytes. Default 0.
+    pub base: u64,
+    /// Memory per active series: head series and chunks, the remote-write label cache,
+    /// bytes. Default 4096.
+    pub per_series: f64,
+    /// Extra memory while the WAL replays at start-up, as a multiple of the series memory
+    /// (replay rebuilds every series and holds decoded records). Default 1.0: start-up
+    /// briefly needs twice the steady-state series memory.
+    pub replay_factor: f64,
+}
+
+impl Default for SenderMemory {
+    fn default() -> Self {
+        SenderMemory { base: 0, per_series: 4096.0, replay_factor: 1.0 }
+    }
+}
+
+impl SenderOom {
+    /// A limit with kubelet's CrashLoopBackOff defaults.
+    pub fn with_limit(memory_limit: u64) -> Self {
+        SenderOom {
+            memory_limit,
+            end: None,
+            backoff_initial: SimDuration::from_secs(10),
+            backoff_max: SimDuration::from_mins(5),
+            backoff_reset: SimDuration::from_mins(10),
+        }
+    }
+}
+
+/// One event in the sender's life.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SenderEvent {
+    /// Offset from the start of the run.
+    pub at: SimDuration,
+    /// What happens.
+    pub kind: SenderEventKind,
+}
+
+/// Kinds of [`SenderEvent`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum SenderEventKind {
+    /// SIGTERM (a rolling update, `systemctl restart`): scraping stops, the queue flushes for
+    /// up to `flush_deadline`, the process exits; it is down for `down_for`, replays its WAL
+    /// and starts a new queue whose watcher skips everything not yet sent.
+    Restart {
+        /// From the exit to the new process starting.
+        down_for: SimDuration,
+        /// WAL replay time (`None`: from the WAL's size and `wal_replay_bytes_per_second`).
+        replay_time: Option<SimDuration>,
+    },
+    /// `kill -9`, a node failure: no flush; the same start-up.
+    Crash {
+        /// From the kill to the new process starting.
+        down_for: SimDuration,
+        /// WAL replay time (`None`: computed).
+        replay_time: Option<SimDuration>,
+    },
+    /// A configuration reload (SIGHUP, `/-/reload`).
+    Reload {
+        /// What changed.
+        change: ReloadChange,
+    },
+    /// The process is killed whenever its memory passes a limit, from `at` until `end`.
+    Oom(SenderOom),
+}
+
+impl SenderEventKind {
+    /// The scenario spelling.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SenderEventKind::Restart { .. } => "restart",
+            SenderEventKind::Crash { .. } => "crash",
+            SenderEventKind::Reload { .. } => "reload",
+            SenderEventKind::Oom(_) => "oom",
+        }
+    }
+}
+
+/// What a reload changed (`storage/remote/write.go: WriteStorage.ApplyConfig` hashes each
+/// `remote_write` entry; secrets marshal as `<secret>`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReloadChange {
+    /// Any value of the `remote_write` entry other than a secret (a `queue_config` tuning,
+    /// the URL, headers, relabelling): the queue is stopped and recreated.
+    RemoteWrite,
+    /// Only a password or bearer token: the hash is unchanged, the queue keeps running.
+    Secret,
+    /// Only scrape configuration: remote write is untouched.
+    ScrapeConfig,
+    /// `global.external_labels`: every queue is recreated.
+    ExternalLabels,
+}
+
+impl ReloadChange {
+    /// The scenario spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReloadChange::RemoteWrite => "remote_write",
+            ReloadChange::Secret => "secret",
+            ReloadChange::ScrapeConfig => "scrape_config",
+            ReloadChange::ExternalLabels => "external_labels",
+        }
+    }
+
+    /// Whether the reload stops the queue and starts a new one.
+    pub fn recreates_queue(self) -> bool {
+        matches!(self, ReloadChange::RemoteWrite | ReloadChange::ExternalLabels)
+    }
+}
+
+/// `oom`: a memory limit (a Kubernetes `limits.memory`), with CrashLoopBackOff between kills.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SenderOom {
+    /// The limit, bytes.
+    pub memory_limit: u64,
+    /// When the limit stops applying (`None`: the end of the run).
+    pub end: Option<SimDuration>,
+    /// First CrashLoopBackOff delay. Default 10s (kubelet).
+    pub backoff_initial: SimDuration,
+    /// Cap of the delay. Default 5m.
+    pub backoff_max: SimDuration,
+    /// Running this long resets the delay. Default 10m.
+    pub backoff_reset: SimDuration,
 }
 
 /// TSDB settings behind head compaction and WAL truncation (§11, §16).
@@ -357,6 +507,9 @@ pub struct Reject {
     pub status: u16,
     /// Why, for the timeline (e.g. "out of order").
     pub reason: String,
+    /// How long a rejection takes to come back (`None`: the receiver's `latency`). A
+    /// validation error is often answered faster than a write completes.
+    pub latency: Option<Latency>,
 }
 
 /// `object_storage`: block uploads fail from `start`; writes succeed until the local disk
@@ -417,6 +570,10 @@ pub struct RateLimit {
     pub burst: u64,
     /// Retry-After sent with the 429, if any.
     pub retry_after: Option<SimDuration>,
+    /// How long a 429 takes to come back (`None`: the receiver's `latency`). A limiter in
+    /// front of the ingesters usually answers faster than a write completes, which decides
+    /// how quickly a sender that does not retry 429s burns through its batches.
+    pub latency: Option<Latency>,
 }
 
 /// What a faulty receiver answers.
@@ -487,6 +644,9 @@ pub mod bounds {
     pub const MAX_OUTPUT_ROWS: u64 = 10_000_000;
     /// Latest simulated instant on the Unix clock (2200-01-01T00:00:00Z), far from overflow.
     pub const MAX_UNIX_NANOS: u64 = 7_258_118_400 * 1_000_000_000;
+    /// Most scrapes stamped within a `scrape_duration` distribution's spread (each lookup of
+    /// the commit point scans them).
+    pub const MAX_COMMIT_SPREAD_SCRAPES: u128 = 4096;
 }
 
 /// A configuration value that cannot be simulated, with the key it belongs to.
@@ -551,12 +711,15 @@ fn error_status(key: &str, s: u16) -> Result<(), ConfigError> {
 }
 
 impl RateLimit {
-    fn validate(&self, rate_key: &str, burst_key: &str) -> Result<(), ConfigError> {
+    fn validate(&self, rate_key: &str, burst_key: &str, latency_key: &str) -> Result<(), ConfigError> {
         if !(self.samples_per_second > 0.0 && self.samples_per_second.is_finite()) {
             return Err(err(rate_key, "must be greater than 0 samples/s"));
         }
         if self.burst == 0 {
             return Err(err(burst_key, "must be at least 1 sample"));
+        }
+        if let Some(l) = &self.latency {
+            l.validate(latency_key)?;
         }
         Ok(())
     }
@@ -656,12 +819,15 @@ impl Incident {
                 error_status(&k("timeout_status"), p.timeout_status)?;
                 error_status(&k("body_too_large_status"), p.body_too_large_status)?;
             }
-            IncidentKind::Throttle(t) => t.validate(&k("rate"), &k("burst"))?,
+            IncidentKind::Throttle(t) => t.validate(&k("rate"), &k("burst"), &k("latency"))?,
             IncidentKind::Reject(r) => {
                 if !(r.fraction > 0.0 && r.fraction <= 1.0) {
                     return Err(err(k("fraction"), "must be greater than 0 and at most 1"));
                 }
                 error_status(&k("status"), r.status)?;
+                if let Some(l) = &r.latency {
+                    l.validate(&k("latency"))?;
+                }
             }
             IncidentKind::ObjectStorage(o) => {
                 if !(o.disk_bytes_per_sample > 0.0 && o.disk_bytes_per_sample.is_finite()) {
@@ -690,7 +856,7 @@ impl SimConfig {
                 series: 100_000,
                 scrape_interval: SimDuration::from_secs(15),
                 targets: 100,
-                scrape_duration: SimDuration::ZERO,
+                scrape_duration: Latency::Fixed(SimDuration::ZERO),
                 report_series: true,
                 wire_bytes_per_sample: DEFAULT_WIRE_BYTES_PER_SAMPLE,
                 changes: Vec::new(),
@@ -703,6 +869,11 @@ impl SimConfig {
                 flush_deadline: SimDuration::from_mins(1),
                 reshard_tick_offset: SimDuration::ZERO,
                 request_overhead: SimDuration::ZERO,
+                events: Vec::new(),
+                wal_persisted: true,
+                wal_replay_bytes_per_second: DEFAULT_WAL_REPLAY_BYTES_PER_SECOND,
+                scrape_start_delay: SimDuration::from_secs(5),
+                memory: SenderMemory::default(),
             },
             tsdb: TsdbConfig {
                 min_block_duration: SimDuration::from_hours(2),
@@ -759,6 +930,8 @@ impl SimConfig {
             ));
         }
 
+        self.validate_sender_events()?;
+
         let w = &self.workload;
         if w.series > MAX_SERIES {
             return Err(err(
@@ -778,10 +951,29 @@ impl SimConfig {
         if w.scrape_interval > SimDuration::from_hours(24) {
             return Err(err("workload.scrape_interval", "must be at most 24h"));
         }
-        if w.scrape_duration >= w.scrape_interval {
+        w.scrape_duration.validate("workload.scrape_duration")?;
+        let (commit_min, commit_max) = crate::workload::commit_delay_bounds(&w.scrape_duration);
+        if commit_max >= w.scrape_interval {
+            let what = if commit_min == commit_max { "" } else { "its 99.9th percentile " };
             return Err(err(
                 "workload.scrape_duration",
-                format!("{} must be shorter than scrape_interval ({})", w.scrape_duration, w.scrape_interval),
+                format!("{what}{commit_max} must be shorter than scrape_interval ({})", w.scrape_interval),
+            ));
+        }
+        // Finding the commit point scans the scrapes stamped within the distribution's spread.
+        let spread_scrapes = u128::from(w.targets) * u128::from(commit_max.saturating_sub(commit_min).nanos())
+            / u128::from(w.scrape_interval.nanos());
+        if spread_scrapes > MAX_COMMIT_SPREAD_SCRAPES {
+            return Err(err(
+                "workload.scrape_duration",
+                format!(
+                    "a spread of {} with {} targets every {} puts about {spread_scrapes} scrapes in flight at once, more \
+                     than the limit of {MAX_COMMIT_SPREAD_SCRAPES}; with that many targets a fixed scrape_duration (the \
+                     median) gives the same result",
+                    commit_max.saturating_sub(commit_min),
+                    w.targets,
+                    w.scrape_interval
+                ),
             ));
         }
         if !(w.wire_bytes_per_sample > 0.0 && w.wire_bytes_per_sample <= 100_000.0) {
@@ -890,7 +1082,7 @@ impl SimConfig {
             inc.validate(&format!("receiver.incident[{i}]"), d, rc)?;
         }
         if let Some(rl) = &rc.rate_limit {
-            rl.validate("receiver.rate_limit", "receiver.rate_limit_burst")?;
+            rl.validate("receiver.rate_limit", "receiver.rate_limit_burst", "receiver.rate_limit_latency")?;
         }
         for (i, f) in rc.faults.iter().enumerate() {
             let key = format!("receiver.fault[{i}]");
@@ -939,6 +1131,70 @@ impl SimConfig {
         Ok(())
     }
 
+    fn validate_sender_events(&self) -> Result<(), ConfigError> {
+        let s = &self.sender;
+        if !(s.wal_replay_bytes_per_second > 0.0 && s.wal_replay_bytes_per_second.is_finite()) {
+            return Err(err("sender.wal_replay_bytes_per_second", "must be greater than 0"));
+        }
+        if !(s.memory.per_series >= 0.0 && s.memory.per_series.is_finite()) {
+            return Err(err("sender.memory_per_series", "must be 0 or more bytes"));
+        }
+        if !(s.memory.replay_factor >= 0.0 && s.memory.replay_factor.is_finite()) {
+            return Err(err("sender.replay_memory_factor", "must be 0 or more"));
+        }
+        if s.scrape_start_delay > SimDuration::from_hours(1) {
+            return Err(err("sender.scrape_start_delay", "must be at most 1h"));
+        }
+        let mut prev = None;
+        for (i, e) in s.events.iter().enumerate() {
+            let key = format!("sender.event[{i}]");
+            if e.at >= self.duration {
+                return Err(err(
+                    format!("{key}.at"),
+                    format!("{} is not before the end of the run ({})", e.at, self.duration),
+                ));
+            }
+            if prev.is_some_and(|p| e.at < p) {
+                return Err(err(format!("{key}.at"), "events must be in time order"));
+            }
+            prev = Some(e.at);
+            match &e.kind {
+                SenderEventKind::Restart { down_for, .. } | SenderEventKind::Crash { down_for, .. } => {
+                    if *down_for > bounds::MAX_DURATION {
+                        return Err(err(format!("{key}.down_for"), "must be at most 366 days"));
+                    }
+                }
+                SenderEventKind::Reload { .. } => {}
+                SenderEventKind::Oom(o) => {
+                    if o.memory_limit == 0 {
+                        return Err(err(format!("{key}.memory_limit"), "must be at least 1 byte"));
+                    }
+                    if let Some(end) = o.end
+                        && end <= e.at
+                    {
+                        return Err(err(format!("{key}.end"), format!("end ({end}) must be after at ({})", e.at)));
+                    }
+                    if o.backoff_initial.nanos() == 0 {
+                        return Err(err(format!("{key}.backoff_initial"), "must be greater than 0"));
+                    }
+                    if o.backoff_max < o.backoff_initial {
+                        return Err(err(
+                            format!("{key}.backoff_max"),
+                            format!("{} is below backoff_initial ({})", o.backoff_max, o.backoff_initial),
+                        ));
+                    }
+                    if o.backoff_reset.nanos() == 0 {
+                        return Err(err(format!("{key}.backoff_reset"), "must be greater than 0"));
+                    }
+                }
+            }
+        }
+        if s.events.iter().filter(|e| matches!(e.kind, SenderEventKind::Oom(_))).count() > 1 {
+            return Err(err("sender.event", "at most one oom event: it sets the memory limit for a window"));
+        }
+        Ok(())
+    }
+
     /// Samples per scrape interval across all targets at the peak of the workload.
     pub fn peak_samples_per_interval(&self) -> u64 {
         let w = &self.workload;
@@ -971,6 +1227,8 @@ pub const DEFAULT_START_UNIX_SECS: u64 = 1_704_067_200;
 /// measured 6.5 on node-exporter data; noisy full-precision floats compress less (9.9–10.0,
 /// and 11–12 with compression off). Series records at first scrape add ~15 bytes per series.
 pub const DEFAULT_WAL_BYTES_PER_SAMPLE: f64 = 6.5;
+/// Default WAL replay speed, bytes per second (see [`SenderConfig::wal_replay_bytes_per_second`]).
+pub const DEFAULT_WAL_REPLAY_BYTES_PER_SECOND: f64 = 64.0 * 1024.0 * 1024.0;
 /// Default remote-write request bytes per sample (Snappy-compressed protobuf): Prometheus 2.42
 /// measured 19.3 on node-exporter data and 22.5–23.1 on synthetic application metrics.
 pub const DEFAULT_WIRE_BYTES_PER_SAMPLE: f64 = 19.3;

@@ -3,6 +3,12 @@
 //! Ties at the same instant are broken by insertion order, so the run never depends on heap
 //! internals. Go's `select` picks at random between ready channels; the model replaces that
 //! with this fixed order, which is documented at each place where it matters.
+//!
+//! Some events stand for a timer that, in Prometheus, was armed a moment *after* another
+//! one with the same period: the reshard goroutine arms `flush_deadline` after receiving the
+//! tick that decided the reshard, so the deadline always fires just after the tick that falls
+//! on the same instant (`queue_manager.go: shards.stop`). [`EventQueue::push_late`] schedules
+//! such an event after every ordinary event due at the same time.
 
 use crate::time::SimTime;
 use std::cmp::Ordering;
@@ -10,9 +16,13 @@ use std::collections::BinaryHeap;
 
 struct Entry<E> {
     at: SimTime,
+    /// Insertion order; [`LATE`] set for events that follow every ordinary one at `at`.
     seq: u64,
     event: E,
 }
+
+/// High bit of the sequence number: sorts a late event after all ordinary events at its time.
+const LATE: u64 = 1 << 63;
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
@@ -55,6 +65,13 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         self.heap.push(Entry { at, seq, event });
     }
+    /// Schedule `event` at `at`, after every ordinary event due at the same instant (late
+    /// events among themselves keep their insertion order).
+    pub fn push_late(&mut self, at: SimTime, event: E) {
+        let seq = self.next_seq | LATE;
+        self.next_seq += 1;
+        self.heap.push(Entry { at, seq, event });
+    }
     /// Remove and return the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.heap.pop().map(|e| (e.at, e.event))
@@ -86,5 +103,17 @@ mod tests {
         q.push(SimTime(10), "b3");
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
         assert_eq!(order, ["a", "b1", "b2", "b3"]);
+    }
+
+    #[test]
+    fn late_events_follow_ordinary_ones_at_the_same_instant() {
+        let mut q = EventQueue::new();
+        q.push_late(SimTime(10), "deadline");
+        q.push(SimTime(20), "later");
+        q.push(SimTime(10), "tick");
+        q.push_late(SimTime(10), "deadline2");
+        q.push(SimTime(5), "early");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
+        assert_eq!(order, ["early", "tick", "deadline", "deadline2", "later"]);
     }
 }

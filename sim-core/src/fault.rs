@@ -161,6 +161,16 @@ impl Sampler {
         }
     }
 
+    /// The value at quantile `u` in `[0, 1)` (inverse transform), for draws that come from
+    /// [`crate::rng::unit_at`] rather than a sequential stream.
+    pub fn at(&self, u: f64) -> SimDuration {
+        match self {
+            Sampler::Fixed(d) => *d,
+            Sampler::Table(t) => SimDuration::from_secs_f64(t.sample(u)),
+            Sampler::Uniform(lo, hi) => SimDuration(lo + ((hi - lo) as f64 * u) as u64),
+        }
+    }
+
     /// One draw.
     pub fn sample(&self, rng: &mut Rng) -> SimDuration {
         match self {
@@ -226,13 +236,17 @@ pub struct RateLimitRule {
     span: Option<Window>,
     tokens: f64,
     last: SimTime,
+    /// The 429's own answer time and the stream it draws from.
+    latency: Option<(Sampler, Rng)>,
 }
 
 impl RateLimitRule {
-    /// A full bucket, limiting within `span` (always if `None`).
-    pub fn new(limit: RateLimit, span: Option<Window>) -> Self {
+    /// A full bucket, limiting within `span` (always if `None`); `rng` is drawn from only
+    /// when the limit has its own answer `latency`.
+    pub fn new(limit: RateLimit, span: Option<Window>, rng: Rng) -> Self {
         let last = span.map_or(SimTime::ZERO, |w| w.start);
-        RateLimitRule { tokens: limit.burst as f64, limit, span, last }
+        let latency = limit.latency.as_ref().map(|l| (Sampler::new(l), rng));
+        RateLimitRule { tokens: limit.burst as f64, limit, span, last, latency }
     }
 }
 
@@ -249,7 +263,8 @@ impl Rule for RateLimitRule {
             self.tokens -= need;
             Verdict::Pass
         } else {
-            Verdict::Respond { status: 429, latency: None, retry_after: self.limit.retry_after, ingest: 0.0 }
+            let latency = self.latency.as_mut().map(|(s, rng)| s.sample(rng));
+            Verdict::Respond { status: 429, latency, retry_after: self.limit.retry_after, ingest: 0.0 }
         }
     }
 }
@@ -308,7 +323,8 @@ mod tests {
 
     #[test]
     fn rate_limit_refills_at_the_rate() {
-        let mut r = RateLimitRule::new(RateLimit { samples_per_second: 1000.0, burst: 1000, retry_after: None }, None);
+        let limit = RateLimit { samples_per_second: 1000.0, burst: 1000, retry_after: None, latency: None };
+        let mut r = RateLimitRule::new(limit, None, Rng::new(1, Stream::RateLimit));
         let req = req(600);
         assert_eq!(r.on_request(&req, SimTime(0)), Verdict::Pass);
         assert!(matches!(r.on_request(&req, SimTime(0)), Verdict::Respond { status: 429, .. }));

@@ -6,7 +6,7 @@
 //! dies, and its restarts follow Kubernetes' CrashLoopBackOff.
 
 use crate::config::{Network, ObjectStorage, Oom, Reject, Response, Rollout};
-use crate::fault::{Request, Rule, Verdict, Window};
+use crate::fault::{Request, Rule, Sampler, Verdict, Window};
 use crate::rng::Rng;
 use crate::time::{SimDuration, SimTime};
 
@@ -105,12 +105,20 @@ pub struct RejectRule {
     span: Window,
     cfg: Reject,
     rng: Rng,
+    latency: Option<Sampler>,
 }
 
 impl RejectRule {
     /// Rejecting within `span`.
     pub fn new(cfg: Reject, span: Window, rng: Rng) -> Self {
-        RejectRule { span, cfg, rng }
+        let latency = cfg.latency.as_ref().map(Sampler::new);
+        RejectRule { span, cfg, rng, latency }
+    }
+
+    /// The rejection's answer time, if it has its own (drawn after the decision, so a
+    /// scenario without one keeps its draws).
+    fn latency(&mut self) -> Option<SimDuration> {
+        self.latency.as_ref().map(|s| s.sample(&mut self.rng))
     }
 }
 
@@ -125,11 +133,13 @@ impl Rule for RejectRule {
             // sample was invalid; Prometheus then counts the whole batch as failed.
             let p_request = 1.0 - (1.0 - f).powf(req.samples as f64);
             if self.rng.chance(p_request) {
-                return Verdict::Respond { status: self.cfg.status, latency: None, retry_after: None, ingest: 1.0 - f };
+                let latency = self.latency();
+                return Verdict::Respond { status: self.cfg.status, latency, retry_after: None, ingest: 1.0 - f };
             }
             Verdict::Pass
         } else if self.rng.chance(f) {
-            Verdict::status(self.cfg.status)
+            let latency = self.latency();
+            Verdict::Respond { status: self.cfg.status, latency, retry_after: None, ingest: 0.0 }
         } else {
             Verdict::Pass
         }

@@ -2,9 +2,9 @@
 //!
 //! A deterministic discrete-event model of one Prometheus `remote_write` queue — WAL, WAL
 //! watcher, shards, batching, sends with retries and backoff, resharding, head compaction and
-//! WAL truncation — against a receiver with injected faults. The model follows
-//! `prometheus-remote-write-model.md` (facts from the Prometheus source, v2.42 and v3.x);
-//! section numbers in doc comments (§5, §9.2, ...) refer to it.
+//! WAL truncation — against a receiver with injected faults. The model follows the
+//! Prometheus source (v2.42 and v3.x); `docs/model.md` in the repository describes each
+//! mechanism, and § numbers in doc comments (§5, §9.2, ...) refer to its sections.
 //!
 //! Pure: no file or network I/O, no wall clock, no threads. Same [`config::SimConfig`] ⇒ the
 //! same [`result::RunResult`] and the same rows, bit for bit.
@@ -13,11 +13,12 @@
 //! - [`config`]: the validated input ([`config::SimConfig`]) with Prometheus's names and defaults.
 //! - [`profile`]: what differs between Prometheus 2.42 and 3.x.
 //! - [`engine`]: the event loop; [`simulate`] runs it.
+//! - [`sender`]: who owns the WAL and when it is truncated (Prometheus server: head compaction).
 //! - Model parts: [`workload`] (scrapes as a closed-form arrival function), [`wal`] (segments,
 //!   compaction, truncation), [`watcher`], [`shard`], [`backoff`], [`resharder`],
 //!   [`receiver`] and [`fault`].
 //! - Outputs: [`metrics::MetricsRow`] per step via an [`observer::Observer`], and the summary
-//!   [`result::RunResult`].
+//!   [`result::RunResult`], with its losses as time ranges ([`gaps`]).
 //!
 //! ## Example
 //! ```
@@ -48,6 +49,7 @@ pub mod config;
 pub mod engine;
 pub mod event;
 pub mod fault;
+pub mod gaps;
 pub mod histogram;
 pub mod incident;
 pub mod metrics;
@@ -58,6 +60,7 @@ pub mod receiver;
 pub mod resharder;
 pub mod result;
 pub mod rng;
+pub mod sender;
 pub mod shard;
 pub mod time;
 pub mod wal;

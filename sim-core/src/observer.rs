@@ -69,6 +69,16 @@ pub enum NotableKind {
     ReceiverUp,
     /// The receiver started failing writes for a reason of its own (full disks).
     ReceiverDegraded,
+    /// The sender received SIGTERM and is flushing (or an event could not apply).
+    SenderStopping,
+    /// The sender process exited or was killed.
+    SenderDown,
+    /// The sender process is starting (WAL replay) or scraping resumes.
+    SenderStarting,
+    /// The sender reloaded its configuration.
+    SenderReload,
+    /// A (new) remote-write queue started; its watcher skipped what was not sent.
+    QueueStarted,
 }
 
 /// Receives rows and notable moments while a run progresses.

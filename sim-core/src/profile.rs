@@ -2,7 +2,7 @@
 //!
 //! Each difference is a named switch with the version that introduced it, so the model code
 //! reads `if profile.retry_after_on_5xx` rather than comparing version numbers. Sources are in
-//! `prometheus-remote-write-model.md` §13.
+//! `docs/model.md` §13.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

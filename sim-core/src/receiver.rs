@@ -272,7 +272,7 @@ impl Receiver {
                     back.push(Box::new(RolloutRule::new(r.clone(), span.start, end, rng)));
                 }
                 IncidentKind::Proxy(p) => proxies.push((span, p.clone())),
-                IncidentKind::Throttle(t) => back.push(Box::new(RateLimitRule::new(t.clone(), Some(span)))),
+                IncidentKind::Throttle(t) => back.push(Box::new(RateLimitRule::new(t.clone(), Some(span), rng))),
                 IncidentKind::Reject(r) => back.push(Box::new(RejectRule::new(r.clone(), span, rng))),
                 IncidentKind::ObjectStorage(o) => disks.push(ObjectStorageRule::new(o.clone(), span)),
                 IncidentKind::Network(n) => front.push(Box::new(NetworkRule { span, mode: *n })),
@@ -285,7 +285,7 @@ impl Receiver {
             });
         }
         if let Some(rl) = &cfg.rate_limit {
-            back.push(Box::new(RateLimitRule::new(rl.clone(), None)));
+            back.push(Box::new(RateLimitRule::new(rl.clone(), None, Rng::new(seed, Stream::RateLimit))));
         }
         let pool = cfg.workers.map(|w| Pool {
             workers: w as usize,

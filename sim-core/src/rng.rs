@@ -19,6 +19,12 @@ pub enum Stream {
     Fault(u32),
     /// Stochastic parts of the receiver's incident models (issue #3).
     Incident(u32),
+    /// Answer times of the receiver-wide rate limit's 429s.
+    RateLimit,
+    /// Scrape-to-commit time of each scrape, read at random positions ([`unit_at`]).
+    ScrapeCommit,
+    /// Go's random `select` among shards leaving at a hard shutdown.
+    ShutdownSelect,
 }
 
 impl Stream {
@@ -28,8 +34,22 @@ impl Stream {
             Stream::ReceiverLatency => 2,
             Stream::Fault(i) => (1 << 32) | u64::from(i),
             Stream::Incident(i) => (2 << 32) | u64::from(i),
+            Stream::RateLimit => 3,
+            Stream::ScrapeCommit => 4,
+            Stream::ShutdownSelect => 5,
         }
     }
+}
+
+/// The `index`-th uniform draw in `[0, 1)` of `stream`, by random access into the ChaCha
+/// stream: for values that belong to an identity (the k-th scrape of a target) rather than
+/// to the order in which the model happens to ask for them.
+pub fn unit_at(seed: u64, stream: Stream, index: u64) -> f64 {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(stream.id());
+    // Each f64 draw consumes two 32-bit words.
+    r.set_word_pos(u128::from(index) * 2);
+    r.random::<f64>()
 }
 
 /// A component's private random stream.

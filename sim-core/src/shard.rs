@@ -149,6 +149,12 @@ impl ShardQueue {
         false
     }
 
+    /// The queued samples as spans of WAL positions, oldest first (what a hard shutdown
+    /// discards).
+    pub fn spans(&self) -> impl Iterator<Item = Span> + '_ {
+        self.spans.iter().copied()
+    }
+
     /// Hard shutdown: empties the queue and returns how many samples it held.
     pub fn clear(&mut self) -> u64 {
         let n = self.queued;

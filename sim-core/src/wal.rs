@@ -1,4 +1,4 @@
-//! The WAL's segment timeline, head compaction, and the truncation algorithm (§3, §11).
+//! The WAL's segment timeline and the truncation algorithm (§3, §11.2), shared by every sender.
 //!
 //! Segments are tracked by the WAL position (sample count) at which each one starts. A
 //! segment rolls when it has taken `wal_segment_size / wal_bytes_per_sample` samples, and a
@@ -42,6 +42,23 @@ impl Wal {
         Wal { capacity, segments: VecDeque::from([Segment { index: 0, start: 0 }]), created: 1 }
     }
 
+    /// A WAL that starts empty with segment 0 at write position `pos` (a data directory
+    /// lost with its pod: `wal_persisted = false`).
+    pub fn starting_at(segment_bytes: u64, bytes_per_sample: f64, pos: u64) -> Self {
+        let mut w = Wal::new(segment_bytes, bytes_per_sample);
+        w.segments[0].start = pos;
+        w
+    }
+
+    /// Starts a new segment at write position `head` (`wlog.NewSize` at every process start
+    /// opens the segment after the last one).
+    pub fn new_segment(&mut self, head: u64) {
+        self.roll_to(head);
+        let index = self.current() + 1;
+        self.segments.push_back(Segment { index, start: head });
+        self.created += 1;
+    }
+
     /// Samples per segment.
     pub fn capacity(&self) -> u64 {
         self.capacity
@@ -76,6 +93,11 @@ impl Wal {
         let first = self.segments.front()?.index;
         let i = index.checked_sub(first)? as usize + 1;
         self.segments.get(i).map(|s| s.start)
+    }
+
+    /// The oldest segment on disk.
+    pub fn oldest(&self) -> Segment {
+        *self.segments.front().expect("the WAL always has an active segment")
     }
 
     /// Index of the newest segment (`prometheus_tsdb_wal_segment_current`).
@@ -118,62 +140,6 @@ impl Wal {
             self.segments.pop_front();
         }
         Truncation { new_segment, deleted: Some((first, k)) }
-    }
-}
-
-/// Head block bounds and the compaction trigger (§11.1), in Unix milliseconds.
-#[derive(Clone, Debug)]
-pub struct Head {
-    /// Block range R in ms.
-    range_ms: u64,
-    /// `head.MinTime`, set by the first sample.
-    pub min_ms: Option<u64>,
-    last_truncation_ms: Option<u64>,
-}
-
-/// What one head compaction did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Compaction {
-    /// Blocks written (`head_truncations_total` increments).
-    pub blocks: u64,
-    /// `maxt` of the last block: the WAL truncation mint.
-    pub truncate_at_ms: u64,
-    /// Whether `truncateWAL` went ahead (mint newer than the last truncation).
-    pub truncates_wal: bool,
-}
-
-impl Head {
-    /// An empty head with block range `range_ms`.
-    pub fn new(range_ms: u64) -> Self {
-        Head { range_ms, min_ms: None, last_truncation_ms: None }
-    }
-
-    /// Compaction becomes possible once a sample is newer than this (`MaxTime − MinTime > 1.5R`).
-    pub fn compactable_after_ms(&self) -> Option<u64> {
-        self.min_ms.map(|m| m + self.range_ms / 2 * 3)
-    }
-
-    /// `DB.Compact` with the newest sample at `max_ms`: write aligned blocks while the head is
-    /// compactable, then truncate the WAL once at the last block's end.
-    pub fn compact(&mut self, max_ms: u64) -> Option<Compaction> {
-        let mut blocks = 0;
-        let mut maxt = 0;
-        while let Some(min) = self.min_ms {
-            if max_ms.saturating_sub(min) <= self.range_ms / 2 * 3 {
-                break;
-            }
-            maxt = min / self.range_ms * self.range_ms + self.range_ms;
-            self.min_ms = Some(maxt);
-            blocks += 1;
-        }
-        if blocks == 0 {
-            return None;
-        }
-        let truncates_wal = self.last_truncation_ms.is_none_or(|l| maxt > l);
-        if truncates_wal {
-            self.last_truncation_ms = Some(maxt);
-        }
-        Some(Compaction { blocks, truncate_at_ms: maxt, truncates_wal })
     }
 }
 
@@ -248,21 +214,5 @@ mod tests {
         assert_eq!(w.segment_of(cap), Some(1));
         assert_eq!(w.end_of(0), Some(cap));
         assert_eq!(w.end_of(2), None, "the active segment has no end yet");
-    }
-
-    #[test]
-    fn compaction_is_aligned_and_truncates_once() {
-        let r = 7_200_000;
-        let mut h = Head::new(r);
-        h.min_ms = Some(r * 10 + 1234);
-        assert_eq!(h.compactable_after_ms(), Some(r * 10 + 1234 + r * 3 / 2));
-        assert_eq!(h.compact(r * 11 + r / 2), None);
-        let c = h.compact(r * 11 + r / 2 + 1235).unwrap();
-        assert_eq!(c, Compaction { blocks: 1, truncate_at_ms: r * 11, truncates_wal: true });
-        assert_eq!(h.min_ms, Some(r * 11));
-        // A head that fell far behind writes several blocks but truncates once.
-        let c = h.compact(r * 15).unwrap();
-        assert_eq!(c.blocks, 3);
-        assert_eq!(c.truncate_at_ms, r * 14);
     }
 }

@@ -44,6 +44,9 @@ pub enum WatcherState {
         /// Restart time.
         until: SimTime,
     },
+    /// The queue is stopping or gone (`QueueManager.Stop` closed its quit channel): nothing
+    /// more is enqueued until a new queue starts a new watcher.
+    Stopped,
 }
 
 /// The WAL watcher of the (single) remote-write queue.
@@ -58,12 +61,15 @@ pub struct Watcher {
     started: SimTime,
     /// End position of a segment that was deleted under the watcher: it fails on reaching it.
     pub doom_end: Option<u64>,
+    /// The segment the watcher is still reading after a truncation deleted it (it reads on
+    /// from its open file). `prometheus_wal_watcher_current_segment` keeps showing it.
+    pub deleted_segment: Option<u64>,
 }
 
 impl Watcher {
     /// A watcher started at `t` at position `pos`.
     pub fn new(trigger: ReadTrigger, t: SimTime, pos: u64) -> Self {
-        Watcher { pos, state: WatcherState::Reading, trigger, started: t, doom_end: None }
+        Watcher { pos, state: WatcherState::Reading, trigger, started: t, doom_end: None, deleted_segment: None }
     }
 
     /// Restarts `Run` at `t`: a new ticker phase, no doom.
@@ -72,6 +78,7 @@ impl Watcher {
         self.state = WatcherState::Reading;
         self.started = t;
         self.doom_end = None;
+        self.deleted_segment = None;
     }
 
     /// The last read tick at or before `t` (v2.42), or `t` itself (v3.x).
@@ -111,6 +118,18 @@ impl Watcher {
         self.next_read_at(wl.commit_time_of(p))
     }
 
+    /// `prometheus_wal_watcher_current_segment` (`watcher.go: Watcher.Run` sets it before
+    /// each `watch`): the segment holding the watcher's position (`on_disk`, `None` if that
+    /// segment was deleted), else the deleted segment it is still reading. Once it has
+    /// failed to open the next one, the gauge already names that next segment, during the
+    /// 5 s wait and until `Run` starts again.
+    pub fn current_segment(&self, on_disk: Option<u64>, oldest_on_disk: u64) -> u64 {
+        match (self.state, self.deleted_segment) {
+            (WatcherState::Failed { .. }, Some(c)) => c + 1,
+            _ => on_disk.or(self.deleted_segment).unwrap_or(oldest_on_disk),
+        }
+    }
+
     /// True while blocked.
     pub fn is_blocked(&self) -> bool {
         matches!(self.state, WatcherState::Blocked { .. })
@@ -128,7 +147,7 @@ mod tests {
             series: 10,
             scrape_interval: SimDuration::from_secs(1),
             targets: 1,
-            scrape_duration: SimDuration::ZERO,
+            scrape_duration: crate::config::Latency::Fixed(SimDuration::ZERO),
             report_series: false,
             wire_bytes_per_sample: 1.0,
             changes: vec![],

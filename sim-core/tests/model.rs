@@ -1,7 +1,7 @@
-//! Model-level checks against closed-form expectations and the spec. Each test asserts a
+//! Model-level checks against closed-form expectations and docs/model.md. Each test asserts a
 //! behaviour an SRE would notice in a forecast.
 
-use sim_core::config::{FaultWindow, Latency, QueueConfig, Response, SimConfig};
+use sim_core::config::{FaultWindow, Latency, QueueConfig, RateLimit, Response, SimConfig, WorkloadChange};
 use sim_core::metrics::MetricsRow;
 use sim_core::observer::{NotableKind, RowRecorder};
 use sim_core::profile::Profile;
@@ -156,6 +156,63 @@ fn outage_past_wal_retention_loses_the_expected_amount() {
     assert_eq!(r.samples.failed, 0, "Prometheus counts none of this loss");
 }
 
+/// Regression (issue #12, item 2): after a truncation deleted the segment the watcher is
+/// reading, `prometheus_wal_watcher_current_segment` keeps naming that segment (the watcher
+/// reads on from its open file), names the next one once opening it failed, during the 5 s
+/// wait, and jumps to the newest segment when the watcher restarts. That lag behind the WAL's
+/// first segment is the only trace of the loss in Prometheus's own metrics.
+#[test]
+fn watcher_segment_gauge_stays_on_the_deleted_segment_until_the_restart() {
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(14);
+    c.output_step = secs(1);
+    c.workload.series = 2000;
+    c.workload.scrape_interval = secs(1);
+    c.tsdb.min_block_duration = mins(2);
+    c.tsdb.wal_segment_size = 10 << 20;
+    c.receiver.faults.push(fault(mins(1), mins(10), Response::Status(503)));
+    let (r, rows) = run(&c);
+    let loss = r.timeline.iter().find(|n| n.kind == NotableKind::WalTruncationLoss).expect("a truncation loss");
+    let restart = r.timeline.iter().find(|n| n.kind == NotableKind::WatcherRestart).expect("a watcher restart");
+    let doomed: u64 =
+        loss.message.split("still in segment ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+    let (from, to) = (loss.at.as_secs_f64(), restart.at.as_secs_f64());
+    let failed_at = to - 5.0;
+    for row in rows.iter().filter(|row| row.t_seconds > from && row.t_seconds < to) {
+        let want = if row.t_seconds < failed_at { doomed } else { doomed + 1 };
+        assert_eq!(row.wal_watcher_current_segment, want, "at {} s", row.t_seconds);
+        assert!(row.wal_watcher_current_segment < row.tsdb_wal_segment_current);
+    }
+    let after = row_at(&rows, to + 1.0);
+    assert_eq!(after.wal_watcher_current_segment, after.tsdb_wal_segment_current, "restarted at the newest segment");
+}
+
+/// Issue #12, item 5: a scrape-to-commit time drawn per scrape. Samples cannot be read
+/// before their own commit, so delivery is never faster than the distribution's minimum and
+/// its spread shows in the delivery latency, while nothing is lost or double-counted.
+#[test]
+fn scrape_to_commit_distribution_shows_in_delivery_latency() {
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(10);
+    c.workload.series = 2000;
+    c.workload.targets = 1;
+    c.workload.scrape_interval = secs(1);
+    c.remote_write.queue.max_samples_per_send = 500;
+    c.receiver.latency = Latency::Fixed(SimDuration::from_millis(20));
+    c.workload.scrape_duration = Latency::Fixed(SimDuration::from_millis(110));
+    let (fixed, _) = run(&c);
+    c.workload.scrape_duration =
+        Latency::Uniform { min: SimDuration::from_millis(30), max: SimDuration::from_millis(190) };
+    let (random, _) = run(&c);
+    assert_eq!(fixed.samples.appended, random.samples.appended);
+    for r in [&fixed, &random] {
+        assert_eq!(r.samples.delivered + r.samples.pending_at_end, r.samples.appended);
+        assert!(r.delivery_latency_seconds.p50 >= 0.030 + 0.020, "p50 {}", r.delivery_latency_seconds.p50);
+    }
+    let spread = |r: &RunResult| r.delivery_latency_seconds.max - r.delivery_latency_seconds.p50;
+    assert!(spread(&random) > spread(&fixed) + 0.030, "{} vs {}", spread(&random), spread(&fixed));
+}
+
 #[test]
 fn retry_after_on_5xx_is_honoured_by_3x_only() {
     let mut attempts = Vec::new();
@@ -193,6 +250,41 @@ fn http_429_drops_batches_unless_retry_is_enabled() {
     assert_eq!(lost(&r), 0);
 }
 
+/// Regression (issue #12, item 6): a rate limit that answers its 429s faster than a write
+/// completes lets a sender that does not retry 429s (the default) burn through batches
+/// faster, so more of them meet an empty bucket and are dropped.
+#[test]
+fn fast_429s_from_a_rate_limit_drop_more_batches() {
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(10);
+    c.workload.series = 30_000;
+    c.workload.targets = 30;
+    c.workload.scrape_interval = secs(1);
+    c.remote_write.queue.max_shards = 1;
+    c.receiver.latency = Latency::Fixed(SimDuration::from_millis(20));
+    let limit = RateLimit { samples_per_second: 12_000.0, burst: 12_000, retry_after: None, latency: None };
+    c.receiver.rate_limit = Some(limit.clone());
+    let (slow, slow_rows) = run(&c);
+    c.receiver.rate_limit = Some(RateLimit { latency: Some(Latency::Fixed(SimDuration::from_millis(2))), ..limit });
+    let (fast, fast_rows) = run(&c);
+    for (r, rows) in [(&slow, &slow_rows), (&fast, &fast_rows)] {
+        assert!(r.samples.failed > 0 && r.samples.delivered > 0);
+        let last = rows.last().unwrap();
+        assert_eq!(last.samples_failed_total, r.samples.failed, "429s are counted as failed, never retried");
+    }
+    assert!(
+        fast.samples.failed > slow.samples.failed * 11 / 10,
+        "fast 429s: {} failed, 20 ms 429s: {} failed",
+        fast.samples.failed,
+        slow.samples.failed
+    );
+    let mean = |rows: &[MetricsRow]| {
+        let last = rows.last().unwrap();
+        last.sent_batch_duration_seconds_sum / last.sent_batch_duration_seconds_count as f64
+    };
+    assert!(mean(&fast_rows) < mean(&slow_rows), "the 429s' own latency shows in sent_batch_duration");
+}
+
 #[test]
 fn rejected_fraction_fails_in_proportion() {
     let mut c = cfg(Profile::V3);
@@ -225,6 +317,90 @@ fn slow_drain_at_reshard_loses_queued_data() {
     let last = rows.last().unwrap();
     assert!(last.samples_failed_total > r.samples.dropped.reshard_shutdown);
     assert!(r.timeline.iter().any(|n| n.kind == NotableKind::HardShutdown));
+}
+
+/// Regression (issue #12, item 1): the flush deadline of a reshard falls exactly on a later
+/// reshard tick. In Prometheus the tick comes first, finds the reshard still in `stop()` and
+/// skips; the hard shutdown lands just after. So a hard shutdown is never followed by a new
+/// reshard decided at the same instant.
+#[test]
+fn reshard_tick_at_the_flush_deadline_is_skipped() {
+    // 2.42, the version it was seen with (3.x refuses to reshard right after a retry, §9.3).
+    {
+        let profile = Profile::V2_42;
+        // A cardinality step makes the queue reshard up at 01:10 just as the receiver starts
+        // answering 503: the old shards cannot drain, and the 1 m flush deadline expires
+        // exactly on the 02:10 reshard tick.
+        let mut c = cfg(profile);
+        c.duration = mins(10);
+        c.workload.series = 20_000;
+        c.workload.targets = 60;
+        c.workload.scrape_interval = secs(15);
+        c.workload.changes = vec![WorkloadChange { at: mins(1), series: 600_000 }];
+        c.remote_write.queue.max_shards = 200;
+        c.receiver.faults.push(fault(secs(70), mins(8), Response::Status(503)));
+        let (r, _) = run(&c);
+        let shutdowns: Vec<_> =
+            r.timeline.iter().filter(|n| n.kind == NotableKind::HardShutdown).map(|n| n.at).collect();
+        assert!(!shutdowns.is_empty(), "{profile}: the outage must outlast the 1 m flush deadline");
+        for at in shutdowns {
+            let next = r.timeline.iter().find(|n| n.kind == NotableKind::Reshard && n.at >= at).map(|n| n.at);
+            if let Some(next) = next {
+                assert!(
+                    next.saturating_since(at) >= secs(10),
+                    "{profile}: hard shutdown at {at} followed by a reshard decided at {next}"
+                );
+            }
+        }
+    }
+}
+
+/// Regression (issue #12, item 3): at a hard shutdown every running shard leaves through
+/// Go's random `select`, and each one that picks the cancellation adds the queue-wide
+/// enqueued count still left. With 50 shards stuck on one slow request each and little
+/// queued, Prometheus 2.42's failed counter jumped by 17–30 times what the shards held, not
+/// once per shard's queue (docs/fidelity.md, `hard-shutdown-many`). The requests in flight
+/// still reach the receiver, which finishes them: only the queued samples are lost.
+#[test]
+fn hard_shutdown_overcounts_failed_like_go_select() {
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(6);
+    c.output_step = secs(1);
+    c.workload.series = 2000;
+    c.workload.targets = 1;
+    c.workload.scrape_interval = secs(1);
+    c.remote_write.remote_timeout = mins(2);
+    c.sender.flush_deadline = secs(10);
+    let mut slow = fault(SimDuration::ZERO, mins(5), Response::Status(200));
+    slow.latency = Some(Latency::Fixed(secs(12)));
+    c.receiver.faults.push(slow);
+    let (r, rows) = run(&c);
+    // The first hard shutdown with many shards: the jump of the failed counter against the
+    // samples the shards held just before (samples_pending).
+    let shutdown = r
+        .timeline
+        .iter()
+        .filter(|n| n.kind == NotableKind::HardShutdown)
+        .rfind(|n| row_at(&rows, n.at.as_secs_f64() - 1.0).shards >= 40)
+        .expect("a hard shutdown of 40+ shards");
+    let t = shutdown.at.as_secs_f64();
+    let before = rows.iter().rev().find(|row| row.t_seconds < t).unwrap();
+    let after = row_at(&rows, t + 0.5);
+    let jump = (after.samples_failed_total - before.samples_failed_total) as f64;
+    let held = before.samples_pending as f64;
+    // Every shard is stuck on a batch of about the same size and nothing is queued: in a
+    // random order, each fails its batch and then, half the time, adds what is left, so
+    // the jump is about held × (1 + (S − 1)/4). (Once per shard's queue it would be `held`.)
+    let s = f64::from(before.shards);
+    let expect = held * (1.0 + (s - 1.0) / 4.0);
+    assert!(
+        (jump / expect - 1.0).abs() < 0.35,
+        "failed jumped by {jump} with {held} held in {s} shards; expected {expect}"
+    );
+    // The data: in-flight batches were stored; the loss is a small share of the run.
+    let lost = r.samples.dropped.reshard_shutdown as f64 / r.samples.appended as f64;
+    assert!(lost < 0.06, "lost {lost}");
+    assert!(r.samples.delivered > r.samples.appended * 9 / 10);
 }
 
 #[test]
@@ -310,4 +486,28 @@ fn request_overhead_adds_to_every_attempt_and_counts_toward_the_timeout() {
     assert!(r.samples.retried > 0);
     c.sender.request_overhead = c.remote_write.remote_timeout;
     assert!(sim_core::simulate(&c, &mut ()).is_err(), "an overhead of a whole timeout is refused");
+}
+
+/// A watcher stalled in the last segment a truncation deletes goes on reading the open file
+/// (its successor is kept); when the next truncation deletes that successor, it fails at the
+/// end of its file and skips ahead. Here the 03:00 truncation deletes the watcher's segment
+/// (and nothing after it), and the 05:00 one deletes the segment it needs next.
+#[test]
+fn a_watcher_in_an_already_deleted_segment_loses_its_successor_at_the_next_truncation() {
+    let mut c = cfg(Profile::V3);
+    c.duration = hours(9);
+    c.workload.series = 500_000;
+    c.workload.targets = 500;
+    c.receiver.faults.push(fault(mins(105), mins(345), Response::Status(503)));
+    let (r, _) = run(&c);
+    let notes: Vec<_> = r.timeline.iter().filter(|n| n.major).map(|n| (n.at.to_string(), n.kind)).collect();
+    assert!(
+        notes.iter().any(|(at, k)| at.starts_with("03:00") && *k == NotableKind::WalTruncation),
+        "03:00 deletes the watcher's own segment and keeps the next: {notes:?}"
+    );
+    assert!(
+        notes.iter().any(|(at, k)| at.starts_with("05:00") && *k == NotableKind::WalTruncationLoss),
+        "05:00 deletes the segment it needs next: {notes:?}"
+    );
+    assert!(r.samples.dropped.wal_truncation > 0);
 }

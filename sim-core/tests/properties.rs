@@ -1,5 +1,6 @@
 //! Properties over random scenarios: every appended sample ends in exactly one bucket at every
-//! step, time never goes backwards, and Prometheus's counters never decrease.
+//! step, the gaps add up to the lost samples, time never goes backwards, and Prometheus's
+//! counters never decrease.
 //!
 //! The engine also `debug_assert!`s event-time monotonicity and per-step conservation, so
 //! these cases exercise those checks on every event in debug builds.
@@ -7,8 +8,9 @@
 use proptest::prelude::*;
 use sim_core::config::{
     FaultWindow, Incident, IncidentKind, Latency, Network, ObjectStorage, Oom, Proxy, QueueConfig, RateLimit, Reject,
-    Response, Rollout, SimConfig, WorkloadChange,
+    ReloadChange, Response, Rollout, SenderEvent, SenderEventKind, SenderOom, SimConfig, WorkloadChange,
 };
+use sim_core::gaps::LossReason;
 use sim_core::observer::RowRecorder;
 use sim_core::profile::Profile;
 use sim_core::time::SimDuration;
@@ -88,21 +90,40 @@ fn incident_kind() -> impl Strategy<Value = IncidentKind> {
                 body_too_large_status: if as500 { 500 } else { 413 },
             })
         ),
-        (100.0f64..50_000.0).prop_map(|r| IncidentKind::Throttle(RateLimit {
+        (100.0f64..50_000.0, proptest::option::of(1u64..200)).prop_map(|(r, lat)| IncidentKind::Throttle(RateLimit {
             samples_per_second: r,
             burst: r as u64 + 1,
-            retry_after: None
+            retry_after: None,
+            latency: lat.map(|l| Latency::Fixed(ms(l))),
         })),
         (0.0001f64..1.0, any::<bool>()).prop_map(|(f, per_sample)| IncidentKind::Reject(Reject {
             fraction: f,
             per_sample,
             status: 400,
-            reason: "test".into()
+            reason: "test".into(),
+            latency: None
         })),
         (0u64..50_000_000, 0.5f64..5.0, 0u64..600_000).prop_map(|(h, b, c)| IncidentKind::ObjectStorage(
             ObjectStorage { disk_headroom: h, disk_bytes_per_sample: b, catch_up: ms(c), status: 500 }
         )),
         any::<bool>().prop_map(|r| IncidentKind::Network(if r { Network::Refused } else { Network::Blackhole })),
+    ]
+}
+
+fn sender_event_kind() -> impl Strategy<Value = SenderEventKind> {
+    prop_oneof![
+        (0u64..120_000, proptest::option::of(0u64..60_000))
+            .prop_map(|(d, r)| SenderEventKind::Restart { down_for: ms(d), replay_time: r.map(ms) }),
+        (0u64..120_000, proptest::option::of(0u64..60_000))
+            .prop_map(|(d, r)| SenderEventKind::Crash { down_for: ms(d), replay_time: r.map(ms) }),
+        prop_oneof![
+            Just(ReloadChange::RemoteWrite),
+            Just(ReloadChange::Secret),
+            Just(ReloadChange::ScrapeConfig),
+            Just(ReloadChange::ExternalLabels)
+        ]
+        .prop_map(|change| SenderEventKind::Reload { change }),
+        (1u64 << 20..1u64 << 31).prop_map(|l| SenderEventKind::Oom(SenderOom::with_limit(l))),
     ]
 }
 
@@ -124,7 +145,7 @@ prop_compose! {
         profile in Just(if v3 { Profile::V3 } else { Profile::V2_42 }),
         seed in any::<u64>(),
         series in 0u64..60_000, targets in 1u32..300, interval_ms in 1000u64..60_000,
-        scrape_ms in 0u64..500, report in any::<bool>(),
+        scrape_ms in 0u64..500, scrape_spread_ms in prop_oneof![Just(0u64), 1u64..400], report in any::<bool>(),
         changes in proptest::collection::vec((1u64..1000, 0u64..100_000), 0..3),
         capacity in 1u32..20_000, msps in 100u32..3000, min_shards in 1u32..8, extra_shards in 0u32..30,
         deadline_ms in 100u64..10_000, min_backoff in 1u64..1000, backoff_factor in 1u64..200,
@@ -134,6 +155,8 @@ prop_compose! {
         latency in latency(), concurrency in proptest::option::of(1u32..64),
         rate in proptest::option::of(100.0f64..100_000.0),
         faults in proptest::collection::vec(fault(duration_ms), 0..4),
+        sender_events in proptest::collection::vec((0..duration_ms, sender_event_kind()), 0..4),
+        wal_persisted in any::<bool>(),
         incidents in proptest::collection::vec(incident(duration_ms), 0..3),
         queue_size in proptest::option::of(0u32..50), overhead_ms in 0u64..50,
         throughput in proptest::option::of(1000.0f64..1_000_000.0), memory_base in 0u64..1_000_000,
@@ -144,7 +167,14 @@ prop_compose! {
         c.workload.series = series;
         c.workload.targets = targets;
         c.workload.scrape_interval = ms(interval_ms);
-        c.workload.scrape_duration = ms(scrape_ms.min(interval_ms - 1));
+        // A fixed scrape-to-commit time, or one drawn per scrape (a uniform spread).
+        let lo = scrape_ms.min(interval_ms - 1);
+        let hi = (lo + scrape_spread_ms).min(interval_ms - 1);
+        c.workload.scrape_duration = if hi > lo {
+            Latency::Uniform { min: ms(lo), max: ms(hi) }
+        } else {
+            Latency::Fixed(ms(lo))
+        };
         c.workload.report_series = report;
         let mut at = 0;
         for (step, s) in changes {
@@ -166,9 +196,21 @@ prop_compose! {
         c.tsdb.wal_bytes_per_sample = bps;
         c.receiver.latency = latency;
         c.receiver.workers = concurrency;
-        c.receiver.rate_limit = rate.map(|r| RateLimit { samples_per_second: r, burst: (r as u64).max(1), retry_after: None });
+        c.receiver.rate_limit = rate.map(|r| RateLimit {
+            samples_per_second: r,
+            burst: (r as u64).max(1),
+            retry_after: None,
+            latency: None,
+        });
         c.receiver.faults = faults;
         c.receiver.incidents = incidents;
+        let mut events: Vec<SenderEvent> = sender_events.into_iter().map(|(at, kind)| SenderEvent { at: ms(at), kind }).collect();
+        events.sort_by_key(|e| e.at);
+        // At most one oom event.
+        let mut seen_oom = false;
+        events.retain(|e| !matches!(e.kind, SenderEventKind::Oom(_)) || !std::mem::replace(&mut seen_oom, true));
+        c.sender.events = events;
+        c.sender.wal_persisted = wal_persisted;
         c.receiver.queue_size = queue_size;
         c.receiver.request_overhead = ms(overhead_ms);
         c.receiver.worker_throughput = throughput;
@@ -189,10 +231,49 @@ proptest! {
         prop_assert!(r.conservation_ok, "{:?}", r.timeline.last());
         let s = &r.samples;
         let d = &s.dropped;
-        prop_assert_eq!(s.appended, s.delivered + s.failed + d.wal_truncation + d.too_old + d.reshard_shutdown + s.pending_at_end);
+        prop_assert_eq!(
+            s.appended,
+            s.delivered + s.failed + d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip + s.pending_at_end
+        );
+        // The gaps are the same losses as time ranges: their samples add up exactly, each gap
+        // lies inside the run and loses at most what was appended in it.
+        let g = &r.gaps;
+        prop_assert_eq!(
+            g.samples,
+            s.failed + d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip + s.unsendable_at_end
+                + s.not_scraped,
+            "{:?}", g
+        );
+        prop_assert_eq!(g.list.iter().map(|x| x.samples).sum::<u64>(), g.samples);
+        for (reason, n) in [
+            (LossReason::Failed, s.failed),
+            (LossReason::WalTruncation, d.wal_truncation),
+            (LossReason::TooOld, d.too_old),
+            (LossReason::ReshardShutdown, d.reshard_shutdown),
+            (LossReason::UnsendableAtEnd, s.unsendable_at_end),
+            (LossReason::RestartSkip, d.restart_skip),
+            (LossReason::NotScraped, s.not_scraped),
+        ] {
+            prop_assert_eq!(g.list.iter().filter(|x| x.reason == reason).map(|x| x.samples).sum::<u64>(), n, "{:?}", reason);
+        }
+        for x in &g.list {
+            prop_assert!(x.samples > 0 && x.from_seconds < x.to_seconds, "{:?}", x);
+            prop_assert!(x.from_seconds >= 0.0 && x.from_seconds <= r.simulated_seconds, "{:?}", x);
+            prop_assert!(x.coverage > 0.0 && x.coverage <= 1.0, "{:?}", x);
+        }
+        prop_assert_eq!(g.largest.is_some(), !g.list.is_empty());
         prop_assert!(rec.rows.windows(2).all(|w| w[0].t_seconds < w[1].t_seconds), "rows in time order");
+        // Prometheus's counters start again with every process and every new queue.
+        let se = &r.sender;
+        let restarts = se.queue_starts > 1 || se.restarts + se.crashes + se.oom_kills > 0;
         for w in rec.rows.windows(2) {
             let (a, b) = (&w[0], &w[1]);
+            prop_assert!(a.delivered_total <= b.delivered_total);
+            prop_assert!(a.lost_restart_skip_total <= b.lost_restart_skip_total);
+            prop_assert!(a.not_scraped_total <= b.not_scraped_total);
+            if restarts {
+                continue;
+            }
             prop_assert!(a.samples_in_total <= b.samples_in_total);
             prop_assert!(a.samples_total <= b.samples_total);
             prop_assert!(a.samples_retried_total <= b.samples_retried_total);

@@ -1,6 +1,8 @@
 //! One module per subcommand, and the error type they share.
 
 pub mod bench;
+pub mod calibrate;
+pub mod import;
 pub mod library;
 pub mod merge;
 pub mod report;

@@ -1,6 +1,6 @@
 //! Each bundled scenario shows the signature its header comment promises.
 
-use crate::{lost, n, run_json, scenario};
+use crate::{lost, n, run_json, scenario, temp_dir};
 
 #[test]
 fn default_is_healthy() {
@@ -52,4 +52,50 @@ fn rejecting_receiver_fails_a_fifth() {
     let share = n(&v, "/samples/failed") / n(&v, "/samples/appended");
     assert!((share - 0.2).abs() < 0.01, "failed share {share}");
     assert_eq!(n(&v, "/samples/retried"), 0.0);
+}
+
+#[test]
+fn restart_during_an_outage_skips_the_backlog() {
+    let v = run_json(&scenario("restart-during-outage"), &[]);
+    let skipped = n(&v, "/samples/dropped/restart_skip");
+    // 200k series every 30 s, from the outage's start at 01:00 to the SIGTERM at 02:30.
+    let ninety_minutes = (200_000.0 + 5.0 * 200.0) / 30.0 * 5400.0;
+    assert!((skipped / ninety_minutes - 1.0).abs() < 0.02, "skipped {skipped}");
+    assert!(n(&v, "/samples/not_scraped") > 0.0);
+    assert_eq!(n(&v, "/samples/dropped/wal_truncation"), 0.0);
+    assert_eq!(n(&v, "/sender/restarts"), 1.0);
+    // Without the restart (moved to the last minute) the same outage loses nothing.
+    let v = run_json(&scenario("restart-during-outage"), &["--set", "sender.event[0].at=5h59m"]);
+    assert_eq!(n(&v, "/samples/dropped/restart_skip") + lost(&v), 0.0);
+}
+
+#[test]
+fn reload_of_the_remote_write_entry_skips_the_backlog_and_a_secret_does_not() {
+    let v = run_json(&scenario("reload-during-backlog"), &[]);
+    let skipped = n(&v, "/samples/dropped/restart_skip");
+    let thirty_minutes = (300_000.0 + 5.0 * 300.0) / 15.0 * 1800.0;
+    assert!(skipped > 0.95 * thirty_minutes, "skipped {skipped}");
+    // 3.x: commits wait for the reload's minute-long stop.
+    let stalled = n(&v, "/samples/not_scraped") / ((300_000.0 + 1500.0) / 15.0);
+    assert!((59.0..=61.0).contains(&stalled), "{stalled} s not scraped");
+    let secret = std::fs::read_to_string(scenario("reload-during-backlog"))
+        .unwrap()
+        .replace(r#"change = "remote_write""#, r#"change = "secret""#);
+    let path = temp_dir("reload-secret").join("secret.toml");
+    std::fs::write(&path, secret).unwrap();
+    let v = run_json(&path, &[]);
+    assert_eq!(n(&v, "/samples/dropped/restart_skip") + n(&v, "/samples/not_scraped") + lost(&v), 0.0);
+}
+
+#[test]
+fn oversized_queues_are_oom_killed_in_the_catch_up() {
+    let v = run_json(&scenario("sender-oom-catchup"), &[]);
+    assert_eq!(n(&v, "/sender/oom_kills"), 1.0);
+    assert!(n(&v, "/sender/memory_peak_bytes") > 1.5 * (1u64 << 30) as f64);
+    let skipped = n(&v, "/samples/dropped/restart_skip");
+    assert!(skipped / n(&v, "/samples/appended") > 0.25, "skipped {skipped}");
+    // The default capacity catches up within the limit.
+    let v = run_json(&scenario("sender-oom-catchup"), &["--set", "remote_write.queue_config.capacity=10000"]);
+    assert_eq!(n(&v, "/sender/oom_kills"), 0.0);
+    assert_eq!(n(&v, "/samples/dropped/restart_skip") + lost(&v), 0.0);
 }

@@ -2,8 +2,10 @@
 
 mod cli;
 mod determinism;
+mod import;
 mod incidents;
 mod library;
+mod model_doc;
 mod reports;
 mod serve;
 mod sweep;

@@ -47,7 +47,7 @@ fn every_other_key_has_its_documented_default() {
     assert_eq!(w.series, 1000);
     assert_eq!(w.scrape_interval, SimDuration::from_mins(1), "Prometheus's global scrape_interval default");
     assert_eq!(w.targets, 1);
-    assert_eq!(w.scrape_duration, SimDuration::ZERO);
+    assert_eq!(w.scrape_duration, Latency::Fixed(SimDuration::ZERO));
     assert!(w.report_series);
     assert_eq!(w.wire_bytes_per_sample, DEFAULT_WIRE_BYTES_PER_SAMPLE);
     assert!(w.changes.is_empty());

@@ -83,6 +83,27 @@ fn broken_files_report_file_line_column_key_and_fix() {
              `max_backoff`, `retry_on_http_429`, `sample_age_limit`",
         ),
         (
+            "a scrape-to-commit distribution that outlasts the interval",
+            edit(
+                r#"scrape_interval = "15s""#,
+                r#"scrape_interval = "15s"
+scrape_duration = { distribution = "lognormal", median = "2s", p99 = "10s" }"#,
+            ),
+            "scenarios/bad.toml:9:19: workload.scrape_duration: its 99.9th percentile 16.990s must be shorter than \
+             scrape_interval (15s)",
+        ),
+        (
+            "a scrape-to-commit spread over too many targets",
+            edit(
+                "targets = 100",
+                r#"targets = 1000000
+scrape_duration = { distribution = "uniform", min = "10ms", max = "500ms" }"#,
+            ),
+            "scenarios/bad.toml:8:19: workload.scrape_duration: a spread of 490ms with 1000000 targets every 15s puts \
+             about 32666 scrapes in flight at once, more than the limit of 4096; with that many targets a fixed \
+             scrape_duration (the median) gives the same result",
+        ),
+        (
             "folklore: max_retries",
             edit("capacity = 10000", "max_retries = 10"),
             "scenarios/bad.toml:12:1: remote_write.queue_config.max_retries: unknown field `max_retries`: removed in \
@@ -330,7 +351,8 @@ fn unknown_builtin_lists_the_library() {
         e.to_string(),
         "<builtin:nope>: no built-in scenario has this name; the library has: bench-1m-24h, body-too-large-as-500, \
          cardinality-spike, default, ingester-oom-crashloop, network-partition, object-storage-outage, outage-short, \
-         outage-wal-loss, proxy-timeout-slow-upstream, rejected-400, rejects-400, ring-unready-rollout, \
-         slow-receiver, sweep-outage, tenant-throttled-429, throttled-429"
+         outage-wal-loss, proxy-timeout-slow-upstream, rejected-400, rejects-400, reload-during-backlog, \
+         restart-during-outage, ring-unready-rollout, sender-oom-catchup, slow-receiver, sweep-outage, \
+         tenant-throttled-429, throttled-429"
     );
 }

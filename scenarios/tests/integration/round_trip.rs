@@ -60,6 +60,7 @@ max_concurrency = 16
 rate_limit = 20000
 rate_limit_burst = 40000
 rate_limit_retry_after = "2s"
+rate_limit_latency = "3ms"
 ingest_after_client_timeout = false
 
 [[receiver.fault]]
@@ -106,7 +107,7 @@ fn every_key_reaches_the_config() {
     assert_eq!(w.series, 250_000);
     assert_eq!(w.scrape_interval, SimDuration::from_secs(30));
     assert_eq!(w.targets, 250);
-    assert_eq!(w.scrape_duration, SimDuration::from_secs(2));
+    assert_eq!(w.scrape_duration, Latency::Fixed(SimDuration::from_secs(2)));
     assert!(!w.report_series);
     assert_eq!(w.wire_bytes_per_sample, 30.0);
     assert_eq!(
@@ -140,7 +141,12 @@ fn every_key_reaches_the_config() {
     assert_eq!(r.workers, Some(16), "max_concurrency is the former name of workers");
     assert_eq!(
         r.rate_limit,
-        Some(RateLimit { samples_per_second: 20_000.0, burst: 40_000, retry_after: Some(SimDuration::from_secs(2)) })
+        Some(RateLimit {
+            samples_per_second: 20_000.0,
+            burst: 40_000,
+            retry_after: Some(SimDuration::from_secs(2)),
+            latency: Some(Latency::Fixed(SimDuration::from_millis(3))),
+        })
     );
     assert!(!r.ingest_after_client_timeout);
     assert_eq!(

@@ -4,6 +4,7 @@
 
 use super::{Ev, Phase, Shard, Sim, WatcherWake};
 use crate::backoff::EnqueueBackoff;
+use crate::gaps::LossReason;
 use crate::mintree::MinTree;
 use crate::observer::{NotableKind, Observer};
 use crate::shard::{ShardQueue, Span};
@@ -246,6 +247,7 @@ impl<O: Observer> Sim<'_, O> {
         if old > self.watcher.pos {
             let n = old - self.watcher.pos;
             self.ledger.too_old += n;
+            self.gaps.add_positions(&self.wl, LossReason::TooOld, self.watcher.pos, old, n);
             self.c.samples_dropped_total += n;
             self.skip_watcher_to(old);
         }
@@ -256,7 +258,8 @@ impl<O: Observer> Sim<'_, O> {
         self.watcher.state = WatcherState::Failed { until };
         self.watcher_pending_idx = None;
         self.watcher_wake = None;
-        self.schedule(until, Ev::WatcherRestart);
+        let qgen = self.life.qgen;
+        self.schedule(until, Ev::WatcherRestart { qgen });
     }
 
     /// `Run` again after "error tailing WAL": start time = now, forward only samples newer than
@@ -268,6 +271,8 @@ impl<O: Observer> Sim<'_, O> {
         let lost = resume_pos - self.watcher.pos;
         let behind = self.now.saturating_since(self.wl.timestamp_of(self.watcher.pos).min(self.now));
         self.ledger.lost_truncation += lost;
+        self.ledger.last_skip = super::SkipKind::Truncation;
+        self.gaps.add_positions(&self.wl, LossReason::WalTruncation, self.watcher.pos, resume_pos, lost);
         self.stats.watcher_restarts += 1;
         self.skip_watcher_to(resume_pos);
         self.watcher.restart(self.now, resume_pos);

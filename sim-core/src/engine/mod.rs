@@ -11,24 +11,27 @@
 //! Where Go's `select` would choose at random between ready cases, the model takes a fixed
 //! order: a ready batch before the flush timer; the `dataIn` tick before the reshard tick.
 
-mod compaction;
 mod feed;
+mod lifecycle;
 mod output;
 mod reshard;
+mod retention;
 mod send;
 
 use crate::backoff::SendBackoff;
 use crate::config::{ConfigError, SimConfig};
 use crate::event::EventQueue;
+use crate::gaps::GapLog;
 use crate::histogram::Histogram;
 use crate::mintree::MinTree;
 use crate::observer::{Notable, NotableKind, Observer};
 use crate::receiver::Receiver;
 use crate::resharder::{Ewma, SHARD_UPDATE_DURATION};
 use crate::result::{Responses, RunResult};
+use crate::sender::Retention;
 use crate::shard::{ShardQueue, Span};
-use crate::time::{NANOS_PER_MILLI, SimDuration, SimTime};
-use crate::wal::{Head, Wal};
+use crate::time::{SimDuration, SimTime};
+use crate::wal::Wal;
 use crate::watcher::Watcher;
 use crate::workload::Workload;
 use std::fmt;
@@ -90,16 +93,20 @@ pub fn simulate<O: Observer>(cfg: &SimConfig, obs: &mut O) -> Result<RunResult, 
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    WatcherRestart,
+    WatcherRestart { qgen: u32 },
     ReceiverTick,
     Incident { index: u32, start: bool },
     SendDone { gen_: u32, shard: u32, ver: u32 },
     Retry { gen_: u32, shard: u32, ver: u32 },
-    DataInTick,
-    ReshardTick,
+    DataInTick { pgen: u32 },
+    ReshardTick { qgen: u32 },
     FlushCheck { gen_: u32 },
     FlushDeadline { gen_: u32 },
-    Compaction,
+    WalCheck { gen_: u32 },
+    Sender { index: u32 },
+    ProcessStart { pgen: u32 },
+    ReplayDone { pgen: u32 },
+    ScrapeResume { gen_: u32 },
     Output,
     Fault { index: u32, start: bool },
     WorkloadChange { index: u32 },
@@ -175,7 +182,8 @@ struct Shard {
 #[derive(Clone, Copy, Debug)]
 struct Reshard {
     from: u32,
-    to: u32,
+    /// The new shard count; `None` when the queue is stopping (`QueueManager.Stop`).
+    to: Option<u32>,
     started: SimTime,
 }
 
@@ -202,6 +210,23 @@ struct Ledger {
     lost_truncation: u64,
     too_old: u64,
     reshard_shutdown: u64,
+    /// Skipped by a watcher started at "now" (restart, crash, reload).
+    restart_skip: u64,
+    /// Never appended: the sender was not scraping.
+    not_scraped: u64,
+    /// Which skip moved the watcher last: positions it skipped that are not yet committed
+    /// belong to it (see `check_conservation`).
+    last_skip: SkipKind,
+}
+
+/// The two ways the watcher skips unread WAL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum SkipKind {
+    /// After truncation deleted its segment.
+    #[default]
+    Truncation,
+    /// A new queue's watcher starting at "now".
+    Restart,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -222,6 +247,7 @@ struct Stats {
     latency_max_ns: u64,
     conservation_ok: bool,
     conservation_first_violation: Option<String>,
+    sender_memory_peak: u64,
     stall_start: Option<SimTime>,
     stall_last_unblock: Option<SimTime>,
     stall_blocked_since: Option<SimTime>,
@@ -239,7 +265,15 @@ struct Sim<'c, O: Observer> {
     events: u64,
     wl: Workload,
     wal: Wal,
-    head: Head,
+    retention: Retention,
+    /// The sender process and its queue's lifecycle (§18).
+    life: lifecycle::Life,
+    /// Replay time given by the event that took the process down, if any.
+    pending_replay: Option<SimDuration>,
+    /// Generation of the one pending WAL check.
+    wal_check_gen: u32,
+    /// Go's random `select` at hard shutdowns (`reshard.rs: hard_shutdown`).
+    select_rng: crate::rng::Rng,
     rx: Receiver,
     watcher: Watcher,
     /// The watcher's next wake-up, if any.
@@ -274,8 +308,13 @@ struct Sim<'c, O: Observer> {
     last_send_unix: u64,
     reshard_disabled_until_unix: u64,
     shards_desired: f64,
+    /// Run totals of the Prometheus counters (rows print them less `c_base`).
     c: Counters,
+    /// `c` when the current queue started: Prometheus's queue counters start at 0 with it.
+    c_base: Counters,
     ledger: Ledger,
+    /// The ledger's losses as sample-timestamp ranges.
+    gaps: GapLog,
     latency: Histogram,
     stats: Stats,
     timeline: Vec<Notable>,
@@ -300,7 +339,11 @@ impl<'c, O: Observer> Sim<'c, O> {
             end: SimTime(cfg.duration.nanos()),
             events: 0,
             wal: Wal::new(cfg.tsdb.wal_segment_size, cfg.tsdb.wal_bytes_per_sample),
-            head: Head::new(cfg.tsdb.min_block_duration.nanos() / NANOS_PER_MILLI),
+            retention: Retention::new(cfg, None),
+            life: lifecycle::Life::new(),
+            pending_replay: None,
+            wal_check_gen: 0,
+            select_rng: crate::rng::Rng::new(cfg.seed, crate::rng::Stream::ShutdownSelect),
             rx: Receiver::new(&cfg.receiver, cfg.seed, cfg.duration),
             watcher: Watcher::new(cfg.profile.read_trigger(), SimTime::ZERO, 0),
             watcher_wake: None,
@@ -330,7 +373,9 @@ impl<'c, O: Observer> Sim<'c, O> {
             reshard_disabled_until_unix: 0,
             shards_desired: f64::from(q.min_shards),
             c: Counters::default(),
+            c_base: Counters::default(),
             ledger: Ledger::default(),
+            gaps: GapLog::new(cfg.workload.scrape_interval.nanos()),
             latency: Histogram::default(),
             stats: Stats {
                 shards_min: q.min_shards,
@@ -348,17 +393,19 @@ impl<'c, O: Observer> Sim<'c, O> {
         };
         sim.start_shards(q.min_shards);
         let tick = SHARD_UPDATE_DURATION;
-        sim.schedule(SimTime::ZERO + tick, Ev::DataInTick);
-        sim.schedule(SimTime::ZERO + tick + cfg.sender.reshard_tick_offset, Ev::ReshardTick);
+        sim.schedule(SimTime::ZERO + tick, Ev::DataInTick { pgen: 0 });
+        sim.schedule(SimTime::ZERO + tick + cfg.sender.reshard_tick_offset, Ev::ReshardTick { qgen: 0 });
         sim.schedule(SimTime::ZERO, Ev::Output);
         let first = sim.wl.timestamp_of(0);
-        if first != SimTime::NEVER {
-            sim.head.min_ms = Some(cfg.clock.unix_millis(first));
-            sim.schedule_compaction();
-        }
+        let first_ms = (first != SimTime::NEVER).then(|| cfg.clock.unix_millis(first));
+        sim.retention = Retention::new(cfg, first_ms);
+        sim.schedule_wal_check();
         for (i, f) in cfg.receiver.faults.iter().enumerate() {
             sim.schedule(SimTime(f.start.nanos()), Ev::Fault { index: i as u32, start: true });
             sim.schedule(SimTime(f.end.nanos()), Ev::Fault { index: i as u32, start: false });
+        }
+        for (i, e) in cfg.sender.events.iter().enumerate() {
+            sim.schedule(SimTime(e.at.nanos()), Ev::Sender { index: i as u32 });
         }
         for (i, ch) in cfg.workload.changes.iter().enumerate() {
             sim.schedule(SimTime(ch.at.nanos()), Ev::WorkloadChange { index: i as u32 });
@@ -376,6 +423,14 @@ impl<'c, O: Observer> Sim<'c, O> {
     fn schedule(&mut self, at: SimTime, ev: Ev) {
         if at <= self.end {
             self.q.push(at, ev);
+        }
+    }
+
+    /// Schedules `ev` after every ordinary event due at the same instant: a timer that
+    /// Prometheus arms just after another with the same period (see [`EventQueue::push_late`]).
+    fn schedule_late(&mut self, at: SimTime, ev: Ev) {
+        if at <= self.end {
+            self.q.push_late(at, ev);
         }
     }
 
@@ -419,7 +474,11 @@ impl<'c, O: Observer> Sim<'c, O> {
 
     fn dispatch(&mut self, ev: Ev) {
         match ev {
-            Ev::WatcherRestart => self.restart_watcher(),
+            Ev::WatcherRestart { qgen } => {
+                if qgen == self.life.qgen && matches!(self.watcher.state, crate::watcher::WatcherState::Failed { .. }) {
+                    self.restart_watcher();
+                }
+            }
             Ev::ReceiverTick => {
                 if self.now == self.rx_wake {
                     self.rx_wake = SimTime::NEVER;
@@ -438,8 +497,16 @@ impl<'c, O: Observer> Sim<'c, O> {
                     self.on_retry(shard as usize);
                 }
             }
-            Ev::DataInTick => self.on_data_in_tick(),
-            Ev::ReshardTick => self.on_reshard_tick(),
+            Ev::DataInTick { pgen } => {
+                if pgen == self.life.pgen {
+                    self.on_data_in_tick();
+                }
+            }
+            Ev::ReshardTick { qgen } => {
+                if qgen == self.life.qgen && self.life.stopping.is_none() {
+                    self.on_reshard_tick();
+                }
+            }
             Ev::FlushCheck { gen_ } => {
                 if gen_ == self.gen_ {
                     self.on_flush_check();
@@ -450,7 +517,23 @@ impl<'c, O: Observer> Sim<'c, O> {
                     self.hard_shutdown();
                 }
             }
-            Ev::Compaction => self.on_compaction(),
+            Ev::WalCheck { gen_ } => {
+                if gen_ == self.wal_check_gen {
+                    self.on_wal_check();
+                }
+            }
+            Ev::Sender { index } => self.on_sender_event(index as usize),
+            Ev::ProcessStart { pgen } => {
+                if pgen == self.life.pgen {
+                    self.process_start();
+                }
+            }
+            Ev::ScrapeResume { gen_ } => self.scrape_resumed(gen_),
+            Ev::ReplayDone { pgen } => {
+                if pgen == self.life.pgen && self.life.process == lifecycle::Process::Replaying {
+                    self.replay_done();
+                }
+            }
             Ev::Output => self.on_output(),
             Ev::Fault { index, start } => self.on_fault_edge(index as usize, start),
             Ev::WorkloadChange { index } => self.on_workload_change(index as usize),

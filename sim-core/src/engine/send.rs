@@ -4,6 +4,7 @@
 use super::{Class, Ev, Flight, Outcome, Phase, Sim};
 use crate::backoff::SendBackoff;
 use crate::fault::Request;
+use crate::gaps::LossReason;
 use crate::observer::Observer;
 use crate::receiver::Answer;
 use crate::shard::Span;
@@ -48,6 +49,7 @@ impl<O: Observer> Sim<'_, O> {
                 f.span.count -= old;
                 f.span.lo = old_end.min(sp.hi - 1);
                 self.ledger.too_old += old;
+                self.gaps.add_positions(&self.wl, LossReason::TooOld, sp.lo, old_end.min(sp.hi), old);
                 self.c.samples_dropped_total += old;
                 self.c.samples_pending = self.c.samples_pending.saturating_sub(old);
             }
@@ -157,6 +159,7 @@ impl<O: Observer> Sim<'_, O> {
             }
             Outcome::NonRecoverable => {
                 self.ledger.failed += n;
+                self.gaps.add_positions(&self.wl, LossReason::Failed, f.span.lo, f.span.hi, n);
                 self.c.samples_failed_total += n;
                 let newest = self.batch_newest(f.span);
                 self.complete(i, newest);

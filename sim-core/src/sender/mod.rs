@@ -1,0 +1,80 @@
+//! The program that sends. Prometheus in server mode, Prometheus in agent mode and Grafana
+//! Alloy run the same remote-write queue (the [`crate::engine`]: watcher, shards, sends,
+//! resharding); they differ in who owns the WAL and when its segments are deleted. Each
+//! sender's retention is its own module; the engine asks it when to look next and, when it
+//! looks, whether to truncate. The segment arithmetic itself (start a new segment, delete the
+//! lower two thirds) is the same for all of them and lives in [`crate::wal`].
+
+pub mod server;
+
+use crate::time::{Clock, SimTime};
+use crate::workload::Workload;
+
+/// What the engine knows when a sender looks at its WAL.
+pub(crate) struct CheckInput<'a> {
+    /// The current instant.
+    pub now: SimTime,
+    /// The workload (timestamps and commit times of WAL positions).
+    pub wl: &'a Workload,
+    /// The Unix clock of the run.
+    pub clock: &'a Clock,
+    /// WAL positions committed by `now`.
+    pub committed: u64,
+    /// `WriteStorage.LowestSentTimestamp` in Unix ms: the queue's
+    /// `queue_highest_sent_timestamp_seconds` × 1000 (whole seconds), 0 while the queue has
+    /// completed no batch since it started (a new or recreated queue).
+    #[allow(dead_code)] // read by the agent-mode and Alloy retention
+    pub lowest_sent_ms: u64,
+}
+
+/// What a sender decided when it looked at its WAL.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Check {
+    /// Nothing to do.
+    Idle,
+    /// Start a new segment and delete the lower two thirds of the closed ones; `what` names
+    /// the cause for the timeline.
+    Truncate {
+        /// E.g. "head compaction (blocks up to 02:00:00)".
+        what: String,
+    },
+}
+
+/// The retention of the configured sender.
+#[derive(Clone, Debug)]
+pub(crate) enum Retention {
+    /// Prometheus server: head compaction.
+    Server(server::Server),
+}
+
+impl Retention {
+    /// The retention of a fresh process, given its first sample's timestamp (Unix ms).
+    pub(crate) fn new(cfg: &crate::config::SimConfig, first_sample_ms: Option<u64>) -> Self {
+        let range_ms = cfg.tsdb.min_block_duration.nanos() / crate::time::NANOS_PER_MILLI;
+        let mut s = server::Server::new(range_ms);
+        s.head.min_ms = first_sample_ms;
+        Retention::Server(s)
+    }
+
+    /// When the sender next looks at its WAL (`None`: not before something changes).
+    pub(crate) fn next_check(&self, input: &CheckInput) -> Option<SimTime> {
+        match self {
+            Retention::Server(s) => s.next_check(input),
+        }
+    }
+
+    /// The process (re)started at `now`, after its WAL replay. A server's head survives in
+    /// the WAL, so nothing changes for it.
+    pub(crate) fn on_process_start(&mut self, _now: SimTime) {
+        match self {
+            Retention::Server(_) => {}
+        }
+    }
+
+    /// The sender looks at its WAL.
+    pub(crate) fn check(&mut self, input: &CheckInput) -> Check {
+        match self {
+            Retention::Server(s) => s.check(input),
+        }
+    }
+}
