@@ -1241,10 +1241,13 @@ impl SimConfig {
 
 /// Unix time of the default start, 2024-01-01T00:00:00Z: a multiple of every usual block range.
 pub const DEFAULT_START_UNIX_SECS: u64 = 1_704_067_200;
-/// Default WAL bytes per sample: Prometheus 2.42 (Snappy WAL compression on, the default)
-/// measured 6.5 on node-exporter data; noisy full-precision floats compress less (9.9–10.0,
-/// and 11–12 with compression off). Series records at first scrape add ~15 bytes per series.
-pub const DEFAULT_WAL_BYTES_PER_SAMPLE: f64 = 6.5;
+/// Default WAL bytes per sample. Prometheus 2.42 (Snappy WAL compression on, the default)
+/// measured on realistic series (docs/fidelity.md, issue #12 item 7): 6.3 for small integers
+/// or constants, 7.4 for classic histograms, 9.2 for a node-exporter-plus-application mix,
+/// 10.5–11.0 for counters with varying increments, 11.1–11.4 for random-valued gauges.
+/// More bytes per sample means more segments per block range and an earlier WAL-truncation
+/// loss, so the default sits above the mix, toward the earlier loss.
+pub const DEFAULT_WAL_BYTES_PER_SAMPLE: f64 = 10.0;
 /// Default sender CPU per sample sent (Prometheus 2.42, measured during catch-ups).
 pub const DEFAULT_CPU_PER_SAMPLE: SimDuration = SimDuration::from_nanos(1500);
 /// Default CPU cores for the sender's remote-write work.

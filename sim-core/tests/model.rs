@@ -528,6 +528,8 @@ fn a_watcher_in_an_already_deleted_segment_loses_its_successor_at_the_next_trunc
     c.duration = hours(9);
     c.workload.series = 500_000;
     c.workload.targets = 500;
+    // The segment boundaries this case is built on.
+    c.tsdb.wal_bytes_per_sample = 6.5;
     c.receiver.faults.push(fault(mins(105), mins(345), Response::Status(503)));
     let (r, _) = run(&c);
     let notes: Vec<_> = r.timeline.iter().filter(|n| n.major).map(|n| (n.at.to_string(), n.kind)).collect();
