@@ -336,6 +336,13 @@ impl Ctx<'_> {
         set(&mut sender.flush_deadline, s.flush_deadline.map(|d| d.0));
         set(&mut sender.reshard_tick_offset, s.reshard_tick_offset.map(|d| d.0));
         set(&mut sender.request_overhead, s.request_overhead.map(|d| d.0));
+        if let Some(us) = s.cpu_us_per_sample {
+            if !(us.0 >= 0.0 && us.0 <= 1000.0) {
+                return Err(self.schema("sender.cpu_us_per_sample", "must be between 0 and 1000 microseconds"));
+            }
+            sender.cpu_per_sample = SimDuration::from_nanos((us.0 * 1000.0).round() as u64);
+        }
+        set(&mut sender.cpu_cores, s.cpu_cores.map(|n| n.0));
         set(&mut sender.wal_persisted, s.wal_persisted);
         set(&mut sender.wal_replay_bytes_per_second, s.wal_replay_bytes_per_second.map(|b| b.0 as f64));
         set(&mut sender.scrape_start_delay, s.scrape_start_delay.map(|d| d.0));

@@ -79,6 +79,8 @@ const TABLES: [(&str, &[&str]); 11] = [
             "flush_deadline",
             "reshard_tick_offset",
             "request_overhead",
+            "cpu_us_per_sample",
+            "cpu_cores",
             "wal_persisted",
             "wal_replay_bytes_per_second",
             "scrape_start_delay",

@@ -129,6 +129,10 @@ pub struct Sender {
     pub reshard_tick_offset: Option<Duration>,
     /// `request_overhead`.
     pub request_overhead: Option<Duration>,
+    /// `cpu_us_per_sample`, microseconds.
+    pub cpu_us_per_sample: Option<Number>,
+    /// `cpu_cores`.
+    pub cpu_cores: Option<Number>,
     /// `wal_persisted`.
     pub wal_persisted: Option<bool>,
     /// `wal_replay_bytes_per_second`, a size per second.

@@ -83,6 +83,8 @@ const SWEEPABLE: &[(&str, ValueKind)] = &[
     ("sender.flush_deadline", ValueKind::Duration),
     ("sender.reshard_tick_offset", ValueKind::Duration),
     ("sender.request_overhead", ValueKind::Duration),
+    ("sender.cpu_us_per_sample", ValueKind::Number),
+    ("sender.cpu_cores", ValueKind::Number),
     ("sender.wal_persisted", ValueKind::Bool),
     ("sender.wal_replay_bytes_per_second", ValueKind::Size),
     ("sender.scrape_start_delay", ValueKind::Duration),

@@ -145,6 +145,16 @@ pub struct SenderConfig {
     /// calibrate as the mean `sent_batch_duration_seconds` minus the receiver's own request
     /// duration. Measured: about 2 ms on one machine over loopback (docs/fidelity.md).
     pub request_overhead: SimDuration,
+    /// CPU time the sender spends per sample of a batch it sends: reading the WAL, batching,
+    /// protobuf and Snappy encoding, the HTTP client. Measured on Prometheus 2.42 during
+    /// catch-ups: 1.3–1.7 µs per sample (`process_cpu_seconds_total` over samples sent).
+    /// Spent once per batch (a retry reuses the encoded request). Default 1.5µs.
+    pub cpu_per_sample: SimDuration,
+    /// CPU cores the sender's remote-write work gets. Concurrent sends share them: with K
+    /// requests being prepared at once on C cores, each takes `cpu_per_sample × samples ×
+    /// max(1, K / C)` (processor sharing). On a 2-core host shared with a receiver,
+    /// Prometheus 2.42 got about 0.8 (docs/fidelity.md). Default 2.
+    pub cpu_cores: f64,
     /// Restarts, kills, config reloads and OOM kills of the sender process, in time order
     /// (§18).
     pub events: Vec<SenderEvent>,
@@ -869,6 +879,8 @@ impl SimConfig {
                 flush_deadline: SimDuration::from_mins(1),
                 reshard_tick_offset: SimDuration::ZERO,
                 request_overhead: SimDuration::ZERO,
+                cpu_per_sample: DEFAULT_CPU_PER_SAMPLE,
+                cpu_cores: DEFAULT_CPU_CORES,
                 events: Vec::new(),
                 wal_persisted: true,
                 wal_replay_bytes_per_second: DEFAULT_WAL_REPLAY_BYTES_PER_SECOND,
@@ -1133,6 +1145,12 @@ impl SimConfig {
 
     fn validate_sender_events(&self) -> Result<(), ConfigError> {
         let s = &self.sender;
+        if !(s.cpu_cores > 0.0 && s.cpu_cores <= 1024.0) {
+            return Err(err("sender.cpu_cores", "must be greater than 0 and at most 1024"));
+        }
+        if s.cpu_per_sample > SimDuration::from_millis(1) {
+            return Err(err("sender.cpu_per_sample", "must be at most 1ms (measured: about 1.5µs)"));
+        }
         if !(s.wal_replay_bytes_per_second > 0.0 && s.wal_replay_bytes_per_second.is_finite()) {
             return Err(err("sender.wal_replay_bytes_per_second", "must be greater than 0"));
         }
@@ -1223,10 +1241,17 @@ impl SimConfig {
 
 /// Unix time of the default start, 2024-01-01T00:00:00Z: a multiple of every usual block range.
 pub const DEFAULT_START_UNIX_SECS: u64 = 1_704_067_200;
-/// Default WAL bytes per sample: Prometheus 2.42 (Snappy WAL compression on, the default)
-/// measured 6.5 on node-exporter data; noisy full-precision floats compress less (9.9–10.0,
-/// and 11–12 with compression off). Series records at first scrape add ~15 bytes per series.
-pub const DEFAULT_WAL_BYTES_PER_SAMPLE: f64 = 6.5;
+/// Default WAL bytes per sample. Prometheus 2.42 (Snappy WAL compression on, the default)
+/// measured on realistic series (docs/fidelity.md, issue #12 item 7): 6.3 for small integers
+/// or constants, 7.4 for classic histograms, 9.2 for a node-exporter-plus-application mix,
+/// 10.5–11.0 for counters with varying increments, 11.1–11.4 for random-valued gauges.
+/// More bytes per sample means more segments per block range and an earlier WAL-truncation
+/// loss, so the default sits above the mix, toward the earlier loss.
+pub const DEFAULT_WAL_BYTES_PER_SAMPLE: f64 = 10.0;
+/// Default sender CPU per sample sent (Prometheus 2.42, measured during catch-ups).
+pub const DEFAULT_CPU_PER_SAMPLE: SimDuration = SimDuration::from_nanos(1500);
+/// Default CPU cores for the sender's remote-write work.
+pub const DEFAULT_CPU_CORES: f64 = 2.0;
 /// Default WAL replay speed, bytes per second (see [`SenderConfig::wal_replay_bytes_per_second`]).
 pub const DEFAULT_WAL_REPLAY_BYTES_PER_SECOND: f64 = 64.0 * 1024.0 * 1024.0;
 /// Default remote-write request bytes per sample (Snappy-compressed protobuf): Prometheus 2.42

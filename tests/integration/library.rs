@@ -58,8 +58,8 @@ fn rejecting_receiver_fails_a_fifth() {
 fn restart_during_an_outage_skips_the_backlog() {
     let v = run_json(&scenario("restart-during-outage"), &[]);
     let skipped = n(&v, "/samples/dropped/restart_skip");
-    // 200k series every 30 s, from the outage's start at 01:00 to the SIGTERM at 02:30.
-    let ninety_minutes = (200_000.0 + 5.0 * 200.0) / 30.0 * 5400.0;
+    // 100k series every 30 s, from the outage's start at 01:00 to the SIGTERM at 02:30.
+    let ninety_minutes = (100_000.0 + 5.0 * 100.0) / 30.0 * 5400.0;
     assert!((skipped / ninety_minutes - 1.0).abs() < 0.02, "skipped {skipped}");
     assert!(n(&v, "/samples/not_scraped") > 0.0);
     assert_eq!(n(&v, "/samples/dropped/wal_truncation"), 0.0);
@@ -92,8 +92,10 @@ fn oversized_queues_are_oom_killed_in_the_catch_up() {
     let v = run_json(&scenario("sender-oom-catchup"), &[]);
     assert_eq!(n(&v, "/sender/oom_kills"), 1.0);
     assert!(n(&v, "/sender/memory_peak_bytes") > 1.5 * (1u64 << 30) as f64);
+    // Most of the 90-minute backlog (30 % of the 5-hour run) dies with the process or is
+    // skipped on start.
     let skipped = n(&v, "/samples/dropped/restart_skip");
-    assert!(skipped / n(&v, "/samples/appended") > 0.25, "skipped {skipped}");
+    assert!(skipped / n(&v, "/samples/appended") > 0.2, "skipped {skipped}");
     // The default capacity catches up within the limit.
     let v = run_json(&scenario("sender-oom-catchup"), &["--set", "remote_write.queue_config.capacity=10000"]);
     assert_eq!(n(&v, "/sender/oom_kills"), 0.0);
