@@ -41,6 +41,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Serve a /metrics page with a fixed number of series, for a real Prometheus to scrape.
     Target(ExporterArgs),
+    /// Write a scenario per remote_write entry of a prometheus.yml, Prometheus Operator
+    /// resource or kube-prometheus-stack Helm values, each value with where it came from.
+    Import(ImportArgs),
+    /// Measure a running Prometheus (config, flags, its own metrics) and write a ready
+    /// scenario per remote_write entry, with a calibration table.
+    Calibrate(Box<CalibrateArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +258,135 @@ pub struct ExporterArgs {
     /// Address to listen on; port 0 picks a free one (printed on stderr).
     #[arg(long, default_value = "127.0.0.1:9100")]
     pub listen: SocketAddr,
+    /// Values of the series: `cycle` (small integers, the fidelity recordings' workload),
+    /// `counter` (monotonic, varying increments), `gauge` (random full-precision),
+    /// `constant`, `histogram` (classic: cumulative `_bucket{le}`, `_sum`, `_count`) or
+    /// `mix` (28 % histogram series, 40 % counters, 20 % gauges, 12 % constants: a node
+    /// exporter plus an application).
+    #[arg(long, default_value = "cycle", value_parser = ["cycle", "counter", "gauge", "constant", "histogram", "mix"])]
+    pub values: String,
+    /// Seed of the values (the series' names do not depend on it).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A prometheus.yml, a Prometheus Operator `Prometheus` resource (YAML, several
+    /// documents allowed) or kube-prometheus-stack Helm values.
+    pub file: PathBuf,
+    /// Prometheus's command-line flags, e.g. "--storage.tsdb.wal-segment-size=64MB
+    /// --storage.remote.flush-deadline=2m".
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub flags: Option<String>,
+    /// A file with Prometheus's flags: a command line, one flag per line, or an environment
+    /// file such as Debian's /etc/default/prometheus (ARGS="...").
+    #[arg(long, value_name = "FILE")]
+    pub flags_file: Option<PathBuf>,
+    /// Only this remote_write entry: its name, its URL or its index (0, 1, ...).
+    #[arg(long, value_name = "NAME")]
+    pub remote: Option<String>,
+    /// The Prometheus version (e.g. 2.42.0, v2.45.0, 3.5.0): picks the model and the
+    /// queue_config defaults. Default: the Operator's spec.version or the Helm image tag,
+    /// else 3.x (with a warning).
+    #[arg(long, value_name = "VERSION")]
+    pub prometheus_version: Option<String>,
+    /// The scraped series, if known (else an assumption, marked in the file).
+    #[arg(long, value_name = "N")]
+    pub series: Option<u64>,
+    /// The scrape targets, if known (else counted from static_configs, or assumed).
+    #[arg(long, value_name = "N")]
+    pub targets: Option<u32>,
+    /// Length of the simulated run (default: 6h, or 3 block ranges if longer).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Directory for the scenario files (NAME.toml), created if missing.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Overwrite existing scenario files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Base URL of the running Prometheus, e.g. http://localhost:9090 (with its route
+    /// prefix, if any).
+    #[arg(long, value_name = "URL", required_unless_present = "from", conflicts_with = "from")]
+    pub prometheus: Option<String>,
+    /// Calibrate from the answers saved by an earlier `--save FILE`, without a network.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Save every answer of the Prometheus API (no credentials) to FILE, for `--from`.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// How far back to measure (PromQL over Prometheus's own metrics); when Prometheus does
+    /// not scrape itself, how long to sample its /metrics (Ctrl-C ends early). Default: 6h,
+    /// or the window of the --from file.
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
+    /// Interval between samples of /metrics when Prometheus does not scrape itself
+    /// (default: window / 60, between 1s and 15s).
+    #[arg(long, value_name = "DURATION")]
+    pub sample_every: Option<String>,
+    /// Only this remote_write entry: its name, its URL or its index (0, 1, ...).
+    #[arg(long, value_name = "NAME")]
+    pub remote: Option<String>,
+    /// Label matchers of Prometheus's own series when it scrapes itself, e.g.
+    /// '{job="prometheus",instance="prom-0:9090"}' (default: found by matching
+    /// process_start_time_seconds of /metrics).
+    #[arg(long, value_name = "MATCHERS")]
+    pub selector: Option<String>,
+    /// The client's share of each request (network round trip, TLS), if known: subtracted
+    /// from the measured request durations before the receiver latency is fitted, and
+    /// written as sender.request_overhead.
+    #[arg(long, value_name = "DURATION")]
+    pub request_overhead: Option<String>,
+    /// Length of the scenario's run (default: 6h, or 3 block ranges if longer).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Run each calibrated scenario without a fault and compare its steady state with the
+    /// live one (shards, desired shards, pending, batch duration, bytes/s).
+    #[arg(long)]
+    pub check: bool,
+    /// Directory for the scenario files (NAME.toml), created if missing.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Overwrite existing scenario files.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// How to reach a protected Prometheus.
+#[derive(Clone, Debug, Default, Args)]
+pub struct AuthArgs {
+    /// Send `Authorization: Bearer TOKEN`, the token read from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// Basic auth user name (the password from --basic-auth-password-file).
+    #[arg(long, value_name = "USER", requires = "basic_auth_password_file")]
+    pub basic_auth_user: Option<String>,
+    /// File holding the basic auth password.
+    #[arg(long, value_name = "FILE", requires = "basic_auth_user")]
+    pub basic_auth_password_file: Option<PathBuf>,
+    /// An extra request header, e.g. 'X-Scope-OrgID: tenant-1' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// PEM file of the CA(s) that sign the server's certificate (https), instead of the
+    /// bundled Mozilla roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS, with --key-file.
+    #[arg(long, value_name = "FILE", requires = "key_file")]
+    pub cert_file: Option<PathBuf>,
+    /// Client key (PEM) for mutual TLS, with --cert-file.
+    #[arg(long, value_name = "FILE", requires = "cert_file")]
+    pub key_file: Option<PathBuf>,
+    /// Do not verify the server's certificate (testing only).
+    #[arg(long)]
+    pub insecure_skip_verify: bool,
 }
 
 #[cfg(test)]

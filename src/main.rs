@@ -21,6 +21,8 @@ fn main() -> ExitCode {
         cli::Command::Merge(a) => cmd::merge::run(a),
         cli::Command::Serve(a) => cmd::serve::run(a),
         cli::Command::Target(a) => cmd::target::run(a),
+        cli::Command::Import(a) => cmd::import::run(a),
+        cli::Command::Calibrate(a) => cmd::calibrate::run(*a),
     };
     match result {
         Ok(code) => code,

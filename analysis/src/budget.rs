@@ -97,7 +97,10 @@ pub struct Budget {
     pub scenario_length_seconds: f64,
     /// Windows and incidents left out, by key.
     pub left_out: Vec<String>,
-    /// `tsdb.min_block_duration`, seconds.
+    /// What phases are measured from (see [`crate::phase::reference`]).
+    pub reference: String,
+    /// The truncation cycle (`tsdb.min_block_duration`, or the agent's or Alloy's period),
+    /// seconds.
     pub block_seconds: f64,
     /// Grid spacing, seconds.
     pub step_seconds: f64,
@@ -350,6 +353,7 @@ pub fn search(cfg: &SimConfig, opts: &Options) -> Result<Budget, BudgetError> {
         kind,
         scenario_length_seconds: own_len.as_secs_f64(),
         left_out,
+        reference: phase::reference(cfg).into(),
         block_seconds: r as f64 / 1e9,
         step_seconds: secs(step),
         max_length_seconds: secs(max),

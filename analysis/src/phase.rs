@@ -1,17 +1,34 @@
-//! Moving an outage against the TSDB block boundaries.
+//! Moving an outage against the WAL's truncation schedule.
 //!
-//! Prometheus cuts head blocks at multiples of `min_block_duration` R in Unix time (and
-//! truncates the WAL about 1.5 R after a block starts), so whether an outage loses data
-//! depends on where it starts within a block range — its *phase* — which nobody chooses.
-//! [`shift_for_phase`] finds the smallest move of every fault window and incident that puts
-//! the outage at a given phase while keeping them all inside the run; [`shifted`] applies it.
+//! A Prometheus server cuts head blocks at multiples of `min_block_duration` R in Unix time
+//! (and truncates the WAL about 1.5 R after a block starts); an agent and Alloy truncate on a
+//! timer from the process start. Whether an outage loses data depends on where it starts
+//! within that cycle — its *phase* — which nobody chooses. [`shift_for_phase`] finds the
+//! smallest move of every fault window, incident and sender event that puts the outage at a
+//! given phase while keeping them all inside the run; [`shifted`] applies it.
 
-use sim_core::config::{IncidentKind, SimConfig};
+use sim_core::config::{IncidentKind, SenderEventKind, SenderMode, SimConfig};
+use sim_core::sender::agent::AgentOptions;
 use sim_core::time::{NANOS_PER_MILLI, SimDuration};
 
-/// The block range R in nanoseconds (at least 1 ms, as validated).
+/// The truncation cycle in nanoseconds (at least 1 ms): the block range R of a server, the
+/// truncation period of an agent or Alloy.
 pub fn block_nanos(cfg: &SimConfig) -> u64 {
-    cfg.tsdb.min_block_duration.nanos().max(NANOS_PER_MILLI)
+    let period = match &cfg.sender.mode {
+        SenderMode::Server => cfg.tsdb.min_block_duration,
+        SenderMode::Agent(a) => AgentOptions::from_flags(a).truncate_frequency,
+        SenderMode::Alloy(a) => a.truncate_frequency,
+    };
+    period.nanos().max(NANOS_PER_MILLI)
+}
+
+/// What a phase is measured from, in words: a server's block boundary (Unix time), an
+/// agent's or Alloy's truncation tick (from the process start).
+pub fn reference(cfg: &SimConfig) -> &'static str {
+    match cfg.sender.mode {
+        SenderMode::Server => "block boundary",
+        SenderMode::Agent(_) | SenderMode::Alloy(_) => "WAL truncation tick",
+    }
 }
 
 /// Grid phases sit this far past `k·R/n`: half the period of Prometheus's 10 s reshard
@@ -47,6 +64,15 @@ fn movable(cfg: &SimConfig) -> Option<Movable> {
     for f in &cfg.receiver.faults {
         items.push((f.start.nanos(), -(f.start.nanos() as i128), run - f.end.nanos() as i128));
     }
+    // The sender's own events (restarts, kills, reloads) move with the outage.
+    for ev in &cfg.sender.events {
+        let at = ev.at.nanos() as i128;
+        let end = match &ev.kind {
+            SenderEventKind::Oom(o) => o.end.map_or(at, |e| e.nanos() as i128),
+            _ => at,
+        };
+        items.push((at as u64, -at, run - 1 - end));
+    }
     for inc in &cfg.receiver.incidents {
         match inc.end {
             Some(end) => items.push((inc.start.nanos(), -(inc.start.nanos() as i128), run - end.nanos() as i128)),
@@ -74,10 +100,15 @@ pub fn outage_start(cfg: &SimConfig) -> Option<SimDuration> {
 }
 
 /// The phase of offset `t`: how long after a block boundary (Unix time, multiples of R) it
-/// falls.
+/// falls, or for an agent or Alloy after a truncation tick (multiples of the period from the
+/// process start).
 pub fn phase_of(cfg: &SimConfig, t: SimDuration) -> SimDuration {
     let r = u128::from(block_nanos(cfg));
-    SimDuration(((u128::from(cfg.clock.start_unix_nanos) + u128::from(t.nanos())) % r) as u64)
+    let origin = match cfg.sender.mode {
+        SenderMode::Server => u128::from(cfg.clock.start_unix_nanos),
+        SenderMode::Agent(_) | SenderMode::Alloy(_) => 0,
+    };
+    SimDuration(((origin + u128::from(t.nanos())) % r) as u64)
 }
 
 /// The move (nanoseconds, negative is earlier) that makes the outage start `phase` after a
@@ -107,11 +138,18 @@ pub fn reachable_share(cfg: &SimConfig) -> f64 {
     }
 }
 
-/// `cfg` with every fault window, incident with an end and scheduled crash moved by
-/// `delta` nanoseconds (from [`shift_for_phase`], so everything stays inside the run).
+/// `cfg` with every fault window, incident with an end, scheduled crash and sender event
+/// moved by `delta` nanoseconds (from [`shift_for_phase`], so everything stays inside the
+/// run).
 pub fn shifted(cfg: &SimConfig, delta: i64) -> SimConfig {
     let mut c = cfg.clone();
     let mv = |d: SimDuration| SimDuration((i128::from(d.nanos()) + i128::from(delta)).max(0) as u64);
+    for ev in &mut c.sender.events {
+        ev.at = mv(ev.at);
+        if let SenderEventKind::Oom(o) = &mut ev.kind {
+            o.end = o.end.map(mv);
+        }
+    }
     for f in &mut c.receiver.faults {
         f.start = mv(f.start);
         f.end = mv(f.end);

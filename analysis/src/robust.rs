@@ -11,12 +11,11 @@
 //!    `R`, with the smallest move that keeps it inside the run ([`crate::phase`]).
 //! 2. **Refinement**: around the worst phase (and the best, when even it loses data), halving
 //!    the step each round, so the worst start is found to `R/(P·2^rounds)`.
-//! 3. **At the worst phase** (and the best, when it loses data): each model constant the
-//!    scenario does not set, at each value of its plausible range ([`crate::constants`]), one
-//!    at a time; and other seeds, which move the scrape phases of the targets and the
-//!    receiver's random draws.
+//! 3. **At the worst phase**: each model constant the scenario does not set, at each value
+//!    of its plausible range ([`crate::constants`]), one at a time; and other seeds, which
+//!    move the scrape phases of the targets and the receiver's random draws.
 //! 4. **Corner**: every constant and the seed at its most damaging value together, at the
-//!    worst phase (and the kindest together at the best, when it loses data).
+//!    worst phase (and, when even the best phase loses data, at its kindest at the best).
 //!
 //! Worst and best are the extremes over every run; the median is over the `P` evenly spaced
 //! phases with the scenario's own constants (the upper median for an even count) — how much a
@@ -156,7 +155,11 @@ pub struct NotVaried {
 /// How the outage's phase was scanned.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PhaseScan {
-    /// `tsdb.min_block_duration`, seconds.
+    /// What phases are measured from: `block boundary` (a server's, Unix time) or `WAL
+    /// truncation tick` (an agent's or Alloy's timer, from the process start).
+    pub reference: String,
+    /// The cycle: `tsdb.min_block_duration`, or the agent's or Alloy's truncation period,
+    /// seconds.
     pub block_seconds: f64,
     /// Offset of the outage's start in the scenario, seconds.
     pub outage_start_seconds: f64,
@@ -336,7 +339,8 @@ impl Plan<'_> {
     }
 
     /// The corner at `shift`: each constant and the seed at the value whose one-at-a-time
-    /// outcome is the most (`worst`) or least severe, when that is not the scenario's own.
+    /// outcome (`singles`, run where `base` was) is the most (`worst`) or least severe, when
+    /// that is not the scenario's own.
     fn corner(&self, shift: i64, base: &Outcome, singles: &[Outcome], worst: bool) -> Option<Job> {
         fn pick<'o>(base: &'o Outcome, cands: Vec<&'o Outcome>, worst: bool) -> &'o Outcome {
             cands
@@ -515,6 +519,7 @@ where
         let resolution = step.max(1_000_000_000).min(step0);
         let safe = edges.map(|[_, b, c, _]| SafeRange { from_seconds: b as f64 / 1e9, to_seconds: c as f64 / 1e9 });
         phase_scan = Some(PhaseScan {
+            reference: phase::reference(cfg).into(),
             block_seconds: r as f64 / 1e9,
             outage_start_seconds: start.map_or(0.0, |s| s.as_secs_f64()),
             grid: grid_jobs.len(),
@@ -545,26 +550,20 @@ where
     }
     curve.sort_by(|a, b| a.variation.phase_seconds.unwrap_or(0.0).total_cmp(&b.variation.phase_seconds.unwrap_or(0.0)));
 
-    // Stage 3: constants and seeds one at a time, at the worst phase (and the best).
+    // Stage 3: constants and seeds one at a time, at the worst phase.
     let shift_of = |o: &Outcome| (o.variation.shift_seconds * 1e9).round() as i64;
     let mut jobs = plan.one_at_a_time(shift_of(&worst_p));
-    let n_worst = jobs.len();
-    let best_too = best_p.lost_samples > 0 && shift_of(&best_p) != shift_of(&worst_p);
-    if best_too {
-        jobs.extend(plan.one_at_a_time(shift_of(&best_p)));
-    }
     let results = run(&mut jobs)?;
     runs += results.len();
     let singles: Vec<Outcome> = jobs.iter().zip(&results).map(|(j, r)| plan.outcome(j, r)).collect();
-    let (at_worst, at_best) = singles.split_at(n_worst);
 
-    // Stage 4: the corners.
+    // Stage 4: the corners: every constant and the seed at its most damaging value at the
+    // worst phase, and (when even the best phase loses data) at its kindest, as seen at the
+    // worst phase, at the best one.
     let mut jobs = Vec::new();
-    jobs.extend(plan.corner(shift_of(&worst_p), &worst_p, at_worst, true));
-    if best_too {
-        jobs.extend(plan.corner(shift_of(&best_p), &best_p, at_best, false));
-    } else if best_p.lost_samples > 0 {
-        jobs.extend(plan.corner(shift_of(&best_p), &best_p, at_worst, false));
+    jobs.extend(plan.corner(shift_of(&worst_p), &worst_p, &singles, true));
+    if best_p.lost_samples > 0 {
+        jobs.extend(plan.corner(shift_of(&best_p), &worst_p, &singles, false));
     }
     let results = run(&mut jobs)?;
     runs += results.len();
@@ -603,7 +602,7 @@ where
         worst,
         changes_answer,
         phase_curve: curve,
-        sensitivity: at_worst.to_vec(),
+        sensitivity: singles,
     };
     Ok((literal, robust))
 }
@@ -615,7 +614,7 @@ mod tests {
     use sim_core::profile::Profile;
 
     /// 25 minutes of 503 against 20-minute blocks and 10 MiB segments (~6k samples/s): as
-    /// written (35 minutes in, 15 minutes after a boundary) the WAL holds it; started 5–13
+    /// written (41 minutes in, a minute after a boundary) the WAL holds it; started 5–16
     /// minutes after a boundary it does not.
     fn phase_sensitive() -> SimConfig {
         let mut c = SimConfig::baseline(Profile::V3);
@@ -626,8 +625,8 @@ mod tests {
         c.tsdb.min_block_duration = SimDuration::from_mins(20);
         c.tsdb.wal_segment_size = 10 << 20;
         c.receiver.faults.push(FaultWindow {
-            start: SimDuration::from_mins(35),
-            end: SimDuration::from_mins(60),
+            start: SimDuration::from_mins(41),
+            end: SimDuration::from_mins(66),
             response: Response::Status(503),
             probability: 1.0,
             retry_after: None,
@@ -646,13 +645,13 @@ mod tests {
         assert!(rb.worst.lost_samples > 0, "another start loses data: {:?}", rb.worst);
         assert!(rb.changes_answer);
         let worst_phase = rb.worst.variation.phase_seconds.unwrap();
-        assert!((300.0..=900.0).contains(&worst_phase), "5 to 15 minutes after a boundary: {worst_phase}");
+        assert!((300.0..=1000.0).contains(&worst_phase), "5 to 16 minutes after a boundary: {worst_phase}");
         let safe = rb.phase.as_ref().unwrap().safe.as_ref().expect("a lossless stretch of phases");
-        // The stretch wraps around the block range: from about 15 minutes to about 4.
+        // The stretch wraps around the block range: from about 16 minutes to about 4.
         let within = |x: f64| {
             (x - safe.from_seconds).rem_euclid(1200.0) <= (safe.to_seconds - safe.from_seconds).rem_euclid(1200.0)
         };
-        assert!(within(905.0) && within(5.0) && !within(600.0), "{safe:?}");
+        assert!(within(60.0) && within(5.0) && !within(600.0), "{safe:?}");
         // Every run is accounted for, and the constants tried are the unset ones.
         assert!(rb.runs > 8, "the scenario as written and 8 phases at least");
         assert!(rb.varied.iter().any(|v| v.key == "tsdb.wal_bytes_per_sample"));

@@ -23,18 +23,23 @@ pub enum Role {
 }
 
 /// Flags of the Prometheus server that scenario keys stand for.
-const FLAGS: [(&str, &str); 3] = [
+const FLAGS: [(&str, &str); 6] = [
     ("tsdb.min_block_duration", "--storage.tsdb.min-block-duration"),
     ("tsdb.wal_segment_size", "--storage.tsdb.wal-segment-size"),
     ("sender.flush_deadline", "--storage.remote.flush-deadline"),
+    ("sender.agent.wal_truncate_frequency", "--storage.agent.wal-truncate-frequency"),
+    ("sender.agent.retention_min_time", "--storage.agent.retention.min-time"),
+    ("sender.agent.retention_max_time", "--storage.agent.retention.max-time"),
 ];
 
 /// Model constants among the scenario keys.
-const CONSTANTS: [&str; 4] = [
+const CONSTANTS: [&str; 6] = [
     "tsdb.wal_bytes_per_sample",
     "workload.wire_bytes_per_sample",
     "sender.request_overhead",
     "sender.reshard_tick_offset",
+    "sender.cpu_us_per_sample",
+    "sender.cpu_cores",
 ];
 
 /// The role of `key` (a dotted scenario key, as swept).

@@ -11,6 +11,8 @@
 //! - [`proto`]: the wire format (Snappy block + protobuf `WriteRequest`, hand-written prost
 //!   messages).
 //! - [`books`]: pure accounting: per-second rows, duplicates, the `/metrics` text.
+//! - [`calibrate`]: `rwsim calibrate`, measuring a running Prometheus (its API and its own
+//!   metrics) for the constants of a scenario.
 //!
 //! ## Example
 //! ```
@@ -37,6 +39,7 @@ macro_rules! log {
 }
 
 pub mod books;
+pub mod calibrate;
 pub mod http;
 pub mod proto;
 pub mod serve;

@@ -151,6 +151,22 @@ struct State {
     in_flight: AtomicU64,
     /// Permits of 1 KiB.
     memory: Arc<Semaphore>,
+    /// Nanoseconds from arrival to answer, and answers, per [`AnswerClass`]: the receiver's
+    /// own service time, which a client's request time includes.
+    answer_ns: [AtomicU64; 4],
+    answers: [AtomicU64; 4],
+}
+
+/// Status classes of [`State::answer_ns`].
+const ANSWER_CLASSES: [&str; 4] = ["2xx", "429", "4xx", "5xx"];
+
+fn answer_class(code: u16) -> usize {
+    match code {
+        200..=299 => 0,
+        429 => 1,
+        400..=499 => 2,
+        _ => 3,
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -198,7 +214,19 @@ impl State {
                 snap.memory_bytes as f64,
             ),
         ];
-        lock(&self.books).render_metrics(&gauges)
+        let mut o = lock(&self.books).render_metrics(&gauges);
+        o.push_str(
+            "# HELP rwsim_serve_answer_seconds Time from a push's arrival (its headers read) to its answer, by status class.\n\
+             # TYPE rwsim_serve_answer_seconds summary\n",
+        );
+        for (i, class) in ANSWER_CLASSES.iter().enumerate() {
+            let secs = self.answer_ns[i].load(Ordering::Relaxed) as f64 / 1e9;
+            let n = self.answers[i].load(Ordering::Relaxed);
+            o.push_str(&format!(
+                "rwsim_serve_answer_seconds_sum{{class=\"{class}\"}} {secs}\nrwsim_serve_answer_seconds_count{{class=\"{class}\"}} {n}\n"
+            ));
+        }
+        o
     }
 }
 
@@ -341,7 +369,12 @@ async fn push(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
                 let _ = done_tx.send(!reset);
             });
             match done_rx.await {
-                Ok(true) => Ok(status_reply(code, reply.retry_after)),
+                Ok(true) => {
+                    let c = answer_class(code);
+                    state.answer_ns[c].fetch_add(arrived.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    state.answers[c].fetch_add(1, Ordering::Relaxed);
+                    Ok(status_reply(code, reply.retry_after))
+                }
                 _ => Err(Abort("the receiver crashed")),
             }
         }
@@ -435,6 +468,8 @@ pub fn run(
             next_batch: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             memory: Arc::new(Semaphore::new((opts.limits.memory_budget_bytes / 1024).max(1) as usize)),
+            answer_ns: Default::default(),
+            answers: Default::default(),
         });
         on_ready(addr);
         let ticker = {

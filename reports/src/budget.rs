@@ -51,10 +51,11 @@ pub fn render(b: &Budget, of: &Of<'_>) -> String {
     }
     let _ = writeln!(
         o,
-        "\nOutage budget: {} when it starts {} after a block boundary (the worst phase), {} when it starts {} \
-         after one (the best).",
+        "\nOutage budget: {} when it starts {} after a {} (the worst phase), {} when it starts {} after one \
+         (the best).",
         budget_words(b, &b.worst),
         span(b.worst.phase_seconds),
+        b.reference,
         budget_words(b, &b.best),
         span(b.best.phase_seconds)
     );
@@ -83,14 +84,21 @@ pub fn render(b: &Budget, of: &Of<'_>) -> String {
 
     let _ = writeln!(
         o,
-        "\nBudget by phase ({} phases over the {} block range; lengths every {} up to {}, then to {})",
+        "\nBudget by phase ({} phases over the {} {}; lengths every {} up to {}, then to {})",
         b.phases.len(),
         span(b.block_seconds),
+        if b.reference == "block boundary" { "block range" } else { "truncation period" },
         span(b.step_seconds),
         span(b.max_length_seconds),
         span(b.resolution_seconds)
     );
-    let _ = writeln!(o, "  {:<26}  {:>14}  {:>12}", "starts after a boundary", "budget", "first loss");
+    let _ = writeln!(
+        o,
+        "  {:<26}  {:>14}  {:>12}",
+        format!("starts after a {}", if b.reference == "block boundary" { "boundary" } else { "tick" }),
+        "budget",
+        "first loss"
+    );
     for p in &b.phases {
         let _ = writeln!(
             o,
@@ -146,28 +154,31 @@ pub fn chart(b: &Budget, of: &Of<'_>) -> Curves {
         series: vec![
             (
                 format!(
-                    "worst phase: starts {} after a block boundary, budget {}",
+                    "worst phase: starts {} after a {}, budget {}",
                     span(b.worst.phase_seconds),
+                    b.reference,
                     budget_words(b, &b.worst)
                 ),
                 pts(&b.curve_worst),
             ),
             (
                 format!(
-                    "best phase: starts {} after a block boundary, budget {}",
+                    "best phase: starts {} after a {}, budget {}",
                     span(b.best.phase_seconds),
+                    b.reference,
                     budget_words(b, &b.best)
                 ),
                 pts(&b.curve_best),
             ),
         ],
         subtitle: vec![format!(
-            "Prometheus {}, seed {} · {} phases over the {} block range; the budget is the longest outage that \
+            "Prometheus {}, seed {} · {} phases over the {} {}; the budget is the longest outage that \
              loses nothing, found to {}",
             of.prometheus,
             of.seed,
             b.phases.len(),
             span(b.block_seconds),
+            if b.reference == "block boundary" { "block range" } else { "truncation period" },
             span(b.resolution_seconds)
         )],
         x_labels: Vec::new(),

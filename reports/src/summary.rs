@@ -69,6 +69,27 @@ pub fn span(seconds: f64) -> String {
     SimDuration::from_secs(seconds.round() as u64).to_string()
 }
 
+/// A short duration for a constant's value: `0.8ms`, `20ms`, `5s`.
+pub fn short_duration(seconds: f64) -> String {
+    if seconds > 0.0 && seconds < 1.0 {
+        let ms = (seconds * 1e6).round() / 1e3;
+        return format!("{ms}ms");
+    }
+    SimDuration::from_secs_f64(seconds).to_string()
+}
+
+/// A timestamp of a gap table, always to the millisecond: `01:00:04.368`, `02:30:00.000`.
+fn stamp(seconds: f64) -> String {
+    let t = SimTime(SimDuration::from_secs_f64(seconds).nanos()).to_string();
+    if t.len() == 8 { format!("{t}.000") } else { t }
+}
+
+/// The cycle phases are measured over: `2h block range`, `2h truncation period`.
+fn cycle_words(p: &analysis::robust::PhaseScan) -> String {
+    let what = if p.reference == "block boundary" { "block range" } else { "truncation period" };
+    format!("{} {what}", span(p.block_seconds))
+}
+
 /// An offset from the start of the run as `HH:MM:SS`.
 pub fn clock(seconds: f64) -> String {
     SimTime(SimDuration::from_secs(seconds.round() as u64).nanos()).to_string()
@@ -110,11 +131,17 @@ pub fn loss_words(gaps: &Gaps, appended: u64) -> String {
     format!("{} of data lost{share}: the gap {}{more}", span(gaps.lost_seconds), gap_words(largest),)
 }
 
-/// A variation in words: `the outage starts 1h52m after a block boundary, wal_bytes_per_sample 10`.
-pub fn variation_words(v: &Variation) -> String {
+/// What the phases of `rb` are measured from: `block boundary` or `WAL truncation tick`.
+pub fn reference(rb: &Robust) -> &str {
+    rb.phase.as_ref().map_or("block boundary", |p| p.reference.as_str())
+}
+
+/// A variation in words: `the outage starts 1h52m after a block boundary, wal_bytes_per_sample
+/// 10`; `reference` is what phases are measured from ([`reference`]).
+pub fn variation_words(v: &Variation, reference: &str) -> String {
     let mut parts = Vec::new();
     if let Some(p) = v.phase_seconds {
-        parts.push(format!("the outage starts {} after a block boundary", span(p)));
+        parts.push(format!("the outage starts {} after a {reference}", span(p)));
     }
     for c in &v.constants {
         let name = c.key.rsplit('.').next().unwrap_or(&c.key);
@@ -135,13 +162,13 @@ pub fn variation_words(v: &Variation) -> String {
     parts.join(", ")
 }
 
-fn case_line(o: &Outcome) -> String {
+fn case_line(o: &Outcome, reference: &str) -> String {
     let lost = if o.lost_samples == 0 {
         "nothing lost".to_string()
     } else {
         format!("{} lost ({})", span(o.lost_seconds), pct(o.lost_samples, o.appended))
     };
-    format!("{lost:<22}  {}", variation_words(&o.variation))
+    format!("{lost:<22}  {}", variation_words(&o.variation, reference))
 }
 
 /// The headline: the answer in time, and the worst case when the robust answer ran.
@@ -159,7 +186,7 @@ pub fn headline(r: &RunResult, robust: Option<&Robust>) -> String {
                 " Worst case: {} ({}), when {}.",
                 span(w.lost_seconds),
                 pct(w.lost_samples, w.appended),
-                variation_words(&w.variation)
+                variation_words(&w.variation, reference(rb))
             );
         }
     }
@@ -179,8 +206,8 @@ fn gaps_table(o: &mut String, g: &Gaps) {
         let _ = writeln!(
             o,
             "  {:<12}  {:<12}  {:>10}  {:>14}  {:>7.0}%  {}",
-            SimTime(SimDuration::from_secs_f64(gap.from_seconds).nanos()),
-            SimTime(SimDuration::from_secs_f64(gap.to_seconds).nanos()),
+            stamp(gap.from_seconds),
+            stamp(gap.to_seconds),
             span(gap.duration_seconds),
             count(gap.samples),
             gap.coverage * 100.0,
@@ -203,29 +230,30 @@ fn gaps_table(o: &mut String, g: &Gaps) {
 pub fn robust_section(rb: &Robust) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "Best, median and worst case: {} runs over what the scenario does not fix", rb.runs);
-    let _ = writeln!(o, "  as written  {}", case_line(&rb.literal));
-    let _ = writeln!(o, "  best        {}", case_line(&rb.best));
-    let _ = writeln!(o, "  median      {}", case_line(&rb.median));
-    let _ = writeln!(o, "  worst       {}", case_line(&rb.worst));
+    let r = reference(rb);
+    let _ = writeln!(o, "  as written  {}", case_line(&rb.literal, r));
+    let _ = writeln!(o, "  best        {}", case_line(&rb.best, r));
+    let _ = writeln!(o, "  median      {}", case_line(&rb.median, r));
+    let _ = writeln!(o, "  worst       {}", case_line(&rb.worst, r));
     if let Some(p) = &rb.phase
         && let Some(safe) = &p.safe
     {
         let _ = writeln!(
             o,
-            "  This outage loses nothing only if it starts {} to {} after a block boundary ({} of the {} block \
-             range; found to {}).",
+            "  This outage loses nothing only if it starts {} to {} after a {} ({} of the {}; found to {}).",
             span(safe.from_seconds),
             span(safe.to_seconds),
+            p.reference,
             span(((safe.to_seconds - safe.from_seconds).rem_euclid(p.block_seconds)).max(0.0)),
-            span(p.block_seconds),
+            cycle_words(p),
             span(p.resolution_seconds)
         );
     }
     let mut varied = Vec::new();
     if let Some(p) = &rb.phase {
         varied.push(format!(
-            "the outage's start over one {} block range ({} phases, refined to {} around the worst)",
-            span(p.block_seconds),
+            "the outage's start over one {} ({} phases, refined to {} around the worst)",
+            cycle_words(p),
             p.grid,
             span(p.resolution_seconds)
         ));
@@ -234,7 +262,7 @@ pub fn robust_section(rb: &Robust) -> String {
         varied.push(format!("{} other seeds (scrape phases, receiver draws)", rb.seeds.len()));
     }
     for v in &rb.varied {
-        let fmt = |x: f64| if v.seconds { SimDuration::from_secs_f64(x).to_string() } else { format!("{x}") };
+        let fmt = |x: f64| if v.seconds { short_duration(x) } else { format!("{x}") };
         let values: Vec<String> = v.values.iter().map(|&x| fmt(x)).collect();
         varied.push(format!("{} {} (default {})", v.key, values.join(" and "), fmt(v.scenario_value)));
     }
@@ -263,12 +291,12 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     let mut o = String::new();
     let s = &r.samples;
     let d = &s.dropped;
-    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown;
+    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip;
+    let sender = sim_core::config::SenderMode::describe(&r.sender.mode, &r.prometheus);
     let _ = writeln!(
         o,
-        "rwsim forecast: {} (Prometheus {}, seed {}, {} simulated)\n",
+        "rwsim forecast: {} ({sender}, seed {}, {} simulated)\n",
         r.scenario,
-        r.prometheus,
         r.seed,
         secs(r.simulated_seconds)
     );
@@ -294,16 +322,28 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     row("lost: WAL truncation", d.wal_truncation, if d.wal_truncation > 0 { "  <- silent in Prometheus" } else { "" });
     row("lost: too old", d.too_old, "");
     row("lost: reshard shutdown", d.reshard_shutdown, "");
+    if d.restart_skip > 0 {
+        row("lost: restart skip", d.restart_skip, "  <- silent in Prometheus: unsent when a queue started anew");
+    }
     row("pending at end", s.pending_at_end, "");
     if s.unsendable_at_end > 0 {
         row("  of which unsendable", s.unsendable_at_end, "  <- WAL already deleted: lost at the watcher's restart");
     }
     let _ = writeln!(o, "  {:<24}{:>17}  (re-sends, not a bucket)", "retried", count(s.retried));
-    let never = lost + s.failed + s.unsendable_at_end;
+    if s.not_scraped > 0 {
+        let _ = writeln!(
+            o,
+            "  {:<24}{:>17}  {:>8}  <- never appended: the sender was down",
+            "never scraped",
+            count(s.not_scraped),
+            pct(s.not_scraped, s.appended)
+        );
+    }
+    let never = lost + s.failed + s.unsendable_at_end + s.not_scraped;
     let verdict = if never == 0 {
         "no data lost or rejected".to_string()
     } else {
-        format!("{} of the data never reaches the receiver", pct(never, s.appended))
+        format!("{} of the data never reaches the receiver", pct(never, s.appended + s.not_scraped))
     };
     let _ = writeln!(o, "  => {verdict}\n");
 
@@ -356,6 +396,28 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
         w.watcher_restarts,
         count(w.enqueue_retries)
     );
+    if w.truncations_skipped > 0 {
+        let _ = writeln!(
+            o,
+            "  truncation ticks skipped {} (Alloy: the remote-write timestamp had not moved)",
+            w.truncations_skipped
+        );
+    }
+    let se = &r.sender;
+    if se.restarts + se.crashes + se.oom_kills + se.reloads > 0 {
+        let _ = writeln!(o, "\nSender process");
+        let _ = writeln!(
+            o,
+            "  restarts {}, crashes {}, OOM kills {}, reloads {}, queues started {}, down {}, memory (peak) {}",
+            se.restarts,
+            se.crashes,
+            se.oom_kills,
+            se.reloads,
+            se.queue_starts,
+            secs(se.down_seconds),
+            bytes(se.memory_peak_bytes)
+        );
+    }
     let _ = writeln!(o, "\nTimeline");
     if r.timeline.is_empty() {
         let _ = writeln!(o, "  (nothing notable)");

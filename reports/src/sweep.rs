@@ -620,12 +620,13 @@ pub fn render_levers(l: &Levers, targets: &Targets, closest: &PointRow) -> Strin
         let _ = writeln!(
             o,
             "  - shorter outages: as it is, the setting survives an outage of {} ({}) of up to {worst} when it \
-             starts {} after a block boundary, {best} at best; the scenario's is {}. Page before the budget runs \
+             starts {} after a {}, {best} at best; the scenario's is {}. Page before the budget runs \
              out (alert on prometheus_remote_storage_highest_timestamp_in_seconds - \
              prometheus_remote_storage_queue_highest_sent_timestamp_seconds).",
             b.window,
             b.kind,
             secs(b.worst.phase_seconds),
+            b.reference,
             secs(b.scenario_length_seconds)
         );
     }

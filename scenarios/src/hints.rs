@@ -43,7 +43,7 @@ const UNMODELLED: [&str; 17] = [
 ];
 
 /// Every table of the schema with its keys, for "it belongs in ..." hints.
-const TABLES: [(&str, &[&str]); 11] = [
+const TABLES: [(&str, &[&str]); 13] = [
     ("the top level", &["name", "description", "prometheus", "seed", "duration", "start"]),
     (
         "[workload]",
@@ -73,7 +73,28 @@ const TABLES: [(&str, &[&str]); 11] = [
             "sample_age_limit",
         ],
     ),
-    ("[sender]", &["flush_deadline", "reshard_tick_offset", "request_overhead"]),
+    (
+        "[sender]",
+        &[
+            "flush_deadline",
+            "reshard_tick_offset",
+            "request_overhead",
+            "cpu_us_per_sample",
+            "cpu_cores",
+            "wal_persisted",
+            "wal_replay_bytes_per_second",
+            "scrape_start_delay",
+            "memory_base",
+            "memory_per_series",
+            "replay_memory_factor",
+            "event",
+            "mode",
+            "agent",
+            "alloy",
+        ],
+    ),
+    ("[sender.agent]", &["wal_truncate_frequency", "retention_min_time", "retention_max_time"]),
+    ("[sender.alloy]", &["truncate_frequency", "min_keepalive_time", "max_keepalive_time"]),
     ("[tsdb]", &["min_block_duration", "wal_segment_size", "wal_bytes_per_sample"]),
     (
         "[receiver]",
@@ -112,6 +133,11 @@ pub(crate) fn unknown_key(key: &str, name: &str, toml_msg: &str) -> String {
         || crate::convert::INCIDENT_KINDS.iter().any(|(_, keys)| keys.contains(&name));
     if incident_key {
         homes.push("[[receiver.incident]]");
+    }
+    let sender_event_key = ["kind", "at"].contains(&name)
+        || crate::convert::SENDER_EVENT_KINDS.iter().any(|(_, keys)| keys.contains(&name));
+    if sender_event_key {
+        homes.push("[[sender.event]]");
     }
     if !homes.is_empty() {
         return format!("unknown field `{name}` here: it belongs in {}", homes.join(" or "));
@@ -216,7 +242,7 @@ mod tests {
         );
         assert_eq!(
             unknown_key("receiver.end", "end", ""),
-            "unknown field `end` here: it belongs in [[receiver.fault]] or [[receiver.incident]]"
+            "unknown field `end` here: it belongs in [[receiver.fault]] or [[receiver.incident]] or [[sender.event]]"
         );
         assert_eq!(
             unknown_key("output.latency", "latency", ""),

@@ -14,6 +14,8 @@
 //! - [`library`]: the bundled scenarios (`scenarios/library/*.toml`).
 //! - [`raw`]: the file as written (serde structs, unknown keys rejected).
 //! - [`units`]: the duration (`"1h30m"`) and size (`"128MiB"`) syntaxes.
+//! - [`import`]: a `prometheus.yml`, Operator resource or Helm values → scenario files with
+//!   the provenance of every value (`rwsim import`, and `rwsim calibrate`'s starting point).
 //!
 //! Loading goes in three steps: the TOML is parsed and every key's position indexed; the
 //! tables are deserialized into [`raw::ScenarioFile`]; that is converted over the defaults of
@@ -45,6 +47,7 @@
 mod convert;
 mod error;
 mod hints;
+pub mod import;
 mod library;
 pub mod raw;
 mod spans;
@@ -203,7 +206,7 @@ impl Scenario {
 }
 
 /// A TOML basic string.
-fn toml_string(s: &str) -> String {
+pub(crate) fn toml_string(s: &str) -> String {
     let mut o = String::from("\"");
     for c in s.chars() {
         match c {

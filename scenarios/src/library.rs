@@ -31,7 +31,9 @@ macro_rules! builtin {
 }
 
 /// Sorted by name.
-static LIBRARY: [BuiltinScenario; 17] = [
+static LIBRARY: [BuiltinScenario; 22] = [
+    builtin!("agent-outage"),
+    builtin!("alloy-outage"),
     builtin!("bench-1m-24h"),
     builtin!("body-too-large-as-500"),
     builtin!("cardinality-spike"),
@@ -44,7 +46,10 @@ static LIBRARY: [BuiltinScenario; 17] = [
     builtin!("proxy-timeout-slow-upstream"),
     builtin!("rejected-400"),
     builtin!("rejects-400"),
+    builtin!("reload-during-backlog"),
+    builtin!("restart-during-outage"),
     builtin!("ring-unready-rollout"),
+    builtin!("sender-oom-catchup"),
     builtin!("slow-receiver"),
     builtin!("sweep-outage"),
     builtin!("tenant-throttled-429"),

@@ -129,6 +129,81 @@ pub struct Sender {
     pub reshard_tick_offset: Option<Duration>,
     /// `request_overhead`.
     pub request_overhead: Option<Duration>,
+    /// `cpu_us_per_sample`, microseconds.
+    pub cpu_us_per_sample: Option<Number>,
+    /// `cpu_cores`.
+    pub cpu_cores: Option<Number>,
+    /// `wal_persisted`.
+    pub wal_persisted: Option<bool>,
+    /// `wal_replay_bytes_per_second`, a size per second.
+    pub wal_replay_bytes_per_second: Option<Size>,
+    /// `scrape_start_delay`.
+    pub scrape_start_delay: Option<Duration>,
+    /// `memory_base`.
+    pub memory_base: Option<Size>,
+    /// `memory_per_series`, bytes.
+    pub memory_per_series: Option<Number>,
+    /// `replay_memory_factor`.
+    pub replay_memory_factor: Option<Number>,
+    /// `[[sender.event]]`.
+    pub event: Option<Vec<SenderEvent>>,
+    /// `mode`: `"server"`, `"agent"` or `"alloy"`.
+    pub mode: Option<String>,
+    /// `[sender.agent]`: Prometheus agent mode's WAL flags.
+    pub agent: Option<AgentWal>,
+    /// `[sender.alloy]`: the `wal` block of Alloy's `prometheus.remote_write`.
+    pub alloy: Option<AlloyWal>,
+}
+
+/// `[[sender.event]]`: every kind's keys in one table; the loader checks that only the
+/// chosen kind's keys are given.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SenderEvent {
+    /// `at` (required).
+    pub at: Option<Duration>,
+    /// `kind` (required): `restart`, `crash`, `reload`, `oom`.
+    pub kind: Option<String>,
+    /// restart, crash: `down_for`.
+    pub down_for: Option<Duration>,
+    /// restart, crash: `replay_time`.
+    pub replay_time: Option<Duration>,
+    /// reload: `change`.
+    pub change: Option<String>,
+    /// oom: `memory_limit`.
+    pub memory_limit: Option<Size>,
+    /// oom: `end`.
+    pub end: Option<Duration>,
+    /// oom: `backoff_initial`.
+    pub backoff_initial: Option<Duration>,
+    /// oom: `backoff_max`.
+    pub backoff_max: Option<Duration>,
+    /// oom: `backoff_reset`.
+    pub backoff_reset: Option<Duration>,
+}
+
+/// `[sender.agent]`, named after the `--storage.agent.*` flags.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentWal {
+    /// `wal_truncate_frequency` (`--storage.agent.wal-truncate-frequency`).
+    pub wal_truncate_frequency: Option<Duration>,
+    /// `retention_min_time` (`--storage.agent.retention.min-time`).
+    pub retention_min_time: Option<Duration>,
+    /// `retention_max_time` (`--storage.agent.retention.max-time`).
+    pub retention_max_time: Option<Duration>,
+}
+
+/// `[sender.alloy]`, with Alloy's attribute names.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlloyWal {
+    /// `truncate_frequency`.
+    pub truncate_frequency: Option<Duration>,
+    /// `min_keepalive_time`.
+    pub min_keepalive_time: Option<Duration>,
+    /// `max_keepalive_time`.
+    pub max_keepalive_time: Option<Duration>,
 }
 
 /// `[tsdb]`.

@@ -103,6 +103,16 @@ pub struct QueueConfig {
 }
 
 impl QueueConfig {
+    /// The defaults of `sender`: Prometheus's for the profile, or Alloy's `DefaultQueueOptions`
+    /// (the 3.x values, but 429 is retried).
+    pub fn defaults_for(profile: Profile, sender: &SenderMode) -> Self {
+        let mut q = QueueConfig::defaults(profile);
+        if let SenderMode::Alloy(_) = sender {
+            q.retry_on_http_429 = true;
+        }
+        q
+    }
+
     /// `config/config.go: DefaultQueueConfig` of the profile's version (§1).
     pub fn defaults(profile: Profile) -> Self {
         let (capacity, max_shards, msps) = match profile {
@@ -145,7 +155,255 @@ pub struct SenderConfig {
     /// calibrate as the mean `sent_batch_duration_seconds` minus the receiver's own request
     /// duration. Measured: about 2 ms on one machine over loopback (docs/fidelity.md).
     pub request_overhead: SimDuration,
+    /// CPU time the sender spends per sample of a batch it sends: reading the WAL, batching,
+    /// protobuf and Snappy encoding, the HTTP client. Measured on Prometheus 2.42 during
+    /// catch-ups: 1.3–1.7 µs per sample (`process_cpu_seconds_total` over samples sent).
+    /// Spent once per batch (a retry reuses the encoded request). Default 1.5µs.
+    pub cpu_per_sample: SimDuration,
+    /// CPU cores the sender's remote-write work gets. Concurrent sends share them: with K
+    /// requests being prepared at once on C cores, each takes `cpu_per_sample × samples ×
+    /// max(1, K / C)` (processor sharing). On a 2-core host shared with a receiver,
+    /// Prometheus 2.42 got about 0.8 (docs/fidelity.md). Default 2.
+    pub cpu_cores: f64,
+    /// Which program sends, which decides who truncates the WAL and when (§11, §19).
+    pub mode: SenderMode,
+    /// Restarts, kills, config reloads and OOM kills of the sender process, in time order
+    /// (§18).
+    pub events: Vec<SenderEvent>,
+    /// Whether the data directory survives a restart. `false` is a Kubernetes `emptyDir`:
+    /// a restarted pod starts with an empty WAL (nothing to replay, nothing left to send).
+    /// Default true.
+    pub wal_persisted: bool,
+    /// WAL replay speed at start-up, in WAL bytes per second (`tsdb/head_wal.go:
+    /// Head.loadWAL`). Replay time = WAL bytes on disk / this speed, unless an event gives its
+    /// own `replay_time`. Calibrate from `prometheus_tsdb_data_replay_duration_seconds`.
+    pub wal_replay_bytes_per_second: f64,
+    /// From the end of start-up (config loaded, queue started) to the scrape manager applying
+    /// its targets (`scrape/manager.go: Manager.Run` waits for its 5 s reload tick); each
+    /// target then scrapes at its own phase. Default 5s.
+    pub scrape_start_delay: SimDuration,
+    /// The sender's memory, for `oom` events.
+    pub memory: SenderMemory,
 }
+
+/// The sender's memory (§18, `oom`): what the head and the remote-write buffers hold. Only
+/// consulted when an `oom` event sets a limit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SenderMemory {
+    /// Memory with no series and empty queues (runtime, caches), bytes. Default 0.
+    pub base: u64,
+    /// Memory per active series: head series and chunks, the remote-write label cache,
+    /// bytes. Default 4096.
+    pub per_series: f64,
+    /// Extra memory while the WAL replays at start-up, as a multiple of the series memory
+    /// (replay rebuilds every series and holds decoded records). Default 1.0: start-up
+    /// briefly needs twice the steady-state series memory.
+    pub replay_factor: f64,
+}
+
+impl Default for SenderMemory {
+    fn default() -> Self {
+        SenderMemory { base: 0, per_series: 4096.0, replay_factor: 1.0 }
+    }
+}
+
+impl SenderOom {
+    /// A limit with kubelet's CrashLoopBackOff defaults.
+    pub fn with_limit(memory_limit: u64) -> Self {
+        SenderOom {
+            memory_limit,
+            end: None,
+            backoff_initial: SimDuration::from_secs(10),
+            backoff_max: SimDuration::from_mins(5),
+            backoff_reset: SimDuration::from_mins(10),
+        }
+    }
+}
+
+/// One event in the sender's life.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SenderEvent {
+    /// Offset from the start of the run.
+    pub at: SimDuration,
+    /// What happens.
+    pub kind: SenderEventKind,
+}
+
+/// Kinds of [`SenderEvent`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum SenderEventKind {
+    /// SIGTERM (a rolling update, `systemctl restart`): scraping stops, the queue flushes for
+    /// up to `flush_deadline`, the process exits; it is down for `down_for`, replays its WAL
+    /// and starts a new queue whose watcher skips everything not yet sent.
+    Restart {
+        /// From the exit to the new process starting.
+        down_for: SimDuration,
+        /// WAL replay time (`None`: from the WAL's size and `wal_replay_bytes_per_second`).
+        replay_time: Option<SimDuration>,
+    },
+    /// `kill -9`, a node failure: no flush; the same start-up.
+    Crash {
+        /// From the kill to the new process starting.
+        down_for: SimDuration,
+        /// WAL replay time (`None`: computed).
+        replay_time: Option<SimDuration>,
+    },
+    /// A configuration reload (SIGHUP, `/-/reload`).
+    Reload {
+        /// What changed.
+        change: ReloadChange,
+    },
+    /// The process is killed whenever its memory passes a limit, from `at` until `end`.
+    Oom(SenderOom),
+}
+
+impl SenderEventKind {
+    /// The scenario spelling.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SenderEventKind::Restart { .. } => "restart",
+            SenderEventKind::Crash { .. } => "crash",
+            SenderEventKind::Reload { .. } => "reload",
+            SenderEventKind::Oom(_) => "oom",
+        }
+    }
+}
+
+/// What a reload changed (`storage/remote/write.go: WriteStorage.ApplyConfig` hashes each
+/// `remote_write` entry; secrets marshal as `<secret>`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReloadChange {
+    /// Any value of the `remote_write` entry other than a secret (a `queue_config` tuning,
+    /// the URL, headers, relabelling): the queue is stopped and recreated.
+    RemoteWrite,
+    /// Only a password or bearer token: the hash is unchanged, the queue keeps running.
+    Secret,
+    /// Only scrape configuration: remote write is untouched.
+    ScrapeConfig,
+    /// `global.external_labels`: every queue is recreated.
+    ExternalLabels,
+}
+
+impl ReloadChange {
+    /// The scenario spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReloadChange::RemoteWrite => "remote_write",
+            ReloadChange::Secret => "secret",
+            ReloadChange::ScrapeConfig => "scrape_config",
+            ReloadChange::ExternalLabels => "external_labels",
+        }
+    }
+
+    /// Whether the reload stops the queue and starts a new one.
+    pub fn recreates_queue(self) -> bool {
+        matches!(self, ReloadChange::RemoteWrite | ReloadChange::ExternalLabels)
+    }
+}
+
+/// `oom`: a memory limit (a Kubernetes `limits.memory`), with CrashLoopBackOff between kills.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SenderOom {
+    /// The limit, bytes.
+    pub memory_limit: u64,
+    /// When the limit stops applying (`None`: the end of the run).
+    pub end: Option<SimDuration>,
+    /// First CrashLoopBackOff delay. Default 10s (kubelet).
+    pub backoff_initial: SimDuration,
+    /// Cap of the delay. Default 5m.
+    pub backoff_max: SimDuration,
+    /// Running this long resets the delay. Default 10m.
+    pub backoff_reset: SimDuration,
+}
+
+/// The sending program. All three run the same remote-write queue; they differ in the WAL's
+/// truncation (§19).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum SenderMode {
+    /// Prometheus server: head compaction truncates the WAL about every block range (§11).
+    #[default]
+    Server,
+    /// Prometheus in agent mode (`--enable-feature=agent` in 2.42, `--agent` in 3.x): a
+    /// timer truncates the WAL (`tsdb/agent/db.go: DB.run`).
+    Agent(AgentWal),
+    /// Grafana Alloy's `prometheus.remote_write` component: the agent's loop, but a tick whose
+    /// timestamp has not moved is skipped (`remote_write.go: Component.Run`).
+    Alloy(AlloyWal),
+}
+
+impl SenderMode {
+    /// The scenario spelling: `server`, `agent` or `alloy`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SenderMode::Server => "server",
+            SenderMode::Agent(_) => "agent",
+            SenderMode::Alloy(_) => "alloy",
+        }
+    }
+
+    /// The sender in words for headers, from its [`SenderMode::name`]: "Prometheus 3.x",
+    /// "Prometheus 3.x in agent mode", "Grafana Alloy (Prometheus 3.x code)".
+    pub fn describe(name: &str, profile: &str) -> String {
+        match name {
+            "agent" => format!("Prometheus {profile} in agent mode"),
+            "alloy" => format!("Grafana Alloy (Prometheus {profile} code)"),
+            _ => format!("Prometheus {profile}"),
+        }
+    }
+}
+
+/// The agent-mode WAL flags as given. Like the flags, a zero value means "the default"
+/// (`tsdb/agent/db.go: validateOptions`, see [`crate::sender::agent::AgentOptions`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgentWal {
+    /// `--storage.agent.wal-truncate-frequency` (hidden). Default 2h.
+    pub wal_truncate_frequency: SimDuration,
+    /// `--storage.agent.retention.min-time`. Default 5m.
+    pub retention_min_time: SimDuration,
+    /// `--storage.agent.retention.max-time`. Default 4h.
+    pub retention_max_time: SimDuration,
+}
+
+impl Default for AgentWal {
+    /// `tsdb/agent/db.go: DefaultOptions`, the same in 2.42 and 3.x.
+    fn default() -> Self {
+        AgentWal {
+            wal_truncate_frequency: SimDuration::from_hours(2),
+            retention_min_time: SimDuration::from_mins(5),
+            retention_max_time: SimDuration::from_hours(4),
+        }
+    }
+}
+
+/// The `wal` block of Alloy's `prometheus.remote_write` (`WALOptions`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlloyWal {
+    /// `truncate_frequency`. Default 2h; 0 is refused.
+    pub truncate_frequency: SimDuration,
+    /// `min_keepalive_time`. Default 5m.
+    pub min_keepalive_time: SimDuration,
+    /// `max_keepalive_time`. Default 8h; must be above `min_keepalive_time`.
+    pub max_keepalive_time: SimDuration,
+}
+
+impl Default for AlloyWal {
+    /// `DefaultWALOptions`, unchanged from Alloy v1.0 to v1.18.
+    fn default() -> Self {
+        AlloyWal {
+            truncate_frequency: SimDuration::from_hours(2),
+            min_keepalive_time: SimDuration::from_mins(5),
+            max_keepalive_time: SimDuration::from_hours(8),
+        }
+    }
+}
+
+/// Alloy's WAL segment size, fixed (`internal/static/metrics/wal: NewStorage` passes
+/// `wlog.DefaultSegmentSize`).
+pub const ALLOY_WAL_SEGMENT_SIZE: u64 = 128 << 20;
+/// Alloy's flush deadline, fixed (`remoteFlushDeadline` in `prometheus.remote_write`).
+pub const ALLOY_FLUSH_DEADLINE: SimDuration = SimDuration::from_mins(1);
+/// Most truncation ticks of an agent or Alloy run (each is an event and may start a segment).
+pub const MAX_TRUNCATION_TICKS: u64 = 10_000_000;
 
 /// TSDB settings behind head compaction and WAL truncation (§11, §16).
 #[derive(Clone, Debug)]
@@ -722,6 +980,14 @@ impl SimConfig {
                 flush_deadline: SimDuration::from_mins(1),
                 reshard_tick_offset: SimDuration::ZERO,
                 request_overhead: SimDuration::ZERO,
+                cpu_per_sample: DEFAULT_CPU_PER_SAMPLE,
+                cpu_cores: DEFAULT_CPU_CORES,
+                mode: SenderMode::Server,
+                events: Vec::new(),
+                wal_persisted: true,
+                wal_replay_bytes_per_second: DEFAULT_WAL_REPLAY_BYTES_PER_SECOND,
+                scrape_start_delay: SimDuration::from_secs(5),
+                memory: SenderMemory::default(),
             },
             tsdb: TsdbConfig {
                 min_block_duration: SimDuration::from_hours(2),
@@ -777,6 +1043,8 @@ impl SimConfig {
                 ),
             ));
         }
+
+        self.validate_sender_events()?;
 
         let w = &self.workload;
         if w.series > MAX_SERIES {
@@ -910,6 +1178,8 @@ impl SimConfig {
             return Err(err("tsdb.wal_bytes_per_sample", "must be between 0.1 and 1000"));
         }
 
+        self.validate_sender_mode()?;
+
         let rc = &self.receiver;
         rc.latency.validate("receiver.latency")?;
         if rc.workers == Some(0) {
@@ -977,6 +1247,138 @@ impl SimConfig {
         Ok(())
     }
 
+    /// Agent mode and Alloy: what their upstream refuses, and a bound on the ticks.
+    fn validate_sender_mode(&self) -> Result<(), ConfigError> {
+        let (period, key) = match &self.sender.mode {
+            SenderMode::Server => return Ok(()),
+            SenderMode::Agent(a) => (
+                crate::sender::agent::AgentOptions::from_flags(a).truncate_frequency,
+                "sender.agent.wal_truncate_frequency",
+            ),
+            SenderMode::Alloy(a) => {
+                if self.profile == Profile::V2_42 {
+                    return Err(err(
+                        "prometheus",
+                        "Grafana Alloy is built on Prometheus 3.x code (v1.18 on v3.12), not 2.42; write \
+                         prometheus = \"3.x\" or leave it out",
+                    ));
+                }
+                // `WALOptions.Validate`: Alloy refuses to load such a component.
+                if a.truncate_frequency.nanos() == 0 {
+                    return Err(err(
+                        "sender.alloy.truncate_frequency",
+                        "truncate_frequency must not be 0 (Alloy refuses it)",
+                    ));
+                }
+                if a.max_keepalive_time <= a.min_keepalive_time {
+                    return Err(err(
+                        "sender.alloy.max_keepalive_time",
+                        format!(
+                            "min_keepalive_time must be smaller than max_keepalive_time ({} is not above {}); Alloy \
+                             refuses it",
+                            a.max_keepalive_time, a.min_keepalive_time
+                        ),
+                    ));
+                }
+                if self.tsdb.wal_segment_size != ALLOY_WAL_SEGMENT_SIZE {
+                    return Err(err(
+                        "tsdb.wal_segment_size",
+                        "Alloy's WAL segments are fixed at 128MiB; it has no setting for their size",
+                    ));
+                }
+                if self.sender.flush_deadline != ALLOY_FLUSH_DEADLINE {
+                    return Err(err(
+                        "sender.flush_deadline",
+                        "Alloy's flush deadline is fixed at 1m; it has no setting for it",
+                    ));
+                }
+                (a.truncate_frequency, "sender.alloy.truncate_frequency")
+            }
+        };
+        let ticks = self.duration.nanos() / period.nanos();
+        if ticks > MAX_TRUNCATION_TICKS {
+            return Err(err(
+                key,
+                format!(
+                    "a truncation every {period} makes {ticks} ticks in {}, more than the limit of \
+                     {MAX_TRUNCATION_TICKS}; use a longer period or a shorter run",
+                    self.duration
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_sender_events(&self) -> Result<(), ConfigError> {
+        let s = &self.sender;
+        if !(s.cpu_cores > 0.0 && s.cpu_cores <= 1024.0) {
+            return Err(err("sender.cpu_cores", "must be greater than 0 and at most 1024"));
+        }
+        if s.cpu_per_sample > SimDuration::from_millis(1) {
+            return Err(err("sender.cpu_per_sample", "must be at most 1ms (measured: about 1.5µs)"));
+        }
+        if !(s.wal_replay_bytes_per_second > 0.0 && s.wal_replay_bytes_per_second.is_finite()) {
+            return Err(err("sender.wal_replay_bytes_per_second", "must be greater than 0"));
+        }
+        if !(s.memory.per_series >= 0.0 && s.memory.per_series.is_finite()) {
+            return Err(err("sender.memory_per_series", "must be 0 or more bytes"));
+        }
+        if !(s.memory.replay_factor >= 0.0 && s.memory.replay_factor.is_finite()) {
+            return Err(err("sender.replay_memory_factor", "must be 0 or more"));
+        }
+        if s.scrape_start_delay > SimDuration::from_hours(1) {
+            return Err(err("sender.scrape_start_delay", "must be at most 1h"));
+        }
+        let mut prev = None;
+        for (i, e) in s.events.iter().enumerate() {
+            let key = format!("sender.event[{i}]");
+            if e.at >= self.duration {
+                return Err(err(
+                    format!("{key}.at"),
+                    format!("{} is not before the end of the run ({})", e.at, self.duration),
+                ));
+            }
+            if prev.is_some_and(|p| e.at < p) {
+                return Err(err(format!("{key}.at"), "events must be in time order"));
+            }
+            prev = Some(e.at);
+            match &e.kind {
+                SenderEventKind::Restart { down_for, .. } | SenderEventKind::Crash { down_for, .. } => {
+                    if *down_for > bounds::MAX_DURATION {
+                        return Err(err(format!("{key}.down_for"), "must be at most 366 days"));
+                    }
+                }
+                SenderEventKind::Reload { .. } => {}
+                SenderEventKind::Oom(o) => {
+                    if o.memory_limit == 0 {
+                        return Err(err(format!("{key}.memory_limit"), "must be at least 1 byte"));
+                    }
+                    if let Some(end) = o.end
+                        && end <= e.at
+                    {
+                        return Err(err(format!("{key}.end"), format!("end ({end}) must be after at ({})", e.at)));
+                    }
+                    if o.backoff_initial.nanos() == 0 {
+                        return Err(err(format!("{key}.backoff_initial"), "must be greater than 0"));
+                    }
+                    if o.backoff_max < o.backoff_initial {
+                        return Err(err(
+                            format!("{key}.backoff_max"),
+                            format!("{} is below backoff_initial ({})", o.backoff_max, o.backoff_initial),
+                        ));
+                    }
+                    if o.backoff_reset.nanos() == 0 {
+                        return Err(err(format!("{key}.backoff_reset"), "must be greater than 0"));
+                    }
+                }
+            }
+        }
+        if s.events.iter().filter(|e| matches!(e.kind, SenderEventKind::Oom(_))).count() > 1 {
+            return Err(err("sender.event", "at most one oom event: it sets the memory limit for a window"));
+        }
+        Ok(())
+    }
+
     /// Samples per scrape interval across all targets at the peak of the workload.
     pub fn peak_samples_per_interval(&self) -> u64 {
         let w = &self.workload;
@@ -998,17 +1400,33 @@ impl SimConfig {
             self.receiver.faults.iter().map(|f| f.end.min(self.duration).saturating_sub(f.start).as_secs_f64()).sum();
         let retries = fault_secs / q.max_backoff.as_secs_f64().max(retry_period) * f64::from(q.max_shards);
         let scrapes = d / self.workload.scrape_interval.as_secs_f64();
-        let est = 2.0 * batches + timer.min(2.0 * batches + d) + retries + scrapes.min(d * 10.0);
+        let ticks = match &self.sender.mode {
+            SenderMode::Server => 0.0,
+            SenderMode::Agent(a) => {
+                d / crate::sender::agent::AgentOptions::from_flags(a).truncate_frequency.as_secs_f64()
+            }
+            SenderMode::Alloy(a) => d / a.truncate_frequency.max(SimDuration::from_millis(1)).as_secs_f64(),
+        };
+        let est = 2.0 * batches + timer.min(2.0 * batches + d) + retries + scrapes.min(d * 10.0) + ticks;
         if est >= u64::MAX as f64 { u64::MAX } else { est as u64 }
     }
 }
 
 /// Unix time of the default start, 2024-01-01T00:00:00Z: a multiple of every usual block range.
 pub const DEFAULT_START_UNIX_SECS: u64 = 1_704_067_200;
-/// Default WAL bytes per sample: Prometheus 2.42 (Snappy WAL compression on, the default)
-/// measured 6.5 on node-exporter data; noisy full-precision floats compress less (9.9–10.0,
-/// and 11–12 with compression off). Series records at first scrape add ~15 bytes per series.
-pub const DEFAULT_WAL_BYTES_PER_SAMPLE: f64 = 6.5;
+/// Default WAL bytes per sample. Prometheus 2.42 (Snappy WAL compression on, the default)
+/// measured on realistic series (docs/fidelity.md, issue #12 item 7): 6.3 for small integers
+/// or constants, 7.4 for classic histograms, 9.2 for a node-exporter-plus-application mix,
+/// 10.5–11.0 for counters with varying increments, 11.1–11.4 for random-valued gauges.
+/// More bytes per sample means more segments per block range and an earlier WAL-truncation
+/// loss, so the default sits above the mix, toward the earlier loss.
+pub const DEFAULT_WAL_BYTES_PER_SAMPLE: f64 = 10.0;
+/// Default sender CPU per sample sent (Prometheus 2.42, measured during catch-ups).
+pub const DEFAULT_CPU_PER_SAMPLE: SimDuration = SimDuration::from_nanos(1500);
+/// Default CPU cores for the sender's remote-write work.
+pub const DEFAULT_CPU_CORES: f64 = 2.0;
+/// Default WAL replay speed, bytes per second (see [`SenderConfig::wal_replay_bytes_per_second`]).
+pub const DEFAULT_WAL_REPLAY_BYTES_PER_SECOND: f64 = 64.0 * 1024.0 * 1024.0;
 /// Default remote-write request bytes per sample (Snappy-compressed protobuf): Prometheus 2.42
 /// measured 19.3 on node-exporter data and 22.5–23.1 on synthetic application metrics.
 pub const DEFAULT_WIRE_BYTES_PER_SAMPLE: f64 = 19.3;

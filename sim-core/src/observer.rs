@@ -49,8 +49,10 @@ pub enum NotableKind {
     ReshardDone,
     /// A reshard's drain exceeded the flush deadline and queued data was discarded.
     HardShutdown,
-    /// Head compaction truncated the WAL.
+    /// The WAL was truncated (head compaction, or an agent or Alloy truncation tick).
     WalTruncation,
+    /// Alloy skipped a truncation tick: its timestamp had not moved since the last one.
+    WalTruncationSkipped,
     /// WAL segments the watcher had not read were deleted: data will be lost.
     WalTruncationLoss,
     /// The watcher restarted and skipped everything it had not read.
@@ -69,6 +71,16 @@ pub enum NotableKind {
     ReceiverUp,
     /// The receiver started failing writes for a reason of its own (full disks).
     ReceiverDegraded,
+    /// The sender received SIGTERM and is flushing (or an event could not apply).
+    SenderStopping,
+    /// The sender process exited or was killed.
+    SenderDown,
+    /// The sender process is starting (WAL replay) or scraping resumes.
+    SenderStarting,
+    /// The sender reloaded its configuration.
+    SenderReload,
+    /// A (new) remote-write queue started; its watcher skipped what was not sent.
+    QueueStarted,
 }
 
 /// Receives rows and notable moments while a run progresses.

@@ -44,9 +44,35 @@ pub struct RunResult {
     pub timeline_omitted: u64,
     /// The lost samples as ranges of sample timestamps: what a dashboard of the receiver's
     /// data will show as holes. Their samples add up to `failed + dropped.* +
-    /// unsendable_at_end`.
+    /// unsendable_at_end + not_scraped`.
     #[serde(default)]
     pub gaps: crate::gaps::Gaps,
+    /// The sender process's own life: restarts, kills, reloads (§18).
+    #[serde(default)]
+    pub sender: SenderStats,
+}
+
+/// What happened to the sender process.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SenderStats {
+    /// SIGTERM restarts.
+    pub restarts: u32,
+    /// `kill -9` crashes (events of kind `crash`).
+    pub crashes: u32,
+    /// OOM kills.
+    pub oom_kills: u32,
+    /// Configuration reloads.
+    pub reloads: u32,
+    /// Remote-write queues started (1 plus every restart and recreating reload).
+    pub queue_starts: u32,
+    /// Time the process was down (from exit or kill to the next start), seconds.
+    pub down_seconds: f64,
+    /// Highest estimated sender memory seen at an output step, bytes.
+    pub memory_peak_bytes: u64,
+    /// The sending program: `"server"` (Prometheus), `"agent"` (Prometheus agent mode) or
+    /// `"alloy"` (Grafana Alloy, §19). Empty in results written before it existed.
+    #[serde(default)]
+    pub mode: String,
 }
 
 /// The conservation buckets. `retried` is a count of retry events, not a bucket.
@@ -67,8 +93,14 @@ pub struct SampleTotals {
     /// Of `pending_at_end`: written to the WAL but not yet read by the watcher.
     pub unread_wal_at_end: u64,
     /// Of `pending_at_end`: unread samples that can no longer be sent, because WAL truncation
-    /// deleted the segments the watcher still needed (they are lost when it restarts).
+    /// deleted the segments the watcher still needed (they are lost when it restarts), or
+    /// because their queue stopped and the next one will start after them (a sender down at
+    /// the end of the run).
     pub unsendable_at_end: u64,
+    /// Samples never scraped (never appended) because the sender was down, replaying its
+    /// WAL or not yet scraping: what the workload would have produced in those windows.
+    #[serde(default)]
+    pub not_scraped: u64,
 }
 
 /// Lost samples by reason.
@@ -78,8 +110,14 @@ pub struct Dropped {
     pub wal_truncation: u64,
     /// Older than `sample_age_limit` (v3.x).
     pub too_old: u64,
-    /// Discarded when a reshard's drain exceeded the flush deadline.
+    /// Discarded at a hard shutdown: a reshard's drain, or a queue stop at SIGTERM or reload,
+    /// exceeded the flush deadline.
     pub reshard_shutdown: u64,
+    /// Written to the WAL but skipped when a queue's watcher started at "now": after a
+    /// restart, a kill (with what the queues held) or a reload that recreated the queue.
+    /// Silent in Prometheus.
+    #[serde(default)]
+    pub restart_skip: u64,
 }
 
 /// Lag statistics, sampled at every output step.
@@ -175,7 +213,7 @@ pub struct Responses {
 pub struct WalStats {
     /// Segments created.
     pub segments_created: u64,
-    /// WAL truncations.
+    /// WAL truncations (head compactions that truncated, or executed agent/Alloy ticks).
     pub truncations: u64,
     /// Segments deleted.
     pub segments_deleted: u64,
@@ -183,4 +221,8 @@ pub struct WalStats {
     pub watcher_restarts: u64,
     /// Failed enqueue attempts (`enqueue_retries_total`).
     pub enqueue_retries: u64,
+    /// Alloy: truncation ticks skipped because the remote-write timestamp had not moved
+    /// (no truncation, no new segment). Always 0 for Prometheus.
+    #[serde(default)]
+    pub truncations_skipped: u64,
 }

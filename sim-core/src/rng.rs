@@ -23,6 +23,8 @@ pub enum Stream {
     RateLimit,
     /// Scrape-to-commit time of each scrape, read at random positions ([`unit_at`]).
     ScrapeCommit,
+    /// Go's random `select` among shards leaving at a hard shutdown.
+    ShutdownSelect,
 }
 
 impl Stream {
@@ -34,6 +36,7 @@ impl Stream {
             Stream::Incident(i) => (2 << 32) | u64::from(i),
             Stream::RateLimit => 3,
             Stream::ScrapeCommit => 4,
+            Stream::ShutdownSelect => 5,
         }
     }
 }

@@ -42,6 +42,23 @@ impl Wal {
         Wal { capacity, segments: VecDeque::from([Segment { index: 0, start: 0 }]), created: 1 }
     }
 
+    /// A WAL that starts empty with segment 0 at write position `pos` (a data directory
+    /// lost with its pod: `wal_persisted = false`).
+    pub fn starting_at(segment_bytes: u64, bytes_per_sample: f64, pos: u64) -> Self {
+        let mut w = Wal::new(segment_bytes, bytes_per_sample);
+        w.segments[0].start = pos;
+        w
+    }
+
+    /// Starts a new segment at write position `head` (`wlog.NewSize` at every process start
+    /// opens the segment after the last one).
+    pub fn new_segment(&mut self, head: u64) {
+        self.roll_to(head);
+        let index = self.current() + 1;
+        self.segments.push_back(Segment { index, start: head });
+        self.created += 1;
+    }
+
     /// Samples per segment.
     pub fn capacity(&self) -> u64 {
         self.capacity

@@ -44,6 +44,9 @@ pub enum WatcherState {
         /// Restart time.
         until: SimTime,
     },
+    /// The queue is stopping or gone (`QueueManager.Stop` closed its quit channel): nothing
+    /// more is enqueued until a new queue starts a new watcher.
+    Stopped,
 }
 
 /// The WAL watcher of the (single) remote-write queue.

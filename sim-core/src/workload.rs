@@ -86,6 +86,15 @@ pub struct Workload {
     /// `bucket_first[b]` = number of phases below `b·interval/buckets`: turns the
     /// "how many targets have scraped by offset r" search into one division and a short scan.
     bucket_first: Vec<u32>,
+    /// Samples per interval from each start time (ns) on, as configured: the series count
+    /// and its changes, ignoring when the process is down.
+    steps: Vec<(u64, u64)>,
+    /// Windows `[start, end)` in which nothing is scraped (the sender process is down, or
+    /// not yet scraping after a restart); the last may still be open.
+    pauses: Vec<(u64, Option<u64>)>,
+    /// `steps` as epochs: what would have been scraped had the process never stopped.
+    nominal: Vec<Epoch>,
+    /// What is scraped: `steps` with the pauses cut out.
     epochs: Vec<Epoch>,
 }
 
@@ -118,20 +127,126 @@ impl Workload {
                 }))
             }
         };
-        let mut w = Workload { interval, commit, phases, bucket_first, epochs: Vec::new() };
-        let steps = std::iter::once((0u64, cfg.series)).chain(cfg.changes.iter().map(|c| (c.at.nanos(), c.series)));
-        for (start, series) in steps {
-            let per_interval = series + extra;
+        let steps: Vec<(u64, u64)> = std::iter::once((0u64, cfg.series))
+            .chain(cfg.changes.iter().map(|c| (c.at.nanos(), c.series)))
+            .map(|(start, series)| (start, series + extra))
+            .collect();
+        let mut w = Workload {
+            interval,
+            commit,
+            phases,
+            bucket_first,
+            steps,
+            pauses: Vec::new(),
+            nominal: Vec::new(),
+            epochs: Vec::new(),
+        };
+        w.nominal = w.build_epochs(&w.steps);
+        w.epochs = w.nominal.clone();
+        w
+    }
+
+    /// Epochs for samples-per-interval steps `(start, per_interval)` in time order.
+    fn build_epochs(&self, steps: &[(u64, u64)]) -> Vec<Epoch> {
+        let n = self.phases.len() as u64;
+        let mut epochs: Vec<Epoch> = Vec::with_capacity(steps.len());
+        for &(start, per_interval) in steps {
             let mut e =
                 Epoch { start, per_interval, base: per_interval / n, rem: per_interval % n, first_pos: 0, offset: 0 };
-            e.first_pos = match w.epochs.last() {
+            e.first_pos = match epochs.last() {
                 None => 0,
-                Some(prev) => prev.first_pos + w.cum_in(prev, start - 1) - prev.offset,
+                Some(prev) => prev.first_pos + self.cum_in(prev, start - 1) - prev.offset,
             };
-            e.offset = if start == 0 { 0 } else { w.cum_in(&e, start - 1) };
-            w.epochs.push(e);
+            e.offset = if start == 0 { 0 } else { self.cum_in(&e, start - 1) };
+            epochs.push(e);
         }
-        w
+        epochs
+    }
+
+    /// The configured samples per interval at scrape time `s` (ns).
+    fn nominal_at(&self, s: u64) -> u64 {
+        self.steps[self.steps.partition_point(|&(start, _)| start <= s) - 1].1
+    }
+
+    /// Rebuilds what is scraped from the configured steps and the pauses.
+    fn rebuild(&mut self) {
+        let mut steps: Vec<(u64, u64)> = Vec::with_capacity(self.steps.len() + 2 * self.pauses.len());
+        let push = |steps: &mut Vec<(u64, u64)>, start: u64, per: u64| match steps.last_mut() {
+            Some(last) if last.0 == start => last.1 = per,
+            Some(last) if last.1 == per => {}
+            _ => steps.push((start, per)),
+        };
+        let mut events: Vec<(u64, Option<u64>)> = self.steps.iter().map(|&(s, p)| (s, Some(p))).collect();
+        for &(a, b) in &self.pauses {
+            events.push((a, None));
+            if let Some(b) = b {
+                events.push((b, Some(u64::MAX)));
+            }
+        }
+        // Time order; at one instant a configured step first, then a pause edge.
+        events.sort_by_key(|&(t, p)| (t, p.is_none_or(|p| p == u64::MAX)));
+        let mut paused = false;
+        for (t, what) in events {
+            match what {
+                None => {
+                    paused = true;
+                    push(&mut steps, t, 0);
+                }
+                Some(u64::MAX) => {
+                    paused = false;
+                    push(&mut steps, t, self.nominal_at(t));
+                }
+                Some(per) if !paused => push(&mut steps, t, per),
+                Some(_) => {}
+            }
+        }
+        self.epochs = self.build_epochs(&steps);
+    }
+
+    /// Nothing is scraped from `at` on (the process stopped scraping), until [`Workload::resume`].
+    /// Only the future changes: positions committed before `at` keep their timestamps. If the
+    /// last pause was due to end after `at`, it simply goes on.
+    pub fn pause(&mut self, at: SimTime) {
+        match self.pauses.last_mut() {
+            Some(p) if p.1.is_none_or(|end| end > at.nanos()) => p.1 = None,
+            _ => self.pauses.push((at.nanos(), None)),
+        }
+        self.rebuild();
+    }
+
+    /// Scraping resumes at `at`: every target scrapes at its first phase at or after it.
+    pub fn resume(&mut self, at: SimTime) {
+        if let Some(p) = self.pauses.last_mut()
+            && p.1.is_none()
+        {
+            p.1 = Some(at.nanos().max(p.0));
+            self.rebuild();
+        }
+    }
+
+    /// Whether scraping is paused at `t`.
+    pub fn paused_at(&self, t: SimTime) -> bool {
+        self.pauses.iter().any(|&(a, b)| a <= t.nanos() && b.is_none_or(|b| t.nanos() < b))
+    }
+
+    /// Samples stamped at or before `t` had the process never stopped scraping.
+    pub fn nominal_stamped_by(&self, t: SimTime) -> u64 {
+        let s = t.nanos();
+        let e = &self.nominal[self.nominal.partition_point(|e| e.start <= s) - 1];
+        e.first_pos + self.cum_in(e, s) - e.offset
+    }
+
+    /// Samples that would have been scraped with timestamps in `[a, b)` had the process been
+    /// up: what a pause over that window never created.
+    pub fn nominal_between(&self, a: SimTime, b: SimTime) -> u64 {
+        let by = |t: u64| match t.checked_sub(1) {
+            None => 0,
+            Some(s) => {
+                let e = &self.nominal[self.nominal.partition_point(|e| e.start <= s) - 1];
+                e.first_pos + self.cum_in(e, s) - e.offset
+            }
+        };
+        by(b.nanos()).saturating_sub(by(a.nanos()))
     }
 
     /// Samples of all targets in sorted-phase rank `[0, m)`: the first `rem` get `base + 1`.
@@ -295,6 +410,12 @@ impl Workload {
         }
     }
 
+    /// Series (scraped and report series) the head holds at `t` as configured, whether or not
+    /// the process is scraping: the series are replayed from the WAL.
+    pub fn series_at(&self, t: SimTime) -> u64 {
+        self.nominal_at(t.nanos())
+    }
+
     /// Samples per second of the current epoch at `t` (for reports).
     pub fn rate_at(&self, t: SimTime) -> f64 {
         self.epoch_for_time(t.nanos()).per_interval as f64 / (self.interval as f64 / 1e9)
@@ -422,6 +543,33 @@ mod tests {
         }
         // The same scrape draws the same delay however it is asked for.
         assert_eq!(Workload::new(&c, 42).committed_by(SimTime(5_123_456_789)), w.committed_by(SimTime(5_123_456_789)));
+    }
+
+    #[test]
+    fn a_pause_creates_nothing_and_counts_what_it_missed() {
+        let c = cfg(37, 7, 10, vec![WorkloadChange { at: SimDuration::from_secs(41), series: 90 }]);
+        let nominal = Workload::new(&c, 42);
+        let mut w = nominal.clone();
+        let (a, b) = (SimTime(25_300_000_000), SimTime(58_000_000_000));
+        let before = w.committed_by(a);
+        w.pause(a);
+        assert_eq!(w.committed_by(SimTime(70_000_000_000)), before, "nothing after the pause while it is open");
+        w.resume(b);
+        assert!(w.paused_at(SimTime(40_000_000_000)) && !w.paused_at(b));
+        for t in (0..90_000_000_000u64).step_by(1_000_000_007) {
+            let t = SimTime(t);
+            // Scrapes stamped in [a, min(t, b)) were never created.
+            let end = SimTime(t.min(b).nanos().saturating_sub(1));
+            let missed = nominal.stamped_by(end).saturating_sub(nominal.stamped_by(SimTime(a.nanos() - 1)));
+            assert_eq!(w.committed_by(t) + missed, nominal.committed_by(t), "at {t}");
+        }
+        // Positions keep their timestamps; after the pause the change to 90 series applies.
+        let p = w.committed_by(SimTime(60_000_000_000));
+        assert!(w.timestamp_of(p - 1) >= b);
+        assert_eq!(
+            w.nominal_between(a, b),
+            nominal.stamped_by(SimTime(b.nanos() - 1)) - nominal.stamped_by(SimTime(a.nanos() - 1))
+        );
     }
 
     #[test]

@@ -355,6 +355,54 @@ fn reshard_tick_at_the_flush_deadline_is_skipped() {
     }
 }
 
+/// Regression (issue #12, item 3): at a hard shutdown every running shard leaves through
+/// Go's random `select`, and each one that picks the cancellation adds the queue-wide
+/// enqueued count still left. With 50 shards stuck on one slow request each and little
+/// queued, Prometheus 2.42's failed counter jumped by 17–30 times what the shards held, not
+/// once per shard's queue (docs/fidelity.md, `hard-shutdown-many`). The requests in flight
+/// still reach the receiver, which finishes them: only the queued samples are lost.
+#[test]
+fn hard_shutdown_overcounts_failed_like_go_select() {
+    let mut c = cfg(Profile::V2_42);
+    c.duration = mins(6);
+    c.output_step = secs(1);
+    c.workload.series = 2000;
+    c.workload.targets = 1;
+    c.workload.scrape_interval = secs(1);
+    c.remote_write.remote_timeout = mins(2);
+    c.sender.flush_deadline = secs(10);
+    let mut slow = fault(SimDuration::ZERO, mins(5), Response::Status(200));
+    slow.latency = Some(Latency::Fixed(secs(12)));
+    c.receiver.faults.push(slow);
+    let (r, rows) = run(&c);
+    // The first hard shutdown with many shards: the jump of the failed counter against the
+    // samples the shards held just before (samples_pending).
+    let shutdown = r
+        .timeline
+        .iter()
+        .filter(|n| n.kind == NotableKind::HardShutdown)
+        .rfind(|n| row_at(&rows, n.at.as_secs_f64() - 1.0).shards >= 40)
+        .expect("a hard shutdown of 40+ shards");
+    let t = shutdown.at.as_secs_f64();
+    let before = rows.iter().rev().find(|row| row.t_seconds < t).unwrap();
+    let after = row_at(&rows, t + 0.5);
+    let jump = (after.samples_failed_total - before.samples_failed_total) as f64;
+    let held = before.samples_pending as f64;
+    // Every shard is stuck on a batch of about the same size and nothing is queued: in a
+    // random order, each fails its batch and then, half the time, adds what is left, so
+    // the jump is about held × (1 + (S − 1)/4). (Once per shard's queue it would be `held`.)
+    let s = f64::from(before.shards);
+    let expect = held * (1.0 + (s - 1.0) / 4.0);
+    assert!(
+        (jump / expect - 1.0).abs() < 0.35,
+        "failed jumped by {jump} with {held} held in {s} shards; expected {expect}"
+    );
+    // The data: in-flight batches were stored; the loss is a small share of the run.
+    let lost = r.samples.dropped.reshard_shutdown as f64 / r.samples.appended as f64;
+    assert!(lost < 0.06, "lost {lost}");
+    assert!(r.samples.delivered > r.samples.appended * 9 / 10);
+}
+
 #[test]
 fn same_seed_same_rows_and_another_seed_differs() {
     let mut c = cfg(Profile::V3);
@@ -428,6 +476,7 @@ fn request_overhead_adds_to_every_attempt_and_counts_toward_the_timeout() {
     };
     let mut c = cfg(Profile::V2_42);
     c.duration = mins(10);
+    c.sender.cpu_per_sample = SimDuration::ZERO;
     assert!((mean_attempt(&c) - 0.050).abs() < 1e-9, "the receiver's 50ms");
     c.sender.request_overhead = SimDuration::from_millis(7);
     assert!((mean_attempt(&c) - 0.057).abs() < 1e-9, "plus the client's 7ms");
@@ -440,6 +489,35 @@ fn request_overhead_adds_to_every_attempt_and_counts_toward_the_timeout() {
     assert!(sim_core::simulate(&c, &mut ()).is_err(), "an overhead of a whole timeout is refused");
 }
 
+/// Regression (issue #12, item 4): encoding and sending are CPU work on the sender, shared by
+/// the requests prepared at the same time. With 100 shards all busy catching up on 2 cores,
+/// each 500-sample batch costs 0.75 ms of CPU stretched 50-fold: about 37 ms more per request
+/// than with one shard, which resharding sees as a higher time per sample.
+#[test]
+fn client_time_grows_with_concurrent_requests() {
+    let catch_up = |shards: u32| {
+        let mut c = cfg(Profile::V2_42);
+        c.duration = mins(20);
+        c.workload.series = 1_000_000;
+        c.workload.targets = 1000;
+        c.remote_write.queue.min_shards = shards;
+        c.remote_write.queue.max_shards = shards;
+        c.receiver.latency = Latency::Fixed(SimDuration::from_millis(20));
+        c.receiver.faults.push(fault(mins(1), mins(11), Response::Status(503)));
+        let (_, rows) = run(&c);
+        // Mean attempt time over the first minute of the catch-up (every shard busy).
+        let a = row_at(&rows, 665.0);
+        let b = row_at(&rows, 700.0);
+        (b.sent_batch_duration_seconds_sum - a.sent_batch_duration_seconds_sum)
+            / (b.sent_batch_duration_seconds_count - a.sent_batch_duration_seconds_count) as f64
+    };
+    let one = catch_up(1);
+    let hundred = catch_up(100);
+    assert!((one - 0.0208).abs() < 0.001, "one shard: the 20 ms answer plus 0.75 ms of CPU: {one}");
+    let expect = 0.020 + 0.00075 * 100.0 / 2.0;
+    assert!((hundred - expect).abs() / expect < 0.15, "100 shards: {hundred} s, expected about {expect} s");
+}
+
 /// A watcher stalled in the last segment a truncation deletes goes on reading the open file
 /// (its successor is kept); when the next truncation deletes that successor, it fails at the
 /// end of its file and skips ahead. Here the 03:00 truncation deletes the watcher's segment
@@ -450,6 +528,8 @@ fn a_watcher_in_an_already_deleted_segment_loses_its_successor_at_the_next_trunc
     c.duration = hours(9);
     c.workload.series = 500_000;
     c.workload.targets = 500;
+    // The segment boundaries this case is built on.
+    c.tsdb.wal_bytes_per_sample = 6.5;
     c.receiver.faults.push(fault(mins(105), mins(345), Response::Status(503)));
     let (r, _) = run(&c);
     let notes: Vec<_> = r.timeline.iter().filter(|n| n.major).map(|n| (n.at.to_string(), n.kind)).collect();

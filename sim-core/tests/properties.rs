@@ -7,8 +7,9 @@
 
 use proptest::prelude::*;
 use sim_core::config::{
-    FaultWindow, Incident, IncidentKind, Latency, Network, ObjectStorage, Oom, Proxy, QueueConfig, RateLimit, Reject,
-    Response, Rollout, SimConfig, WorkloadChange,
+    AgentWal, AlloyWal, FaultWindow, Incident, IncidentKind, Latency, Network, ObjectStorage, Oom, Proxy, QueueConfig,
+    RateLimit, Reject, ReloadChange, Response, Rollout, SenderEvent, SenderEventKind, SenderMode, SenderOom, SimConfig,
+    WorkloadChange,
 };
 use sim_core::gaps::LossReason;
 use sim_core::observer::RowRecorder;
@@ -110,6 +111,23 @@ fn incident_kind() -> impl Strategy<Value = IncidentKind> {
     ]
 }
 
+fn sender_event_kind() -> impl Strategy<Value = SenderEventKind> {
+    prop_oneof![
+        (0u64..120_000, proptest::option::of(0u64..60_000))
+            .prop_map(|(d, r)| SenderEventKind::Restart { down_for: ms(d), replay_time: r.map(ms) }),
+        (0u64..120_000, proptest::option::of(0u64..60_000))
+            .prop_map(|(d, r)| SenderEventKind::Crash { down_for: ms(d), replay_time: r.map(ms) }),
+        prop_oneof![
+            Just(ReloadChange::RemoteWrite),
+            Just(ReloadChange::Secret),
+            Just(ReloadChange::ScrapeConfig),
+            Just(ReloadChange::ExternalLabels)
+        ]
+        .prop_map(|change| SenderEventKind::Reload { change }),
+        (1u64 << 20..1u64 << 31).prop_map(|l| SenderEventKind::Oom(SenderOom::with_limit(l))),
+    ]
+}
+
 prop_compose! {
     fn incident(duration_ms: u64)(a in 0..duration_ms, b in 0..duration_ms, open in any::<bool>(), kind in incident_kind()) -> Incident {
         let (start, end) = (a.min(b), a.max(b) + 1);
@@ -138,9 +156,12 @@ prop_compose! {
         latency in latency(), concurrency in proptest::option::of(1u32..64),
         rate in proptest::option::of(100.0f64..100_000.0),
         faults in proptest::collection::vec(fault(duration_ms), 0..4),
+        sender_events in proptest::collection::vec((0..duration_ms, sender_event_kind()), 0..4),
+        wal_persisted in any::<bool>(),
         incidents in proptest::collection::vec(incident(duration_ms), 0..3),
         queue_size in proptest::option::of(0u32..50), overhead_ms in 0u64..50,
         throughput in proptest::option::of(1000.0f64..1_000_000.0), memory_base in 0u64..1_000_000,
+        sender in (0u8..3, 60_000u64..7_200_000, 0u64..600_000, 0u64..36_000_000),
     ) -> SimConfig {
         let mut c = SimConfig::baseline(profile);
         c.seed = seed;
@@ -185,11 +206,38 @@ prop_compose! {
         });
         c.receiver.faults = faults;
         c.receiver.incidents = incidents;
+        let mut events: Vec<SenderEvent> = sender_events.into_iter().map(|(at, kind)| SenderEvent { at: ms(at), kind }).collect();
+        events.sort_by_key(|e| e.at);
+        // At most one oom event.
+        let mut seen_oom = false;
+        events.retain(|e| !matches!(e.kind, SenderEventKind::Oom(_)) || !std::mem::replace(&mut seen_oom, true));
+        c.sender.events = events;
+        c.sender.wal_persisted = wal_persisted;
         c.receiver.queue_size = queue_size;
         c.receiver.request_overhead = ms(overhead_ms);
         c.receiver.worker_throughput = throughput;
         c.receiver.memory_base = memory_base;
         c.receiver.memory_per_inflight_sample = 10.0;
+        // The sender: a server, an agent or Alloy (3.x only, fixed segment size and flush
+        // deadline), with a truncation period of 1 min to 2 h.
+        let (mode, period, min, max) = sender;
+        c.sender.mode = match mode {
+            1 => SenderMode::Agent(AgentWal {
+                wal_truncate_frequency: ms(period),
+                retention_min_time: ms(min),
+                retention_max_time: ms(max),
+            }),
+            2 if profile == Profile::V3 => {
+                c.tsdb.wal_segment_size = 128 << 20;
+                c.sender.flush_deadline = SimDuration::from_mins(1);
+                SenderMode::Alloy(AlloyWal {
+                    truncate_frequency: ms(period),
+                    min_keepalive_time: ms(min),
+                    max_keepalive_time: ms(min + max + 1),
+                })
+            }
+            _ => SenderMode::Server,
+        };
         c
     }
 }
@@ -205,13 +253,17 @@ proptest! {
         prop_assert!(r.conservation_ok, "{:?}", r.timeline.last());
         let s = &r.samples;
         let d = &s.dropped;
-        prop_assert_eq!(s.appended, s.delivered + s.failed + d.wal_truncation + d.too_old + d.reshard_shutdown + s.pending_at_end);
+        prop_assert_eq!(
+            s.appended,
+            s.delivered + s.failed + d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip + s.pending_at_end
+        );
         // The gaps are the same losses as time ranges: their samples add up exactly, each gap
         // lies inside the run and loses at most what was appended in it.
         let g = &r.gaps;
         prop_assert_eq!(
             g.samples,
-            s.failed + d.wal_truncation + d.too_old + d.reshard_shutdown + s.unsendable_at_end,
+            s.failed + d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip + s.unsendable_at_end
+                + s.not_scraped,
             "{:?}", g
         );
         prop_assert_eq!(g.list.iter().map(|x| x.samples).sum::<u64>(), g.samples);
@@ -221,6 +273,8 @@ proptest! {
             (LossReason::TooOld, d.too_old),
             (LossReason::ReshardShutdown, d.reshard_shutdown),
             (LossReason::UnsendableAtEnd, s.unsendable_at_end),
+            (LossReason::RestartSkip, d.restart_skip),
+            (LossReason::NotScraped, s.not_scraped),
         ] {
             prop_assert_eq!(g.list.iter().filter(|x| x.reason == reason).map(|x| x.samples).sum::<u64>(), n, "{:?}", reason);
         }
@@ -231,8 +285,17 @@ proptest! {
         }
         prop_assert_eq!(g.largest.is_some(), !g.list.is_empty());
         prop_assert!(rec.rows.windows(2).all(|w| w[0].t_seconds < w[1].t_seconds), "rows in time order");
+        // Prometheus's counters start again with every process and every new queue.
+        let se = &r.sender;
+        let restarts = se.queue_starts > 1 || se.restarts + se.crashes + se.oom_kills > 0;
         for w in rec.rows.windows(2) {
             let (a, b) = (&w[0], &w[1]);
+            prop_assert!(a.delivered_total <= b.delivered_total);
+            prop_assert!(a.lost_restart_skip_total <= b.lost_restart_skip_total);
+            prop_assert!(a.not_scraped_total <= b.not_scraped_total);
+            if restarts {
+                continue;
+            }
             prop_assert!(a.samples_in_total <= b.samples_in_total);
             prop_assert!(a.samples_total <= b.samples_total);
             prop_assert!(a.samples_retried_total <= b.samples_retried_total);

@@ -2,6 +2,8 @@
 
 pub mod bench;
 pub mod budget;
+pub mod calibrate;
+pub mod import;
 pub mod library;
 pub mod merge;
 pub mod report;

@@ -28,7 +28,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
 
 /// What `rwsim run` says when it ran the scenario only once, and why.
 const LITERAL_NOTE: &str = "--literal: the scenario as written, run once (no best or worst case).";
-const NO_OUTAGE_NOTE: &str = "Run once: this scenario has no fault window or incident, so no outage whose timing \
+const NO_OUTAGE_NOTE: &str = "Run once: this scenario has no fault window, incident or sender event, so no outage whose timing \
 or constants could change its losses. The model constants' plausible ranges are in docs/scenario.md; set one in the \
 file to try another value.";
 
@@ -75,7 +75,8 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         (None, true) => sim_core::simulate(cfg, &mut rows),
         (None, false) => sim_core::simulate(cfg, &mut ()),
     };
-    let robust_wanted = !a.literal && (!cfg.receiver.faults.is_empty() || !cfg.receiver.incidents.is_empty());
+    let robust_wanted = !a.literal
+        && (!cfg.receiver.faults.is_empty() || !cfg.receiver.incidents.is_empty() || !cfg.sender.events.is_empty());
     let (result, robust, note) = if robust_wanted {
         let (r, rb) = analysis::robust::analyse(cfg, &|k| scenario.is_set(k), &Default::default(), literal)
             .map_err(|e| CliError::Sim(scenario.origin.clone(), e))?;

@@ -3,6 +3,7 @@
 mod answers;
 mod cli;
 mod determinism;
+mod import;
 mod incidents;
 mod library;
 mod model_doc;

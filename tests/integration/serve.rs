@@ -283,3 +283,43 @@ fn target_serves_a_fixed_set_of_series() {
     assert_eq!(log.lines().count(), 1 + 2, "a header and two scrapes: {log}");
     assert!(log.lines().nth(1).unwrap().starts_with("0,"));
 }
+
+#[test]
+fn target_values_flag_chooses_the_pattern() {
+    let dir = temp_dir("target-values");
+    let t =
+        start(&["target", "--series", "28", "--values", "histogram", "--seed", "7", "--listen", "127.0.0.1:0"], &dir);
+    let page = http(t.addr, "GET", "/metrics", b"").body;
+    assert!(page.contains("# TYPE http_request_duration_seconds histogram"), "{page}");
+    assert_eq!(page.lines().filter(|l| l.contains("_bucket{")).count(), 24, "two histograms of 12 buckets");
+    assert_eq!(page.lines().filter(|l| l.contains("le=\"+Inf\"")).count(), 2);
+    drop(t);
+    let out = Command::new(env!("CARGO_BIN_EXE_rwsim"))
+        .args(["target", "--series", "10", "--values", "sawtooth", "--listen", "127.0.0.1:0"])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sawtooth") && err.contains("mix"), "names the bad value and the choices: {err}");
+}
+
+#[test]
+fn serve_reports_its_own_answer_time_by_status_class() {
+    // 300 ms per request; a 429 window answering at once.
+    let rx = "[receiver]\nlatency = \"300ms\"\n[[receiver.fault]]\nstart = \"0s\"\nend = \"1h\"\nprobability = 0.5\nstatus = 429\nlatency = \"0s\"\n";
+    let s = serve("answer-time", rx, &[]);
+    let mut codes = Vec::new();
+    for _ in 0..12 {
+        codes.push(push(s.addr, &request(2, 1)).status.unwrap());
+    }
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    let ok = codes.iter().filter(|c| **c == 200).count() as f64;
+    let throttled = codes.iter().filter(|c| **c == 429).count() as f64;
+    assert!(ok > 0.0 && throttled > 0.0, "{codes:?}");
+    assert_eq!(metric(&page, "rwsim_serve_answer_seconds_count{class=\"2xx\"}"), ok);
+    assert_eq!(metric(&page, "rwsim_serve_answer_seconds_count{class=\"429\"}"), throttled);
+    let mean_ok = metric(&page, "rwsim_serve_answer_seconds_sum{class=\"2xx\"}") / ok;
+    let mean_429 = metric(&page, "rwsim_serve_answer_seconds_sum{class=\"429\"}") / throttled;
+    assert!(mean_ok >= 0.3, "a 2xx waits the latency: {mean_ok}");
+    assert!(mean_429 < 0.3, "a 429 without latency does not: {mean_429}");
+}

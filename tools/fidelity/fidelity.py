@@ -13,9 +13,23 @@ comparison from the committed recordings, without Prometheus.
     tools/fidelity/fidelity.py table [NAME ...]     # the markdown table for docs/fidelity.md
     tools/fidelity/fidelity.py ci                   # .ci/run: live ci-outage into a temp dir, compare
 
-Ports: 19100 + 10*k for the k-th scenario (target +1, serve +2, Prometheus +3), 19200 for
-`ci`; change with --port-base. The machine's others use 9090, 9100 and 9201.
+Ports: 19100 + 10*(k mod 10) for the k-th scenario (target +1, serve +2, Prometheus +3), 19200
+for `ci`; change with --port-base. The machine's others use 9090, 9100 and 9201.
 Python 3.11 standard library only.
+
+A scenario may carry a `[fidelity]` table, read by the harness only (the model never sees it):
+
+    [fidelity]
+    values = "mix"                 # rwsim target --values (default "cycle", the recordings' workload)
+    target_seed = 1                # rwsim target --seed
+    prometheus_flags = ["--storage.remote.flush-deadline=20s"]   # more Prometheus flags
+    sample_interval = "250ms"      # how often /metrics is sampled (default 1s)
+    commit_times = true            # time every WAL commit (a stat of the WAL every 2 ms)
+    calibration_only = true        # only measure WAL/wire bytes per sample: no verdicts
+    ensemble = true                # the model as a median over 20 seeds (a random mechanism)
+    # Comparisons out of tolerance only because of a known model defect being fixed: offline
+    # reports them as expected and stays green (metric name as in the table -> reason).
+    expected_out_of_tolerance = { "failed" = "issue #12 item 3" }
 """
 
 from __future__ import annotations
@@ -31,8 +45,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -76,26 +92,66 @@ PROM_KEEP = {
     "prometheus_tsdb_wal_truncations_total": "tsdb_wal_truncations_total",
     "prometheus_tsdb_head_truncations_total": "tsdb_head_truncations_total",
 }
+# Prometheus's own CPU (the sender's CPU work: encoding, compression, HTTP client).
+PROM_KEEP["process_cpu_seconds_total"] = "prometheus_cpu_seconds"
 SERVE_KEEP = {
     "rwsim_serve_samples_accepted_total": "serve_accepted",
     "rwsim_serve_samples_unique_total": "serve_unique",
     "rwsim_serve_samples_duplicate_total": "serve_duplicate",
     "rwsim_serve_samples_rejected_total": "serve_rejected",
     "rwsim_serve_highest_timestamp_seconds": "serve_highest_timestamp",
+    # Serve's own time from a push's arrival to its answer, by status class.
+    'rwsim_serve_answer_seconds_sum{class="2xx"}': "serve_answer_2xx_seconds_sum",
+    'rwsim_serve_answer_seconds_count{class="2xx"}': "serve_answer_2xx_count",
+    'rwsim_serve_answer_seconds_sum{class="429"}': "serve_answer_429_seconds_sum",
+    'rwsim_serve_answer_seconds_count{class="429"}': "serve_answer_429_count",
+    'rwsim_serve_answer_seconds_sum{class="5xx"}': "serve_answer_5xx_seconds_sum",
+    'rwsim_serve_answer_seconds_count{class="5xx"}': "serve_answer_5xx_count",
 }
-COLUMNS = ["t"] + list(PROM_KEEP.values()) + list(SERVE_KEEP.values()) + ["wal_bytes_written"]
+# Measured by the harness: bytes in WAL segments; CPU seconds of serve and the target (from
+# /proc); the host's busy CPU seconds over all cores and its 1-minute load.
+HOST_COLUMNS = ["wal_bytes_written", "serve_cpu_seconds", "target_cpu_seconds", "host_busy_cpu_seconds", "host_load1"]
+COLUMNS = ["t"] + list(PROM_KEEP.values()) + list(SERVE_KEEP.values()) + HOST_COLUMNS
+
+# Prometheus log lines kept whole in a recording (with their `ts=`), and noisy ones kept as
+# counts per second since serve started (lines, and the sum of their `count=` fields).
+LOG_KEEP = ("error tailing WAL", "Replaying WAL", "resharding", "WAL checkpoint", "Deleting obsolete", "head GC",
+            "Failed to flush all", "Server is ready", "Done replaying WAL", "Starting WAL watcher")
+LOG_COUNT = ("non-recoverable error", "Failed to send batch, retrying", "Retrying after duration specified")
+LOG_KEEP_MAX = 400
 
 
 # ---------------------------------------------------------------- scenario -> prometheus.yml
 
 
+def scenario_of(rec: str) -> str:
+    """The scenario of a recording: `NAME` or `NAME@LABEL` (a repeated run, `--run-label`)."""
+    return rec.split("@", 1)[0]
+
+
 def load_scenario(name: str) -> dict:
-    path = SCENARIOS / f"{name}.toml"
+    path = SCENARIOS / f"{scenario_of(name)}.toml"
     with open(path, "rb") as f:
         sc = tomllib.load(f)
     if sc.get("prometheus") != "2.42":
         sys.exit(f"fidelity: {path}: the harness compares with Debian's Prometheus 2.42; set prometheus = \"2.42\"")
     return sc
+
+
+def without_fidelity(text: str) -> str:
+    """The scenario text without its `[fidelity]` table, for serve and the model."""
+    out, skip = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            skip = line.strip() == "[fidelity]"
+        if not skip:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def fid(sc: dict) -> dict:
+    """The scenario's harness-only `[fidelity]` table."""
+    return sc.get("fidelity", {})
 
 
 def parse_duration(s: str) -> float:
@@ -171,6 +227,7 @@ def prometheus_flags(sc: dict, tmp: Path, ports: dict) -> list[str]:
     fd = sc.get("sender", {}).get("flush_deadline")
     if fd:
         flags.append(f"--storage.remote.flush-deadline={fd}")
+    flags += list(fid(sc).get("prometheus_flags", []))
     return flags
 
 
@@ -189,7 +246,12 @@ def parse_metrics(text: str, keep: dict) -> dict:
             continue
         name_labels, _, value = line.rpartition(" ")
         name = name_labels.split("{", 1)[0]
-        if name in keep:
+        if name_labels in keep:
+            try:
+                out[keep[name_labels]] = float(value)
+            except ValueError:
+                pass
+        elif name in keep:
             # Sum over label sets (one queue, so at most one per name anyway).
             try:
                 out[keep[name]] = out.get(keep[name], 0.0) + float(value)
@@ -242,13 +304,118 @@ def wait_http(url: str, timeout: float) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
 
 
-def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> None:
+def proc_cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def host_cpu() -> tuple[float | None, float | None]:
+    """(busy CPU seconds over all cores since boot, 1-minute load average)."""
+    try:
+        cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        ticks = [int(x) for x in cpu]
+        busy = sum(ticks) - ticks[3] - (ticks[4] if len(ticks) > 4 else 0)
+        load1 = float(Path("/proc/loadavg").read_text().split()[0])
+        return busy / os.sysconf("SC_CLK_TCK"), load1
+    except (OSError, ValueError, IndexError):
+        return None, None
+
+
+class CommitProbe(threading.Thread):
+    """Times every WAL commit: a head appender's Commit ends with a flush of the WAL page
+    (`wlog.WL.log`, final record), so the current segment grows at that instant. A stat every
+    2 ms of the newest segment gives the commit times to about 2 ms, without asking Prometheus
+    anything (polling its /metrics that often would load the CPU being measured)."""
+
+    def __init__(self, wal: Path):
+        super().__init__(daemon=True)
+        self.wal, self.stop_flag, self.commits = wal, threading.Event(), []
+
+    def run(self):
+        seg, size, last_list = None, -1, 0.0
+        while not self.stop_flag.is_set():
+            now = time.time()
+            if seg is None or now - last_list > 0.1:
+                try:
+                    names = sorted((int(n) for n in os.listdir(self.wal) if n.isdigit()))
+                    if names and names[-1] != seg:
+                        seg, size = names[-1], -1
+                except (FileNotFoundError, ValueError):
+                    pass
+                last_list = now
+            if seg is not None:
+                try:
+                    st = os.stat(self.wal / f"{seg:08d}").st_size
+                    if st != size:
+                        if size >= 0 or st > 0:
+                            self.commits.append((time.time(), st - max(size, 0)))
+                        size = st
+                except FileNotFoundError:
+                    seg = None
+            time.sleep(0.002)
+
+
+def commit_lags(commits: list[tuple[float, int]], scrapes_ms: list[int]) -> list[float]:
+    """For each scrape (the target's log of its arrival, ms), ms until the first WAL commit
+    after it; None where the next scrape came first."""
+    out, i = [], 0
+    times = [t * 1000 for t, _ in commits]
+    for k, ms in enumerate(scrapes_ms):
+        while i < len(times) and times[i] < ms:
+            i += 1
+        nxt = scrapes_ms[k + 1] if k + 1 < len(scrapes_ms) else math.inf
+        out.append(round(times[i] - ms, 1) if i < len(times) and times[i] < nxt else None)
+    return out
+
+
+def summary_ms(xs: list[float]) -> dict:
+    """The first ten values (the first scrapes) and quantiles of the rest, to keep recordings small."""
+    rest = sorted(xs[10:])
+    q = {f"p{p}": rest[min(len(rest) - 1, max(0, math.ceil(p / 100 * len(rest)) - 1))]
+         for p in (0, 10, 50, 90, 99, 100)} if rest else {}
+    return {"first": xs[:10], "n": len(xs), **q}
+
+
+def log_summary(text: str, t0_ms: int) -> tuple[list[str], dict]:
+    """(whole lines worth keeping, {message: {second since serve start: [lines, sum of count=]}})."""
+    keep, counts = [], {}
+    for l in text.splitlines():
+        if any(k in l for k in LOG_COUNT):
+            msg = next(k for k in LOG_COUNT if k in l)
+            try:
+                sec = str(int((log_unix_ms(l) - t0_ms) // 1000))
+            except (IndexError, ValueError):
+                continue
+            n = 0
+            if " count=" in l:
+                try:
+                    n = int(l.split(" count=", 1)[1].split(" ", 1)[0])
+                except ValueError:
+                    pass
+            c = counts.setdefault(msg, {}).setdefault(sec, [0, 0])
+            c[0] += 1
+            c[1] += n
+        elif any(k in l for k in LOG_KEEP) and len(keep) < LOG_KEEP_MAX:
+            keep.append(l)
+    return keep, counts
+
+
+def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print, label: str | None = None) -> None:
+    """Runs scenario `name` live and records it as `name` (or `name@label`)."""
     sc = load_scenario(name)
+    rec = f"{name}@{label}" if label else name
+    f = fid(sc)
     duration = parse_duration(sc["duration"])
+    step = parse_duration(f.get("sample_interval", "1s"))
     ports = {"target": port_base + 1, "serve": port_base + 2, "prometheus": port_base + 3}
     tmp = Path(tempfile.mkdtemp(prefix=f"rwsim-fidelity-{name}-"))
     (tmp / "prometheus.yml").write_text(prometheus_yml(sc, ports))
     procs: list[subprocess.Popen] = []
+    probe = None
 
     def stop_all():
         # Prometheus first, while serve still answers its final flush; then serve (which
@@ -266,22 +433,28 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> N
         w = sc["workload"]
         target = subprocess.Popen(
             [rwsim, "target", "--series", str(w["series"]), "--targets", str(w.get("targets", 1)),
+             "--values", f.get("values", "cycle"), "--seed", str(f.get("target_seed", 1)),
              "--listen", f"127.0.0.1:{ports['target']}"],
             stderr=open(tmp / "target.log", "wb"),
         )
         procs.append(target)
         check_listening(wait_line(target, tmp / "target.log", "rwsim target", 10), "rwsim target")
+        (tmp / "scenario.toml").write_text(without_fidelity((SCENARIOS / f"{scenario_of(name)}.toml").read_text()))
         serve = subprocess.Popen(
-            [rwsim, "serve", str(SCENARIOS / f"{name}.toml"), "--listen", f"127.0.0.1:{ports['serve']}",
+            [rwsim, "serve", str(tmp / "scenario.toml"), "--listen", f"127.0.0.1:{ports['serve']}",
              "--out", str(tmp / "serve")],
             stderr=open(tmp / "serve.log", "wb"),
         )
         procs.append(serve)
         check_listening(wait_line(serve, tmp / "serve.log", "rwsim serve", 10), "rwsim serve")
         t0 = time.time()
+        load_before = Path("/proc/loadavg").read_text().split()[:3]
         plog = open(tmp / "prometheus.log", "wb")
         prom = subprocess.Popen([prometheus, *prometheus_flags(sc, tmp, ports)], stdout=plog, stderr=plog)
         procs.append(prom)
+        if f.get("commit_times"):
+            probe = CommitProbe(tmp / "data" / "wal")
+            probe.start()
         purl = f"http://127.0.0.1:{ports['prometheus']}/metrics"
         surl = f"http://127.0.0.1:{ports['serve']}/metrics"
         wait_http(purl, 30)
@@ -291,7 +464,7 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> N
         end_at = None
         while True:
             k += 1
-            time.sleep(max(0.0, t0 + k - time.time()))
+            time.sleep(max(0.0, t0 + k * step - time.time()))
             t = time.time() - t0
             row = {"t": round(t, 3)}
             try:
@@ -301,21 +474,42 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> N
                 log(f"fidelity: {name}: t={t:.0f}s: metrics unavailable ({e})")
                 continue
             row["wal_bytes_written"] = wal_bytes(tmp / "data" / "wal", seen)
+            row["serve_cpu_seconds"] = proc_cpu_seconds(serve.pid)
+            row["target_cpu_seconds"] = proc_cpu_seconds(target.pid)
+            row["host_busy_cpu_seconds"], row["host_load1"] = host_cpu()
             rows.append(row)
             if prom.poll() is not None or serve.poll() is not None:
                 raise RuntimeError("Prometheus or rwsim serve exited during the run; see " + str(tmp))
             if t >= duration and end_at is None:
                 end_at = t
+            if end_at is not None and f.get("calibration_only"):
+                break  # bytes per sample need no drain
             if end_at is not None:
                 lag = row.get("highest_timestamp_in_seconds", 0) - row.get("queue_highest_sent_timestamp_seconds", 0)
                 caught_up = lag <= 2 and row.get("samples_pending", 0) < 2 * 500
                 if (caught_up and t >= duration + 15) or t >= duration + DRAIN_MAX_S:
                     break
-            if k % 30 == 0:
+            if round(t) % 30 == 0 and abs(t - round(t)) < step / 2:
                 log(f"fidelity: {name}: t={t:.0f}s shards={row.get('shards')} pending={row.get('samples_pending')}")
         scrapes = fetch(f"http://127.0.0.1:{ports['target']}/scrapes.csv")
+        load_after = Path("/proc/loadavg").read_text().split()[:3]
+        # Prometheus's own scrape_duration_seconds (fetch, parse, append; not the commit), every
+        # raw sample, with one query after the run.
+        scrape_durations = []
+        try:
+            q = urllib.parse.quote('scrape_duration_seconds{job="rwsim"}[1d]')
+            res = json.loads(fetch(f"http://127.0.0.1:{ports['prometheus']}/api/v1/query?query={q}", 10.0))
+            for series in res["data"]["result"]:
+                scrape_durations += [(round(float(t) * 1000 - t0 * 1000), round(float(x) * 1000, 2))
+                                     for t, x in series["values"]]
+        except Exception as e:  # evidence, not a condition of the run
+            log(f"fidelity: {name}: scrape_duration_seconds not read ({e})")
         stop_all()
+        if probe is not None:
+            probe.stop_flag.set()
+            probe.join(2)
         by_ts = (tmp / "serve" / "serve_timestamps.csv").read_text()
+        keep_lines, log_counts = log_summary((tmp / "prometheus.log").read_text(), int(t0 * 1000))
         meta = {
             "scenario": name,
             "prometheus": subprocess.run([prometheus, "--version"], capture_output=True, text=True).stdout.splitlines()[0],
@@ -326,10 +520,18 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> N
             "series_per_scrape": {},
             "stored_unique_by_second": {},
             "scrapes_by_second": {},
-            "prometheus_log_lines": [l for l in (tmp / "prometheus.log").read_text().splitlines()
-                                     if any(s in l for s in ("error tailing WAL", "Replaying WAL", "resharding",
-                                                             "WAL checkpoint", "Deleting obsolete", "head GC"))][:200],
+            "prometheus_log_lines": keep_lines,
+            "prometheus_log_counts": log_counts,
+            "values": f.get("values", "cycle"),
+            "sample_interval_s": step,
+            "host": {"nproc": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": load_after,
+                     "recorded_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0))},
         }
+        if scrape_durations:
+            meta["scrape_duration_ms"] = summary_ms([d for _, d in sorted(scrape_durations)])
+        if probe is not None:
+            scrape_ms = sorted(int(r.split(",")[1]) for r in scrapes.splitlines()[1:])
+            meta["commit_lag_ms"] = commit_lags(probe.commits, scrape_ms)
         # Compact: per second of sample timestamp, unique samples stored; per second, scrapes.
         for line in by_ts.splitlines()[1:]:
             s, n = line.split(",")
@@ -344,15 +546,17 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> N
             n = int(w["series"]) // targets + (1 if i < int(w["series"]) % targets else 0)
             meta["series_per_scrape"][str(i)] = n + 5  # + the 5 report series
         RECORDINGS.mkdir(parents=True, exist_ok=True)
-        with open(RECORDINGS / f"{name}.csv", "w", newline="") as f:
-            wr = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+        with open(RECORDINGS / f"{rec}.csv", "w", newline="") as f_:
+            wr = csv.DictWriter(f_, fieldnames=COLUMNS, extrasaction="ignore")
             wr.writeheader()
-            for r in rows:
+            for r in compact_rows(rows, step):
                 wr.writerow({c: fmt(r.get(c)) for c in COLUMNS})
-        (RECORDINGS / f"{name}.json").write_text(json.dumps(meta, indent=0, sort_keys=True) + "\n")
-        shutil.copy(tmp / "prometheus.yml", RECORDINGS / f"{name}.prometheus.yml")
-        log(f"fidelity: {name}: recorded {len(rows)} rows into {RECORDINGS / (name + '.csv')}")
+        (RECORDINGS / f"{rec}.json").write_text(json.dumps(meta, indent=0, sort_keys=True) + "\n")
+        shutil.copy(tmp / "prometheus.yml", RECORDINGS / f"{rec}.prometheus.yml")
+        log(f"fidelity: {rec}: recorded {len(rows)} rows into {RECORDINGS / (rec + '.csv')}")
     finally:
+        if probe is not None:
+            probe.stop_flag.set()
         stop_all()
         if os.environ.get("FIDELITY_KEEP"):
             log(f"fidelity: kept {tmp}")
@@ -360,11 +564,38 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print) -> N
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Where sampling is finer than a second, rows are kept only near these changing (and at each
+# whole second elsewhere), to keep recordings small.
+EVENT_COLUMNS = ("shards", "samples_failed_total", "wal_watcher_current_segment",
+                 "tsdb_wal_segment_current")
+EVENT_KEEP_S = 2.0
+
+
+def compact_rows(rows: list[dict], step: float) -> list[dict]:
+    """All rows within EVENT_KEEP_S of a change of an EVENT_COLUMNS value, plus the first row
+    of every whole second."""
+    if step >= 1.0 or not rows:
+        return rows
+    changes = [b["t"] for a, b in zip(rows, rows[1:]) if any(a.get(c) != b.get(c) for c in EVENT_COLUMNS)]
+    out, last_sec, j = [], None, 0
+    for r in rows:
+        while j < len(changes) and changes[j] < r["t"] - EVENT_KEEP_S:
+            j += 1
+        near = j < len(changes) and abs(changes[j] - r["t"]) <= EVENT_KEEP_S
+        sec = int(r["t"])
+        if near or sec != last_sec:
+            out.append(r)
+        last_sec = sec
+    return out
+
+
 def fmt(v):
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
+    if isinstance(v, float):
+        return f"{v:.10g}"
     return str(v)
 
 
@@ -389,7 +620,7 @@ def model_scenario(name: str, meta: dict) -> str:
     per target, which are samples like any other), and runs through the same drain as the
     real run.
     """
-    text = (SCENARIOS / f"{name}.toml").read_text()
+    text = without_fidelity((SCENARIOS / f"{scenario_of(name)}.toml").read_text())
     assert "[[workload.change]]" not in text and "report_series" not in text, "a plain workload"
     delay_ms = max(1, meta["first_scrape_unix_ms"] - meta["serve_start_unix_ms"])
     w = load_scenario(name)["workload"]
@@ -514,7 +745,12 @@ def receiver_loss(meta: dict, cut_s: float) -> tuple[int, int]:
 
 
 def stochastic(sc: dict) -> bool:
-    """Whether the receiver draws its latency at random (the receiver's or a fault's)."""
+    """Whether one real run is one draw of a random mechanism: the receiver draws its latency
+    at random (the receiver's or a fault's), or the scenario says so (`[fidelity] ensemble`,
+    e.g. hard shutdowns, where Go's select picks at random which shards add the queue's
+    enqueued count)."""
+    if fid(sc).get("ensemble"):
+        return True
     rx = sc.get("receiver", {})
     lats = [rx.get("latency")] + [f.get("latency") for f in rx.get("fault", [])]
     return any(isinstance(x, dict) and "distribution" in x for x in lats)
@@ -528,7 +764,11 @@ def model_scalars(sc: dict, model: list[dict], summary: dict, d: float) -> dict:
     lost = (s["failed"] + s["dropped"]["wal_truncation"] + s["dropped"]["too_old"]
             + s["dropped"]["reshard_shutdown"] + s.get("unsendable_at_end", 0))
     out = {
-        "delivered": at(model, d, "delivered_total"),
+        # As a dashboard computes it from the counters (which a hard shutdown's over-count of
+        # samples_failed_total can drive below zero), and as the receiver stored it.
+        "delivered": (at(model, d, "samples_total") - at(model, d, "samples_retried_total")
+                      - at(model, d, "samples_failed_total")),
+        "stored": at(model, d, "delivered_total"),
         "failed": at(model, d, "samples_failed_total"),
         "retried": at(model, d, "samples_retried_total"),
         "max_pending": max(x["samples_pending"] for x in model if x["t_seconds"] <= d),
@@ -570,6 +810,7 @@ def compare(name: str, rwsim: str) -> dict:
     ws = windows(sc)
     real_side = {
         "delivered": real_delivered(d),
+        "stored": at(real, d, "serve_unique"),
         "failed": at(real, d, "samples_failed_total"),
         "retried": at(real, d, "samples_retried_total"),
         "max_pending": max((x.get("samples_pending") or 0) for x in real if x["t"] <= d),
@@ -621,9 +862,24 @@ def compare(name: str, rwsim: str) -> dict:
     restarts_real = restarts_real[1:]  # the first is the queue's start
     restarts_model = [e["t_seconds"] for e in tl if e["kind"] == "watcher_restart"]
     r["wal_events"] = ((comp_real, restarts_real), (comp_model, restarts_model))
+    r["expected"] = dict(fid(sc).get("expected_out_of_tolerance", {}))
     r["meta"] = {k: meta[k] for k in ("prometheus", "serve_start_unix_ms", "duration_s", "drained_s", "first_scrape_unix_ms")}
     r["model_wal"] = summary.get("wal", {})
     return r
+
+
+def calibration(name: str) -> dict:
+    """WAL and wire bytes per sample of a recording, as compare() measures them."""
+    real, meta = load_recording(name)
+    last = real[-1]
+    sent = (last.get("samples_total") or 0) - (last.get("samples_retried_total") or 0)
+    return {
+        "values": meta.get("values", "cycle"),
+        "series": sum(meta["series_per_scrape"].values()),
+        "wal_bytes_per_sample": (last.get("wal_bytes_written") or 0) / max(1.0, last.get("samples_in_total") or 1),
+        "wire_bytes_per_sample": (last.get("bytes_total") or 0) / max(1.0, sent),
+        "segments": (last.get("tsdb_wal_segment_current") or 0) + 1,
+    }
 
 
 def log_unix_ms(line: str) -> int:
@@ -652,11 +908,15 @@ def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
         return f" [{f(ens[key][0])}–{f(ens[key][1])}]" if key in ens else ""
 
     out = []
-    for key in ("delivered", "failed"):
+    for key, label in (("delivered", "delivered"), ("stored", "stored at the receiver"), ("failed", "failed")):
         a, b = r[key]
         e = pct(b, base) - pct(a, base)
         model = f"{b:,.0f} ({pct(b, base):.2f}%)" + span(key, lambda x: f"{pct(x, base):.1f}%")
-        out.append((key, f"{a:,.0f} ({pct(a, base):.2f}%)", model, f"{e:+.2f} pp", abs(e) <= TOL_SHARE_PP))
+        # One real run is one draw: where the model ran an ensemble, a real value inside the
+        # seeds' range is as consistent as a median within the tolerance.
+        inside = key in ens and ens[key][0] <= a <= ens[key][1]
+        err = f"{e:+.2f} pp" + (" (real inside the seeds' range)" if inside and abs(e) > TOL_SHARE_PP else "")
+        out.append((label, f"{a:,.0f} ({pct(a, base):.2f}%)", model, err, abs(e) <= TOL_SHARE_PP or inside))
     (a, b), (ba, bb) = r["lost"], r["lost_base"]
     e = pct(b, bb) - pct(a, ba)
     model = f"{b:,.0f} ({pct(b, bb):.2f}%)" + span("lost", lambda x: f"{pct(x, bb):.1f}%")
@@ -689,6 +949,14 @@ def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
     label = "reshards (t from→to)" + (", seed 1" if ens else "")
     out.append((label, timeline(ra), timeline(rb), "same directions" if ok else "directions differ", ok))
     return out
+
+
+def expected(r: dict, metric: str) -> str | None:
+    """Why `metric` may be out of tolerance until a known model defect is fixed, if it may."""
+    for key, why in r.get("expected", {}).items():
+        if metric.startswith(key):
+            return why
+    return None
 
 
 def times(ts):
@@ -752,6 +1020,8 @@ def markdown(name: str, r: dict) -> str:
                       "seeds, with their range in brackets; the reshard timeline is seed 1's.", ""]
     for metric, real, model, err, ok in verdicts(r):
         verdict = "—" if ok is None else ("yes" if ok else "**no**")
+        if ok is False and expected(r, metric):
+            verdict += f" (expected: {expected(r, metric)})"
         lines.append(f"| {metric} | {real} | {model} | {err} | {verdict} |")
     return "\n".join(lines) + "\n"
 
@@ -769,6 +1039,8 @@ def main() -> int:
     ap.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
     ap.add_argument("--port-base", type=int, default=None, help="default 19100 (ci: 19200)")
     ap.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    ap.add_argument("--run-label", default=None,
+                    help="live: record as NAME@LABEL, a repeated run kept beside NAME (offline compares every one)")
     a = ap.parse_args()
     RECORDINGS = a.recordings
     if a.port_base is None:
@@ -784,13 +1056,34 @@ def main() -> int:
         sys.exit(f"fidelity: {a.rwsim} not found: build it (cargo build --release) or pass --rwsim")
     if a.mode == "live":
         for i, n in enumerate(names):
-            live(n, a.rwsim, a.prometheus, a.port_base + 10 * i)
+            # Runs are sequential; ten port blocks in turn keep every port in 19100–19199.
+            live(n, a.rwsim, a.prometheus, a.port_base + 10 * (i % 10), label=a.run_label)
+        names = [f"{n}@{a.run_label}" if a.run_label else n for n in names]
+    else:
+        # Every recording of each scenario: NAME and its repeated runs NAME@LABEL.
+        recs = []
+        for n in names:
+            if "@" in n or not SCENARIOS.joinpath(f"{n}.toml").exists():
+                recs.append(n)
+                continue
+            runs = sorted(p.name[: -len(".csv")] for p in RECORDINGS.glob(f"{n}@*.csv"))
+            recs += ([n] if RECORDINGS.joinpath(f"{n}.csv").exists() or not runs else []) + runs
+        names = recs
     bad = 0
     results = {}
     for n in names:
         if not (RECORDINGS / f"{n}.csv").exists():
             print(f"fidelity: {n}: no recording (run `fidelity.py live {n}`)", file=sys.stderr)
             bad += 1
+            continue
+        if fid(load_scenario(n)).get("calibration_only"):
+            # Run only to measure bytes per sample (under `nice`, beside other work): no verdicts.
+            r = calibration(n)
+            results[n] = r
+            if a.mode != "table" and not a.json:
+                print(f"\n== {n} (calibration only: {r['values']} values, {r['series']:,} series)")
+                print(f"  calibration: {r['wal_bytes_per_sample']:.2f} WAL bytes/sample over {r['segments']:.0f} "
+                      f"segments, {r['wire_bytes_per_sample']:.2f} wire bytes/sample")
             continue
         r = compare(n, a.rwsim)
         results[n] = r
@@ -804,10 +1097,14 @@ def main() -> int:
             print(f"  {'metric':<28} {'real Prometheus 2.42':>26} {'rwsim model':>34}  error")
             for metric, real, model, err, ok in verdicts(r):
                 flag = "  <-- OUT OF TOLERANCE" if ok is False else ""
+                if ok is False and expected(r, metric):
+                    flag = f"  <-- out of tolerance, expected: {expected(r, metric)}"
+                elif ok is True and expected(r, metric):
+                    flag = "  <-- within tolerance in this recording despite its expected_out_of_tolerance entry"
                 print(f"  {metric:<28} {real:>26} {model:>34}  {err}{flag}")
             print(f"  calibration: {r['wal_bytes_per_sample']:.2f} WAL bytes/sample, "
                   f"{r['wire_bytes_per_sample']:.2f} wire bytes/sample")
-        bad += sum(1 for v in verdicts(r) if v[4] is False)
+        bad += sum(1 for v in verdicts(r) if v[4] is False and not expected(r, v[0]))
     if a.json:
         print(json.dumps(results, indent=1, default=str))
     if ci_tmp is not None:

@@ -238,11 +238,12 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             let at = |x: Option<f64>| x.map_or_else(|| format!("more than {}", secs(bg.max_length_seconds)), secs);
             b.push(Block::Para(format!(
                 "Shorter outages: as it is, the setting survives an outage of {} ({}) of up to {} when it starts {} \
-                 after a block boundary, {} at best; the scenario's is {}.",
+                 after a {}, {} at best; the scenario's is {}.",
                 bg.window,
                 bg.kind,
                 at(bg.worst.budget_seconds),
                 secs(bg.worst.phase_seconds),
+                bg.reference,
                 at(bg.best.budget_seconds),
                 secs(bg.scenario_length_seconds)
             )));

@@ -95,6 +95,7 @@ impl<O: Observer> Sim<'_, O> {
         self.era_base = self.watcher.pos;
         self.n = u64::from(n);
         let timer_at = self.now + self.cfg.remote_write.queue.batch_send_deadline;
+        self.sending = 0;
         self.shards = (0..n)
             .map(|_| Shard {
                 q: ShardQueue::new(self.msps, self.slots),
@@ -258,7 +259,8 @@ impl<O: Observer> Sim<'_, O> {
         self.watcher.state = WatcherState::Failed { until };
         self.watcher_pending_idx = None;
         self.watcher_wake = None;
-        self.schedule(until, Ev::WatcherRestart);
+        let qgen = self.life.qgen;
+        self.schedule(until, Ev::WatcherRestart { qgen });
     }
 
     /// `Run` again after "error tailing WAL": start time = now, forward only samples newer than
@@ -270,6 +272,7 @@ impl<O: Observer> Sim<'_, O> {
         let lost = resume_pos - self.watcher.pos;
         let behind = self.now.saturating_since(self.wl.timestamp_of(self.watcher.pos).min(self.now));
         self.ledger.lost_truncation += lost;
+        self.ledger.last_skip = super::SkipKind::Truncation;
         self.gaps.add_positions(&self.wl, LossReason::WalTruncation, self.watcher.pos, resume_pos, lost);
         self.stats.watcher_restarts += 1;
         self.skip_watcher_to(resume_pos);

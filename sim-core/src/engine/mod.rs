@@ -12,6 +12,7 @@
 //! order: a ready batch before the flush timer; the `dataIn` tick before the reshard tick.
 
 mod feed;
+mod lifecycle;
 mod output;
 mod reshard;
 mod retention;
@@ -92,16 +93,20 @@ pub fn simulate<O: Observer>(cfg: &SimConfig, obs: &mut O) -> Result<RunResult, 
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    WatcherRestart,
+    WatcherRestart { qgen: u32 },
     ReceiverTick,
     Incident { index: u32, start: bool },
     SendDone { gen_: u32, shard: u32, ver: u32 },
     Retry { gen_: u32, shard: u32, ver: u32 },
-    DataInTick,
-    ReshardTick,
+    DataInTick { pgen: u32 },
+    ReshardTick { qgen: u32 },
     FlushCheck { gen_: u32 },
     FlushDeadline { gen_: u32 },
-    WalCheck,
+    WalCheck { gen_: u32 },
+    Sender { index: u32 },
+    ProcessStart { pgen: u32 },
+    ReplayDone { pgen: u32 },
+    ScrapeResume { gen_: u32 },
     Output,
     Fault { index: u32, start: bool },
     WorkloadChange { index: u32 },
@@ -177,7 +182,8 @@ struct Shard {
 #[derive(Clone, Copy, Debug)]
 struct Reshard {
     from: u32,
-    to: u32,
+    /// The new shard count; `None` when the queue is stopping (`QueueManager.Stop`).
+    to: Option<u32>,
     started: SimTime,
 }
 
@@ -204,6 +210,23 @@ struct Ledger {
     lost_truncation: u64,
     too_old: u64,
     reshard_shutdown: u64,
+    /// Skipped by a watcher started at "now" (restart, crash, reload).
+    restart_skip: u64,
+    /// Never appended: the sender was not scraping.
+    not_scraped: u64,
+    /// Which skip moved the watcher last: positions it skipped that are not yet committed
+    /// belong to it (see `check_conservation`).
+    last_skip: SkipKind,
+}
+
+/// The two ways the watcher skips unread WAL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum SkipKind {
+    /// After truncation deleted its segment.
+    #[default]
+    Truncation,
+    /// A new queue's watcher starting at "now".
+    Restart,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -219,11 +242,13 @@ struct Stats {
     reshards_skipped: u32,
     hard_shutdowns: u32,
     truncations: u64,
+    truncations_skipped: u64,
     segments_deleted: u64,
     watcher_restarts: u64,
     latency_max_ns: u64,
     conservation_ok: bool,
     conservation_first_violation: Option<String>,
+    sender_memory_peak: u64,
     stall_start: Option<SimTime>,
     stall_last_unblock: Option<SimTime>,
     stall_blocked_since: Option<SimTime>,
@@ -242,6 +267,14 @@ struct Sim<'c, O: Observer> {
     wl: Workload,
     wal: Wal,
     retention: Retention,
+    /// The sender process and its queue's lifecycle (§18).
+    life: lifecycle::Life,
+    /// Replay time given by the event that took the process down, if any.
+    pending_replay: Option<SimDuration>,
+    /// Generation of the one pending WAL check.
+    wal_check_gen: u32,
+    /// Go's random `select` at hard shutdowns (`reshard.rs: hard_shutdown`).
+    select_rng: crate::rng::Rng,
     rx: Receiver,
     watcher: Watcher,
     /// The watcher's next wake-up, if any.
@@ -255,6 +288,9 @@ struct Sim<'c, O: Observer> {
     /// Identity of the next batch a shard starts sending.
     next_batch: u64,
     shards: Vec<Shard>,
+    /// Shards with an HTTP attempt in flight (phase `Sending`): the concurrency of the
+    /// sender's CPU model (`send.rs: client_time`).
+    sending: u32,
     gen_: u32,
     era_base: u64,
     n: u64,
@@ -276,7 +312,10 @@ struct Sim<'c, O: Observer> {
     last_send_unix: u64,
     reshard_disabled_until_unix: u64,
     shards_desired: f64,
+    /// Run totals of the Prometheus counters (rows print them less `c_base`).
     c: Counters,
+    /// `c` when the current queue started: Prometheus's queue counters start at 0 with it.
+    c_base: Counters,
     ledger: Ledger,
     /// The ledger's losses as sample-timestamp ranges.
     gaps: GapLog,
@@ -305,6 +344,10 @@ impl<'c, O: Observer> Sim<'c, O> {
             events: 0,
             wal: Wal::new(cfg.tsdb.wal_segment_size, cfg.tsdb.wal_bytes_per_sample),
             retention: Retention::new(cfg, None),
+            life: lifecycle::Life::new(),
+            pending_replay: None,
+            wal_check_gen: 0,
+            select_rng: crate::rng::Rng::new(cfg.seed, crate::rng::Stream::ShutdownSelect),
             rx: Receiver::new(&cfg.receiver, cfg.seed, cfg.duration),
             watcher: Watcher::new(cfg.profile.read_trigger(), SimTime::ZERO, 0),
             watcher_wake: None,
@@ -313,6 +356,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             rx_wake: SimTime::NEVER,
             next_batch: 0,
             shards: Vec::new(),
+            sending: 0,
             gen_: 0,
             era_base: 0,
             n: 1,
@@ -334,6 +378,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             reshard_disabled_until_unix: 0,
             shards_desired: f64::from(q.min_shards),
             c: Counters::default(),
+            c_base: Counters::default(),
             ledger: Ledger::default(),
             gaps: GapLog::new(cfg.workload.scrape_interval.nanos()),
             latency: Histogram::default(),
@@ -353,8 +398,8 @@ impl<'c, O: Observer> Sim<'c, O> {
         };
         sim.start_shards(q.min_shards);
         let tick = SHARD_UPDATE_DURATION;
-        sim.schedule(SimTime::ZERO + tick, Ev::DataInTick);
-        sim.schedule(SimTime::ZERO + tick + cfg.sender.reshard_tick_offset, Ev::ReshardTick);
+        sim.schedule(SimTime::ZERO + tick, Ev::DataInTick { pgen: 0 });
+        sim.schedule(SimTime::ZERO + tick + cfg.sender.reshard_tick_offset, Ev::ReshardTick { qgen: 0 });
         sim.schedule(SimTime::ZERO, Ev::Output);
         let first = sim.wl.timestamp_of(0);
         let first_ms = (first != SimTime::NEVER).then(|| cfg.clock.unix_millis(first));
@@ -363,6 +408,9 @@ impl<'c, O: Observer> Sim<'c, O> {
         for (i, f) in cfg.receiver.faults.iter().enumerate() {
             sim.schedule(SimTime(f.start.nanos()), Ev::Fault { index: i as u32, start: true });
             sim.schedule(SimTime(f.end.nanos()), Ev::Fault { index: i as u32, start: false });
+        }
+        for (i, e) in cfg.sender.events.iter().enumerate() {
+            sim.schedule(SimTime(e.at.nanos()), Ev::Sender { index: i as u32 });
         }
         for (i, ch) in cfg.workload.changes.iter().enumerate() {
             sim.schedule(SimTime(ch.at.nanos()), Ev::WorkloadChange { index: i as u32 });
@@ -431,7 +479,11 @@ impl<'c, O: Observer> Sim<'c, O> {
 
     fn dispatch(&mut self, ev: Ev) {
         match ev {
-            Ev::WatcherRestart => self.restart_watcher(),
+            Ev::WatcherRestart { qgen } => {
+                if qgen == self.life.qgen && matches!(self.watcher.state, crate::watcher::WatcherState::Failed { .. }) {
+                    self.restart_watcher();
+                }
+            }
             Ev::ReceiverTick => {
                 if self.now == self.rx_wake {
                     self.rx_wake = SimTime::NEVER;
@@ -450,8 +502,16 @@ impl<'c, O: Observer> Sim<'c, O> {
                     self.on_retry(shard as usize);
                 }
             }
-            Ev::DataInTick => self.on_data_in_tick(),
-            Ev::ReshardTick => self.on_reshard_tick(),
+            Ev::DataInTick { pgen } => {
+                if pgen == self.life.pgen {
+                    self.on_data_in_tick();
+                }
+            }
+            Ev::ReshardTick { qgen } => {
+                if qgen == self.life.qgen && self.life.stopping.is_none() {
+                    self.on_reshard_tick();
+                }
+            }
             Ev::FlushCheck { gen_ } => {
                 if gen_ == self.gen_ {
                     self.on_flush_check();
@@ -462,10 +522,36 @@ impl<'c, O: Observer> Sim<'c, O> {
                     self.hard_shutdown();
                 }
             }
-            Ev::WalCheck => self.on_wal_check(),
+            Ev::WalCheck { gen_ } => {
+                if gen_ == self.wal_check_gen {
+                    self.on_wal_check();
+                }
+            }
+            Ev::Sender { index } => self.on_sender_event(index as usize),
+            Ev::ProcessStart { pgen } => {
+                if pgen == self.life.pgen {
+                    self.process_start();
+                }
+            }
+            Ev::ScrapeResume { gen_ } => self.scrape_resumed(gen_),
+            Ev::ReplayDone { pgen } => {
+                if pgen == self.life.pgen && self.life.process == lifecycle::Process::Replaying {
+                    self.replay_done();
+                }
+            }
             Ev::Output => self.on_output(),
             Ev::Fault { index, start } => self.on_fault_edge(index as usize, start),
             Ev::WorkloadChange { index } => self.on_workload_change(index as usize),
+        }
+    }
+
+    /// Sets shard `i`'s phase, keeping the count of shards in flight.
+    fn set_phase(&mut self, i: usize, phase: Phase) {
+        let was = std::mem::replace(&mut self.shards[i].phase, phase);
+        match (was == Phase::Sending, phase == Phase::Sending) {
+            (false, true) => self.sending += 1,
+            (true, false) => self.sending -= 1,
+            _ => {}
         }
     }
 

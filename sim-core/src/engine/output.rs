@@ -7,9 +7,11 @@ use crate::gaps::{Gaps, LossReason};
 use crate::metrics::MetricsRow;
 use crate::observer::{Notable, NotableKind, Observer};
 use crate::result::{
-    Dropped, LagStats, LatencyStats, PendingStats, ReceiverStats, RunResult, SampleTotals, ShardStats, WalStats,
+    Dropped, LagStats, LatencyStats, PendingStats, ReceiverStats, RunResult, SampleTotals, SenderStats, ShardStats,
+    WalStats,
 };
 use crate::time::SimDuration;
+use crate::time::SimTime;
 use crate::watcher::WatcherState;
 
 /// Size of Prometheus's queued `timeSeries` item on amd64 (labels, value, timestamp,
@@ -24,13 +26,13 @@ const CAUGHT_UP_LAG_SECS: f64 = 30.0;
 
 impl<O: Observer> Sim<'_, O> {
     /// Samples enqueued in shard `i` (including its not yet materialised share) and in flight.
-    fn shard_holdings(&self, i: usize) -> (u64, u64) {
+    pub(super) fn shard_holdings(&self, i: usize) -> (u64, u64) {
         let s = &self.shards[i];
         let lazy = if s.mat < self.watcher.pos { self.owned(i as u64, s.mat, self.watcher.pos) } else { 0 };
         (s.q.queued() + lazy, s.flight.as_ref().map_or(0, |f| f.span.count))
     }
 
-    fn queue_memory_bytes(&self) -> u64 {
+    pub(super) fn queue_memory_bytes(&self) -> u64 {
         let mut batches = 0;
         for i in 0..self.shards.len() {
             let (queued, flight) = self.shard_holdings(i);
@@ -42,11 +44,16 @@ impl<O: Observer> Sim<'_, O> {
     }
 
     fn lag_seconds(&self, committed: u64) -> f64 {
-        if committed == 0 {
+        if committed == 0 || (self.highest_sent_ms == 0 && committed <= self.life.queue_first_pos) {
             return 0.0;
         }
         let newest = self.abs_ms(self.wl.timestamp_of(committed - 1));
-        let sent = if self.highest_sent_ms > 0 { self.highest_sent_ms } else { self.abs_ms(self.wl.timestamp_of(0)) };
+        // Before the queue's first completed batch, count from the first sample it can send.
+        let sent = if self.highest_sent_ms > 0 {
+            self.highest_sent_ms
+        } else {
+            self.abs_ms(self.wl.timestamp_of(self.life.queue_first_pos))
+        };
         newest.saturating_sub(sent) as f64 / 1000.0
     }
 
@@ -61,14 +68,14 @@ impl<O: Observer> Sim<'_, O> {
         // Positions skipped by a restart that were not yet committed are not lost yet.
         let ahead = self.watcher.pos.saturating_sub(committed);
         let l = &self.ledger;
-        let accounted =
-            l.delivered + l.failed + (l.lost_truncation - ahead) + l.too_old + l.reshard_shutdown + held + unread;
+        let skipped = l.lost_truncation + l.restart_skip - ahead;
+        let accounted = l.delivered + l.failed + skipped + l.too_old + l.reshard_shutdown + held + unread;
         if accounted != committed && self.stats.conservation_ok {
             self.stats.conservation_ok = false;
             self.stats.conservation_first_violation = Some(format!(
-                "at {}: appended {committed} != accounted {accounted} (delivered {}, failed {}, lost {}, too old {}, \
-                 reshard {}, held {held}, unread {unread})",
-                self.now, l.delivered, l.failed, l.lost_truncation, l.too_old, l.reshard_shutdown
+                "at {}: appended {committed} != accounted {accounted} (delivered {}, failed {}, lost {}, restart skip \
+                 {}, too old {}, reshard {}, held {held}, unread {unread})",
+                self.now, l.delivered, l.failed, l.lost_truncation, l.restart_skip, l.too_old, l.reshard_shutdown
             ));
         }
         debug_assert!(self.stats.conservation_ok, "{:?}", self.stats.conservation_first_violation);
@@ -79,6 +86,17 @@ impl<O: Observer> Sim<'_, O> {
         let next = self.now + self.cfg.output_step;
         self.schedule(next, Ev::Output);
         self.emit_row();
+    }
+
+    /// The skip buckets less the positions skipped ahead of the write head, which belong to
+    /// the skip that moved the watcher last: `(wal_truncation, restart_skip)`.
+    fn skips(&self, committed: u64) -> (u64, u64) {
+        let ahead = self.watcher.pos.saturating_sub(committed);
+        let l = &self.ledger;
+        match l.last_skip {
+            super::SkipKind::Truncation => (l.lost_truncation - ahead, l.restart_skip),
+            super::SkipKind::Restart => (l.lost_truncation, l.restart_skip - ahead),
+        }
     }
 
     fn emit_row(&mut self) {
@@ -107,31 +125,35 @@ impl<O: Observer> Sim<'_, O> {
         st.backlog_max = st.backlog_max.max(unread + held);
         st.memory_peak = st.memory_peak.max(memory);
         self.wal.roll_to(committed);
+        let sender_memory = self.sender_memory_bytes();
+        self.stats.sender_memory_peak = self.stats.sender_memory_peak.max(sender_memory);
+        let (lost_truncation, restart_skip) = self.skips(committed);
         let q = &self.cfg.remote_write.queue;
         let r = &self.c.responses;
+        let (c, b) = (&self.c, &self.c_base);
         let row = MetricsRow {
             t_seconds: self.now.as_secs_f64(),
-            samples_in_total: committed,
-            samples_total: self.c.samples_total,
-            samples_failed_total: self.c.samples_failed_total,
-            samples_retried_total: self.c.samples_retried_total,
-            samples_dropped_total: self.c.samples_dropped_total,
+            samples_in_total: committed - self.life.committed_at_start,
+            samples_total: c.samples_total - b.samples_total,
+            samples_failed_total: c.samples_failed_total - b.samples_failed_total,
+            samples_retried_total: c.samples_retried_total - b.samples_retried_total,
+            samples_dropped_total: c.samples_dropped_total - b.samples_dropped_total,
             samples_pending: self.c.samples_pending,
-            enqueue_retries_total: enqueue_retries,
+            enqueue_retries_total: enqueue_retries - b.enqueue_retries_total,
             shards: self.n as u32,
             shards_desired: self.shards_desired,
             shards_max: q.max_shards,
             shards_min: q.min_shards,
             shard_capacity: q.capacity,
             max_samples_per_send: q.max_samples_per_send,
-            bytes_total: self.c.bytes_total,
-            sent_batch_duration_seconds_sum: self.c.sent_batch_duration_ns as f64 / 1e9,
-            sent_batch_duration_seconds_count: self.c.sent_batch_count,
+            bytes_total: c.bytes_total - b.bytes_total,
+            sent_batch_duration_seconds_sum: (c.sent_batch_duration_ns - b.sent_batch_duration_ns) as f64 / 1e9,
+            sent_batch_duration_seconds_count: c.sent_batch_count - b.sent_batch_count,
             highest_timestamp_in_seconds: self.highest_recv_secs(),
             queue_highest_sent_timestamp_seconds: self.highest_sent_ms / 1000,
             lag_seconds: lag,
             delivered_total: self.ledger.delivered,
-            lost_wal_truncation_total: self.ledger.lost_truncation - self.watcher.pos.saturating_sub(committed),
+            lost_wal_truncation_total: lost_truncation,
             lost_reshard_shutdown_total: self.ledger.reshard_shutdown,
             backlog_samples: unread + held,
             unsendable_samples: self.unsendable(committed),
@@ -153,9 +175,17 @@ impl<O: Observer> Sim<'_, O> {
             receiver_inflight_requests: rs.inflight_requests,
             receiver_up: rs.up,
             receiver_crashes_total: u64::from(self.rx.totals().crashes),
+            sender_up: self.life.up_gauge(),
+            lost_restart_skip_total: restart_skip,
+            not_scraped_total: self.ledger.not_scraped,
+            sender_memory_bytes: sender_memory,
+            appended_total: committed,
+            failed_once_total: self.ledger.failed,
+            lost_too_old_total: self.ledger.too_old,
         };
         self.obs.on_step(&row);
         self.last_row_at = Some(self.now);
+        self.check_memory();
     }
 
     fn track_behind(&mut self, lag: f64) {
@@ -182,7 +212,8 @@ impl<O: Observer> Sim<'_, O> {
     /// deleted segment it is still in, or all it has not read if it is already failing.
     fn unsendable(&self, committed: u64) -> u64 {
         match (self.watcher.state, self.watcher.doom_end) {
-            (WatcherState::Failed { .. }, _) => committed.saturating_sub(self.watcher.pos),
+            // A stopped queue's successor skips everything unread.
+            (WatcherState::Failed { .. } | WatcherState::Stopped, _) => committed.saturating_sub(self.watcher.pos),
             (_, Some(end)) => committed.saturating_sub(end),
             _ => 0,
         }
@@ -205,12 +236,14 @@ impl<O: Observer> Sim<'_, O> {
         self.rx.snapshot(self.end);
         self.after_receiver();
         let committed = self.wl.committed_by(self.end);
+        self.finish_not_scraped();
         let (unread, held) = self.check_conservation(committed);
         let ahead = self.watcher.pos.saturating_sub(committed);
-        let lost_truncation = self.ledger.lost_truncation - ahead;
+        let (lost_truncation, restart_skip) = self.skips(committed);
         let gaps = self.finish_gaps(committed, ahead);
         let rx = self.rx.totals().clone();
-        let incident_windows = self.rx.windows().to_vec();
+        let mut incident_windows = self.rx.windows().to_vec();
+        incident_windows.extend(self.life.finish_windows(self.end));
         let mut timeline = std::mem::take(&mut self.timeline);
         timeline.sort_by_key(|n| n.at);
         let secs = |ns: u64| ns as f64 / 1e9;
@@ -237,10 +270,12 @@ impl<O: Observer> Sim<'_, O> {
                     wal_truncation: lost_truncation,
                     too_old: self.ledger.too_old,
                     reshard_shutdown: self.ledger.reshard_shutdown,
+                    restart_skip,
                 },
                 pending_at_end: unread + held,
                 unread_wal_at_end: unread,
                 unsendable_at_end: self.unsendable(committed),
+                not_scraped: self.ledger.not_scraped,
             },
             lag_seconds: LagStats { max: st.lag_max, final_: st.lag_final },
             pending: PendingStats { max: st.pending_max, backlog_max: st.backlog_max },
@@ -272,6 +307,7 @@ impl<O: Observer> Sim<'_, O> {
                 segments_deleted: st.segments_deleted,
                 watcher_restarts: st.watcher_restarts,
                 enqueue_retries: self.c.enqueue_retries_total,
+                truncations_skipped: st.truncations_skipped,
             },
             conservation_ok: st.conservation_ok,
             events_processed: self.events,
@@ -279,6 +315,36 @@ impl<O: Observer> Sim<'_, O> {
             timeline,
             timeline_omitted: self.timeline_omitted,
             gaps,
+            sender: SenderStats {
+                restarts: self.life.restarts,
+                crashes: self.life.crashes,
+                oom_kills: self.life.oom_kills,
+                reloads: self.life.reloads,
+                queue_starts: self.life.queue_starts,
+                down_seconds: self.life.down.as_secs_f64(),
+                memory_peak_bytes: self.stats.sender_memory_peak,
+                mode: self.cfg.sender.mode.name().to_string(),
+            },
+        }
+    }
+
+    /// Books the pause still open at the end (the process is down) and checks that what was
+    /// never scraped plus what was stamped adds up to what the workload would have produced.
+    fn finish_not_scraped(&mut self) {
+        let end = self.end;
+        if let Some(since) = self.life.paused_since.take() {
+            let until = self.life.resume_at.take().unwrap_or(SimTime::NEVER);
+            self.book_not_scraped(since, until);
+        }
+        let nominal = self.wl.nominal_stamped_by(end);
+        let stamped = self.wl.stamped_by(end);
+        if nominal != stamped + self.ledger.not_scraped && self.stats.conservation_ok {
+            self.stats.conservation_ok = false;
+            self.stats.conservation_first_violation = Some(format!(
+                "at the end: the workload would have stamped {nominal} samples; {stamped} were stamped and {} never \
+                 scraped",
+                self.ledger.not_scraped
+            ));
         }
     }
 
@@ -287,7 +353,11 @@ impl<O: Observer> Sim<'_, O> {
     fn finish_gaps(&mut self, committed: u64, ahead: u64) -> Gaps {
         if ahead > 0 {
             let at = self.wl.timestamp_of(committed);
-            self.gaps.trim_newest(LossReason::WalTruncation, ahead, at);
+            let reason = match self.ledger.last_skip {
+                super::SkipKind::Truncation => LossReason::WalTruncation,
+                super::SkipKind::Restart => LossReason::RestartSkip,
+            };
+            self.gaps.trim_newest(reason, ahead, at);
         }
         let unsendable = self.unsendable(committed);
         if unsendable > 0 {

@@ -20,20 +20,28 @@ fn major_reshard(from: u32, to: u32) -> bool {
 
 impl<O: Observer> Sim<'_, O> {
     pub(super) fn on_data_in_tick(&mut self) {
-        self.schedule(self.now + SHARD_UPDATE_DURATION, Ev::DataInTick);
+        let pgen = self.life.pgen;
+        self.schedule(self.now + SHARD_UPDATE_DURATION, Ev::DataInTick { pgen });
         let committed = self.wl.committed_by(self.now);
         self.data_in.incr(committed - self.data_in_seen);
         self.data_in_seen = committed;
         self.data_in.tick();
     }
 
+    /// `highest_timestamp_in_seconds`: process-wide, so 0 again after a restart until the new
+    /// process commits its first sample.
     pub(super) fn highest_recv_secs(&self) -> u64 {
         let committed = self.wl.committed_by(self.now);
-        if committed == 0 { 0 } else { self.abs_ms(self.wl.timestamp_of(committed - 1)) / 1000 }
+        if committed <= self.life.committed_at_start {
+            0
+        } else {
+            self.abs_ms(self.wl.timestamp_of(committed - 1)) / 1000
+        }
     }
 
     pub(super) fn on_reshard_tick(&mut self) {
-        self.schedule(self.now + SHARD_UPDATE_DURATION, Ev::ReshardTick);
+        let qgen = self.life.qgen;
+        self.schedule(self.now + SHARD_UPDATE_DURATION, Ev::ReshardTick { qgen });
         self.data_out.tick();
         self.data_dropped.tick();
         self.data_out_duration.tick();
@@ -76,15 +84,18 @@ impl<O: Observer> Sim<'_, O> {
             format!("reshard {from} → {to} (desired {:.2}, lag {delay:.0}s)", dec.raw.unwrap_or(0.0)),
             major_reshard(from, to),
         );
-        self.begin_reshard(from, dec.shards);
+        self.begin_reshard(from, Some(dec.shards));
     }
 
-    /// `shards.stop()` (§10): soft shutdown, flush partial batches, drain.
-    fn begin_reshard(&mut self, from: u32, to: u32) {
+    /// `shards.stop()` (§10): soft shutdown, flush partial batches, drain; then `to` shards
+    /// start, or none when the queue itself is stopping.
+    pub(super) fn begin_reshard(&mut self, from: u32, to: Option<u32>) {
         self.advance();
         self.materialize_all();
         self.reshard = Some(Reshard { from, to, started: self.now });
-        self.stats.reshards += 1;
+        if to.is_some() {
+            self.stats.reshards += 1;
+        }
         if let WatcherState::Blocked { cause, resume_at, .. } = &mut self.watcher.state {
             *cause = BlockCause::Shutdown;
             *resume_at = None;
@@ -149,27 +160,83 @@ impl<O: Observer> Sim<'_, O> {
         }
     }
 
-    /// The drain exceeded `flush_deadline`: cancel in-flight requests and discard the queues.
+    /// The drain exceeded `flush_deadline`: `shards.hardShutdown` cancels the shards' context
+    /// and every shard still running leaves through its `select` (`runShard`, §10 step 4).
+    ///
+    /// Each running shard first fails the batch it had in flight (one more `retried`, then
+    /// `failed`; the shared enqueued count E drops by it). Then Go picks uniformly among the
+    /// ready cases, repeatedly: `ctx.Done()` adds the E left at that moment to
+    /// `samples_failed_total` and exits; a queued batch fails without an attempt (E drops
+    /// again); a closed, empty channel exits without adding. A channel still open (the
+    /// queue was full when the flush began) with nothing in it leaves only `ctx.Done()`.
+    /// The shards are taken one after another in a seeded order, which matches 2.42's
+    /// failed-counter jumps in every recorded many-shard hard shutdown (docs/fidelity.md).
+    ///
+    /// For the data, what matters is simpler: everything queued is lost; a request in
+    /// flight that the receiver stores (it was going to answer 2xx and finishes requests
+    /// whose client went away) is delivered all the same.
     pub(super) fn hard_shutdown(&mut self) {
-        let mut running = 0u64;
+        let mut order: Vec<usize> = (0..self.shards.len()).filter(|&i| self.shards[i].phase != Phase::Exited).collect();
+        for k in (1..order.len()).rev() {
+            let j = self.select_rng.below(k as u64 + 1) as usize;
+            order.swap(k, j);
+        }
+        // The queue-wide enqueued count: in flight plus queued, in every shard.
+        let mut e: u64 = (0..self.shards.len())
+            .map(|i| {
+                let (q, f) = self.shard_holdings(i);
+                q + f
+            })
+            .sum();
         let mut lost = 0u64;
-        for i in 0..self.shards.len() {
-            if self.shards[i].phase == Phase::Exited {
-                continue;
-            }
-            running += 1;
+        let mut stored = 0u64;
+        let mut added = 0u64;
+        for &i in &order {
             if let Some(f) = self.shards[i].flight.clone() {
-                // Cancelled attempt: recoverable error, cut sleep, one more retried, then failed.
+                // The cancelled attempt: recoverable, its sleep cut short, one more retried,
+                // then failed.
                 let n = f.span.count;
                 self.c.samples_retried_total += n;
                 self.c.samples_failed_total += n;
-                self.ledger.reshard_shutdown += n;
-                self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, f.span.lo, f.span.hi, n);
-                lost += n;
+                e -= n;
+                if matches!(f.outcome, super::Outcome::Success) && self.cfg.receiver.ingest_after_client_timeout {
+                    self.ledger.delivered += n;
+                    stored += n;
+                } else {
+                    self.ledger.reshard_shutdown += n;
+                    self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, f.span.lo, f.span.hi, n);
+                    lost += n;
+                }
                 self.complete_cancelled(i);
             }
+            self.materialize(i);
+            // FlushAndShutdown closed the channel unless the partial batch is still waiting
+            // for a free slot.
+            let closed = !self.shards[i].flush_pending;
+            loop {
+                let batches = self.shards[i].q.ready_batches();
+                if batches == 0 && !closed {
+                    added += e;
+                    break;
+                }
+                if self.select_rng.chance(0.5) {
+                    added += e;
+                    break;
+                }
+                let Some(b) = self.shards[i].q.take_ready() else { break };
+                // Sent with a cancelled context: failed before any attempt.
+                self.c.samples_failed_total += b.count;
+                e -= b.count;
+                self.data_out.incr(b.count);
+                self.ledger.reshard_shutdown += b.count;
+                self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, b.lo, b.hi, b.count);
+                lost += b.count;
+            }
             self.shards[i].ver = self.shards[i].ver.wrapping_add(1);
+            self.set_phase(i, Phase::Exited);
         }
+        self.c.samples_failed_total += added;
+        self.last_send_unix = self.cfg.clock.unix_secs(self.now);
         for s in &self.shards {
             for sp in s.q.spans() {
                 self.gaps.add_positions(&self.wl, LossReason::ReshardShutdown, sp.lo, sp.hi, sp.count);
@@ -178,15 +245,17 @@ impl<O: Observer> Sim<'_, O> {
         let queued: u64 = self.shards.iter_mut().map(|s| s.q.clear()).sum();
         lost += queued;
         self.ledger.reshard_shutdown += queued;
-        // Every still-running shard goroutine adds the shared enqueued count (§10 step 4).
-        self.c.samples_failed_total += queued * running;
         self.stats.hard_shutdowns += 1;
+        let what = if self.reshard.is_some_and(|r| r.to.is_none()) { "queue stop" } else { "reshard drain" };
+        let counted = lost + stored + added;
+        let stored = if stored > 0 { format!(" ({stored} in flight stored by the receiver)") } else { String::new() };
         self.note(
             self.now,
             NotableKind::HardShutdown,
             format!(
-                "reshard drain exceeded flush_deadline {}: {lost} queued samples discarded",
-                self.cfg.sender.flush_deadline
+                "{what} exceeded flush_deadline {}: {lost} queued samples discarded{stored}; Prometheus counts {} \
+                 failed",
+                self.cfg.sender.flush_deadline, counted
             ),
         );
         self.finish_reshard();
@@ -199,23 +268,33 @@ impl<O: Observer> Sim<'_, O> {
         self.data_out.incr(f.span.count);
         self.data_out_duration.incr(now.saturating_since(f.first_start).nanos());
         self.last_send_unix = self.cfg.clock.unix_secs(now);
-        self.shards[i].phase = Phase::Exited;
     }
 
     fn finish_reshard(&mut self) {
         let Some(r) = self.reshard.take() else { return };
         let took = self.now.saturating_since(r.started);
-        self.start_shards(r.to);
-        let plural = if r.to == 1 { "" } else { "s" };
+        let Some(to) = r.to else {
+            self.note(self.now, NotableKind::ReshardDone, format!("remote-write queue stopped after a {took} flush"));
+            self.queue_stopped();
+            return;
+        };
+        self.start_shards(to);
+        let plural = if to == 1 { "" } else { "s" };
         self.note_with(
             self.now,
             NotableKind::ReshardDone,
-            format!("{} shard{plural} running (was {}) after a {took} drain", r.to, r.from),
-            major_reshard(r.from, r.to),
+            format!("{to} shard{plural} running (was {}) after a {took} drain", r.from),
+            major_reshard(r.from, to),
         );
+        if self.life.stopping.is_some() {
+            // `QueueManager.Stop` waited for this reshard; now it stops the new (empty) shards.
+            self.begin_reshard(to, None);
+            return;
+        }
         if let WatcherState::Blocked { backoff, .. } = self.watcher.state {
             self.schedule_resume(backoff);
         }
         self.reschedule_watcher();
+        self.check_memory();
     }
 }
