@@ -137,7 +137,7 @@ pub fn reference(rb: &Robust) -> &str {
 }
 
 /// A variation in words: `the outage starts 1h52m after a block boundary, wal_bytes_per_sample
-/// 10`; `reference` is what phases are measured from ([`reference`]).
+/// 10`; `reference` is what phases are measured from ([`reference()`]).
 pub fn variation_words(v: &Variation, reference: &str) -> String {
     let mut parts = Vec::new();
     if let Some(p) = v.phase_seconds {
