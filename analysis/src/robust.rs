@@ -238,8 +238,8 @@ struct Job {
 /// Lag below which a queue counts as caught up.
 const SETTLED_LAG_SECONDS: f64 = 60.0;
 
-/// Where a variation may stop: one block range after the last fault window, incident or
-/// workload change ends. A queue caught up by then, with nothing unsendable, loses nothing
+/// Where a variation may stop: half a block range after the last fault window, incident,
+/// sender event or workload change ends. A queue caught up by then, with nothing unsendable, loses nothing
 /// more (a truncation only deletes WAL more than about half a block range old), so its
 /// losses are those of the full run at a fraction of the cost; a run that has not caught up
 /// is run again to the end (see [`run`]). `None` when the scenario has an open-ended
@@ -255,7 +255,14 @@ fn settle_cut(cfg: &SimConfig) -> Option<SimDuration> {
     for ch in &cfg.workload.changes {
         last = last.max(ch.at.nanos());
     }
-    let cut = last.saturating_add(phase::block_nanos(cfg));
+    for ev in &cfg.sender.events {
+        let end = match &ev.kind {
+            sim_core::config::SenderEventKind::Oom(o) => o.end?,
+            _ => ev.at,
+        };
+        last = last.max(end.nanos());
+    }
+    let cut = last.saturating_add(phase::block_nanos(cfg) / 2);
     (cut < cfg.duration.nanos()).then_some(SimDuration(cut))
 }
 
