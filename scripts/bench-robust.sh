@@ -18,7 +18,8 @@ done
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in outage-short outage-wal-loss network-partition object-storage-outage ingester-oom-crashloop \
   proxy-timeout-slow-upstream ring-unready-rollout body-too-large-as-500 rejects-400 rejected-400 \
-  tenant-throttled-429 sweep-outage bench-1m-24h; do
+  tenant-throttled-429 restart-during-outage reload-during-backlog sender-oom-catchup agent-outage \
+  alloy-outage sweep-outage bench-1m-24h; do
   runs=$("$bin" run "builtin:$s" | grep -o '^Best, median and worst case: [0-9]* runs' | grep -o '[0-9]*' || echo 1)
   hyperfine --warmup 1 --runs 5 --style none --export-json "/tmp/bench-robust-$s.json" \
     "$bin run builtin:$s" "$bin run builtin:$s --literal" >/dev/null
