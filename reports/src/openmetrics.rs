@@ -218,11 +218,13 @@ fn families(t: &Target<'_>) -> Vec<Family> {
         Family {
             name: "rwsim_samples_lost",
             kind: Counter,
-            help: "rwsim: samples lost without any Prometheus counter moving (WAL truncation) or discarded at a reshard hard shutdown (counted once).",
+            help: "rwsim: samples lost without any Prometheus counter moving (WAL truncation, skipped at a sender restart or queue recreation), discarded at a hard shutdown (counted once), or never scraped while the sender was down.",
             scope: Queue,
             series: vec![
                 (Some(("reason", "wal_truncation")), |r| r.lost_wal_truncation_total as f64),
                 (Some(("reason", "reshard_shutdown")), |r| r.lost_reshard_shutdown_total as f64),
+                (Some(("reason", "restart_skip")), |r| r.lost_restart_skip_total as f64),
+                (Some(("reason", "not_scraped")), |r| r.not_scraped_total as f64),
             ],
         },
         one(
@@ -304,9 +306,11 @@ pub fn write<W: Write>(mut w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Res
         writeln!(w, "# TYPE {} {kind}", f.name)?;
         writeln!(w, "# HELP {} {}", f.name, escape(f.help))?;
         let suffix = if f.kind == Kind::Counter { "_total" } else { "" };
+        // While the sender process is down nobody serves its metrics: a gap, as in reality.
+        let served = |r: &MetricsRow| r.sender_up > 0 || !f.name.starts_with("prometheus_");
         for (extra, v) in &f.series {
             let l = labels(t, f.scope, *extra);
-            for (r, ts) in rows.iter().zip(&ts) {
+            for (r, ts) in rows.iter().zip(&ts).filter(|(r, _)| served(r)) {
                 writeln!(w, "{}{suffix}{{{l}}} {} {ts}", f.name, value(v(r)))?;
             }
         }
@@ -316,7 +320,7 @@ pub fn write<W: Write>(mut w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Res
     writeln!(w, "# TYPE {h} histogram")?;
     writeln!(w, "# HELP {h} Duration of send calls to the remote storage. rwsim: only the +Inf bucket.")?;
     let l = labels(t, Scope::Queue, None);
-    for (r, ts) in rows.iter().zip(&ts) {
+    for (r, ts) in rows.iter().zip(&ts).filter(|(r, _)| r.sender_up > 0) {
         let count = r.sent_batch_duration_seconds_count;
         writeln!(w, "{h}_bucket{{{l},le=\"+Inf\"}} {count} {ts}")?;
         writeln!(w, "{h}_sum{{{l}}} {} {ts}", value(r.sent_batch_duration_seconds_sum))?;
@@ -356,9 +360,21 @@ mod tests {
                 shards_desired: 1.5,
                 sent_batch_duration_seconds_sum: 0.25 * i as f64,
                 sent_batch_duration_seconds_count: i,
+                sender_up: 2,
                 ..MetricsRow::default()
             })
             .collect()
+    }
+
+    #[test]
+    fn a_down_sender_exports_no_prometheus_series() {
+        let mut rows = rows();
+        rows[1].sender_up = 0;
+        let text = render(&rows, &target());
+        let down = format!(" {}", timestamp(1_704_067_210_000));
+        assert!(text.lines().filter(|l| l.starts_with("prometheus_")).all(|l| !l.ends_with(&down)));
+        assert!(text.lines().filter(|l| l.starts_with("prometheus_")).count() > 0);
+        assert!(text.lines().any(|l| l.starts_with("rwsim_samples_delivered") && l.ends_with(&down)));
     }
 
     #[test]

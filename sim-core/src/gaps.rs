@@ -37,8 +37,9 @@ pub enum LossReason {
     Failed,
     /// Queued or in flight when a reshard's drain hit `flush_deadline`.
     ReshardShutdown,
-    /// Unread at the end of the run in WAL segments already deleted: lost as soon as the
-    /// watcher restarts (the run's `unsendable_at_end`).
+    /// Unread at the end of the run and certain to be skipped: in WAL segments already
+    /// deleted (lost when the watcher restarts), or behind a queue that has stopped (lost
+    /// when the next one starts). The run's `unsendable_at_end`.
     UnsendableAtEnd,
     /// Written to the WAL but skipped by a queue's watcher starting at "now" after a process
     /// restart, a kill or a reload that recreated the queue (or held in the queue at a
@@ -70,7 +71,7 @@ impl LossReason {
             LossReason::TooOld => "too old (sample_age_limit)",
             LossReason::Failed => "failed (4xx, 429)",
             LossReason::ReshardShutdown => "reshard shutdown",
-            LossReason::UnsendableAtEnd => "WAL deleted, unsent at the end",
+            LossReason::UnsendableAtEnd => "unsent at the end, certain to be skipped",
             LossReason::RestartSkip => "skipped at a sender restart or reload",
             LossReason::NotScraped => "never scraped (sender down)",
         }

@@ -59,8 +59,9 @@ pub struct MetricsRow {
     pub lost_reshard_shutdown_total: u64,
     /// rwsim: samples written to the WAL and not yet completed (unread WAL plus queued).
     pub backlog_samples: u64,
-    /// rwsim: unread samples whose WAL segments are already deleted: lost at the watcher's
-    /// restart (a gauge; it drops to 0 when they move into `lost_wal_truncation_total`).
+    /// rwsim: unread samples certain to be skipped: their WAL segments are already deleted
+    /// (lost at the watcher's restart), or their queue has stopped (lost when the next one
+    /// starts). A gauge; it drops when they move into a `lost_*` total.
     pub unsendable_samples: u64,
     /// rwsim: estimated bytes held by the shard queues and send buffers.
     pub queue_memory_bytes: u64,
@@ -104,4 +105,13 @@ pub struct MetricsRow {
     pub not_scraped_total: u64,
     /// rwsim: estimated sender memory (series, queues, replay), bytes, for `oom` events.
     pub sender_memory_bytes: u64,
+    /// rwsim: samples committed to the WAL over the whole run (`samples_in_total` starts
+    /// again with every sender process).
+    pub appended_total: u64,
+    /// rwsim: samples dropped on a non-recoverable answer (4xx, 429 without retry), each
+    /// counted once (Prometheus's `samples_failed_total` also counts hard-shutdown discards,
+    /// several times over, and starts again with every queue).
+    pub failed_once_total: u64,
+    /// rwsim: samples dropped as older than `sample_age_limit`, over the whole run.
+    pub lost_too_old_total: u64,
 }

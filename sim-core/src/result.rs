@@ -69,6 +69,10 @@ pub struct SenderStats {
     pub down_seconds: f64,
     /// Highest estimated sender memory seen at an output step, bytes.
     pub memory_peak_bytes: u64,
+    /// The sending program: `"server"` (Prometheus), `"agent"` (Prometheus agent mode) or
+    /// `"alloy"` (Grafana Alloy, §19). Empty in results written before it existed.
+    #[serde(default)]
+    pub mode: String,
 }
 
 /// The conservation buckets. `retried` is a count of retry events, not a bucket.
@@ -89,7 +93,9 @@ pub struct SampleTotals {
     /// Of `pending_at_end`: written to the WAL but not yet read by the watcher.
     pub unread_wal_at_end: u64,
     /// Of `pending_at_end`: unread samples that can no longer be sent, because WAL truncation
-    /// deleted the segments the watcher still needed (they are lost when it restarts).
+    /// deleted the segments the watcher still needed (they are lost when it restarts), or
+    /// because their queue stopped and the next one will start after them (a sender down at
+    /// the end of the run).
     pub unsendable_at_end: u64,
     /// Samples never scraped (never appended) because the sender was down, replaying its
     /// WAL or not yet scraping: what the workload would have produced in those windows.
@@ -207,7 +213,7 @@ pub struct Responses {
 pub struct WalStats {
     /// Segments created.
     pub segments_created: u64,
-    /// WAL truncations.
+    /// WAL truncations (head compactions that truncated, or executed agent/Alloy ticks).
     pub truncations: u64,
     /// Segments deleted.
     pub segments_deleted: u64,
@@ -215,4 +221,8 @@ pub struct WalStats {
     pub watcher_restarts: u64,
     /// Failed enqueue attempts (`enqueue_retries_total`).
     pub enqueue_retries: u64,
+    /// Alloy: truncation ticks skipped because the remote-write timestamp had not moved
+    /// (no truncation, no new segment). Always 0 for Prometheus.
+    #[serde(default)]
+    pub truncations_skipped: u64,
 }

@@ -476,6 +476,7 @@ fn request_overhead_adds_to_every_attempt_and_counts_toward_the_timeout() {
     };
     let mut c = cfg(Profile::V2_42);
     c.duration = mins(10);
+    c.sender.cpu_per_sample = SimDuration::ZERO;
     assert!((mean_attempt(&c) - 0.050).abs() < 1e-9, "the receiver's 50ms");
     c.sender.request_overhead = SimDuration::from_millis(7);
     assert!((mean_attempt(&c) - 0.057).abs() < 1e-9, "plus the client's 7ms");
@@ -488,6 +489,35 @@ fn request_overhead_adds_to_every_attempt_and_counts_toward_the_timeout() {
     assert!(sim_core::simulate(&c, &mut ()).is_err(), "an overhead of a whole timeout is refused");
 }
 
+/// Regression (issue #12, item 4): encoding and sending are CPU work on the sender, shared by
+/// the requests prepared at the same time. With 100 shards all busy catching up on 2 cores,
+/// each 500-sample batch costs 0.75 ms of CPU stretched 50-fold: about 37 ms more per request
+/// than with one shard, which resharding sees as a higher time per sample.
+#[test]
+fn client_time_grows_with_concurrent_requests() {
+    let catch_up = |shards: u32| {
+        let mut c = cfg(Profile::V2_42);
+        c.duration = mins(20);
+        c.workload.series = 1_000_000;
+        c.workload.targets = 1000;
+        c.remote_write.queue.min_shards = shards;
+        c.remote_write.queue.max_shards = shards;
+        c.receiver.latency = Latency::Fixed(SimDuration::from_millis(20));
+        c.receiver.faults.push(fault(mins(1), mins(11), Response::Status(503)));
+        let (_, rows) = run(&c);
+        // Mean attempt time over the first minute of the catch-up (every shard busy).
+        let a = row_at(&rows, 665.0);
+        let b = row_at(&rows, 700.0);
+        (b.sent_batch_duration_seconds_sum - a.sent_batch_duration_seconds_sum)
+            / (b.sent_batch_duration_seconds_count - a.sent_batch_duration_seconds_count) as f64
+    };
+    let one = catch_up(1);
+    let hundred = catch_up(100);
+    assert!((one - 0.0208).abs() < 0.001, "one shard: the 20 ms answer plus 0.75 ms of CPU: {one}");
+    let expect = 0.020 + 0.00075 * 100.0 / 2.0;
+    assert!((hundred - expect).abs() / expect < 0.15, "100 shards: {hundred} s, expected about {expect} s");
+}
+
 /// A watcher stalled in the last segment a truncation deletes goes on reading the open file
 /// (its successor is kept); when the next truncation deletes that successor, it fails at the
 /// end of its file and skips ahead. Here the 03:00 truncation deletes the watcher's segment
@@ -498,6 +528,8 @@ fn a_watcher_in_an_already_deleted_segment_loses_its_successor_at_the_next_trunc
     c.duration = hours(9);
     c.workload.series = 500_000;
     c.workload.targets = 500;
+    // The segment boundaries this case is built on.
+    c.tsdb.wal_bytes_per_sample = 6.5;
     c.receiver.faults.push(fault(mins(105), mins(345), Response::Status(503)));
     let (r, _) = run(&c);
     let notes: Vec<_> = r.timeline.iter().filter(|n| n.major).map(|n| (n.at.to_string(), n.kind)).collect();

@@ -9,6 +9,7 @@ tools/fidelity/ROUND2.md quotes:
     round2.py coincidences RECORDING...  # each hard shutdown and the tick at the same instant (item 1)
     round2.py watcher RECORDING...     # wal_watcher_current_segment around a WAL-truncation loss (item 2)
     round2.py reqtime RECORDING...     # client time per request vs shards, serve's own time, CPU (item 4)
+    round2.py curve RECORDING...       # the same grouped by concurrent requests, over all recordings (item 4)
     round2.py commit RECORDING...      # scrape-to-commit time quantiles (item 5)
     round2.py throttle RECORDING...    # time of a 429 vs a 2xx as Prometheus sees it (item 6)
     round2.py bytes RECORDING...       # WAL and wire bytes per sample (item 7)
@@ -285,6 +286,41 @@ def reqtime(rec: str, latency_s: float = 0.020) -> dict:
     return {"per_second": per, "host": meta.get("host")}
 
 
+def curve(*recs: str) -> list[dict]:
+    """Item 4's curve over several recordings: intervals grouped by concurrent requests (Little's
+    law: requests per second x mean request time), with the request-weighted mean time as
+    Prometheus saw it, serve's own answer time, their difference (the client's share on this
+    host, which also runs serve), and Prometheus's CPU per sample sent."""
+    edges = [0, 0.5, 1.5, 3, 6, 12, 25, 50, 100, 150, 200, 1e9]
+    groups: dict[int, dict] = {}
+    for rec in recs:
+        for p in reqtime(rec)["per_second"]:
+            if p["serve_ms"] is None or p["requests"] < 3:
+                continue
+            g = next(i for i in range(len(edges) - 1) if edges[i] <= p["in_flight"] < edges[i + 1])
+            a = groups.setdefault(g, {"n": 0, "req": 0.0, "client": 0.0, "serve": 0.0, "cpu": 0.0, "sent": 0.0,
+                                      "shards": [], "recs": set()})
+            a["n"] += 1
+            a["req"] += p["requests"]
+            a["client"] += p["client_ms"] * p["requests"]
+            a["serve"] += p["serve_ms"] * p["requests"]
+            dt = p["requests"] / max(1e-9, p["in_flight"]) * p["client_ms"] / 1000 if p["in_flight"] > 0 else 0
+            a["cpu"] += p["prom_cpu"] * dt
+            a["sent"] += p["sent_per_s"] * dt
+            a["shards"].append(p["shards"])
+            a["recs"].add(rec)
+    out = []
+    for g in sorted(groups):
+        a = groups[g]
+        c, sv = a["client"] / a["req"], a["serve"] / a["req"]
+        out.append({"in_flight": f"{edges[g]:g}–{edges[g + 1]:g}", "intervals": a["n"], "requests": round(a["req"]),
+                    "shards": f"{min(a['shards']):.0f}–{max(a['shards']):.0f}", "client_ms": round(c, 1),
+                    "serve_ms": round(sv, 1), "client_minus_serve_ms": round(c - sv, 1),
+                    "prom_cpu_us_per_sample": round(1e6 * a["cpu"] / a["sent"], 2) if a["sent"] else None,
+                    "recordings": sorted(a["recs"])})
+    return out
+
+
 # ---------------------------------------------------------------- item 5
 
 
@@ -353,6 +389,10 @@ def main() -> int:
         print(__doc__)
         return 2
     what, recs = sys.argv[1], sys.argv[2:]
+    if what == "curve":
+        for row in curve(*recs):
+            print(json.dumps(row, default=str))
+        return 0
     fn = {"shutdowns": shutdowns, "reshards": reshards, "watcher": watcher, "reqtime": reqtime,
           "commit": commit, "throttle": throttle, "bytes": bytes_, "coincidences": coincidences}.get(what)
     if fn is None:

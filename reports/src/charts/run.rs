@@ -162,12 +162,15 @@ pub fn gauge(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> Vec<(f64, f
 }
 
 /// A cumulative counter as a per-second rate: the increase over each output step divided by
-/// its length, at the end of the step (see the module doc). A decrease counts as zero.
+/// its length, at the end of the step (see the module doc). A decrease is a counter reset
+/// (Prometheus's counters start again with every sender process and every new queue): the
+/// increase is then the new value, as `rate()` takes it.
 pub fn rate(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> u64) -> Vec<(f64, f64)> {
     rows.windows(2)
         .filter(|w| w[1].t_seconds > w[0].t_seconds)
         .map(|w| {
-            let dc = f(&w[1]).saturating_sub(f(&w[0])) as f64;
+            let (a, b) = (f(&w[0]), f(&w[1]));
+            let dc = if b < a { b } else { b - a } as f64;
             (w[1].t_seconds, dc / (w[1].t_seconds - w[0].t_seconds))
         })
         .collect()
@@ -175,19 +178,14 @@ pub fn rate(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> u64) -> Vec<(f64, f6
 
 /// Samples committed to the WAL per second, and samples acknowledged (2xx) per second.
 pub fn throughput_series(rows: &[MetricsRow]) -> (Series, Series) {
-    (rate(rows, |r| r.samples_in_total), rate(rows, |r| r.delivered_total))
+    (rate(rows, |r| r.appended_total), rate(rows, |r| r.delivered_total))
 }
 
-/// rwsim's `failed` bucket at a row (samples dropped on a non-recoverable answer, each
-/// counted once), from conservation: appended − delivered − lost − pending. Unlike
-/// Prometheus's `samples_failed_total` it does not over-count hard-shutdown discards.
+/// rwsim's `failed` bucket at a row: samples dropped on a non-recoverable answer, each
+/// counted once. Unlike Prometheus's `samples_failed_total` it does not over-count
+/// hard-shutdown discards, nor start again with a new queue.
 pub fn failed_total(r: &MetricsRow) -> u64 {
-    r.samples_in_total
-        .saturating_sub(r.delivered_total)
-        .saturating_sub(r.lost_wal_truncation_total)
-        .saturating_sub(r.lost_reshard_shutdown_total)
-        .saturating_sub(r.samples_dropped_total)
-        .saturating_sub(r.backlog_samples)
+    r.failed_once_total
 }
 
 /// Turns samples of a stepwise quantity into a staircase: each value holds until the next.
@@ -283,7 +281,9 @@ pub fn loss_markers(timeline: &[Notable]) -> Vec<Marker> {
             let what = match n.kind {
                 NotableKind::WalTruncationLoss => "WAL truncation deleted segments not yet read",
                 NotableKind::WatcherRestart => "WAL watcher restarted at the newest segment: unread samples skipped",
-                NotableKind::HardShutdown => "reshard hit flush_deadline: queued samples dropped",
+                NotableKind::HardShutdown => "flush_deadline hit (reshard or queue stop): queued samples dropped",
+                NotableKind::SenderDown => "sender process stopped or killed",
+                NotableKind::QueueStarted => "new remote-write queue: unsent backlog skipped",
                 _ => return None,
             };
             Some((n.at.as_secs_f64(), format!("{}  {what}", n.at)))
@@ -317,8 +317,8 @@ impl Dashboard {
         windows.extend(input.incidents.iter().cloned());
         let w = &cfg.workload;
         let mut subtitle = format!(
-            "Prometheus {} · {} series @{} from {} targets · max_shards {} · seed {}",
-            cfg.profile.as_str(),
+            "{} · {} series @{} from {} targets · max_shards {} · seed {}",
+            sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str()),
             axis::si(w.series as f64),
             sim_core::time::SimDuration::from_nanos(w.scrape_interval.nanos()),
             w.targets,
@@ -472,11 +472,13 @@ fn responses_panel(rows: &[MetricsRow]) -> Panel {
 }
 
 fn losses_panel(rows: &[MetricsRow]) -> Panel {
-    let reasons: [(&str, Rgb, Counter); 4] = [
+    let reasons: [(&str, Rgb, Counter); 6] = [
         ("WAL truncation (silent in Prometheus)", palette::VERMILLION, |r| r.lost_wal_truncation_total),
         ("failed: 4xx, 429 not retried", palette::PURPLE, failed_total),
-        ("too old (sample_age_limit)", palette::ORANGE, |r| r.samples_dropped_total),
-        ("reshard shutdown", palette::SKY, |r| r.lost_reshard_shutdown_total),
+        ("too old (sample_age_limit)", palette::ORANGE, |r| r.lost_too_old_total),
+        ("hard shutdown (reshard, stop)", palette::SKY, |r| r.lost_reshard_shutdown_total),
+        ("skipped at a sender restart (silent)", palette::BROWN, |r| r.lost_restart_skip_total),
+        ("never scraped: sender down", palette::GREY, |r| r.not_scraped_total),
     ];
     let last = rows.last();
     let mut lines: Vec<Line> = reasons
@@ -487,7 +489,7 @@ fn losses_panel(rows: &[MetricsRow]) -> Panel {
     // Not lost yet, but certain to be: unread data whose WAL segments are already deleted.
     if rows.iter().any(|r| r.unsendable_samples > 0) {
         let mut l = line(
-            "unsendable: unread, its WAL already deleted",
+            "unsendable: unread, certain to be skipped (WAL deleted, or queue stopped)",
             palette::VERMILLION,
             steps(&gauge(rows, |r| r.unsendable_samples as f64)),
         );
@@ -517,25 +519,25 @@ mod tests {
     #[test]
     fn rates_difference_counters_over_each_step() {
         let rows = [
-            row(0.0, |r| r.samples_in_total = 0),
-            row(10.0, |r| r.samples_in_total = 1000),
-            row(20.0, |r| r.samples_in_total = 3000),
+            row(0.0, |r| r.appended_total = 0),
+            row(10.0, |r| r.appended_total = 1000),
+            row(20.0, |r| r.appended_total = 3000),
         ];
-        assert_eq!(rate(&rows, |r| r.samples_in_total), vec![(10.0, 100.0), (20.0, 200.0)]);
+        assert_eq!(rate(&rows, |r| r.appended_total), vec![(10.0, 100.0), (20.0, 200.0)]);
         let (inp, delivered) = throughput_series(&rows);
         assert_eq!(inp.len(), 2);
         assert_eq!(delivered, vec![(10.0, 0.0), (20.0, 0.0)]);
     }
 
     #[test]
-    fn failed_comes_from_conservation() {
-        let r = row(0.0, |r| {
-            r.samples_in_total = 1000;
-            r.delivered_total = 700;
-            r.lost_wal_truncation_total = 100;
-            r.backlog_samples = 50;
-        });
-        assert_eq!(failed_total(&r), 150);
+    fn a_counter_reset_is_not_a_negative_rate() {
+        // A sender restart: Prometheus's counter starts again from 0.
+        let rows = [
+            row(0.0, |r| r.samples_total = 5000),
+            row(10.0, |r| r.samples_total = 6000),
+            row(20.0, |r| r.samples_total = 400),
+        ];
+        assert_eq!(rate(&rows, |r| r.samples_total), vec![(10.0, 100.0), (20.0, 40.0)]);
     }
 
     #[test]

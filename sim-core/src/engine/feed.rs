@@ -95,6 +95,7 @@ impl<O: Observer> Sim<'_, O> {
         self.era_base = self.watcher.pos;
         self.n = u64::from(n);
         let timer_at = self.now + self.cfg.remote_write.queue.batch_send_deadline;
+        self.sending = 0;
         self.shards = (0..n)
             .map(|_| Shard {
                 q: ShardQueue::new(self.msps, self.slots),

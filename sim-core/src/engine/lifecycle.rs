@@ -322,7 +322,7 @@ impl<O: Observer> Sim<'_, O> {
             let n = self.shards[i].q.clear();
             self.ledger.restart_skip += n;
             lost += n;
-            self.shards[i].phase = Phase::Exited;
+            self.set_phase(i, Phase::Exited);
         }
         self.reshard = None;
         self.gen_ = self.gen_.wrapping_add(1);

@@ -242,6 +242,7 @@ struct Stats {
     reshards_skipped: u32,
     hard_shutdowns: u32,
     truncations: u64,
+    truncations_skipped: u64,
     segments_deleted: u64,
     watcher_restarts: u64,
     latency_max_ns: u64,
@@ -287,6 +288,9 @@ struct Sim<'c, O: Observer> {
     /// Identity of the next batch a shard starts sending.
     next_batch: u64,
     shards: Vec<Shard>,
+    /// Shards with an HTTP attempt in flight (phase `Sending`): the concurrency of the
+    /// sender's CPU model (`send.rs: client_time`).
+    sending: u32,
     gen_: u32,
     era_base: u64,
     n: u64,
@@ -352,6 +356,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             rx_wake: SimTime::NEVER,
             next_batch: 0,
             shards: Vec::new(),
+            sending: 0,
             gen_: 0,
             era_base: 0,
             n: 1,
@@ -537,6 +542,16 @@ impl<'c, O: Observer> Sim<'c, O> {
             Ev::Output => self.on_output(),
             Ev::Fault { index, start } => self.on_fault_edge(index as usize, start),
             Ev::WorkloadChange { index } => self.on_workload_change(index as usize),
+        }
+    }
+
+    /// Sets shard `i`'s phase, keeping the count of shards in flight.
+    fn set_phase(&mut self, i: usize, phase: Phase) {
+        let was = std::mem::replace(&mut self.shards[i].phase, phase);
+        match (was == Phase::Sending, phase == Phase::Sending) {
+            (false, true) => self.sending += 1,
+            (true, false) => self.sending -= 1,
+            _ => {}
         }
     }
 

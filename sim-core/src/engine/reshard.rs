@@ -233,7 +233,7 @@ impl<O: Observer> Sim<'_, O> {
                 lost += b.count;
             }
             self.shards[i].ver = self.shards[i].ver.wrapping_add(1);
-            self.shards[i].phase = Phase::Exited;
+            self.set_phase(i, Phase::Exited);
         }
         self.c.samples_failed_total += added;
         self.last_send_unix = self.cfg.clock.unix_secs(self.now);
