@@ -48,6 +48,7 @@ import datetime
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -306,8 +307,8 @@ def forecast(d: dict, sc: dict, rwsim: str, dur: float) -> dict:
         "truncations": [e["t_seconds"] for e in tl if e["kind"] in ("wal_truncation", "wal_truncation_loss")],
         "segments_created": summary["wal"]["segments_created"],
         # Segments each deleting truncation removed, as "F–K" (from the timeline's messages).
-        "deleted": [e["message"].split("deleted segments ", 1)[1].split(" ", 1)[0] for e in tl
-                    if e["kind"] in ("wal_truncation", "wal_truncation_loss") and "deleted segments " in e["message"]],
+        "deleted": ["–".join(m.groups()) for e in tl if e["kind"] in ("wal_truncation", "wal_truncation_loss")
+                    for m in [re.search(r"deleted segments (\d+)–(\d+)", e["message"])] if m],
     }
 
 
@@ -377,8 +378,10 @@ def compare(rec: str, rwsim: str, flip: bool = False) -> dict:
         ad = aligned(d, sc, meta, label)
         runs[key] = {"label": label, "constants": constants(d), **forecast(ad, sc, rwsim, dur)}
     harness = fidelity.calibration(rec)
+    # Where the forecast switches, searched well around both constants.
     walb_def = runs["defaults"]["constants"]["wal_bytes_per_sample"]
-    flip_at = flip_point(imp, sc, meta, rwsim, walb_def, walb_cal) if flip else None
+    flip_at = flip_point(imp, sc, meta, rwsim, min(walb_def, walb_cal) / 2, max(walb_def, walb_cal) * 1.5) \
+        if flip else None
     return {"flip_at": flip_at, "real": real_side(rows, meta, dur), "runs": runs, "meta": meta, "calibrate_table": table,
             "harness_wal_bytes_per_sample": harness["wal_bytes_per_sample"],
             "harness_wire_bytes_per_sample": harness["wire_bytes_per_sample"],
