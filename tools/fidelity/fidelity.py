@@ -27,6 +27,8 @@ A scenario may carry a `[fidelity]` table, read by the harness only (the model n
     commit_times = true            # time every WAL commit (a stat of the WAL every 2 ms)
     calibration_only = true        # only measure WAL/wire bytes per sample: no verdicts
     ensemble = true                # the model as a median over 20 seeds (a random mechanism)
+    calibrate = { at = "15s", window = "3m30s" }   # also run rwsim calibrate; compare defaults
+    start_phase = "40s"            # vs calibrated constants (calibrated.py)
     # Comparisons out of tolerance only because of a known model defect being fixed: offline
     # reports them as expected and stays green (metric name as in the table -> reason).
     expected_out_of_tolerance = { "failed" = "issue #12 item 3" }
