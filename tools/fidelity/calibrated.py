@@ -237,7 +237,7 @@ def run_dict(d: dict, rwsim: str) -> tuple[list[dict], dict, str]:
         text = to_toml(d)
         p = Path(tmp) / "scenario.toml"
         p.write_text(text)
-        out = subprocess.run([rwsim, "run", str(p), "--json", "--out", tmp], capture_output=True, text=True)
+        out = subprocess.run([rwsim, "run", str(p), "--literal", "--json", "--out", tmp], capture_output=True, text=True)
         if out.returncode != 0:
             sys.exit(f"calibrated: rwsim run failed on\n{text}\n{out.stderr}")
         summary = json.loads(out.stdout)

@@ -648,7 +648,7 @@ def run_model(name: str, meta: dict, rwsim: str, seed: int | None = None) -> tup
     with tempfile.TemporaryDirectory(prefix="rwsim-fidelity-model-") as d:
         p = Path(d) / f"{name}.toml"
         p.write_text(model_scenario(name, meta))
-        cmd = [rwsim, "run", str(p), "--json", "--out", d] + (["--seed", str(seed)] if seed is not None else [])
+        cmd = [rwsim, "run", str(p), "--literal", "--json", "--out", d] + (["--seed", str(seed)] if seed is not None else [])
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             sys.exit(f"fidelity: rwsim run failed: {out.stderr}")
