@@ -291,8 +291,12 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     let mut o = String::new();
     let s = &r.samples;
     let d = &s.dropped;
-    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip;
-    let sender = sim_core::config::SenderMode::describe(&r.sender.mode, &r.prometheus);
+    let lost = d.total();
+    let sender = match &r.vmagent {
+        Some(v) if v.version == "1.79" => "vmagent 1.79.5".to_string(),
+        Some(_) => "vmagent (current)".to_string(),
+        None => sim_core::config::SenderMode::describe(&r.sender.mode, &r.prometheus),
+    };
     let _ = writeln!(
         o,
         "rwsim forecast: {} ({sender}, seed {}, {} simulated)\n",
@@ -324,6 +328,20 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     row("lost: reshard shutdown", d.reshard_shutdown, "");
     if d.restart_skip > 0 {
         row("lost: restart skip", d.restart_skip, "  <- silent in Prometheus: unsent when a queue started anew");
+    }
+    if let Some(v) = &r.vmagent {
+        let blocks = format!(
+            "  <- vm_persistentqueue_blocks_dropped_total {} ({} bytes){}",
+            count(v.disk_blocks_dropped),
+            count(v.disk_bytes_dropped),
+            if v.disk_blocks_dropped_uncounted > 0 {
+                format!(", {} blocks over the cap uncounted", count(v.disk_blocks_dropped_uncounted))
+            } else {
+                String::new()
+            }
+        );
+        row("lost: disk cap (oldest)", d.disk_full, &blocks);
+        row("lost: sender kill", d.sender_crash, if d.sender_crash > 0 { "  <- vmagent counts none" } else { "" });
     }
     row("pending at end", s.pending_at_end, "");
     if s.unsendable_at_end > 0 {

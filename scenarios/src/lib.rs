@@ -53,6 +53,7 @@ pub mod raw;
 mod spans;
 pub mod sweep;
 pub mod units;
+pub mod vmagent;
 
 pub use error::{ErrorKind, ScenarioError};
 pub use library::{BuiltinScenario, builtin_source, library, load_builtin};

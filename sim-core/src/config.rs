@@ -329,6 +329,9 @@ pub enum SenderMode {
     /// Grafana Alloy's `prometheus.remote_write` component: the agent's loop, but a tick whose
     /// timestamp has not moved is skipped (`remote_write.go: Component.Run`).
     Alloy(AlloyWal),
+    /// VictoriaMetrics vmagent: no WAL, a memory-then-disk queue and fixed workers; a model
+    /// of its own ([`crate::sender::vmagent`]).
+    Vmagent(crate::sender::vmagent::VmagentConfig),
 }
 
 impl SenderMode {
@@ -338,6 +341,7 @@ impl SenderMode {
             SenderMode::Server => "server",
             SenderMode::Agent(_) => "agent",
             SenderMode::Alloy(_) => "alloy",
+            SenderMode::Vmagent(_) => "vmagent",
         }
     }
 
@@ -347,6 +351,7 @@ impl SenderMode {
         match name {
             "agent" => format!("Prometheus {profile} in agent mode"),
             "alloy" => format!("Grafana Alloy (Prometheus {profile} code)"),
+            "vmagent" => "VictoriaMetrics vmagent".to_string(),
             _ => format!("Prometheus {profile}"),
         }
     }
@@ -1045,6 +1050,15 @@ impl SimConfig {
         }
 
         self.validate_sender_events()?;
+        if let SenderMode::Vmagent(v) = &self.sender.mode {
+            v.validate()?;
+            if let Some(i) = self.sender.events.iter().position(|e| matches!(e.kind, SenderEventKind::Oom(_))) {
+                return Err(err(
+                    format!("sender.event[{i}].kind"),
+                    "rwsim has no memory model for vmagent, so oom events apply to Prometheus senders only; use kind = \"crash\"",
+                ));
+            }
+        }
 
         let w = &self.workload;
         if w.series > MAX_SERIES {
@@ -1250,7 +1264,7 @@ impl SimConfig {
     /// Agent mode and Alloy: what their upstream refuses, and a bound on the ticks.
     fn validate_sender_mode(&self) -> Result<(), ConfigError> {
         let (period, key) = match &self.sender.mode {
-            SenderMode::Server => return Ok(()),
+            SenderMode::Server | SenderMode::Vmagent(_) => return Ok(()),
             SenderMode::Agent(a) => (
                 crate::sender::agent::AgentOptions::from_flags(a).truncate_frequency,
                 "sender.agent.wal_truncate_frequency",
@@ -1389,6 +1403,9 @@ impl SimConfig {
     /// A rough upper estimate of the events a run takes, used to refuse runaway scenarios
     /// before they start.
     pub fn estimated_events(&self) -> u64 {
+        if let SenderMode::Vmagent(v) = &self.sender.mode {
+            return v.estimated_events(self);
+        }
         let q = &self.remote_write.queue;
         let d = self.duration.as_secs_f64();
         let per_sec = self.peak_samples_per_interval() as f64 / self.workload.scrape_interval.as_secs_f64();
@@ -1406,6 +1423,7 @@ impl SimConfig {
                 d / crate::sender::agent::AgentOptions::from_flags(a).truncate_frequency.as_secs_f64()
             }
             SenderMode::Alloy(a) => d / a.truncate_frequency.max(SimDuration::from_millis(1)).as_secs_f64(),
+            SenderMode::Vmagent(_) => 0.0,
         };
         let est = 2.0 * batches + timer.min(2.0 * batches + d) + retries + scrapes.min(d * 10.0) + ticks;
         if est >= u64::MAX as f64 { u64::MAX } else { est as u64 }
