@@ -185,3 +185,48 @@ fn set<T>(slot: &mut T, v: Option<T>) {
         *slot = v;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sim_core::config::SenderMode;
+    use sim_core::sender::vmagent::VmVersion;
+
+    const HEAD: &str = "duration = \"1h\"\n[workload]\nseries = 1000\n";
+
+    fn load(rest: &str) -> Result<sim_core::config::SimConfig, String> {
+        crate::load_str(&format!("{HEAD}{rest}"), "t.toml").map(|s| s.config).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn pasted_flags_keep_vmagent_names_and_units() {
+        let c = load(
+            "[sender]\nmode = \"vmagent\"\n[vmagent]\nversion = \"1.79\"\nremoteWrite.queues = 3\n\
+             remoteWrite.maxDiskUsagePerURL = \"2MB\"\nremoteWrite.flushInterval = \"2s\"\nmemory.allowedBytes = \"1MB\"\n",
+        )
+        .unwrap();
+        let SenderMode::Vmagent(v) = c.sender.mode else { panic!("vmagent") };
+        assert_eq!(v.version, VmVersion::V1_79);
+        assert_eq!((v.queues, v.max_disk_usage_per_url, v.memory_allowed_bytes), (Some(3), 2_000_000, 1_000_000));
+        assert_eq!(v.flush_interval.as_secs_f64(), 2.0);
+        assert_eq!(v.max_inmemory_blocks(), 2);
+    }
+
+    #[test]
+    fn wrong_keys_say_what_vmagent_has_instead() {
+        let e = load(
+            "[sender]\nmode = \"vmagent\"\n[vmagent]\nversion = \"1.79\"\nremoteWrite.retryMinInterval = \"1s\"\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("vmagent.remoteWrite.retryMinInterval") && e.contains("v1.103.0"), "{e}");
+        let e = load("[sender]\nmode = \"vmagent\"\n[remote_write.queue_config]\ncapacity = 10\n").unwrap_err();
+        assert!(e.contains("remote_write.queue_config") && e.contains("remoteWrite.queues"), "{e}");
+        let e = load("[vmagent]\nremoteWrite.queues = 3\n").unwrap_err();
+        assert!(e.contains("mode = \"vmagent\"") && e.contains("server"), "{e}");
+        let e = load("[sender]\nmode = \"vmagent\"\n[vmagent]\nversion = \"1.80\"\n").unwrap_err();
+        assert!(e.starts_with("t.toml:") && e.contains("\"1.79\""), "{e}");
+        let e = load("[sender]\nmode = \"vmagent\"\n[vmagent]\nremoteWrite.queues = 0\n").unwrap_err();
+        assert!(e.contains("vmagent.remoteWrite.queues: must be at least 1"), "{e}");
+        let e = load("[sender]\nmode = \"vmagent\"\n[vmagent]\nremoteWrite.maxDiskUsage = \"1GB\"\n").unwrap_err();
+        assert!(e.contains("maxDiskUsage"), "{e}");
+    }
+}
