@@ -50,6 +50,7 @@
 
 pub mod budget;
 pub mod charts;
+pub mod compare;
 pub mod csv;
 pub mod json;
 pub mod openmetrics;

@@ -80,6 +80,7 @@ pub(crate) fn load(
     origin: &str,
     default_name: &str,
     overrides: &[Override],
+    sender: Option<crate::compare::SenderChoice>,
 ) -> Result<Scenario, ScenarioError> {
     // TOML literals of the overrides; they must outlive the document they are put into.
     let literals: Vec<String> = overrides.iter().map(|o| o.value.toml()).collect();
@@ -92,7 +93,10 @@ pub(crate) fn load(
     for i in order {
         ctx.apply(doc.get_mut(), &overrides[i], &literals[i])?;
     }
-    let raw = ScenarioFile::deserialize(toml::de::Deserializer::from(doc)).map_err(|e| ctx.schema_error(&e))?;
+    let mut raw = ScenarioFile::deserialize(toml::de::Deserializer::from(doc)).map_err(|e| ctx.schema_error(&e))?;
+    if let Some(s) = sender {
+        s.retarget(&mut raw);
+    }
     let scenario = ctx.convert(raw, default_name)?;
     scenario.config.validate().map_err(|e| ctx.invalid(e))?;
     Ok(scenario)

@@ -44,6 +44,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod compare;
 mod convert;
 mod error;
 mod hints;
@@ -143,7 +144,13 @@ impl Source {
     /// );
     /// ```
     pub fn load_with(&self, overrides: &[sweep::Override]) -> Result<Scenario, ScenarioError> {
-        convert::load(&self.text, &self.origin, &default_name(&self.origin), overrides)
+        convert::load(&self.text, &self.origin, &default_name(&self.origin), overrides, None)
+    }
+
+    /// Loads it for one sender of `rwsim compare` (see [`compare`]): the file's workload,
+    /// receiver and events with that sender and its defaults.
+    pub fn load_for_sender(&self, sender: compare::SenderChoice) -> Result<Scenario, ScenarioError> {
+        convert::load(&self.text, &self.origin, &default_name(&self.origin), &[], Some(sender))
     }
 }
 
@@ -156,7 +163,7 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Loads a scenario from text. `origin` is used in errors and for the default name: the stem
 /// of a path (`"scenarios/outage.toml"` → `outage`) or `NAME` of `"<builtin:NAME>"`.
 pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-    convert::load(text, origin, &default_name(origin), &[])
+    convert::load(text, origin, &default_name(origin), &[], None)
 }
 
 impl Scenario {

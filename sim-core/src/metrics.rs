@@ -164,7 +164,9 @@ pub struct MetricsRow {
     /// rwsim (vmagent): samples lost at kills.
     #[serde(default)]
     pub lost_sender_crash_total: u64,
-    /// rwsim (vmagent): bytes of the persistent queue's chunk files on the file system.
+    /// rwsim: the sender's remote-write data on disk, bytes. vmagent: its persistent queue's
+    /// chunk files. Prometheus: the WAL's segments on disk, each counted at full segment size
+    /// (an upper bound; checkpoints not included).
     #[serde(default)]
     pub disk_bytes: u64,
 }

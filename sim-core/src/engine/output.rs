@@ -182,6 +182,7 @@ impl<O: Observer> Sim<'_, O> {
             appended_total: committed,
             failed_once_total: self.ledger.failed,
             lost_too_old_total: self.ledger.too_old,
+            disk_bytes: (self.wal.range().1 + 1 - self.wal.range().0) * self.cfg.tsdb.wal_segment_size,
             ..MetricsRow::default()
         };
         self.obs.on_step(&row);
