@@ -35,6 +35,12 @@ fn out_writes_the_table_the_json_and_the_chart() {
     assert!(md.contains("| vmagent-1.79 |") && md.contains("![lag and loss of each sender](compare.png)"), "{md}");
     assert!(std::fs::read(dir.join("compare.png")).unwrap().starts_with(b"\x89PNG"));
     assert!(std::fs::read_to_string(dir.join("compare.svg")).unwrap().contains("<svg"));
+    // `rwsim report DIR` turns it into report.md and report.html with the chart.
+    let rep = super::rwsim().arg("report").arg(&dir).output().unwrap();
+    assert!(rep.status.success(), "{}", String::from_utf8_lossy(&rep.stderr));
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("Which sender survives this outage?") && md.contains("vmagent-1.79"), "{md}");
+    assert!(std::fs::read_to_string(dir.join("report.html")).unwrap().contains("data:image/png;base64,"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -62,11 +62,17 @@ impl CompareChart {
         title: &str,
         pick: fn(&SenderCurves) -> &[(f64, f64)],
         fmt: fn(f64) -> String,
+        durations: bool,
         target: Target,
     ) -> DrawResult<DB> {
         let ymax = self.senders.iter().flat_map(|s| pick(s).iter().map(|p| p.1)).fold(0.0, f64::max);
-        let yhi = nice_max(ymax * 1.05);
-        let yt: Vec<f64> = (0..=5).map(|i| yhi * f64::from(i) / 5.0).collect();
+        let yt: Vec<f64> = if durations {
+            axis::linear_duration_ticks(ymax.max(1.0) * 1.05, 6)
+        } else {
+            let top = nice_max(ymax * 1.05);
+            (0..=5).map(|i| top * f64::from(i) / 5.0).collect()
+        };
+        let yhi = yt.last().copied().unwrap_or(1.0).max(ymax);
         let xt = axis::time_ticks(self.duration, 13);
         area.draw_text(title, &bold(26.0, palette::BLACK), (150, 8))?;
         let mut chart = ChartBuilder::on(area)
@@ -132,6 +138,7 @@ impl Figure for CompareChart {
             "Lag: newest scraped sample minus newest delivered",
             |s| &s.lag,
             axis::duration_label,
+            true,
             target,
         )?;
         self.panel(
@@ -139,6 +146,7 @@ impl Figure for CompareChart {
             "Data lost so far (% of what the workload produced)",
             |s| &s.lost_pct,
             |v| format!("{}%", axis::si(v)),
+            false,
             target,
         )?;
         Ok(())
@@ -168,7 +176,7 @@ mod tests {
     fn renders_the_same_bytes_every_time() {
         let a = super::super::render_svg(&chart()).unwrap();
         assert_eq!(a, super::super::render_svg(&chart()).unwrap());
-        assert!(a.contains(">s2<"), "the legend names every sender");
+        assert!(a.contains(">\ns2\n</text>"), "the legend names every sender");
         let mut png = Vec::new();
         super::super::write_png(&chart(), &mut png).unwrap();
         assert!(png.starts_with(b"\x89PNG"));
