@@ -447,8 +447,10 @@ impl<'c, O: Observer> VmSim<'c, O> {
     }
 
     /// `pendingSeries` flush: the samples committed since the last tick, cut as the
-    /// `min(queues, CPUs)` round-robin buffers cut them: full blocks of `rows_per_block`,
-    /// then each buffer's remainder.
+    /// `min(queues, CPUs)` buffers cut them: full blocks of `rows_per_block`, then each
+    /// buffer's remainder. A scrape is pushed in sub-blocks of at most `maxRowsPerBlock`
+    /// samples and each sub-block goes to the next buffer (round-robin), so only as many
+    /// buffers hold data as sub-blocks arrived during the interval.
     fn flush(&mut self) {
         let committed = self.wl.committed_by(self.now);
         self.enqueue(self.flushed, committed);
@@ -461,7 +463,7 @@ impl<'c, O: Observer> VmSim<'c, O> {
             return;
         }
         let n = hi - lo;
-        let buffers = u64::from(self.vm.pending_buffers());
+        let buffers = self.buffers_used();
         let (base, extra) = (n / buffers, n % buffers);
         let r = self.rows_per_block;
         let mut pos = lo;
@@ -484,6 +486,19 @@ impl<'c, O: Observer> VmSim<'c, O> {
             }
         }
         debug_assert_eq!(pos, hi);
+    }
+
+    /// Buffers that receive data in one flush interval: the sub-blocks pushed in it (scrapes
+    /// × sub-blocks per scrape), at most `min(queues, CPUs)`.
+    fn buffers_used(&self) -> u64 {
+        let w = &self.cfg.workload;
+        let targets = u64::from(w.targets.max(1));
+        // Scraped plus report series, per target.
+        let per_scrape = self.wl.series_at(self.now).div_ceil(targets);
+        let sub_blocks = per_scrape.div_ceil(self.vm.max_rows_per_block.max(1)).max(1);
+        let scrapes = targets as f64 * self.vm.flush_interval.as_secs_f64() / w.scrape_interval.as_secs_f64();
+        let pushes = (scrapes * sub_blocks as f64).ceil().max(1.0) as u64;
+        pushes.min(u64::from(self.vm.pending_buffers()))
     }
 
     fn book_losses(&mut self, out: &mut Vec<Loss>, reason: LossReason) {
