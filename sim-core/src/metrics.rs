@@ -115,7 +115,9 @@ pub struct MetricsRow {
     /// rwsim: samples dropped as older than `sample_age_limit`, over the whole run.
     pub lost_too_old_total: u64,
     /// vmagent: `vmagent_remotewrite_blocks_sent_total` (1.79: counted when a block is taken
-    /// for sending; current: on 2xx). 0 for Prometheus.
+    /// for sending; current: on 2xx). 0 for Prometheus. Like every `vmagent_*` and
+    /// `vm_persistentqueue_*` counter here it starts again at 0 with each vmagent process;
+    /// the run's totals are in the summary's `vmagent` object.
     #[serde(default)]
     pub vmagent_remotewrite_blocks_sent_total: u64,
     /// vmagent: `vmagent_remotewrite_bytes_sent_total` (compressed; same rule).

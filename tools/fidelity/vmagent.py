@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fidelity harness for vmagent: the rwsim model against Debian 12's vmagent 1.79.5.
 
-For a scenario tools/fidelity/scenarios/vmagent-*.toml, `live` starts `rwsim target` (the
+For a scenario tools/fidelity/scenarios/vmagent/vmagent-*.toml, `live` starts `rwsim target` (the
 workload), `rwsim serve` (the receiver, faults in real time from its start) and vmagent
 (`/usr/bin/vmagent`, from the `victoria-metrics` package) scraping the target and writing to
 serve, with the scenario's `[vmagent]` flags; it enacts the scenario's `[[sender.event]]`
@@ -35,6 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fidelity as fx  # noqa: E402
 
 RECORDINGS = fx.RECORDINGS / "vmagent"
+# A directory of their own: fidelity.py and calibrated.py take every *.toml of theirs to be a
+# Prometheus 2.42 scenario.
+SCENARIOS = fx.SCENARIOS / "vmagent"
 VMAGENT = os.environ.get("VMAGENT", "/usr/bin/vmagent")
 PORT_BASE = 19600
 # vmagent's series per scrape besides the target's: up, scrape_duration_seconds,
@@ -53,6 +56,7 @@ VM_KEEP = {
     "vm_persistentqueue_blocks_written_total": "pq_blocks_written",
     "vmagent_remotewrite_block_size_rows_sum": "rows_flushed",
     "vmagent_remotewrite_block_size_rows_count": "blocks_flushed",
+    "vmagent_remotewrite_block_size_bytes_sum": "bytes_flushed",
 }
 SERVE_KEEP = {
     "rwsim_serve_samples_unique_total": "serve_unique",
@@ -64,7 +68,7 @@ SERVE_KEEP = {
 
 
 def load_scenario(name: str) -> dict:
-    with open(fx.SCENARIOS / f"{name}.toml", "rb") as f:
+    with open(SCENARIOS / f"{name}.toml", "rb") as f:
         sc = fx.tomllib.load(f)
     if sc.get("sender", {}).get("mode") != "vmagent":
         sys.exit(f"vmagent: {name}: not a vmagent scenario ([sender] mode = \"vmagent\")")
@@ -119,7 +123,10 @@ def live(name: str, rwsim: str, port_base: int, log=print) -> None:
     sc = load_scenario(name)
     duration = fx.parse_duration(sc["duration"])
     ports = {"target": port_base + 1, "serve": port_base + 2, "vmagent": port_base + 3}
-    tmp = Path(tempfile.mkdtemp(prefix=f"rwsim-vmagent-{name}-"))
+    # The queue, serve's books and the logs go to a RAM disk when there is one: a full root
+    # file system makes vmagent exit ("no space left on device"), as it did twice here.
+    base = os.environ.get("VMAGENT_TMP", "/dev/shm" if Path("/dev/shm").is_dir() else None)
+    tmp = Path(tempfile.mkdtemp(prefix=f"rwsim-vmagent-{name}-", dir=base))
     (tmp / "scrape.yml").write_text(scrape_yml(sc, ports))
     events = sorted(
         ((fx.parse_duration(e["at"]), fx.parse_duration(e.get("down_for", "10s")), e["kind"])
@@ -142,7 +149,7 @@ def live(name: str, rwsim: str, port_base: int, log=print) -> None:
             [rwsim, "target", "--series", str(w["series"]), "--targets", str(w.get("targets", 1)),
              "--listen", f"127.0.0.1:{ports['target']}"], stderr=open(tmp / "target.log", "wb"))
         fx.check_listening(fx.wait_line(procs["target"], tmp / "target.log", "rwsim target", 10), "rwsim target")
-        (tmp / "scenario.toml").write_text(fx.without_fidelity((fx.SCENARIOS / f"{name}.toml").read_text()))
+        (tmp / "scenario.toml").write_text(fx.without_fidelity((SCENARIOS / f"{name}.toml").read_text()))
         procs["serve"] = subprocess.Popen(
             [rwsim, "serve", str(tmp / "scenario.toml"), "--listen", f"127.0.0.1:{ports['serve']}",
              "--out", str(tmp / "serve")], stderr=open(tmp / "serve.log", "wb"))
@@ -222,12 +229,20 @@ def live(name: str, rwsim: str, port_base: int, log=print) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def real_losses(meta: dict, cut_s: float) -> tuple[int, list[int]]:
-    """Samples scraped but never stored, and the seconds (since serve's start) that miss
-    some, up to `cut_s` (later data may still be in flight)."""
+def real_losses(meta: dict, cut_s: float, scrapes_per_s: float) -> tuple[int, list[int]]:
+    """Samples lost, and the seconds (since serve's start) that miss some, up to `cut_s`
+    (later data may still be in flight): scraped but never stored, plus the scrapes that
+    never happened while vmagent was down (seconds with fewer scrapes than the interval
+    gives, counted over the whole span)."""
     t0 = meta["serve_start_unix_ms"] / 1000
     per = meta["samples_per_scrape"]
+    secs = sorted(int(s) for s in meta["scrapes_by_second"] if int(s) - t0 <= cut_s)
     lost, seconds = 0, []
+    if secs:
+        span = secs[-1] - secs[0] + 1
+        done = sum(meta["scrapes_by_second"][str(s)] for s in secs)
+        lost += max(0, round(span * scrapes_per_s) - done) * per
+        seconds += [round(s - t0) for s in range(secs[0], secs[-1] + 1) if str(s) not in meta["scrapes_by_second"]]
     for s, n in meta["scrapes_by_second"].items():
         rel = int(s) - t0
         if rel > cut_s:
@@ -236,12 +251,12 @@ def real_losses(meta: dict, cut_s: float) -> tuple[int, list[int]]:
         if miss > 0:
             lost += miss
             seconds.append(round(rel))
-    return lost, sorted(seconds)
+    return lost, sorted(set(seconds))
 
 
 def model(name: str, rwsim: str) -> tuple[dict, list[dict]]:
     with tempfile.TemporaryDirectory() as d:
-        out = subprocess.run([rwsim, "run", str(fx.SCENARIOS / f"{name}.toml"), "--literal", "--json", "--out", d],
+        out = subprocess.run([rwsim, "run", str(SCENARIOS / f"{name}.toml"), "--literal", "--json", "--out", d],
                              capture_output=True, text=True, check=True)
         rows = list(fx.csv.DictReader(open(Path(d) / "timeseries.csv")))
     return json.loads(out.stdout), [{k: float(v) for k, v in r.items()} for r in rows]
@@ -273,7 +288,8 @@ def compare(name: str, rwsim: str) -> list[tuple[str, str, str, str]]:
     out.append(("first 2xx after the fault ends (s after its end)", fx.fmt_opt(r_first and r_first - fault_end),
                 fx.fmt_opt(m_first and m_first - fault_end), "retry timing"))
     cut = duration - 15
-    lost, seconds = real_losses(meta, cut)
+    w = sc["workload"]
+    lost, seconds = real_losses(meta, cut, int(w.get("targets", 1)) / fx.parse_duration(w.get("scrape_interval", "1m")))
     gaps = summary["gaps"]["list"]
     m_lost = summary["samples"]["failed"] + sum(summary["samples"]["dropped"].values()) + summary["samples"]["not_scraped"]
     out.append(("samples lost", str(lost), str(m_lost), "all reasons"))
@@ -297,9 +313,10 @@ def compare(name: str, rwsim: str) -> list[tuple[str, str, str, str]]:
     m_cu = next((r["t_seconds"] for r in mrows if r["t_seconds"] >= fault_end and r["lag_seconds"] < 5), None)
     out.append(("caught up (lag < 5 s), s after the fault ends", fx.fmt_opt(r_cu and r_cu - fault_end),
                 fx.fmt_opt(m_cu and m_cu - fault_end), "catch-up"))
-    bytes_sent, rows_flushed = last.get("vm_bytes_sent"), last.get("vm_rows_flushed")
-    if bytes_sent and rows_flushed:
-        out.append(("compressed bytes per sample (real: bytes_sent / rows flushed)", f"{bytes_sent / rows_flushed:.2f}",
+    bytes_flushed, rows_flushed = last.get("vm_bytes_flushed"), last.get("vm_rows_flushed")
+    if bytes_flushed and rows_flushed:
+        out.append(("compressed bytes per sample (real: block_size_bytes / block_size_rows)",
+                    f"{bytes_flushed / rows_flushed:.2f}",
                     f"{float(sc['workload'].get('wire_bytes_per_sample', 19.3)):.2f}", "input"))
     del mlast
     return out
@@ -320,7 +337,7 @@ def main() -> int:
     ap.add_argument("--rwsim", default=str(fx.ROOT / "target" / "debug" / "rwsim"))
     ap.add_argument("--port-base", type=int, default=PORT_BASE)
     a = ap.parse_args()
-    names = a.names or sorted(p.stem for p in fx.SCENARIOS.glob("vmagent-*.toml"))
+    names = a.names or sorted(p.stem for p in SCENARIOS.glob("vmagent-*.toml"))
     for i, name in enumerate(names):
         if a.mode == "live":
             live(name, a.rwsim, a.port_base + 10 * (i % 10))

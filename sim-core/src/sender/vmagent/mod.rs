@@ -200,6 +200,10 @@ struct VmSim<'c, O: Observer> {
     paused_since: Option<SimTime>,
     highest_sent_ms: u64,
     c: Counters,
+    /// The counters when the current process started: vmagent's own start at 0 with it.
+    c_base: Counters,
+    pq_base: queue::DiskCounters,
+    rate_base: u64,
     ledger: Ledger,
     gaps: GapLog,
     latency: Histogram,
@@ -259,6 +263,9 @@ impl<'c, O: Observer> VmSim<'c, O> {
             paused_since: None,
             highest_sent_ms: 0,
             c: Counters::default(),
+            c_base: Counters::default(),
+            pq_base: queue::DiskCounters::default(),
+            rate_base: 0,
             ledger: Ledger::default(),
             gaps: GapLog::new(cfg.workload.scrape_interval.nanos()),
             latency: Histogram::default(),
@@ -886,6 +893,10 @@ impl<'c, O: Observer> VmSim<'c, O> {
         }
         self.resume_scraping();
         self.fq.reopen(self.sec());
+        // A new process: vmagent's counters start again at 0.
+        self.c_base = self.c.clone();
+        self.pq_base = self.fq.c.clone();
+        self.rate_base = self.limiter.as_ref().map_or(0, |l| l.reached);
         self.process = Process::Running;
         self.stats.starts += 1;
         self.window(None);
@@ -974,6 +985,7 @@ impl<'c, O: Observer> VmSim<'c, O> {
         st.disk_pending_peak = st.disk_pending_peak.max(self.fq.disk_pending_bytes());
         st.disk_file_peak = st.disk_file_peak.max(self.fq.disk_file_bytes());
         let (c, r, fc) = (&self.c, &self.c.responses, &self.fq.c);
+        let (b, pb) = (&self.c_base, &self.pq_base);
         let queues = self.vm.queues();
         let up = match self.process {
             Process::Running => 2,
@@ -1022,20 +1034,21 @@ impl<'c, O: Observer> VmSim<'c, O> {
             sender_memory_bytes: memory,
             appended_total: committed,
             failed_once_total: self.ledger.failed,
-            vmagent_remotewrite_blocks_sent_total: c.blocks_sent,
-            vmagent_remotewrite_bytes_sent_total: c.bytes_sent,
-            vmagent_remotewrite_retries_count_total: c.retries,
-            vmagent_remotewrite_errors_total: c.errors,
-            vmagent_remotewrite_packets_dropped_total: c.packets_dropped,
+            vmagent_remotewrite_blocks_sent_total: c.blocks_sent - b.blocks_sent,
+            vmagent_remotewrite_bytes_sent_total: c.bytes_sent - b.bytes_sent,
+            vmagent_remotewrite_retries_count_total: c.retries - b.retries,
+            vmagent_remotewrite_errors_total: c.errors - b.errors,
+            vmagent_remotewrite_packets_dropped_total: c.packets_dropped - b.packets_dropped,
             vmagent_remotewrite_pending_data_bytes: self.fq.pending_data_bytes(),
             vmagent_remotewrite_pending_inmemory_blocks: self.fq.mem_blocks(),
             vmagent_remotewrite_queues: queues,
-            vmagent_remotewrite_rate_limit_reached_total: self.limiter.as_ref().map_or(0, |l| l.reached),
+            vmagent_remotewrite_rate_limit_reached_total: self.limiter.as_ref().map_or(0, |l| l.reached)
+                - self.rate_base,
             vm_persistentqueue_bytes_pending: self.fq.disk_pending_bytes(),
-            vm_persistentqueue_blocks_written_total: fc.blocks_written,
-            vm_persistentqueue_blocks_read_total: fc.blocks_read,
-            vm_persistentqueue_blocks_dropped_total: fc.blocks_dropped,
-            vm_persistentqueue_bytes_dropped_total: fc.bytes_dropped,
+            vm_persistentqueue_blocks_written_total: fc.blocks_written - pb.blocks_written,
+            vm_persistentqueue_blocks_read_total: fc.blocks_read - pb.blocks_read,
+            vm_persistentqueue_blocks_dropped_total: fc.blocks_dropped - pb.blocks_dropped,
+            vm_persistentqueue_bytes_dropped_total: fc.bytes_dropped - pb.bytes_dropped,
             lost_disk_full_total: self.ledger.disk_full,
             lost_sender_crash_total: self.ledger.crash,
             disk_bytes: self.fq.disk_file_bytes(),
