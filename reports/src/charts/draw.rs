@@ -32,6 +32,8 @@ const X_AREA_H: u32 = 34;
 const PAD: i32 = 28;
 /// Opacity of the fill under an area line.
 const AREA_ALPHA: f64 = 0.22;
+/// Opacity of the band of a min/max envelope.
+const ENVELOPE_ALPHA: f64 = 0.55;
 /// Most time ticks per axis.
 const MAX_TIME_TICKS: usize = 13;
 
@@ -136,7 +138,7 @@ pub(super) struct YAxis {
 
 impl YAxis {
     pub fn new(a: &Axis) -> YAxis {
-        let values = a.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+        let values = a.lines.iter().flat_map(|l| l.points.iter().chain(&l.low).map(|p| p.1));
         let max = values.clone().fold(0.0, f64::max);
         match a.scale {
             Scale::Linear if a.lines.is_empty() => {
@@ -411,6 +413,17 @@ impl Dashboard {
         let px = (self.duration_s / f64::from(pw.max(1)), (ly.hi - ly.lo) / f64::from(ph.max(1)));
         for l in &p.left.lines {
             let pts: Vec<(f64, f64)> = l.points.iter().map(|&(t, v)| (t, ly.map(v))).collect();
+            if !l.low.is_empty() {
+                // A min/max envelope: the band between the edges, outlined by both edges
+                // 1 px wide, so a bucket with a single value still shows as a line.
+                let low: Vec<(f64, f64)> = l.low.iter().map(|&(t, v)| (t, ly.map(v))).collect();
+                let band: Vec<(f64, f64)> = pts.iter().chain(low.iter().rev()).copied().collect();
+                chart.draw_series(std::iter::once(Polygon::new(band, rgb(l.color).mix(ENVELOPE_ALPHA).filled())))?;
+                let edge = ShapeStyle::from(rgb(l.color)).stroke_width(1);
+                chart.draw_series(LineSeries::new(pts, edge))?;
+                chart.draw_series(LineSeries::new(low, edge))?;
+                continue;
+            }
             if l.area {
                 chart.draw_series(AreaSeries::new(
                     pts.iter().copied(),
@@ -527,7 +540,10 @@ fn strokes(pts: Vec<(f64, f64)>, l: &Line, target: Target, px: (f64, f64)) -> Ve
 /// A legend swatch: a short line in the series' colour and dash, centred on `y`.
 fn swatch<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, (x, y): (i32, i32), l: &Line) -> DrawResult<DB> {
     let style = ShapeStyle::from(rgb(l.color)).stroke_width(4);
-    if l.area {
+    if !l.low.is_empty() {
+        area.draw(&Rectangle::new([(x, y - 7), (x + 32, y + 7)], rgb(l.color).mix(ENVELOPE_ALPHA).filled()))?;
+        area.draw(&Rectangle::new([(x, y - 7), (x + 32, y + 7)], ShapeStyle::from(rgb(l.color)).stroke_width(1)))?;
+    } else if l.area {
         area.draw(&Rectangle::new([(x, y - 9), (x + 32, y + 9)], rgb(l.color).mix(AREA_ALPHA).filled()))?;
         area.draw(&PathElement::new(vec![(x, y - 8), (x + 32, y - 8)], style))?;
     } else if l.dashed {

@@ -8,6 +8,7 @@
 //! no rate.
 
 use super::axis;
+pub use super::downsample::{Channel, RunSeries};
 use super::palette::{self, Rgb};
 use sim_core::config::{FaultWindow, Response, SimConfig};
 use sim_core::metrics::MetricsRow;
@@ -96,8 +97,11 @@ pub struct Line {
     pub dashed: bool,
     /// Also fill the area under the line (lightly), for a quantity that contains the others.
     pub area: bool,
-    /// `(seconds since start, value)`, in time order.
+    /// `(seconds since start, value)`, in time order; the upper edge of an envelope.
     pub points: Vec<(f64, f64)>,
+    /// The lower edge of a min/max envelope (per time bucket, at the times of `points`),
+    /// filled up to `points`; empty for a plain line.
+    pub low: Vec<(f64, f64)>,
 }
 
 /// A vertical axis with its lines.
@@ -166,10 +170,6 @@ pub struct Dashboard {
     pub gaps: Vec<GapBand>,
 }
 
-/// Most points drawn per line; longer series are reduced by [`decimate`]. About one point
-/// per horizontal pixel of the plot, so nothing visible is lost.
-pub const MAX_POINTS: usize = 1400;
-
 /// A series: `(seconds since start, value)` in time order.
 pub type Series = Vec<(f64, f64)>;
 
@@ -178,31 +178,28 @@ pub fn gauge(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> Vec<(f64, f
     rows.iter().map(|r| (r.t_seconds, f(r))).collect()
 }
 
+/// The per-second rate of counter `f` over the step from row `a` to row `b` (see the module
+/// doc); `None` when the step has no length. A decrease is a counter reset (Prometheus's
+/// counters start again with every sender process and every new queue): the increase is
+/// then the new value, as `rate()` takes it.
+pub fn rate_between(a: &MetricsRow, b: &MetricsRow, f: impl Fn(&MetricsRow) -> u64) -> Option<f64> {
+    if b.t_seconds <= a.t_seconds {
+        return None;
+    }
+    let (x, y) = (f(a), f(b));
+    let dc = if y < x { y } else { y - x } as f64;
+    Some(dc / (b.t_seconds - a.t_seconds))
+}
+
 /// A cumulative counter as a per-second rate: the increase over each output step divided by
-/// its length, at the end of the step (see the module doc). A decrease is a counter reset
-/// (Prometheus's counters start again with every sender process and every new queue): the
-/// increase is then the new value, as `rate()` takes it.
+/// its length, at the end of the step ([`rate_between`]).
 pub fn rate(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> u64) -> Vec<(f64, f64)> {
-    rows.windows(2)
-        .filter(|w| w[1].t_seconds > w[0].t_seconds)
-        .map(|w| {
-            let (a, b) = (f(&w[0]), f(&w[1]));
-            let dc = if b < a { b } else { b - a } as f64;
-            (w[1].t_seconds, dc / (w[1].t_seconds - w[0].t_seconds))
-        })
-        .collect()
+    rows.windows(2).filter_map(|w| rate_between(&w[0], &w[1], &f).map(|v| (w[1].t_seconds, v))).collect()
 }
 
 /// Samples committed to the WAL per second, and samples acknowledged (2xx) per second.
 pub fn throughput_series(rows: &[MetricsRow]) -> (Series, Series) {
     (rate(rows, |r| r.appended_total), rate(rows, |r| r.delivered_total))
-}
-
-/// rwsim's `failed` bucket at a row: samples dropped on a non-recoverable answer, each
-/// counted once. Unlike Prometheus's `samples_failed_total` it does not over-count
-/// hard-shutdown discards, nor start again with a new queue.
-pub fn failed_total(r: &MetricsRow) -> u64 {
-    r.failed_once_total
 }
 
 /// Turns samples of a stepwise quantity into a staircase: each value holds until the next.
@@ -213,39 +210,6 @@ pub fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
             out.push((t, points[i - 1].1));
         }
         out.push((t, v));
-    }
-    out
-}
-
-/// Reduces a series to at most about `2 × buckets` points, keeping the minimum and the
-/// maximum of each bucket of consecutive points in time order, so peaks and dips drawn at
-/// one pixel per bucket look the same as with every point.
-pub fn decimate(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
-    let buckets = buckets.max(1);
-    if points.len() <= 2 * buckets {
-        return points.to_vec();
-    }
-    let per = points.len().div_ceil(buckets);
-    let mut out = Vec::with_capacity(2 * buckets + 1);
-    for chunk in points.chunks(per) {
-        let (mut lo, mut hi) = (0, 0);
-        for (i, p) in chunk.iter().enumerate() {
-            if p.1 < chunk[lo].1 {
-                lo = i;
-            }
-            if p.1 > chunk[hi].1 {
-                hi = i;
-            }
-        }
-        let (a, b) = (lo.min(hi), lo.max(hi));
-        out.push(chunk[a]);
-        if b != a {
-            out.push(chunk[b]);
-        }
-    }
-    // Keep the very last point so the line reaches the end of the run.
-    if out.last() != points.last() {
-        out.extend(points.last());
     }
     out
 }
@@ -317,8 +281,8 @@ pub struct RunCharts<'a> {
     pub config: &'a SimConfig,
     /// Its result (for the timeline).
     pub result: &'a RunResult,
-    /// Every metrics row, in time order.
-    pub rows: &'a [MetricsRow],
+    /// The rows, downsampled as they streamed ([`RunSeries`]).
+    pub series: &'a RunSeries,
     /// The scenario's one-line description, if any.
     pub description: Option<&'a str>,
     /// Extra shaded windows (receiver incidents), added to the fault windows.
@@ -341,7 +305,7 @@ impl Dashboard {
     /// The six panels of a run: throughput, queue depth, lag, shards, responses, losses.
     pub fn for_run(input: &RunCharts<'_>) -> Dashboard {
         let cfg = input.config;
-        let rows = input.rows;
+        let s = input.series;
         let mut windows = fault_windows(&cfg.receiver.faults);
         windows.extend(input.incidents.iter().cloned());
         let w = &cfg.workload;
@@ -364,12 +328,12 @@ impl Dashboard {
             duration_s: cfg.duration.as_secs_f64(),
             start_unix_secs: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_SEC,
             panels: vec![
-                throughput_panel(rows),
-                queue_panel(rows),
-                lag_panel(rows),
-                shards_panel(rows, cfg.remote_write.queue.max_shards),
-                responses_panel(rows),
-                losses_panel(rows),
+                throughput_panel(s),
+                queue_panel(s),
+                lag_panel(s),
+                shards_panel(s, cfg.remote_write.queue.max_shards),
+                responses_panel(s),
+                losses_panel(s),
             ],
             windows,
             markers: loss_markers(&input.result.timeline),
@@ -379,7 +343,7 @@ impl Dashboard {
 }
 
 fn line(label: &str, color: Rgb, points: Vec<(f64, f64)>) -> Line {
-    Line { label: label.into(), color, dashed: false, area: false, points: decimate(&points, MAX_POINTS / 2) }
+    Line { label: label.into(), color, dashed: false, area: false, points, low: Vec::new() }
 }
 
 fn axis_for(label: &str, unit: Unit, lines: Vec<Line>) -> Axis {
@@ -387,16 +351,15 @@ fn axis_for(label: &str, unit: Unit, lines: Vec<Line>) -> Axis {
     Axis { label: label.into(), unit, scale, lines, top: None }
 }
 
-fn throughput_panel(rows: &[MetricsRow]) -> Panel {
-    let (inp, delivered) = throughput_series(rows);
+fn throughput_panel(s: &RunSeries) -> Panel {
     Panel {
         title: "Samples in vs delivered (samples/s)".into(),
         left: axis_for(
             "samples/s",
             Unit::Count,
             vec![
-                line("delivered (2xx)", palette::GREEN, delivered),
-                Line { dashed: true, ..line("in (appended to the WAL)", palette::BLUE, inp) },
+                line("delivered (2xx)", palette::GREEN, s.points(Channel::DeliveredRate)),
+                Line { dashed: true, ..line("in (appended to the WAL)", palette::BLUE, s.points(Channel::InRate)) },
             ],
         ),
         right: None,
@@ -404,18 +367,25 @@ fn throughput_panel(rows: &[MetricsRow]) -> Panel {
     }
 }
 
-fn queue_panel(rows: &[MetricsRow]) -> Panel {
+/// The envelope of a channel as a line: its maxima, with the minima as the lower edge.
+fn envelope(label: &str, color: Rgb, s: &RunSeries, ch: Channel) -> Line {
+    let env = s.envelope(ch);
+    Line {
+        points: env.iter().map(|&(t, _, hi)| (t, hi)).collect(),
+        low: env.iter().map(|&(t, lo, _)| (t, lo)).collect(),
+        ..line(label, color, Vec::new())
+    }
+}
+
+fn queue_panel(s: &RunSeries) -> Panel {
     Panel {
         title: "Pending samples (samples)".into(),
         left: axis_for(
             "samples",
             Unit::Count,
             vec![
-                Line {
-                    area: true,
-                    ..line("backlog: unread WAL + queued", palette::BLUE, gauge(rows, |r| r.backlog_samples as f64))
-                },
-                line("samples_pending (in shards)", palette::SKY, gauge(rows, |r| r.samples_pending as f64)),
+                Line { area: true, ..line("backlog: unread WAL + queued", palette::BLUE, s.points(Channel::Backlog)) },
+                envelope("samples_pending (in shards): min–max", palette::SKY, s, Channel::Pending),
             ],
         ),
         right: None,
@@ -423,19 +393,19 @@ fn queue_panel(rows: &[MetricsRow]) -> Panel {
     }
 }
 
-fn lag_panel(rows: &[MetricsRow]) -> Panel {
+fn lag_panel(s: &RunSeries) -> Panel {
     Panel {
         title: "Lag: newest sample in − newest sample sent".into(),
-        left: axis_for("lag", Unit::Seconds, vec![line("lag", palette::VERMILLION, gauge(rows, |r| r.lag_seconds))]),
+        left: axis_for("lag", Unit::Seconds, vec![line("lag", palette::VERMILLION, s.points(Channel::Lag))]),
         right: None,
         note: None,
     }
 }
 
-fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
-    let running = gauge(rows, |r| f64::from(r.shards));
-    let desired = gauge(rows, |r| r.shards_desired);
-    let peak_running = running.iter().map(|p| p.1).fold(0.0, f64::max);
+fn shards_panel(s: &RunSeries, max_shards: u32) -> Panel {
+    let running = s.points(Channel::Shards);
+    let desired = s.points(Channel::ShardsDesired);
+    let peak_running = s.max(Channel::Shards).unwrap_or(0.0);
     let max = f64::from(max_shards);
     // Show max_shards when it is within reach; otherwise it would flatten everything else.
     let show_max = max <= 4.0 * peak_running.max(1.0);
@@ -443,7 +413,7 @@ fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
     let top = *axis::linear_ticks(wanted * 1.2, 6).last().unwrap_or(&1.0);
     // A desired count far above the limit (during an outage the backlog makes it huge) runs
     // along the top edge; the legend gives its peak.
-    let peak_desired = desired.iter().map(|p| p.1).fold(0.0, f64::max);
+    let peak_desired = s.max(Channel::ShardsDesired).unwrap_or(0.0);
     let desired_label = if peak_desired > top {
         format!("desired (off the top, up to {})", axis::si(peak_desired))
     } else {
@@ -456,10 +426,8 @@ fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
     ];
     let mut note = None;
     if show_max {
-        lines.push(Line {
-            dashed: true,
-            ..line("max_shards", palette::BLACK, vec![(0.0, max), (rows.last().map_or(0.0, |r| r.t_seconds), max)])
-        });
+        let end = s.last().map_or(0.0, |r| r.t_seconds);
+        lines.push(Line { dashed: true, ..line("max_shards", palette::BLACK, vec![(0.0, max), (end, max)]) });
     } else {
         note = Some(format!("max_shards = {max_shards} (above the chart)"));
     }
@@ -473,24 +441,24 @@ fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
 
 type Counter = fn(&MetricsRow) -> u64;
 
-fn responses_panel(rows: &[MetricsRow]) -> Panel {
-    let statuses: [(&str, Rgb, Counter); 6] = [
-        ("2xx", palette::GREEN, |r| r.responses_2xx_total),
-        ("5xx", palette::VERMILLION, |r| r.responses_5xx_total),
-        ("429", palette::ORANGE, |r| r.responses_429_total),
-        ("other 4xx", palette::PURPLE, |r| r.responses_4xx_total),
-        ("timeout", palette::BROWN, |r| r.responses_timeout_total),
-        ("refused", palette::BLACK, |r| r.responses_refused_total),
+fn responses_panel(s: &RunSeries) -> Panel {
+    let statuses: [(&str, Rgb, Counter, Channel); 6] = [
+        ("2xx", palette::GREEN, |r| r.responses_2xx_total, Channel::Rate2xx),
+        ("5xx", palette::VERMILLION, |r| r.responses_5xx_total, Channel::Rate5xx),
+        ("429", palette::ORANGE, |r| r.responses_429_total, Channel::Rate429),
+        ("other 4xx", palette::PURPLE, |r| r.responses_4xx_total, Channel::Rate4xx),
+        ("timeout", palette::BROWN, |r| r.responses_timeout_total, Channel::RateTimeout),
+        ("refused", palette::BLACK, |r| r.responses_refused_total, Channel::RateRefused),
     ];
-    let last = rows.last();
+    let last = s.last();
     let lines = statuses
         .iter()
-        .filter(|(name, _, f)| *name == "2xx" || last.is_some_and(|r| f(r) > 0))
-        .map(|(name, color, f)| line(name, *color, rate(rows, f)))
+        .filter(|(name, _, f, _)| *name == "2xx" || last.is_some_and(|r| f(r) > 0))
+        .map(|(name, color, _, ch)| line(name, *color, s.points(*ch)))
         .collect();
     let retried = last.is_some_and(|r| r.samples_retried_total > 0);
     let right = retried.then(|| {
-        let mut l = line("retried samples/s (right axis)", palette::GREY, rate(rows, |r| r.samples_retried_total));
+        let mut l = line("retried samples/s (right axis)", palette::GREY, s.points(Channel::RetriedRate));
         l.dashed = true;
         axis_for("retried samples/s", Unit::Count, vec![l])
     });
@@ -502,27 +470,27 @@ fn responses_panel(rows: &[MetricsRow]) -> Panel {
     }
 }
 
-fn losses_panel(rows: &[MetricsRow]) -> Panel {
-    let reasons: [(&str, Rgb, Counter); 6] = [
-        ("WAL truncation (silent in Prometheus)", palette::VERMILLION, |r| r.lost_wal_truncation_total),
-        ("failed: 4xx, 429 not retried", palette::PURPLE, failed_total),
-        ("too old (sample_age_limit)", palette::ORANGE, |r| r.lost_too_old_total),
-        ("hard shutdown (reshard, stop)", palette::SKY, |r| r.lost_reshard_shutdown_total),
-        ("skipped at a sender restart (silent)", palette::BROWN, |r| r.lost_restart_skip_total),
-        ("never scraped: sender down", palette::GREY, |r| r.not_scraped_total),
+fn losses_panel(s: &RunSeries) -> Panel {
+    let reasons: [(&str, Rgb, Channel); 6] = [
+        ("WAL truncation (silent in Prometheus)", palette::VERMILLION, Channel::LostTruncation),
+        ("failed: 4xx, 429 not retried", palette::PURPLE, Channel::Failed),
+        ("too old (sample_age_limit)", palette::ORANGE, Channel::LostTooOld),
+        ("hard shutdown (reshard, stop)", palette::SKY, Channel::LostShutdown),
+        ("skipped at a sender restart (silent)", palette::BROWN, Channel::LostRestartSkip),
+        ("never scraped: sender down", palette::GREY, Channel::NotScraped),
     ];
-    let last = rows.last();
+    let any = |ch| s.max(ch).is_some_and(|m| m > 0.0);
     let mut lines: Vec<Line> = reasons
         .iter()
-        .filter(|(_, _, f)| last.is_some_and(|r| f(r) > 0))
-        .map(|(name, color, f)| line(name, *color, steps(&gauge(rows, |r| f(r) as f64))))
+        .filter(|(_, _, ch)| any(*ch))
+        .map(|(name, color, ch)| line(name, *color, steps(&s.points(*ch))))
         .collect();
     // Not lost yet, but certain to be: unread data whose WAL segments are already deleted.
-    if rows.iter().any(|r| r.unsendable_samples > 0) {
+    if any(Channel::Unsendable) {
         let mut l = line(
             "unsendable: unread, certain to be skipped (WAL deleted, or queue stopped)",
             palette::VERMILLION,
-            steps(&gauge(rows, |r| r.unsendable_samples as f64)),
+            steps(&s.points(Channel::Unsendable)),
         );
         l.dashed = true;
         lines.push(l);
@@ -577,17 +545,6 @@ mod tests {
     }
 
     #[test]
-    fn decimation_keeps_peaks_and_ends() {
-        let pts: Vec<(f64, f64)> = (0..10_000).map(|i| (i as f64, if i == 4321 { 1e6 } else { 1.0 })).collect();
-        let d = decimate(&pts, 100);
-        assert!(d.len() <= 201, "{}", d.len());
-        assert!(d.contains(&(4321.0, 1e6)), "the spike survives");
-        assert_eq!(d.first(), Some(&(0.0, 1.0)));
-        assert_eq!(d.last(), Some(&(9999.0, 1.0)));
-        assert!(d.windows(2).all(|w| w[0].0 < w[1].0), "time order");
-    }
-
-    #[test]
     fn log_scale_only_when_values_span_decades() {
         let flat: Vec<_> = (0..100).map(|i| (i as f64, 10.0 + i as f64 % 3.0)).collect();
         assert_eq!(choose_scale([flat.as_slice()]), Scale::Linear);
@@ -598,7 +555,7 @@ mod tests {
     }
 
     /// A 40-minute run of the baseline with 10 minutes of 503 and a 5% rejection window.
-    fn small_run() -> (SimConfig, RunResult, Vec<MetricsRow>) {
+    fn small_run() -> (SimConfig, RunResult, RunSeries) {
         let mut cfg = SimConfig::baseline(sim_core::profile::Profile::V3);
         cfg.duration = SimDuration::from_mins(40);
         let fault = |start, end, response, probability| FaultWindow {
@@ -611,18 +568,18 @@ mod tests {
         };
         cfg.receiver.faults =
             vec![fault(10, 20, Response::Status(503), 1.0), fault(25, 30, Response::Status(400), 0.05)];
-        let mut rec = sim_core::observer::RowRecorder::default();
-        let result = sim_core::simulate(&cfg, &mut rec).unwrap();
-        (cfg, result, rec.rows)
+        let mut series = RunSeries::new(cfg.duration.as_secs_f64());
+        let result = sim_core::simulate(&cfg, &mut series).unwrap();
+        (cfg, result, series)
     }
 
     #[test]
     fn a_run_becomes_six_panels_with_its_faults_shaded() {
-        let (cfg, result, rows) = small_run();
+        let (cfg, result, series) = small_run();
         let d = Dashboard::for_run(&RunCharts {
             config: &cfg,
             result: &result,
-            rows: &rows,
+            series: &series,
             description: Some("two faults"),
             incidents: vec![Window {
                 start_s: 60.0,
