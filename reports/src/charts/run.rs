@@ -14,6 +14,7 @@ use sim_core::config::{FaultWindow, Response, SimConfig};
 use sim_core::metrics::MetricsRow;
 use sim_core::observer::{Notable, NotableKind};
 use sim_core::result::RunResult;
+use sim_core::time::SimTime;
 
 /// A labelled span of time shaded on every panel. Faults come from `receiver.faults`;
 /// [`WindowKind::Incident`] is for receiver incidents (crashes, rollouts) of later models.
@@ -120,15 +121,14 @@ pub struct Axis {
     pub top: Option<f64>,
 }
 
-/// One panel of the dashboard; all panels share the time axis.
+/// One panel of the dashboard; all panels share the time axis. One vertical axis per panel:
+/// two units in one plot (a log axis beside a linear one) read wrong.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Panel {
     /// Title, with the unit.
     pub title: String,
-    /// Left axis.
+    /// The vertical axis and its lines.
     pub left: Axis,
-    /// Optional right axis (another unit).
-    pub right: Option<Axis>,
     /// Text drawn in the middle of the panel (e.g. "nothing lost") or appended to the
     /// legend (e.g. an off-scale limit).
     pub note: Option<String>,
@@ -154,7 +154,7 @@ pub struct Dashboard {
     /// The answer in time, under the title: how much data is lost, and on a second line the
     /// worst case.
     pub headline: Option<String>,
-    /// Second header line.
+    /// The header lines under the headline: the description and the configuration.
     pub subtitle: String,
     /// Length of the time axis, seconds.
     pub duration_s: f64,
@@ -267,12 +267,22 @@ pub fn loss_markers(timeline: &[Notable]) -> Vec<Marker> {
                 NotableKind::QueueStarted => "new remote-write queue: unsent backlog skipped",
                 _ => return None,
             };
-            Some((n.at.as_secs_f64(), format!("{}  {what}", n.at)))
+            Some((n.at.as_secs_f64(), format!("{}  {what}", moment(n.at))))
         })
         .take(26)
         .enumerate()
         .map(|(i, (at_s, label))| Marker { at_s, key: char::from(b'A' + i as u8).to_string(), label })
         .collect()
+}
+
+/// A moment as the header lists it: `09:00:14.862`, or from four days on `213d 09:00:14.862`
+/// (a year in hours would read `5121:00:14`).
+pub fn moment(at: SimTime) -> String {
+    const DAY_NS: u64 = 86_400 * sim_core::time::NANOS_PER_SEC;
+    if at.as_secs_f64() < axis::DAY_SCALE_S {
+        return at.to_string();
+    }
+    format!("{}d {}", at.0 / DAY_NS, SimTime(at.0 % DAY_NS))
 }
 
 /// What the CLI knows about a run, to build its dashboard.
@@ -308,19 +318,7 @@ impl Dashboard {
         let s = input.series;
         let mut windows = fault_windows(&cfg.receiver.faults);
         windows.extend(input.incidents.iter().cloned());
-        let w = &cfg.workload;
-        let mut subtitle = format!(
-            "{} · {} series @{} from {} targets · max_shards {} · seed {}",
-            sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str()),
-            axis::si(w.series as f64),
-            sim_core::time::SimDuration::from_nanos(w.scrape_interval.nanos()),
-            w.targets,
-            cfg.remote_write.queue.max_shards,
-            cfg.seed,
-        );
-        if let Some(d) = input.description {
-            subtitle = format!("{d}\n{subtitle}");
-        }
+        let subtitle = subtitle(cfg, input.description);
         Dashboard {
             title: format!("rwsim run: {}", cfg.name),
             headline: input.headline.as_ref().map(|h| h.replacen(". Worst case: ", ".\nWorst case: ", 1)),
@@ -342,6 +340,33 @@ impl Dashboard {
     }
 }
 
+/// The description, then the configuration, leaving out of the configuration line what the
+/// description already says (`1M series @15s`, `Prometheus 3.x`), so the header does not
+/// repeat itself.
+fn subtitle(cfg: &SimConfig, description: Option<&str>) -> String {
+    let w = &cfg.workload;
+    let said = |part: &str| description.is_some_and(|d| d.contains(part));
+    let series = format!("{} series", axis::si(w.series as f64));
+    let every = format!("@{}", sim_core::time::SimDuration::from_nanos(w.scrape_interval.nanos()));
+    let sender = sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str());
+    let mut parts = Vec::new();
+    if !said(&sender) {
+        parts.push(sender.to_string());
+    }
+    if said(&series) && said(&every) {
+        parts.push(format!("{} targets", w.targets));
+    } else {
+        parts.push(format!("{series} {every} from {} targets", w.targets));
+    }
+    parts.push(format!("max_shards {}", cfg.remote_write.queue.max_shards));
+    parts.push(format!("seed {}", cfg.seed));
+    let config = parts.join(" · ");
+    match description {
+        Some(d) => format!("{d}\n{config}"),
+        None => config,
+    }
+}
+
 fn line(label: &str, color: Rgb, points: Vec<(f64, f64)>) -> Line {
     Line { label: label.into(), color, dashed: false, area: false, points, low: Vec::new() }
 }
@@ -352,19 +377,19 @@ fn axis_for(label: &str, unit: Unit, lines: Vec<Line>) -> Axis {
 }
 
 fn throughput_panel(s: &RunSeries) -> Panel {
-    Panel {
-        title: "Samples in vs delivered (samples/s)".into(),
-        left: axis_for(
-            "samples/s",
-            Unit::Count,
-            vec![
-                line("delivered (2xx)", palette::GREEN, s.points(Channel::DeliveredRate)),
-                Line { dashed: true, ..line("in (appended to the WAL)", palette::BLUE, s.points(Channel::InRate)) },
-            ],
-        ),
-        right: None,
-        note: None,
-    }
+    let mut lines = vec![
+        line("delivered (2xx)", palette::GREEN, s.points(Channel::DeliveredRate)),
+        Line { dashed: true, ..line("in (appended to the WAL)", palette::BLUE, s.points(Channel::InRate)) },
+    ];
+    // Retries are samples per second too: on this axis, not on a second one elsewhere.
+    let retried = s.last().is_some_and(|r| r.samples_retried_total > 0);
+    let title = if retried {
+        lines.push(Line { dashed: true, ..line("retried", palette::GREY, s.points(Channel::RetriedRate)) });
+        "Samples in vs delivered vs retried (samples/s)"
+    } else {
+        "Samples in vs delivered (samples/s)"
+    };
+    Panel { title: title.into(), left: axis_for("samples/s", Unit::Count, lines), note: None }
 }
 
 /// The envelope of a channel as a line: its maxima, with the minima as the lower edge.
@@ -388,7 +413,6 @@ fn queue_panel(s: &RunSeries) -> Panel {
                 envelope("samples_pending (in shards): min–max", palette::SKY, s, Channel::Pending),
             ],
         ),
-        right: None,
         note: None,
     }
 }
@@ -396,8 +420,7 @@ fn queue_panel(s: &RunSeries) -> Panel {
 fn lag_panel(s: &RunSeries) -> Panel {
     Panel {
         title: "Lag: newest sample in − newest sample sent".into(),
-        left: axis_for("lag", Unit::Seconds, vec![line("lag", palette::VERMILLION, s.points(Channel::Lag))]),
-        right: None,
+        left: axis_for("lag", Unit::Seconds, vec![envelope("lag: min–max", palette::VERMILLION, s, Channel::Lag)]),
         note: None,
     }
 }
@@ -410,7 +433,13 @@ fn shards_panel(s: &RunSeries, max_shards: u32) -> Panel {
     // Show max_shards when it is within reach; otherwise it would flatten everything else.
     let show_max = max <= 4.0 * peak_running.max(1.0);
     let wanted = if show_max { max } else { peak_running.max(1.0) };
-    let top = *axis::linear_ticks(wanted * 1.2, 6).last().unwrap_or(&1.0);
+    // Above a dozen shards a linear axis draws 1 shard on top of 0: a log axis (with its band
+    // for 0 at the bottom) keeps every count apart.
+    let scale = if wanted > 12.0 { Scale::Log } else { Scale::Linear };
+    let top = match scale {
+        Scale::Linear => *axis::linear_ticks(wanted * 1.2, 6).last().unwrap_or(&1.0),
+        Scale::Log => 10f64.powf(wanted.log10().ceil()),
+    };
     // A desired count far above the limit (during an outage the backlog makes it huge) runs
     // along the top edge; the legend gives its peak.
     let peak_desired = s.max(Channel::ShardsDesired).unwrap_or(0.0);
@@ -433,8 +462,7 @@ fn shards_panel(s: &RunSeries, max_shards: u32) -> Panel {
     }
     Panel {
         title: "Shards: running vs desired vs max".into(),
-        left: Axis { label: "shards".into(), unit: Unit::Count, scale: Scale::Linear, lines, top: Some(top) },
-        right: None,
+        left: Axis { label: "shards".into(), unit: Unit::Count, scale, lines, top: Some(top) },
         note,
     }
 }
@@ -456,16 +484,9 @@ fn responses_panel(s: &RunSeries) -> Panel {
         .filter(|(name, _, f, _)| *name == "2xx" || last.is_some_and(|r| f(r) > 0))
         .map(|(name, color, _, ch)| line(name, *color, s.points(*ch)))
         .collect();
-    let retried = last.is_some_and(|r| r.samples_retried_total > 0);
-    let right = retried.then(|| {
-        let mut l = line("retried samples/s (right axis)", palette::GREY, s.points(Channel::RetriedRate));
-        l.dashed = true;
-        axis_for("retried samples/s", Unit::Count, vec![l])
-    });
     Panel {
-        title: "Responses by status (requests/s) and retries".into(),
+        title: "Responses by status (requests/s)".into(),
         left: axis_for("requests/s", Unit::Count, lines),
-        right,
         note: None,
     }
 }
@@ -499,7 +520,6 @@ fn losses_panel(s: &RunSeries) -> Panel {
     Panel {
         title: "Samples lost or failed, cumulative (samples)".into(),
         left: Axis { label: "samples".into(), unit: Unit::Count, scale: Scale::Linear, lines, top: None },
-        right: None,
         note,
     }
 }
@@ -507,7 +527,7 @@ fn losses_panel(s: &RunSeries) -> Panel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::time::{SimDuration, SimTime};
+    use sim_core::time::SimDuration;
 
     fn row(t: f64, f: impl FnOnce(&mut MetricsRow)) -> MetricsRow {
         let mut r = MetricsRow { t_seconds: t, ..MetricsRow::default() };
@@ -607,8 +627,9 @@ mod tests {
         let input = &tp[1].points;
         let mean = input.iter().map(|p| p.1).sum::<f64>() / input.len() as f64;
         assert!((mean - 100_500.0 / 15.0).abs() < 100.0, "mean input rate {mean}");
-        // The 503s are retried (right axis) and the 400s fail samples (losses panel).
-        assert!(d.panels[4].right.is_some());
+        // The 503s are retried (with the throughput, in samples/s) and the 400s fail samples
+        // (losses panel).
+        assert_eq!(d.panels[0].left.lines[2].label, "retried");
         let losses = &d.panels[5].left.lines;
         assert_eq!(losses.len(), 1);
         assert!(losses[0].label.starts_with("failed"));
@@ -640,5 +661,6 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].key, "A");
         assert!(m[0].label.starts_with("03:00:00  WAL truncation"));
+        assert_eq!(moment(SimTime(213 * 86_400_000_000_000 + 32_414_862_000_000)), "213d 09:00:14.862");
     }
 }
