@@ -414,13 +414,16 @@ impl Dashboard {
             let pts: Vec<(f64, f64)> = l.points.iter().map(|&(t, v)| (t, ly.map(v))).collect();
             if !l.low.is_empty() {
                 // A min/max envelope: the band between the edges, outlined by both edges
-                // 1 px wide, so a bucket with a single value still shows as a line.
+                // 2 px wide, so a stretch where min and max agree still shows as a line.
                 let low: Vec<(f64, f64)> = l.low.iter().map(|&(t, v)| (t, ly.map(v))).collect();
                 let band: Vec<(f64, f64)> = pts.iter().chain(low.iter().rev()).copied().collect();
                 chart.draw_series(std::iter::once(Polygon::new(band, rgb(l.color).mix(ENVELOPE_ALPHA).filled())))?;
-                let edge = ShapeStyle::from(rgb(l.color)).stroke_width(1);
-                chart.draw_series(LineSeries::new(pts, edge))?;
-                chart.draw_series(LineSeries::new(low, edge))?;
+                let edge = Line { dashed: true, ..Line::clone(l) };
+                for edge_pts in [pts, low] {
+                    for (p, style) in strokes(edge_pts, &edge, target, px) {
+                        chart.draw_series(LineSeries::new(p, style))?;
+                    }
+                }
                 continue;
             }
             if l.area {
