@@ -126,11 +126,15 @@ fn report_run_dir(dir: &Path) -> Result<(), CliError> {
     if !png_path.is_file() {
         let csv = need("timeseries.csv")?;
         let file = fs::File::open(&csv).map_err(io_err(&csv))?;
+        // scenario.toml does not record `run --set` overrides; the length that ran is in
+        // summary.json, so the time axis follows it.
+        let mut config = scenario.config.clone();
+        config.duration = sim_core::time::SimDuration::from_secs_f64(result.simulated_seconds);
         // Row by row into the bounded downsample: a year of rows never sits in memory.
-        let mut series = RunSeries::new(scenario.config.duration.as_secs_f64());
+        let mut series = RunSeries::new(result.simulated_seconds);
         reports::csv::for_each(std::io::BufReader::new(file), |r| series.push(r)).map_err(|e| invalid(&csv, e))?;
         let dash = Dashboard::for_run(&RunCharts {
-            config: &scenario.config,
+            config: &config,
             result: &result,
             series: &series,
             description: scenario.description.as_deref(),
