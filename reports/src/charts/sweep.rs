@@ -597,7 +597,8 @@ impl Figure for Curves {
         let with = coincident(&self.series);
         let mut subtitle = self.subtitle.clone();
         subtitle.extend(coincide_note(&self.series, &with));
-        if self.steps {
+        let changes_from_zero = self.series.iter().any(|s| s.1.windows(2).any(|w| (w[0].1 == 0.0) != (w[1].1 == 0.0)));
+        if self.steps && changes_from_zero {
             subtitle.push(if self.jumps.iter().any(Option::is_some) {
                 "the change from losing nothing to losing data is drawn as a step at the first length found to lose"
                     .into()
