@@ -11,7 +11,7 @@ pub mod sweep;
 
 use crate::summary::{bytes, count, secs};
 use base64::Engine;
-use sim_core::config::{Latency, Response, SimConfig};
+use sim_core::config::{Latency, Response, SenderMode, SimConfig};
 use sim_core::result::RunResult;
 use sim_core::time::SimDuration;
 use std::fmt::Write;
@@ -97,11 +97,25 @@ pub fn samples_per_second(cfg: &SimConfig) -> f64 {
 pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
     let w = &cfg.workload;
     let start = crate::charts::axis::utc(cfg.clock.start_unix_nanos / 1_000_000_000);
+    let sender = sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str());
+    let truncation = match &cfg.sender.mode {
+        SenderMode::Server => format!(
+            "{} blocks (head compaction, and with it WAL truncation, about every {})",
+            dur(cfg.tsdb.min_block_duration),
+            dur(cfg.tsdb.min_block_duration)
+        ),
+        SenderMode::Agent(a) => format!(
+            "a truncation every {} from the process start",
+            dur(sim_core::sender::agent::AgentOptions::from_flags(a).truncate_frequency)
+        ),
+        SenderMode::Alloy(a) => format!(
+            "a truncation every {} from the process start, skipped while nothing has been sent",
+            dur(a.truncate_frequency)
+        ),
+    };
     let mut out = vec![format!(
-        "A Prometheus {} sender scrapes {} series from {} target{} every {}{} — about {} samples/s \
-         — and remote-writes them for {}, from {}. Its WAL has {} segments and {} blocks \
-         (head compaction, and with it WAL truncation, about every {}).",
-        cfg.profile.as_str(),
+        "A {sender} sender scrapes {} series from {} target{} every {}{} — about {} samples/s \
+         — and remote-writes them for {}, from {}. Its WAL has {} segments and {truncation}.",
         count(w.series),
         count(u64::from(w.targets)),
         if w.targets == 1 { "" } else { "s" },
@@ -111,8 +125,6 @@ pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
         dur(cfg.duration),
         start,
         bytes(cfg.tsdb.wal_segment_size).replace(".0 ", " "),
-        dur(cfg.tsdb.min_block_duration),
-        dur(cfg.tsdb.min_block_duration),
     )];
     for c in &w.changes {
         out.push(format!(

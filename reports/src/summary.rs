@@ -63,11 +63,11 @@ pub fn render(r: &RunResult) -> String {
     let s = &r.samples;
     let d = &s.dropped;
     let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip;
+    let sender = sim_core::config::SenderMode::describe(&r.sender.mode, &r.prometheus);
     let _ = writeln!(
         o,
-        "rwsim forecast: {} (Prometheus {}, seed {}, {} simulated)\n",
+        "rwsim forecast: {} ({sender}, seed {}, {} simulated)\n",
         r.scenario,
-        r.prometheus,
         r.seed,
         secs(r.simulated_seconds)
     );
@@ -155,6 +155,13 @@ pub fn render(r: &RunResult) -> String {
         w.watcher_restarts,
         count(w.enqueue_retries)
     );
+    if w.truncations_skipped > 0 {
+        let _ = writeln!(
+            o,
+            "  truncation ticks skipped {} (Alloy: the remote-write timestamp had not moved)",
+            w.truncations_skipped
+        );
+    }
     let se = &r.sender;
     if se.restarts + se.crashes + se.oom_kills + se.reloads > 0 {
         let _ = writeln!(o, "\nSender process");

@@ -1021,7 +1021,7 @@ def markdown(name: str, r: dict) -> str:
     for metric, real, model, err, ok in verdicts(r):
         verdict = "—" if ok is None else ("yes" if ok else "**no**")
         if ok is False and expected(r, metric):
-            verdict += f" (known model defect: {expected(r, metric)})"
+            verdict += f" (expected: {expected(r, metric)})"
         lines.append(f"| {metric} | {real} | {model} | {err} | {verdict} |")
     return "\n".join(lines) + "\n"
 
@@ -1098,7 +1098,7 @@ def main() -> int:
             for metric, real, model, err, ok in verdicts(r):
                 flag = "  <-- OUT OF TOLERANCE" if ok is False else ""
                 if ok is False and expected(r, metric):
-                    flag = f"  <-- out of tolerance, expected until fixed: {expected(r, metric)}"
+                    flag = f"  <-- out of tolerance, expected: {expected(r, metric)}"
                 elif ok is True and expected(r, metric):
                     flag = "  <-- within tolerance in this recording despite its expected_out_of_tolerance entry"
                 print(f"  {metric:<28} {real:>26} {model:>34}  {err}{flag}")

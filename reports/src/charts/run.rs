@@ -317,8 +317,8 @@ impl Dashboard {
         windows.extend(input.incidents.iter().cloned());
         let w = &cfg.workload;
         let mut subtitle = format!(
-            "Prometheus {} · {} series @{} from {} targets · max_shards {} · seed {}",
-            cfg.profile.as_str(),
+            "{} · {} series @{} from {} targets · max_shards {} · seed {}",
+            sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str()),
             axis::si(w.series as f64),
             sim_core::time::SimDuration::from_nanos(w.scrape_interval.nanos()),
             w.targets,
