@@ -266,7 +266,8 @@ def play(sc: dict, prom: Prom, tmp: Path, ports: dict, t0: float, out: list, qui
             rec["exit_unix_ms"] = now_ms()
             rec["exit_code"] = p.returncode
             prom.exited(rec["exit_unix_ms"], p.returncode)
-            log(f"lifecycle: {kind} at {at:.0f}s: exited after {(rec['exit_unix_ms'] - rec['signal_unix_ms']) / 1000:.1f}s")
+            took = (rec["exit_unix_ms"] - rec["signal_unix_ms"]) / 1000
+            log(f"lifecycle: {kind} at {at:.0f}s: exited after {took:.1f}s")
             if quit_.wait(parse_duration(e.get("down_for", "10s"))):
                 return
             rec["wal_at_start"] = wal_on_disk(tmp / "data" / "wal")
@@ -404,7 +405,8 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, label: str, log
         meta = {
             "scenario": name,
             "mode": mode(sc),
-            "prometheus": subprocess.run([prometheus, "--version"], capture_output=True, text=True).stdout.splitlines()[0],
+            "prometheus": subprocess.run([prometheus, "--version"], capture_output=True,
+                                         text=True).stdout.splitlines()[0],
             "prometheus_flags": [a.replace(str(tmp), "$RUN") for a in prom.argv[1:]],
             "prometheus_yml": [yml_first, (tmp / "prometheus.yml").read_text()],
             "serve_start_unix_ms": int(t0 * 1000),
@@ -512,6 +514,9 @@ def real_facts(rows: list[dict], meta: dict) -> dict:
         n = round((min(b, cut_ms) - a) / interval) - (1 if b <= cut_ms else 0)
         missing.append({"last_before": rel(a), "first_after": rel(b), "scrapes": n})
     not_scraped = sum(g["scrapes"] for g in missing) * per
+    # The same over the whole run, drain included: the base of "stored at the end".
+    nominal_end = (sum(scraped.values())
+                   + sum(round((b - a) / interval) - 1 for a, b in meta["scrape_gaps"]) * per)
     scraped_before = sum(n for s, n in scraped.items() if s < cut)
     stored_before = sum(n for s, n in stored.items() if s < cut)
     nominal = scraped_before + not_scraped
@@ -558,16 +563,23 @@ def real_facts(rows: list[dict], meta: dict) -> dict:
     for l in lines:
         if "WAL checkpoint complete" in l or "Deleting obsolete WAL" in l:
             wal_deletions.append({"t": rel(log_unix_ms(l)), "first": field(l, "first"), "last": field(l, "last")})
+    # Agent mode: every truncation tick logs its series GC; a tick that deletes segments logs
+    # its checkpoint of segments first..last (then deleted).
+    ticks = [rel(log_unix_ms(l)) for l in lines if 'msg="series GC completed"' in l]
     watcher_errors = [rel(log_unix_ms(l)) for l in lines if "error tailing WAL" in l]
-    watcher_restarts = [rel(log_unix_ms(l)) for l in lines
-                        if "component=remote" in l and 'msg="Replaying WAL"' in l]
+    # The watcher's Run after an error (a "Replaying WAL" of the queue that is not its start).
+    watcher_restarts = [x for x in (rel(log_unix_ms(l)) for l in lines
+                                    if "component=remote" in l and 'msg="Replaying WAL"' in l)
+                        if not any(0 <= x - q < 1 for q in queue_starts)]
     return {
-        "per_scrape": per, "nominal": nominal, "scraped": scraped_before, "stored": stored_before,
+        "per_scrape": per, "nominal": nominal, "nominal_end": nominal_end, "scraped": scraped_before,
+        "stored": stored_before,
         "not_scraped": not_scraped, "missing": missing, "lost_before": lost_before, "lost_after": lost_after,
         "split": split, "queue_starts": queue_starts, "flush_failed": flush_failed, "starts": starts,
         "first_scrape": rel(meta["first_scrape_unix_ms"]),
         "stored_end": rows[-1].get("serve_unique") or 0, "end_t": rows[-1]["t"], "shards": shards,
-        "wal_deletions": wal_deletions, "watcher_errors": watcher_errors, "watcher_restarts": watcher_restarts,
+        "wal_deletions": wal_deletions, "ticks": ticks, "watcher_errors": watcher_errors,
+        "watcher_restarts": watcher_restarts,
     }
 
 
@@ -618,11 +630,72 @@ class ModelRefused(Exception):
     pass
 
 
-def run_model(text: str, rwsim: str) -> tuple[list[dict], dict]:
+PROBE = """prometheus = "2.42"
+duration = "{d}ms"
+[workload]
+series = 1
+targets = 1
+scrape_interval = "{i}ms"
+report_series = false
+[remote_write.queue_config]
+max_samples_per_send = 1
+[receiver]
+latency = "1ms"
+[[receiver.fault]]
+start = "0s"
+end = "{d}ms"
+status = 400
+"""
+_phases: dict[tuple[int, int], int] = {}
+# Seeds tried, at most, for a model phase near the real one.
+PHASE_SEEDS = 600
+PHASE_TOL_MS = 3
+
+
+def seed_phase(rwsim: str, seed: int, interval_ms: int) -> int:
+    """The scrape phase (ms into the interval) the model draws for one target with `seed`: a
+    probe run whose every sample fails at once, so the first loss gap starts at the first
+    scrape."""
+    key = (seed, interval_ms)
+    if key not in _phases:
+        with tempfile.TemporaryDirectory(prefix="rwsim-lifecycle-probe-") as d:
+            p = Path(d) / "probe.toml"
+            p.write_text(PROBE.format(d=3 * interval_ms, i=interval_ms))
+            out = subprocess.run([rwsim, "run", str(p), "--json", "--seed", str(seed)], capture_output=True,
+                                 text=True, check=True)
+        gaps = json.loads(out.stdout)["gaps"]["list"]
+        _phases[key] = round(gaps[0]["from_seconds"] * 1000) % interval_ms
+    return _phases[key]
+
+
+def seed_for_phase(rwsim: str, phase_ms: int, interval_ms: int) -> tuple[int, int]:
+    """The seed whose target phase is nearest `phase_ms` (the first within PHASE_TOL_MS)."""
+    best = None
+    for seed in range(1, PHASE_SEEDS + 1):
+        p = seed_phase(rwsim, seed, interval_ms)
+        dist = min((p - phase_ms) % interval_ms, (phase_ms - p) % interval_ms)
+        if best is None or dist < best[2]:
+            best = (seed, p, dist)
+        if dist <= PHASE_TOL_MS:
+            break
+    return best[0], best[1]
+
+
+def deterministic_receiver(sc: dict) -> bool:
+    """Whether serve's answers use no random draw, so that the model may run with another seed
+    than serve's: no latency distribution, every fault window on every request."""
+    rx = sc.get("receiver", {})
+    lats = [rx.get("latency")] + [f.get("latency") for f in rx.get("fault", [])]
+    return (not any(isinstance(x, dict) for x in lats) and not rx.get("incident")
+            and all(float(f.get("probability", 1.0)) >= 1.0 for f in rx.get("fault", [])))
+
+
+def run_model(text: str, rwsim: str, seed: int | None = None) -> tuple[list[dict], dict]:
     with tempfile.TemporaryDirectory(prefix="rwsim-lifecycle-model-") as d:
         p = Path(d) / "scenario.toml"
         p.write_text(text)
-        out = subprocess.run([rwsim, "run", str(p), "--json", "--out", d], capture_output=True, text=True)
+        cmd = [rwsim, "run", str(p), "--json", "--out", d] + ([] if seed is None else ["--seed", str(seed)])
+        out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             raise ModelRefused(out.stderr.strip())
         summary = json.loads(out.stdout)
@@ -671,7 +744,10 @@ def model_facts(rows: list[dict], summary: dict, d: float) -> dict:
         "queue_starts": [0.0] + queue_starts if summary.get("sender") else queue_starts,
         "stopping": stopping, "down": down, "resumed": resumed, "replays": replays, "shards": shards,
         "stored_end": rows[-1]["delivered_total"], "end_t": end_t,
-        "truncations": [(e["t_seconds"], e["message"]) for e in tl if "truncation" in e["kind"]],
+        "truncations": [(e["t_seconds"], e["message"]) for e in tl if e["kind"].startswith("wal_truncation")],
+        "deletions": [(e["t_seconds"], int(m.group(1)), int(m.group(2))) for e in tl
+                      if e["kind"].startswith("wal_truncation")
+                      for m in [re.search(r"deleted segments (\d+)–(\d+)", e["message"])] if m],
         "watcher_restarts": [e["t_seconds"] for e in tl if e["kind"] == "watcher_restart"],
     }
 
@@ -707,23 +783,38 @@ def compare(rec: str, rwsim: str) -> dict:
     rows, meta = load_recording(rec)
     real = real_facts(rows, meta)
     out = {"rec": rec, "meta": meta, "real": real, "verdicts": [], "info": []}
+    sc, _ = load(rec)
+    interval = meta["scrape_interval_ms"]
+    # Prometheus scrapes the target at a phase fixed on the Unix clock (a hash of the target),
+    # the model at one drawn from its seed. Where serve draws nothing at random, the model runs
+    # with the seed whose phase is the real one, so both scrape at the same instants (before
+    # and after a restart), and a scrape more or less on either side of a pause is not
+    # mistaken for a difference in the model.
+    seed, phase = None, None
+    real_phase = (meta["first_scrape_unix_ms"] - meta["serve_start_unix_ms"]) % interval
+    if deterministic_receiver(sc) and int(sc["workload"].get("targets", 1)) == 1:
+        seed, phase = seed_for_phase(rwsim, real_phase, interval)
+    out["seed"], out["phase_ms"], out["real_phase_ms"] = seed, phase, real_phase
     try:
-        mrows, msum = run_model(model_text(rec, meta, "measured"), rwsim)
+        mrows, msum = run_model(model_text(rec, meta, "measured"), rwsim, seed)
     except ModelRefused as e:
         out["refused"] = e.args[0]
         return out
     model = model_facts(mrows, msum, meta["duration_s"])
     out["model"] = model
+    if phase is not None:
+        # The model's first scrape after scraping resumes: its target's next phase.
+        model["first_scrapes"] = [x + ((phase - round(x * 1000)) % interval) / 1000 for x in model["resumed"]]
     kinds = [a["kind"] for a in meta["actions"]]
     computed = None
     if any(k in ("restart", "crash") for k in kinds):
-        crows, csum = run_model(model_text(rec, meta, "computed"), rwsim)
+        crows, csum = run_model(model_text(rec, meta, "computed"), rwsim, seed)
         computed = model_facts(crows, csum, meta["duration_s"])
         out["computed"] = computed
     base = real["nominal"]
     v = out["verdicts"]
 
-    def share(label, a, b):
+    def share(label, a, b, base=base):
         e = pp(b, base) - pp(a, base)
         v.append((label, f"{a:,.0f} ({pp(a, base):.2f}%)", f"{b:,.0f} ({pp(b, base):.2f}%)", f"{e:+.2f} pp",
                   abs(e) <= TOL_SHARE_PP))
@@ -735,14 +826,21 @@ def compare(rec: str, rwsim: str) -> dict:
         err = f"{b - a:+.1f} s" if a is not None and b is not None else "n/a"
         v.append((label, "—" if a is None else f"{a:.1f} s", "—" if b is None else f"{b:.1f} s", err, ok))
 
-    v.append(("samples the target would have served (base)", f"{base:,.0f}", "", "", None))
+    v.append(("samples the target would have served by the end of the scenario (the base)", f"{base:,.0f}", "", "",
+              None))
     share("not scraped (process stopping, down, starting)", real["not_scraped"], model["not_scraped"])
     if real["split"] is not None or model["queue_starts"][1:]:
         share("lost before the new queue (skipped, discarded)", real["lost_before"], model["lost_before"])
         share("lost after the new queue", real["lost_after"], model["lost_after"])
     else:
         share("lost (never stored)", real["lost_after"], model["lost"])
-    share("stored at the receiver, end of run", real["stored_end"], model["stored_end"])
+    # Delivered: stamped before the end of the scenario and stored (after the drain); the
+    # model's is the same base less what it never scraped and what it lost.
+    share("delivered (stamped before the end, stored)", real["stored"],
+          base - model["not_scraped"] - model["lost"])
+    # Over the whole run, drain included (a share of what the target would have served by then).
+    share("stored at the receiver by the end of the drain", real["stored_end"], model["stored_end"],
+          real["nominal_end"])
     rq, mq = real["queue_starts"], model["queue_starts"]
     ok = len(rq) == len(mq) and all(abs(a - b) <= TOL_T_S for a, b in zip(rq[1:], mq[1:]))
     v.append(("queue starts", secs(rq), secs(mq), f"{len(rq)} vs {len(mq)}" if len(rq) != len(mq) else
@@ -754,20 +852,23 @@ def compare(rec: str, rwsim: str) -> dict:
             instant("SIGTERM to exit (stop)", r_stop, m_stop)
         # Scraping resumes at the scrape manager's tick; the first scrape is the target's
         # phase after it (up to one interval later), on both sides.
-        resumed = next((x for x in model["resumed"] if x >= st["start"] - 1), None)
-        instant("first scrape after the start (model: scraping resumes)", st["first_scrape"], resumed,
-                TOL_T_S)
+        firsts = model.get("first_scrapes", model["resumed"])
+        first = next((x for x in firsts if x >= st["start"] - 1), None)
+        instant("first scrape after the start" + ("" if "first_scrapes" in model else " (model: scraping resumes)"),
+                st["first_scrape"], first, TOL_T_S)
     for a in meta["actions"]:
         if a["kind"] == "reload":
-            r_stop = (real["split"] - (a["sent_unix_ms"] - meta["serve_start_unix_ms"]) / 1000) if real["split"] else None
-            m_stop = (model["queue_starts"][-1] - (a["sent_unix_ms"] - meta["serve_start_unix_ms"]) / 1000) \
-                if len(model["queue_starts"]) > 1 else None
+            sent = (a["sent_unix_ms"] - meta["serve_start_unix_ms"]) / 1000
+            r_stop = (real["split"] - sent) if real["split"] else None
+            m_stop = (model["queue_starts"][-1] - sent) if len(model["queue_starts"]) > 1 else None
             if r_stop is not None or m_stop is not None:
                 instant("reload to the new queue's start", r_stop, m_stop)
     ok = directions(real["shards"]) == directions(model["shards"])
     v.append(("reshards (t from→to)", shard_text(real["shards"]), shard_text(model["shards"]),
               "same directions" if ok else "directions differ", ok))
     inf = out["info"]
+    if seed is not None:
+        inf.append(("target's scrape phase (model: with --seed)", f"{real_phase} ms", f"{phase} ms (seed {seed})"))
     inf.append(("hard-shutdown discard (log count / model reshard_shutdown)", f"{real['flush_failed']:,}",
                 f"{model['reshard_shutdown']:,}"))
     for a, st, mr, cr in zip([x for x in meta["actions"] if x["kind"] in ("restart", "crash")], real["starts"],
@@ -786,17 +887,34 @@ def compare(rec: str, rwsim: str) -> dict:
             inf.append(("queue start to first scrape (model: to scraping resumed)",
                         f"{st['first_scrape'] - st['queue_start']:.2f} s",
                         "—" if mres is None else f"{mres - mr['t'] - mr['replay']:.2f} s"))
+    for a in meta["actions"]:
+        if a["kind"] == "reload":
+            inf.append((f"POST /-/reload ({a['change']}): HTTP status, time to answer",
+                        f"{a['status']}, {(a['done_unix_ms'] - a['sent_unix_ms']) / 1000:.1f} s", ""))
     if computed:
         inf.append(("with the model's computed replay: not scraped, lost before",
                     f"{real['not_scraped']:,}, {real['lost_before']:,}",
                     f"{computed['not_scraped']:,}, {computed['lost_before']:,}"))
-    if real["wal_deletions"] or model["truncations"]:
-        inf.append(("WAL deletions (real: checkpoint first–last)",
-                    "; ".join(f"{x['t']:.0f}s {x['first']}–{x['last']}" for x in real["wal_deletions"]) or "none",
-                    "; ".join(f"{t:.0f}s" for t, _ in model["truncations"]) or "none"))
+    if real["ticks"]:
+        mt = [t_ for t_, _ in model["truncations"]]
+        ok = len(real["ticks"]) == len(mt) and all(abs(a - b) <= TOL_T_S for a, b in zip(real["ticks"], mt))
+        v.append(("agent truncation ticks", secs(real["ticks"]), secs(mt), f"{len(real['ticks'])} vs {len(mt)}"
+                  if len(real["ticks"]) != len(mt) else
+                  f"at most {max((abs(a - b) for a, b in zip(real['ticks'], mt)), default=0):.1f} s apart", ok))
+    if real["wal_deletions"] or model["deletions"]:
+        rd = [(x["t"], int(x["first"]), int(x["last"])) for x in real["wal_deletions"]]
+        md = model["deletions"]
+        ok = [(a, b) for _, a, b in rd] == [(a, b) for _, a, b in md] and \
+            all(abs(x[0] - y[0]) <= TOL_T_S for x, y in zip(rd, md))
+        v.append(("segments deleted (t first–last)", "; ".join(f"{t_:.0f}s {a}–{b}" for t_, a, b in rd) or "none",
+                  "; ".join(f"{t_:.0f}s {a}–{b}" for t_, a, b in md) or "none",
+                  "same segments" if ok else "differ", ok))
     if real["watcher_errors"] or model["watcher_restarts"]:
-        inf.append(("watcher restarts after an error", secs(real["watcher_restarts"][1:]),
-                    secs(model["watcher_restarts"])))
+        ra, mb = real["watcher_restarts"], model["watcher_restarts"]
+        ok = len(ra) == len(mb) and all(abs(a - b) <= TOL_T_S for a, b in zip(ra, mb))
+        v.append(("watcher restarts after its segment was deleted", secs(ra), secs(mb),
+                  f"{len(ra)} vs {len(mb)}" if len(ra) != len(mb) else
+                  f"at most {max((abs(a - b) for a, b in zip(ra, mb)), default=0):.1f} s apart", ok))
     return out
 
 
