@@ -666,8 +666,8 @@ def seed_phase(rwsim: str, seed: int, interval_ms: int) -> int:
         with tempfile.TemporaryDirectory(prefix="rwsim-lifecycle-probe-") as d:
             p = Path(d) / "probe.toml"
             p.write_text(PROBE.format(d=3 * interval_ms, i=interval_ms))
-            out = subprocess.run([rwsim, "run", str(p), "--json", "--seed", str(seed)], capture_output=True,
-                                 text=True, check=True)
+            out = subprocess.run([rwsim, "run", str(p), "--literal", "--json", "--seed", str(seed)],
+                                 capture_output=True, text=True, check=True)
         gaps = json.loads(out.stdout)["gaps"]["list"]
         _phases[key] = round(gaps[0]["from_seconds"] * 1000) % interval_ms
     return _phases[key]
@@ -699,7 +699,9 @@ def run_model(text: str, rwsim: str, seed: int | None = None) -> tuple[list[dict
     with tempfile.TemporaryDirectory(prefix="rwsim-lifecycle-model-") as d:
         p = Path(d) / "scenario.toml"
         p.write_text(text)
-        cmd = [rwsim, "run", str(p), "--json", "--out", d] + ([] if seed is None else ["--seed", str(seed)])
+        # One literal run of the scenario (not the robust ensemble `rwsim run` gives by default).
+        cmd = [rwsim, "run", str(p), "--literal", "--json", "--out", d]
+        cmd += [] if seed is None else ["--seed", str(seed)]
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             raise ModelRefused(out.stderr.strip())
@@ -958,7 +960,10 @@ def print_comparison(r: dict) -> int:
 
 def markdown(r: dict) -> str:
     m = r["meta"]
-    acts = ", ".join(f"{a['kind']} at {a['at_s']:.0f}s" for a in m["actions"]) or "none"
+    acts = ", ".join(f"{a['kind']}" + (f" ({a['change']})" if a.get("change") else "") + f" at {a['at_s']:.0f}s"
+                     for a in m["actions"]) or "none"
+    if m.get("mode") == "agent":
+        acts += "; agent mode: " + " ".join(f"`{f}`" for f in m["prometheus_flags"] if "agent" in f)
     lines = [f"#### {r['rec']}", "",
              f"Real: {m['prometheus']}; recorded {m['host']['recorded_utc']} (load before "
              f"{' '.join(m['host']['loadavg_before'])}); {m['duration_s']:.0f}s plus {m['drained_s']:.0f}s of "
