@@ -981,6 +981,51 @@ def markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(results: list[dict]) -> str:
+    """One row per recording for docs/fidelity.md: real vs model, shares of the base."""
+    lines = ["| recording | events | not scraped | lost (skipped, discarded, truncated) | delivered | down (given) "
+             "| stop: SIGTERM to exit | replay: gauge / start to queue (real) vs computed (model) | reshards |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if "refused" in r:
+            continue
+        m, real, model = r["meta"], r["real"], r["model"]
+        base = real["nominal"]
+        acts = ", ".join(a["kind"] + (f" ({a['change']})" if a.get("change") else "") + f" {a['at_s']:.0f}s"
+                         for a in m["actions"]) or "—"
+        if m.get("mode") == "agent":
+            freq = next((f.split("=", 1)[1] for f in m["prometheus_flags"] if "wal-truncate-frequency" in f), "2h")
+            acts = ("" if acts == "—" else acts + "; ") + f"agent mode, truncation every {freq}"
+
+        def two(a, b):
+            return f"{pp(a, base):.2f} % vs {pp(b, base):.2f} %"
+        lost_real = real["lost_before"] + real["lost_after"]
+        delivered = base - model["not_scraped"] - model["lost"]
+        downs, stops, reps = [], [], []
+        comp = (r.get("computed") or {}).get("replays", [])
+        for i, (a, st) in enumerate(zip([x for x in m["actions"] if x["kind"] in ("restart", "crash")],
+                                        real["starts"])):
+            down = (a["start_unix_ms"] - (a["exit_unix_ms"] if a["kind"] == "restart" else a["signal_unix_ms"])) / 1000
+            downs.append(f"{down:.1f} s")
+            if a["kind"] == "restart":
+                m_stop = (model["down"][i] - model["stopping"][i]) if len(model["down"]) > i else None
+                stops.append(f"{(a['exit_unix_ms'] - a['signal_unix_ms']) / 1000:.1f} s vs "
+                             + ("—" if m_stop is None else f"{m_stop:.1f} s"))
+            q = "—" if st["queue_start"] is None else f"{(st['queue_start'] - st['start']) * 1000:.0f}"
+            g = "—" if st["replay_metric"] is None else f"{st['replay_metric'] * 1000:.0f}"
+            c = f"{comp[i]['replay'] * 1000:.0f} ms" if i < len(comp) else "—"
+            reps.append(f"{g} / {q} ms vs {c} ({a['wal_at_start']['bytes'] / 2**20:.1f} MiB)")
+        shard_ok = next((x[4] for x in r["verdicts"] if x[0].startswith("reshards")), None)
+        shards = ("same directions" if shard_ok else "**directions differ**"
+                  + (" (expected)" if shard_ok is False and expected(r, "reshards") else ""))
+        if not real["shards"] and not model["shards"]:
+            shards = "none vs none"
+        lines.append(f"| `{r['rec']}` | {acts} | {two(real['not_scraped'], model['not_scraped'])} | "
+                     f"{two(lost_real, model['lost'])} | {two(real['stored'], delivered)} | "
+                     f"{'; '.join(downs) or '—'} | {'; '.join(stops) or '—'} | {'; '.join(reps) or '—'} | {shards} |")
+    return "\n".join(lines) + "\n"
+
+
 def recordings(names: list[str]) -> list[str]:
     names = names or sorted(p.stem for p in SCENARIOS.glob("*.toml"))
     out = []
@@ -992,44 +1037,91 @@ def recordings(names: list[str]) -> list[str]:
     return out
 
 
+def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float] | None:
+    """(intercept, slope) of y on x, or None when x does not vary."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    den = sum((x - mx) ** 2 for x in xs)
+    if n < 2 or den <= 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
+    return my - slope * mx, slope
+
+
 def calibrate(recs: list[str]) -> None:
-    """wal_replay_bytes_per_second and scrape_start_delay from every start recorded."""
+    """wal_replay_bytes_per_second and scrape_start_delay from every start recorded.
+
+    The model's replay is `WAL bytes / wal_replay_bytes_per_second` and ends when the queue
+    starts, so the speed it can use is the fit through the origin of the time from the
+    process start to the queue's start against the WAL bytes on disk. The gauge
+    (prometheus_tsdb_data_replay_duration_seconds, Head.Init's replay only) is fitted too,
+    and, over the starts with the same number of series, the cost per byte apart from the
+    cost of the series (`Head.loadWAL` creates every series from its record, then appends
+    only the samples no m-mapped chunk covers)."""
     pts, delays = [], []
     for rec in recs:
         rows, meta = load_recording(rec)
         real = real_facts(rows, meta)
+        interval = meta["scrape_interval_ms"] / 1000
         qs = real["queue_starts"]
         if qs:
-            delays.append((rec, "first start", real["first_scrape"] - qs[0]))
+            delays.append((rec, "first start", real["first_scrape"] - qs[0], interval))
         for a, st in zip([x for x in meta["actions"] if x["kind"] in ("restart", "crash")], real["starts"]):
             w = a["wal_at_start"]
+            gen = next(g["gen"] for g in meta["generations"] if g["start_unix_ms"] == a["start_unix_ms"])
+            series = max((r["head_series"] for r in rows if r.get("gen") == gen and r.get("head_series") is not None),
+                         default=None)
             if st["replay_metric"]:
-                pts.append((rec, a["kind"], w["bytes"], w["segment_bytes"], st["replay_metric"],
-                            None if st["queue_start"] is None else st["queue_start"] - st["start"]))
+                pts.append({"rec": rec, "kind": a["kind"], "bytes": w["bytes"], "replay": st["replay_metric"],
+                            "queue": None if st["queue_start"] is None else st["queue_start"] - st["start"],
+                            "series": series, "load": meta["host"]["loadavg_before"][0]})
             if st["queue_start"] is not None and st["first_scrape"] is not None:
-                delays.append((rec, f"after {a['kind']}", st["first_scrape"] - st["queue_start"]))
-    print("WAL replay at start-up (prometheus_tsdb_data_replay_duration_seconds):")
-    print(f"  {'recording':<32} {'event':<8} {'WAL MiB':>8} {'replay ms':>10} {'MiB/s':>8} {'start→queue ms':>15}")
-    for rec, k, b, sb, rep, q in pts:
-        print(f"  {rec:<32} {k:<8} {b / 2**20:>8.2f} {rep * 1000:>10.1f} {b / 2**20 / rep:>8.1f} "
-              f"{'—' if q is None else f'{q * 1000:.0f}':>15}")
-    if len(pts) >= 2:
-        xs = [b for _, _, b, _, _, _ in pts]
-        ys = [rep for _, _, _, _, rep, _ in pts]
-        n = len(xs)
-        mx, my = sum(xs) / n, sum(ys) / n
-        den = sum((x - mx) ** 2 for x in xs)
-        if den > 0:
-            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
-            icpt = my - slope * mx
-            print(f"  least squares: replay = {icpt * 1000:.1f} ms + bytes / "
-                  f"{(1 / slope) / 2**20 if slope > 0 else float('inf'):.1f} MiB/s over {n} starts")
-    print("Queue start to the first scrape (the scrape manager's 5 s tick, then the target's phase):")
-    for rec, k, x in delays:
+                delays.append((rec, f"after {a['kind']}", st["first_scrape"] - st["queue_start"], interval))
+    mib = 2**20
+    print("WAL replay at start-up (gauge: prometheus_tsdb_data_replay_duration_seconds; queue: from the process "
+          "start to 'Starting WAL watcher'):")
+    print(f"  {'recording':<32} {'event':<8} {'series':>7} {'WAL MiB':>8} {'gauge ms':>9} {'MiB/s':>7} "
+          f"{'queue ms':>9} {'MiB/s':>7} {'load1':>6}")
+    for x in pts:
+        q = x["queue"]
+        print(f"  {x['rec']:<32} {x['kind']:<8} {'—' if x['series'] is None else format(x['series'], '.0f'):>7} "
+              f"{x['bytes'] / mib:>8.2f} {x['replay'] * 1000:>9.1f} {x['bytes'] / mib / x['replay']:>7.1f} "
+              f"{'—' if q is None else format(q * 1000, '.0f'):>9} "
+              f"{'—' if q is None else format(x['bytes'] / mib / q, '.1f'):>7} {x['load']:>6}")
+    if pts:
+        # Through the origin: what `wal_replay_bytes_per_second` alone can express.
+        for label, key in (("gauge", "replay"), ("start to queue start", "queue")):
+            xy = [(x["bytes"], x[key]) for x in pts if x[key]]
+            sxx = sum(b * b for b, _ in xy)
+            if sxx > 0:
+                slope = sum(b * y for b, y in xy) / sxx
+                print(f"  {label}: the fit through the origin (the model's form, bytes / speed): "
+                      f"{1 / slope / mib:.1f} MiB/s over {len(xy)} starts")
+        fit = least_squares([x["bytes"] for x in pts], [x["replay"] for x in pts])
+        if fit and fit[1] > 0:
+            print(f"  gauge, least squares with an intercept: {fit[0] * 1000:.1f} ms + bytes / "
+                  f"{1 / fit[1] / mib:.1f} MiB/s over {len(pts)} starts")
+        by_series: dict[float, list[dict]] = {}
+        for x in pts:
+            if x["series"] is not None:
+                by_series.setdefault(round(x["series"], -3), []).append(x)
+        for n, xs in sorted(by_series.items()):
+            fit = least_squares([x["bytes"] for x in xs], [x["replay"] for x in xs])
+            if fit and fit[1] > 0 and len({round(x["bytes"] / mib) for x in xs}) > 1:
+                print(f"  gauge, the {len(xs)} starts with about {n:,.0f} series: {fit[0] * 1000:.0f} ms "
+                      f"(the series, bytes -> 0) + bytes / {1 / fit[1] / mib:.0f} MiB/s")
+    print("Queue start to the first scrape (the scrape manager's 5 s tick, then the target's phase, up to one "
+          "scrape interval):")
+    for rec, k, x, _ in delays:
         print(f"  {rec:<32} {k:<16} {x:.3f} s")
     if delays:
-        xs = sorted(x for _, _, x in delays)
+        xs = sorted(x for _, _, x, _ in delays)
         print(f"  min {xs[0]:.3f} s, median {xs[len(xs) // 2]:.3f} s, max {xs[-1]:.3f} s over {len(xs)} starts")
+        # The first scrape is the first instant of the target's phase at or after queue start +
+        # delay, so delay <= x and delay > x - interval for every start.
+        lo = max(x - i for _, _, x, i in delays)
+        hi = min(x for _, _, x, _ in delays)
+        print(f"  scrape_start_delay: every start is consistent with a delay in [{lo:.3f}, {hi:.3f}] s")
 
 
 def compare_main(a) -> int:
@@ -1051,6 +1143,7 @@ def compare_main(a) -> int:
     if a.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "meta"} for r in results], indent=1, default=str))
     if a.mode == "table":
+        print(summary(results))
         return 0
     if bad:
         print(f"\nlifecycle: {bad} comparison(s) out of tolerance", file=sys.stderr)
