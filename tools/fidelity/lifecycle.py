@@ -1072,31 +1072,48 @@ def calibrate(recs: list[str]) -> None:
             series = max((r["head_series"] for r in rows if r.get("gen") == gen and r.get("head_series") is not None),
                          default=None)
             if st["replay_metric"]:
+                # The new process's CPU when its queue started (interpolated between the rows
+                # around it; /metrics answers during the replay): what the replay cost, apart
+                # from the waiting a busy host adds to its wall time.
+                cpu = [(r["t"], r["prometheus_cpu_seconds"]) for r in rows
+                       if r.get("gen") == gen and r.get("prometheus_cpu_seconds") is not None]
+                q = st["queue_start"]
+                cpu_q = None
+                for (t1, c1), (t2, c2) in zip(cpu, cpu[1:]):
+                    if q is not None and t1 <= q <= t2:
+                        cpu_q = c1 + (c2 - c1) * (q - t1) / (t2 - t1)
+                load = next((r["host_load1"] for r in rows if r["t"] >= st["start"] and r.get("host_load1")), None)
                 pts.append({"rec": rec, "kind": a["kind"], "bytes": w["bytes"], "replay": st["replay_metric"],
-                            "queue": None if st["queue_start"] is None else st["queue_start"] - st["start"],
-                            "series": series, "load": meta["host"]["loadavg_before"][0]})
+                            "queue": None if q is None else q - st["start"], "series": series, "cpu": cpu_q,
+                            "load": load})
             if st["queue_start"] is not None and st["first_scrape"] is not None:
                 delays.append((rec, f"after {a['kind']}", st["first_scrape"] - st["queue_start"], interval))
     mib = 2**20
     print("WAL replay at start-up (gauge: prometheus_tsdb_data_replay_duration_seconds; queue: from the process "
           "start to 'Starting WAL watcher'):")
     print(f"  {'recording':<32} {'event':<8} {'series':>7} {'WAL MiB':>8} {'gauge ms':>9} {'MiB/s':>7} "
-          f"{'queue ms':>9} {'MiB/s':>7} {'load1':>6}")
+          f"{'queue ms':>9} {'MiB/s':>7} {'CPU s':>6} {'MiB/CPU s':>10} {'load1':>6}")
     for x in pts:
-        q = x["queue"]
+        q, c = x["queue"], x["cpu"]
         print(f"  {x['rec']:<32} {x['kind']:<8} {'—' if x['series'] is None else format(x['series'], '.0f'):>7} "
               f"{x['bytes'] / mib:>8.2f} {x['replay'] * 1000:>9.1f} {x['bytes'] / mib / x['replay']:>7.1f} "
               f"{'—' if q is None else format(q * 1000, '.0f'):>9} "
-              f"{'—' if q is None else format(x['bytes'] / mib / q, '.1f'):>7} {x['load']:>6}")
+              f"{'—' if q is None else format(x['bytes'] / mib / q, '.1f'):>7} "
+              f"{'—' if c is None else format(c, '.2f'):>6} "
+              f"{'—' if not c else format(x['bytes'] / mib / c, '.1f'):>10} "
+              f"{'—' if x['load'] is None else format(x['load'], '.2f'):>6}")
+    print("  (CPU s: the new process's CPU seconds when its queue started, from process_cpu_seconds_total "
+          "sampled each second; load1: the host's at the start; 2 cores)")
     if pts:
         # Through the origin: what `wal_replay_bytes_per_second` alone can express.
-        for label, key in (("gauge", "replay"), ("start to queue start", "queue")):
+        for label, key, unit in (("gauge", "replay", "MiB/s"), ("start to queue start", "queue", "MiB/s"),
+                                 ("CPU seconds to the queue start", "cpu", "MiB per CPU second")):
             xy = [(x["bytes"], x[key]) for x in pts if x[key]]
             sxx = sum(b * b for b, _ in xy)
             if sxx > 0:
                 slope = sum(b * y for b, y in xy) / sxx
                 print(f"  {label}: the fit through the origin (the model's form, bytes / speed): "
-                      f"{1 / slope / mib:.1f} MiB/s over {len(xy)} starts")
+                      f"{1 / slope / mib:.1f} {unit} over {len(xy)} starts")
         fit = least_squares([x["bytes"] for x in pts], [x["replay"] for x in pts])
         if fit and fit[1] > 0:
             print(f"  gauge, least squares with an intercept: {fit[0] * 1000:.1f} ms + bytes / "
@@ -1106,10 +1123,14 @@ def calibrate(recs: list[str]) -> None:
             if x["series"] is not None:
                 by_series.setdefault(round(x["series"], -3), []).append(x)
         for n, xs in sorted(by_series.items()):
-            fit = least_squares([x["bytes"] for x in xs], [x["replay"] for x in xs])
-            if fit and fit[1] > 0 and len({round(x["bytes"] / mib) for x in xs}) > 1:
-                print(f"  gauge, the {len(xs)} starts with about {n:,.0f} series: {fit[0] * 1000:.0f} ms "
-                      f"(the series, bytes -> 0) + bytes / {1 / fit[1] / mib:.0f} MiB/s")
+            for label, key, unit in (("gauge", "replay", "ms"), ("CPU", "cpu", "ms of CPU")):
+                ys = [x for x in xs if x[key]]
+                if len({round(x["bytes"] / mib) for x in ys}) < 2:
+                    continue
+                fit = least_squares([x["bytes"] for x in ys], [x[key] for x in ys])
+                if fit and fit[1] > 0:
+                    print(f"  {label}, the {len(ys)} starts with about {n:,.0f} series: {fit[0] * 1000:.0f} {unit} "
+                          f"(the series, bytes -> 0) + bytes / {1 / fit[1] / mib:.0f} MiB/s")
     print("Queue start to the first scrape (the scrape manager's 5 s tick, then the target's phase, up to one "
           "scrape interval):")
     for rec, k, x, _ in delays:
