@@ -993,6 +993,12 @@ def summary(results: list[dict]) -> str:
         base = real["nominal"]
         acts = ", ".join(a["kind"] + (f" ({a['change']})" if a.get("change") else "") + f" {a['at_s']:.0f}s"
                          for a in m["actions"]) or "—"
+        sc, _ = load(r["rec"])
+        faults = [f"{f.get('status', 'fault')} {f['start']}–{f['end']}" for f in sc.get("receiver", {}).get("fault", [])]
+        if faults:
+            acts = ("" if acts == "—" else acts + " in ") + ", ".join(faults)
+        else:
+            acts += f", healthy receiver, {sc['workload']['series']:,} series"
         if m.get("mode") == "agent":
             freq = next((f.split("=", 1)[1] for f in m["prometheus_flags"] if "wal-truncate-frequency" in f), "2h")
             acts = ("" if acts == "—" else acts + "; ") + f"agent mode, truncation every {freq}"
