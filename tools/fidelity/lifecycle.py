@@ -994,7 +994,8 @@ def summary(results: list[dict]) -> str:
         acts = ", ".join(a["kind"] + (f" ({a['change']})" if a.get("change") else "") + f" {a['at_s']:.0f}s"
                          for a in m["actions"]) or "—"
         sc, _ = load(r["rec"])
-        faults = [f"{f.get('status', 'fault')} {f['start']}–{f['end']}" for f in sc.get("receiver", {}).get("fault", [])]
+        faults = [f"{f.get('status', 'fault')} {f['start']}–{f['end']}"
+                  for f in sc.get("receiver", {}).get("fault", [])]
         if faults:
             acts = ("" if acts == "—" else acts + " in ") + ", ".join(faults)
         else:
@@ -1030,7 +1031,8 @@ def summary(results: list[dict]) -> str:
             shards = "none vs none"
         lines.append(f"| `{r['rec']}` | {acts} | {two(real['not_scraped'], model['not_scraped'])} | "
                      f"{two(lost_real, model['lost'])} | {two(real['stored'], delivered)} | "
-                     f"{'; '.join(downs) or '—'} | {'; '.join(stops) or '—'} | {'; '.join(reps) or '—'} | {shards} |")
+                     f"{'; '.join(downs) or '—'} | {'; '.join(stops) or '—'} | {'; '.join(reps) or '—'} | "
+                     f"{shards} |")
     return "\n".join(lines) + "\n"
 
 
