@@ -422,6 +422,12 @@ fn timestamps_csv(b: &Books) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// The wall clock in ms since the Unix epoch (the books' reference for "ahead of now").
+fn unix_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    since.as_millis().min(i64::MAX as u128) as i64
+}
+
 /// What a run of the server received, returned at shutdown.
 #[derive(Clone, Debug)]
 pub struct ServeReport {
@@ -464,7 +470,7 @@ pub fn run(
                 rx: Receiver::new(&model.receiver, model.seed, model.run),
                 cancels: HashMap::new(),
             }),
-            books: Mutex::new(Books::new(opts.books)),
+            books: Mutex::new(Books::new(opts.books, unix_ms())),
             next_batch: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             memory: Arc::new(Semaphore::new((opts.limits.memory_budget_bytes / 1024).max(1) as usize)),

@@ -323,3 +323,21 @@ fn serve_reports_its_own_answer_time_by_status_class() {
     assert!(mean_ok >= 0.3, "a 2xx waits the latency: {mean_ok}");
     assert!(mean_429 < 0.3, "a 429 without latency does not: {mean_429}");
 }
+
+/// Issue 15: one sample at i64::MAX moved the duplicate window past every real sample for the
+/// life of the process. It is stored, but counted as unchecked and ignored by the highest
+/// timestamp (more than 10 minutes ahead of the server's clock, Prometheus 3's limit).
+#[test]
+fn one_sample_far_in_the_future_does_not_switch_duplicate_detection_off() {
+    let s = serve("future", HEALTHY, &[]);
+    let mut future = request(1, 1);
+    future.timeseries[0].samples[0].timestamp = i64::MAX;
+    assert_eq!(push(s.addr, &future).status, Some(200));
+    assert_eq!(push(s.addr, &request(2, 2)).status, Some(200));
+    assert_eq!(push(s.addr, &request(2, 2)).status, Some(200));
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 9.0);
+    assert_eq!(metric(&page, "rwsim_serve_samples_duplicate_total"), 4.0, "{page}");
+    assert_eq!(metric(&page, "rwsim_serve_samples_unchecked_total"), 1.0);
+    assert_eq!(metric(&page, "rwsim_serve_highest_timestamp_seconds"), (T0 / 1000 + 1) as f64);
+}
