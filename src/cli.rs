@@ -233,6 +233,9 @@ pub struct ServeArgs {
     /// Largest request body in bytes; larger gets 413.
     #[arg(long, default_value_t = 8 << 20)]
     pub max_body_bytes: u64,
+    /// Most series, and most samples, in one request; more gets 413.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_samples_per_request: u64,
     /// Most open connections (each carries one request at a time).
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,

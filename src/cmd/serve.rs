@@ -28,6 +28,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
         listen: a.listen,
         limits: ServerLimits {
             max_body_bytes: a.max_body_bytes,
+            max_samples_per_request: a.max_samples_per_request,
             max_connections: a.max_connections,
             header_read_timeout: Duration::from_secs(a.header_read_timeout_seconds),
             body_read_timeout: Duration::from_secs(a.body_read_timeout_seconds),

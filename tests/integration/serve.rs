@@ -26,6 +26,13 @@ impl Drop for Running {
 }
 
 impl Running {
+    /// Peak resident memory of the process so far (Linux's VmHWM), in bytes.
+    fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("Linux /proc");
+        let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).expect("VmHWM");
+        kb.trim().trim_end_matches("kB").trim().parse::<u64>().expect("a number of kB") * 1024
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     fn terminate(mut self) -> PathBuf {
         let pid = self.child.id().to_string();
@@ -75,14 +82,16 @@ struct Response {
     body: String,
 }
 
+/// The headers Prometheus sends with a push (remote-write 1.0).
+const RW1: &str =
+    "Content-Encoding: snappy\r\nContent-Type: application/x-protobuf\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\n";
+
 /// One HTTP/1.1 request on a fresh connection.
 fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Response {
     let mut s = TcpStream::connect(addr).expect("connects");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Encoding: snappy\r\n\
-         Content-Type: application/x-protobuf\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{RW1}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
@@ -340,4 +349,95 @@ fn one_sample_far_in_the_future_does_not_switch_duplicate_detection_off() {
     assert_eq!(metric(&page, "rwsim_serve_samples_duplicate_total"), 4.0, "{page}");
     assert_eq!(metric(&page, "rwsim_serve_samples_unchecked_total"), 1.0);
     assert_eq!(metric(&page, "rwsim_serve_highest_timestamp_seconds"), (T0 / 1000 + 1) as f64);
+}
+
+/// A Snappy block that decodes to `total` bytes: `prefix`, then the 2-byte `unit` over and
+/// over, written as one literal and 64-byte copies of 3 bytes each (about 21 times smaller).
+fn snappy_repeat(prefix: &[u8], unit: [u8; 2], total: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut n = total;
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    let literal = [prefix, &unit].concat();
+    out.push(((literal.len() - 1) << 2) as u8);
+    out.extend_from_slice(&literal);
+    let mut left = total - literal.len();
+    while left > 0 {
+        let k = left.min(64);
+        out.extend_from_slice(&[(((k - 1) << 2) | 2) as u8, 2, 0]);
+        left -= k;
+    }
+    out
+}
+
+/// Issue 15's amplification bodies: 3 MB that decode to 64 MB of empty series, or of empty
+/// samples in one series (each once took 1–1.6 GB to decode). Sixteen at once: each is
+/// refused with a 413 that says which limit, the process stays under 1 GiB, and the server
+/// still serves.
+#[test]
+fn amplification_bodies_get_413_and_memory_stays_under_1_gib() {
+    let s = serve("amplification", HEALTHY, &[]);
+    const DECODED: usize = 64_000_000;
+    let series = std::sync::Arc::new(snappy_repeat(&[], [0x0a, 0x00], DECODED));
+    // One TimeSeries (tag, 4-byte length) holding k empty Samples.
+    let k = (DECODED - 5) / 2;
+    let len = 2 * k;
+    let prefix = [0x0a, (len as u8) | 0x80, ((len >> 7) as u8) | 0x80, ((len >> 14) as u8) | 0x80, (len >> 21) as u8];
+    let samples = std::sync::Arc::new(snappy_repeat(&prefix, [0x12, 0x00], 5 + len));
+    for body in [&series, &samples] {
+        assert!(body.len() < 3_100_000);
+        assert!((DECODED - 1..=DECODED).contains(&snap::raw::decompress_len(body).unwrap()));
+    }
+    let addr = s.addr;
+    let threads: Vec<_> = (0..16)
+        .map(|i| {
+            let body = if i % 2 == 0 { series.clone() } else { samples.clone() };
+            std::thread::spawn(move || http(addr, "POST", "/api/v1/push", &body))
+        })
+        .collect();
+    for (i, t) in threads.into_iter().enumerate() {
+        let r = t.join().unwrap();
+        let what = if i % 2 == 0 { "series" } else { "samples" };
+        assert_eq!(r.status, Some(413), "{}", r.body);
+        assert!(r.body.contains(&format!("more than 1000000 {what} in one request")), "{}", r.body);
+    }
+    let peak = s.peak_rss();
+    assert!(peak < 1 << 30, "peak RSS {peak} bytes");
+    assert_eq!(push(addr, &request(1, 1)).status, Some(200));
+    let page = http(addr, "GET", "/metrics", b"").body;
+    assert!(page.contains("rwsim_serve_bad_requests_total{reason=\"too_large\"} 16"), "{page}");
+}
+
+/// Issue 15's push starvation: 40 uploads that announce the largest body and stall after 10
+/// bytes once held the whole memory budget, and every valid push waited for their 30 s read
+/// timeout. Memory is now taken as bytes arrive: a push is answered while all 40 are still
+/// being read (none has timed out yet).
+#[test]
+fn a_push_is_answered_while_forty_slow_uploads_are_in_progress() {
+    let s = serve("slow-uploads", HEALTHY, &[]);
+    let head = format!("POST /api/v1/push HTTP/1.1\r\nHost: x\r\n{RW1}Content-Length: {}\r\n\r\n0123456789", 8 << 20);
+    let slow: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let mut c = TcpStream::connect(s.addr).unwrap();
+            c.write_all(head.as_bytes()).unwrap();
+            c
+        })
+        .collect();
+    let in_flight = || metric(&http(s.addr, "GET", "/metrics", b"").body, "rwsim_serve_requests_in_flight");
+    for _ in 0..200 {
+        if in_flight() >= 40.0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(in_flight(), 40.0, "the slow uploads are being read");
+    assert_eq!(push(s.addr, &request(1, 1)).status, Some(200));
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert!(page.contains("rwsim_serve_bad_requests_total{reason=\"read_timeout\"} 0"), "{page}");
+    assert_eq!(metric(&page, "rwsim_serve_requests_in_flight"), 40.0, "{page}");
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 1.0);
+    drop(slow);
 }
