@@ -70,6 +70,8 @@ pub enum Outcome {
     TooLarge,
     /// The body did not arrive within the read timeout: 408.
     ReadTimeout,
+    /// A `Content-Type` or `Content-Encoding` other than remote-write 1.0's: 415.
+    Unsupported,
 }
 
 /// One row of `serve.csv`: what happened during one wall-clock second since the server
@@ -94,7 +96,8 @@ pub struct SecondRow {
     pub requests_refused: u64,
     /// Closed without an answer by a receiver crash.
     pub requests_reset: u64,
-    /// Malformed bodies (400), bodies over the limit (413) and slow bodies (408).
+    /// Malformed bodies (400), bodies over the limit (413), slow bodies (408) and unsupported
+    /// content types or encodings (415).
     pub requests_bad: u64,
     /// Samples stored (duplicates included).
     pub samples_accepted: u64,
@@ -123,6 +126,8 @@ pub struct Totals {
     pub too_large: u64,
     /// Bodies too slow to arrive.
     pub read_timeout: u64,
+    /// Unsupported content types or encodings.
+    pub unsupported: u64,
     /// Samples stored, duplicates included.
     pub samples_accepted: u64,
     /// Samples not stored.
@@ -299,6 +304,10 @@ impl Books {
                 t.read_timeout += 1;
                 *t.by_status.entry(408).or_default() += 1;
             }
+            Outcome::Unsupported => {
+                t.unsupported += 1;
+                *t.by_status.entry(415).or_default() += 1;
+            }
         }
         let row = self.row(since_start);
         row.requests += 1;
@@ -311,7 +320,9 @@ impl Books {
             Outcome::Hang => row.requests_hang += 1,
             Outcome::Refused => row.requests_refused += 1,
             Outcome::Reset => row.requests_reset += 1,
-            Outcome::Malformed | Outcome::TooLarge | Outcome::ReadTimeout => row.requests_bad += 1,
+            Outcome::Malformed | Outcome::TooLarge | Outcome::ReadTimeout | Outcome::Unsupported => {
+                row.requests_bad += 1
+            }
         }
     }
 
@@ -333,10 +344,16 @@ impl Books {
         }
         let _ = writeln!(
             o,
-            "# HELP rwsim_serve_bad_requests_total Requests refused before the model: malformed, too large, too slow."
+            "# HELP rwsim_serve_bad_requests_total Requests refused before the model: malformed, too large, too slow, \
+             unsupported media type."
         );
         let _ = writeln!(o, "# TYPE rwsim_serve_bad_requests_total counter");
-        for (reason, n) in [("malformed", t.malformed), ("too_large", t.too_large), ("read_timeout", t.read_timeout)] {
+        for (reason, n) in [
+            ("malformed", t.malformed),
+            ("too_large", t.too_large),
+            ("read_timeout", t.read_timeout),
+            ("unsupported_media_type", t.unsupported),
+        ] {
             let _ = writeln!(o, "rwsim_serve_bad_requests_total{{reason=\"{reason}\"}} {n}");
         }
         counter(

@@ -14,7 +14,8 @@
 //! A receiver crash (`oom` incident) resets the requests the model had in flight: their
 //! connections are closed. Scheduled crashes (`crash_at`) are driven by a 100 ms timer.
 //!
-//! The server never trusts its input: a body over `max_body_bytes`, a
+//! The server never trusts its input: a `Content-Type` or `Content-Encoding` other than
+//! remote-write 1.0's gets 415 (see [`check_headers`]), a body over `max_body_bytes`, a
 //! decoded body over `max_decoded_bytes` or a request with more than
 //! `max_samples_per_request` series or samples gets 413, a body that is not Snappy +
 //! protobuf gets 400 with a one-line reason, a body slower than `body_read_timeout` gets 408,
@@ -317,6 +318,53 @@ async fn route(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
     }
 }
 
+/// Checks the headers of a push against remote-write 1.0 (Prometheus's
+/// `storage/remote/write_handler.go`, `writeHandler.ServeHTTP` in 3.x): `Content-Type:
+/// application/x-protobuf` (a `proto=` parameter, if any, must name `prometheus.WriteRequest`)
+/// and `Content-Encoding: snappy`, else 415 Unsupported Media Type, which is what a 2.0 sender
+/// or one trying zstd (vmagent) needs to hear to fall back. Lenient where real senders are, as
+/// Prometheus's own receiver is: a missing `Content-Type` means 1.0, a missing
+/// `Content-Encoding` means snappy, and `X-Prometheus-Remote-Write-Version` may be missing or
+/// any `0.x`; only a `2.x` version (a 2.0 sender) is refused.
+pub fn check_headers(headers: &hyper::HeaderMap) -> Result<(), String> {
+    let get = |name: &str| headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_ascii_lowercase());
+    const V2: &str = "io.prometheus.write.v2.request";
+    let only_v1 = "rwsim serve receives remote-write 1.0 only (Content-Type: application/x-protobuf, \
+                   Content-Encoding: snappy); in Prometheus, set the remote_write's protobuf_message to \
+                   prometheus.WriteRequest";
+    if let Some(ct) = get("content-type") {
+        let mut parts = ct.split(';');
+        let media = parts.next().unwrap_or("").trim();
+        if media != "application/x-protobuf" {
+            return Err(format!("Content-Type {ct:?} is not supported: {only_v1}"));
+        }
+        for p in parts {
+            if let Some((k, v)) = p.split_once('=')
+                && k.trim() == "proto"
+            {
+                let v = v.trim().trim_matches('"');
+                if v == V2 {
+                    return Err(format!("remote-write 2.0 ({v}) is not supported: {only_v1}"));
+                }
+                if v != "prometheus.writerequest" {
+                    return Err(format!("Content-Type {ct:?} names an unknown message: {only_v1}"));
+                }
+            }
+        }
+    }
+    if let Some(enc) = get("content-encoding")
+        && enc != "snappy"
+    {
+        return Err(format!("Content-Encoding {enc:?} is not supported: {only_v1}"));
+    }
+    if let Some(v) = get("x-prometheus-remote-write-version")
+        && v.starts_with('2')
+    {
+        return Err(format!("X-Prometheus-Remote-Write-Version {v} (remote-write 2.0) is not supported: {only_v1}"));
+    }
+    Ok(())
+}
+
 /// Why a body was not read.
 enum ReadError {
     TooLarge,
@@ -358,6 +406,10 @@ async fn push(state: Arc<State>, req: HttpRequest<Incoming>) -> HttpReply {
     let arrived = tokio::time::Instant::now();
     let _in_flight = InFlight::new(&state.in_flight);
     let lim = state.limits;
+    if let Err(why) = check_headers(req.headers()) {
+        state.answer(Outcome::Unsupported, 0, 0);
+        return Ok(close(text(415, format!("rwsim serve: {why}\n"))));
+    }
     let declared = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)

@@ -86,12 +86,17 @@ struct Response {
 const RW1: &str =
     "Content-Encoding: snappy\r\nContent-Type: application/x-protobuf\r\nX-Prometheus-Remote-Write-Version: 0.1.0\r\n";
 
-/// One HTTP/1.1 request on a fresh connection.
+/// One HTTP/1.1 request on a fresh connection, with remote-write 1.0's headers.
 fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Response {
+    http_with(addr, method, path, RW1, body)
+}
+
+/// One HTTP/1.1 request on a fresh connection with these header lines (each ending in CRLF).
+fn http_with(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &[u8]) -> Response {
     let mut s = TcpStream::connect(addr).expect("connects");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{RW1}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
@@ -440,4 +445,42 @@ fn a_push_is_answered_while_forty_slow_uploads_are_in_progress() {
     assert_eq!(metric(&page, "rwsim_serve_requests_in_flight"), 40.0, "{page}");
     assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 1.0);
     drop(slow);
+}
+
+/// Remote-write 1.0's headers are checked: what is not 1.0 gets 415 Unsupported Media Type
+/// with the reason; what real 1.0 senders leave out (the version header, even the content
+/// type and encoding, which Prometheus's own receiver assumes) is accepted.
+#[test]
+fn unsupported_media_types_get_415_and_real_senders_are_accepted() {
+    let s = serve("headers", HEALTHY, &[]);
+    let body = proto::encode(&request(1, 1));
+    let refused = [
+        ("Content-Encoding: gzip\r\nContent-Type: application/x-protobuf\r\n", "Content-Encoding \"gzip\""),
+        ("Content-Encoding: snappy\r\nContent-Type: application/json\r\n", "Content-Type \"application/json\""),
+        (
+            "Content-Encoding: snappy\r\nContent-Type: application/x-protobuf;proto=io.prometheus.write.v2.Request\r\n\
+             X-Prometheus-Remote-Write-Version: 2.0.0\r\n",
+            "remote-write 2.0",
+        ),
+        ("Content-Encoding: snappy\r\nX-Prometheus-Remote-Write-Version: 2.0.0\r\n", "2.0.0 (remote-write 2.0)"),
+    ];
+    for (headers, reason) in refused {
+        let r = http_with(s.addr, "POST", "/api/v1/push", headers, &body);
+        assert_eq!(r.status, Some(415), "{headers:?}: {}", r.body);
+        assert!(r.body.contains(reason) && r.body.contains("remote-write 1.0 only"), "{}", r.body);
+    }
+    let accepted = [
+        "",
+        "Content-Encoding: snappy\r\nContent-Type: application/x-protobuf\r\n",
+        "Content-Encoding: Snappy\r\nContent-Type: application/x-protobuf; proto=prometheus.WriteRequest\r\n\
+         X-Prometheus-Remote-Write-Version: 0.1.0\r\n",
+    ];
+    for headers in accepted {
+        let r = http_with(s.addr, "POST", "/api/v1/push", headers, &body);
+        assert_eq!(r.status, Some(200), "{headers:?}: {}", r.body);
+    }
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert!(page.contains("rwsim_serve_bad_requests_total{reason=\"unsupported_media_type\"} 4"), "{page}");
+    assert!(page.contains("rwsim_serve_requests_total{code=\"415\"} 4"), "{page}");
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 3.0);
 }
