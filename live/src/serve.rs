@@ -97,6 +97,66 @@ impl Default for ServerLimits {
     }
 }
 
+/// A limit out of its range: the flag that sets it, the accepted range, and why.
+fn out_of_range(flag: &str, value: u64, lo: u64, hi: u64, hint: &str) -> Result<(), LiveError> {
+    if (lo..=hi).contains(&value) {
+        return Ok(());
+    }
+    Err(LiveError::Usage(format!("{flag} {value} is out of range: accepted {lo} to {hi} ({hint})")))
+}
+
+impl ServeOptions {
+    /// Refuses limits the server cannot honour, naming the flag, the accepted range and a
+    /// hint: a connection cap over the semaphore's 2^61 permits panics, a header timeout whose
+    /// deadline overflows the clock panics in every connection, a body limit over the reading
+    /// pool could never be read.
+    pub fn check(&self) -> Result<(), LiveError> {
+        let l = &self.limits;
+        let budget = l.memory_budget_bytes;
+        out_of_range("memory_budget_bytes", budget, 16 << 20, 1 << 40, "the three pools need 4 MiB each at least")?;
+        out_of_range(
+            "--max-body-bytes",
+            l.max_body_bytes,
+            1024,
+            budget / 8,
+            "bodies are read into the quarter of the memory budget that holds bodies, so at least two must fit; \
+             Prometheus sends about 50 KiB for 2000 samples",
+        )?;
+        out_of_range(
+            "max_decoded_bytes",
+            l.max_decoded_bytes,
+            1024,
+            budget / 2,
+            "at most the decoding pool, ½ of the budget",
+        )?;
+        out_of_range(
+            "--max-samples-per-request",
+            l.max_samples_per_request,
+            1,
+            budget / 4 / 16,
+            "the keys of one request, 16 bytes a sample, must fit the quarter of the memory budget that holds them; \
+             Prometheus sends 2000 by default (max_samples_per_send)",
+        )?;
+        out_of_range(
+            "--max-connections",
+            l.max_connections as u64,
+            1,
+            65_536,
+            "each connection is a file descriptor: see `ulimit -n`",
+        )?;
+        let hour = "a whole number of seconds, at most an hour; Prometheus waits remote_timeout (30 s by default) for a request";
+        out_of_range("--header-read-timeout-seconds", l.header_read_timeout.as_secs(), 1, 3600, hour)?;
+        out_of_range("--body-read-timeout-seconds", l.body_read_timeout.as_secs(), 1, 3600, hour)?;
+        out_of_range(
+            "--dedup-window-seconds",
+            self.books.dedup_window.as_secs(),
+            1,
+            7 * 86_400,
+            "at most 7 days; duplicates come from retries, seconds to minutes after the first try",
+        )
+    }
+}
+
 /// The model the server plays: a scenario's `[receiver]`.
 #[derive(Clone, Debug)]
 pub struct ModelSettings {
@@ -586,6 +646,7 @@ pub fn run(
     shutdown: impl Future<Output = ()>,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<ServeReport, LiveError> {
+    opts.check()?;
     // Open every output before serving, so a bad path fails at once.
     let files = match &opts.out_dir {
         None => None,

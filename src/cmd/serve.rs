@@ -12,12 +12,6 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
     let scenario = load(&a.scenario)?;
     let cfg = &scenario.config;
     cfg.validate().map_err(|e| CliError::Sim(scenario.origin.clone(), e.into()))?;
-    if a.max_connections == 0 {
-        return Err(CliError::Usage("--max-connections must be at least 1".into()));
-    }
-    if a.header_read_timeout_seconds == 0 || a.body_read_timeout_seconds == 0 {
-        return Err(CliError::Usage("read timeouts must be at least 1 second".into()));
-    }
     let model = ModelSettings {
         receiver: cfg.receiver.clone(),
         seed: a.seed.unwrap_or(cfg.seed),

@@ -15,7 +15,7 @@ struct Running {
     addr: SocketAddr,
     dir: PathBuf,
     /// Kept open so that the process can still write to its stderr.
-    _stderr: BufReader<std::process::ChildStderr>,
+    stderr: BufReader<std::process::ChildStderr>,
 }
 
 impl Drop for Running {
@@ -26,21 +26,24 @@ impl Drop for Running {
 }
 
 impl Running {
-    /// Peak resident memory of the process so far (Linux's VmHWM), in bytes.
-    fn peak_rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("Linux /proc");
-        let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).expect("VmHWM");
-        kb.trim().trim_end_matches("kB").trim().parse::<u64>().expect("a number of kB") * 1024
-    }
-
-    /// Sends SIGTERM and waits for a clean exit.
-    fn terminate(mut self) -> PathBuf {
+    /// Sends SIGTERM and waits for a clean exit; returns the output directory and what the
+    /// process wrote on stderr after its first line.
+    fn terminate(mut self) -> (PathBuf, String) {
         let pid = self.child.id().to_string();
         let ok = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs").success();
         assert!(ok, "kill -TERM {pid}");
         let status = self.child.wait().expect("waits");
         assert!(status.success(), "exit status {status}");
-        self.dir.clone()
+        let mut log = String::new();
+        let _ = self.stderr.read_to_string(&mut log);
+        (self.dir.clone(), log)
+    }
+
+    /// Peak resident memory of the process so far (Linux's VmHWM), in bytes.
+    fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("Linux /proc");
+        let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).expect("VmHWM");
+        kb.trim().trim_end_matches("kB").trim().parse::<u64>().expect("a number of kB") * 1024
     }
 }
 
@@ -61,7 +64,7 @@ fn start(args: &[&str], dir: &Path) -> Running {
         .and_then(|r| r.split(": ").next())
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
-    Running { child, addr, dir: dir.to_path_buf(), _stderr: stderr }
+    Running { child, addr, dir: dir.to_path_buf(), stderr }
 }
 
 /// `rwsim serve` on a scenario whose `[receiver]` (and `remote_timeout`) is `receiver`.
@@ -265,7 +268,7 @@ fn sigterm_writes_the_csv_files() {
     let s = serve("csv", HEALTHY, &[]);
     assert_eq!(push(s.addr, &request(4, 3)).status, Some(200));
     assert_eq!(push(s.addr, &request(4, 3)).status, Some(200));
-    let dir = s.terminate();
+    let (dir, _) = s.terminate();
     let csv = std::fs::read_to_string(dir.join("serve.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -336,24 +339,6 @@ fn serve_reports_its_own_answer_time_by_status_class() {
     let mean_429 = metric(&page, "rwsim_serve_answer_seconds_sum{class=\"429\"}") / throttled;
     assert!(mean_ok >= 0.3, "a 2xx waits the latency: {mean_ok}");
     assert!(mean_429 < 0.3, "a 429 without latency does not: {mean_429}");
-}
-
-/// Issue 15: one sample at i64::MAX moved the duplicate window past every real sample for the
-/// life of the process. It is stored, but counted as unchecked and ignored by the highest
-/// timestamp (more than 10 minutes ahead of the server's clock, Prometheus 3's limit).
-#[test]
-fn one_sample_far_in_the_future_does_not_switch_duplicate_detection_off() {
-    let s = serve("future", HEALTHY, &[]);
-    let mut future = request(1, 1);
-    future.timeseries[0].samples[0].timestamp = i64::MAX;
-    assert_eq!(push(s.addr, &future).status, Some(200));
-    assert_eq!(push(s.addr, &request(2, 2)).status, Some(200));
-    assert_eq!(push(s.addr, &request(2, 2)).status, Some(200));
-    let page = http(s.addr, "GET", "/metrics", b"").body;
-    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 9.0);
-    assert_eq!(metric(&page, "rwsim_serve_samples_duplicate_total"), 4.0, "{page}");
-    assert_eq!(metric(&page, "rwsim_serve_samples_unchecked_total"), 1.0);
-    assert_eq!(metric(&page, "rwsim_serve_highest_timestamp_seconds"), (T0 / 1000 + 1) as f64);
 }
 
 /// A Snappy block that decodes to `total` bytes: `prefix`, then the 2-byte `unit` over and
@@ -447,6 +432,24 @@ fn a_push_is_answered_while_forty_slow_uploads_are_in_progress() {
     drop(slow);
 }
 
+/// Issue 15: one sample at i64::MAX moved the duplicate window past every real sample for the
+/// life of the process. It is stored, but counted as unchecked and ignored by the highest
+/// timestamp (more than 10 minutes ahead of the server's clock, Prometheus 3's limit).
+#[test]
+fn one_sample_far_in_the_future_does_not_switch_duplicate_detection_off() {
+    let s = serve("future", HEALTHY, &[]);
+    let mut future = request(1, 1);
+    future.timeseries[0].samples[0].timestamp = i64::MAX;
+    assert_eq!(push(s.addr, &future).status, Some(200));
+    assert_eq!(push(s.addr, &request(2, 2)).status, Some(200));
+    assert_eq!(push(s.addr, &request(2, 2)).status, Some(200));
+    let page = http(s.addr, "GET", "/metrics", b"").body;
+    assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 9.0);
+    assert_eq!(metric(&page, "rwsim_serve_samples_duplicate_total"), 4.0, "{page}");
+    assert_eq!(metric(&page, "rwsim_serve_samples_unchecked_total"), 1.0);
+    assert_eq!(metric(&page, "rwsim_serve_highest_timestamp_seconds"), (T0 / 1000 + 1) as f64);
+}
+
 /// Remote-write 1.0's headers are checked: what is not 1.0 gets 415 Unsupported Media Type
 /// with the reason; what real 1.0 senders leave out (the version header, even the content
 /// type and encoding, which Prometheus's own receiver assumes) is accepted.
@@ -483,4 +486,39 @@ fn unsupported_media_types_get_415_and_real_senders_are_accepted() {
     assert!(page.contains("rwsim_serve_bad_requests_total{reason=\"unsupported_media_type\"} 4"), "{page}");
     assert!(page.contains("rwsim_serve_requests_total{code=\"415\"} 4"), "{page}");
     assert_eq!(metric(&page, "rwsim_serve_samples_accepted_total"), 3.0);
+}
+
+/// Issue 15's flags that panicked or hung (and the target's silent ones): each is refused at
+/// once, naming the flag and the accepted range.
+#[test]
+fn absurd_flags_are_refused_naming_the_flag_and_its_range() {
+    let dir = temp_dir("serve-flags");
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, "duration = \"1h\"\n[workload]\nseries = 1000\n").unwrap();
+    let serve = |flag: &str, value: &str| {
+        let out = dir.join("out");
+        let args =
+            ["serve", file.to_str().unwrap(), "--listen", "127.0.0.1:0", "--out", out.to_str().unwrap(), flag, value];
+        (flag.to_string(), args.map(String::from).to_vec())
+    };
+    let target =
+        |args: &[&str]| (args[args.len() - 2].to_string(), args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+    let cases = [
+        serve("--max-connections", "2305843009213693952"),
+        serve("--header-read-timeout-seconds", "18446744073709551615"),
+        serve("--body-read-timeout-seconds", "0"),
+        serve("--max-body-bytes", "1000000000000"),
+        serve("--max-samples-per-request", "0"),
+        serve("--dedup-window-seconds", "0"),
+        target(&["target", "--listen", "127.0.0.1:0", "--series", "0"]),
+        target(&["target", "--listen", "127.0.0.1:0", "--series", "3", "--targets", "5"]),
+        target(&["target", "--listen", "127.0.0.1:0", "--series", "3", "--targets", "0"]),
+    ];
+    for (flag, args) in cases {
+        let out = crate::rwsim().args(&args).timeout(Duration::from_secs(60)).output().expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted: {err}");
+        assert!(err.contains(&format!("{flag} ")) && err.contains("out of range: accepted "), "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("listening"), "{args:?}: {err}");
+    }
 }
