@@ -31,19 +31,28 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
         books: BookLimits { dedup_window: Duration::from_secs(a.dedup_window_seconds), ..BookLimits::default() },
         out_dir: Some(a.out.clone()),
     };
+    // Said at start, with the absolute path: the default is the current directory.
+    let out = std::path::absolute(&a.out).unwrap_or_else(|_| a.out.clone());
+    let (csv, timestamps) = (out.join("serve.csv"), out.join("serve_timestamps.csv"));
     let name = scenario.name.clone();
     let report = live::serve::run(opts, model, live::http::termination(), |addr| {
         log!("rwsim serve: listening on {addr}: receiver of scenario {name}; its clock starts now");
+        log!(
+            "rwsim serve: at SIGINT/SIGTERM it writes {} and {} (choose the directory with --out)",
+            csv.display(),
+            timestamps.display()
+        );
     })?;
     let t = &report.totals;
     log!(
-        "rwsim serve: stopped after {:.1}s: {} samples accepted ({} unique, {} duplicates), {} rejected; wrote {}",
+        "rwsim serve: stopped after {:.1}s: {} samples accepted ({} unique, {} duplicates), {} rejected; wrote {} and {}",
         report.uptime.as_secs_f64(),
         t.samples_accepted,
         t.samples_unique(),
         t.samples_duplicate,
         t.samples_rejected,
-        a.out.join("serve.csv").display()
+        csv.display(),
+        timestamps.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -268,7 +268,11 @@ fn sigterm_writes_the_csv_files() {
     let s = serve("csv", HEALTHY, &[]);
     assert_eq!(push(s.addr, &request(4, 3)).status, Some(200));
     assert_eq!(push(s.addr, &request(4, 3)).status, Some(200));
-    let (dir, _) = s.terminate();
+    let (dir, log) = s.terminate();
+    let (csv_path, ts_path) = (dir.join("serve.csv"), dir.join("serve_timestamps.csv"));
+    // Where it writes is said at start, and both files are named at the end.
+    let said = |p: &Path| log.matches(p.to_str().unwrap()).count();
+    assert_eq!((said(&csv_path), said(&ts_path)), (2, 2), "{log}");
     let csv = std::fs::read_to_string(dir.join("serve.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
