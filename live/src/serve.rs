@@ -426,9 +426,9 @@ pub fn check_headers(headers: &hyper::HeaderMap) -> Result<(), String> {
 }
 
 /// Decoded bodies up to this size are decoded on the runtime thread (well under a
-/// millisecond; a Prometheus batch of 2000 samples decodes to a few hundred KiB); larger ones on tokio's
-/// blocking pool, so that a 64 MiB body does not stall the connections the two runtime
-/// threads serve.
+/// millisecond; a Prometheus batch of 2000 samples decodes to a few hundred KiB); larger
+/// ones on tokio's blocking pool, so that a 64 MiB body does not stall the connections the
+/// two runtime threads serve.
 const INLINE_DECODE_BYTES: u64 = 1 << 20;
 
 /// Runs `f` on the blocking pool if `big`, else here.
