@@ -993,8 +993,8 @@ def compare(name: str, rwsim: str) -> dict:
     restarts_real = restarts_real[1:]  # the first is the queue's start
     restarts_model = [e["t_seconds"] for e in tl if e["kind"] == "watcher_restart"]
     r["wal_events"] = ((comp_real, restarts_real), (comp_model, restarts_model))
-    r["watcher"] = (gauge_by_second(real, "wal_watcher_current_segment"),
-                    gauge_by_second(model, "wal_watcher_current_segment"))
+    r["watcher"] = tuple((gauge_by_second(x, "wal_watcher_current_segment"), gauge_by_second(x, "tsdb_wal_segment_current"))
+                         for x in (real, model))
     r["steps"] = repeated_steps(scenario_of(name), RECORDINGS)
     if r["steps"]:
         r["steps"]["model"] = match_steps(r["steps"]["repeated"], shard_timeline(model))
@@ -1100,14 +1100,16 @@ def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
         out.append(("head compactions (t)", times(cr), times(cm), max_gap(cr, cm), len(cr) == len(cm)))
     if rr or rm:
         out.append(("watcher restarts (t)", times(rr), times(rm), max_gap(rr, rm), len(rr) == len(rm)))
-    gr, gm = r["watcher"]
+    (gr, wr), (gm, wm) = r["watcher"]
     cr, cm = gauge_changes(gr), gauge_changes(gm)
     if len(cr) > 1 or len(cm) > 1:
-        # The watcher's segment gauge, second by second: it lags the WAL's first segment while
-        # the watcher reads a segment a truncation deleted (issue #12, item 2). A second counts
-        # as different only away from a change on either side (1 s: the sampling's phase).
+        # The watcher's segment gauge, second by second: it names the segment the watcher
+        # reads, a deleted one included, until the watcher fails and restarts (issue #12, item
+        # 2). Compared where both WALs are in the same segment (a segment rolls at a size both
+        # sides reach at slightly different times when their bytes per sample differ), and
+        # away from a change on either side (1 s: the phase of the sampling).
         near = {t + d for t, _ in cr[1:] + cm[1:] for d in (-1, 0, 1)}
-        off = [t for t in gr if t in gm and t not in near and gr[t] != gm[t]]
+        off = [t for t in gr if t in gm and t not in near and wr.get(t) == wm.get(t) and gr[t] != gm[t]]
         out.append(("watcher segment (from t: segment)", changes_str(cr), changes_str(cm),
                     "same" if not off else f"differs for {len(off)} s (from {off[0]} s)", not off))
     ra, rb = r["shards"]
