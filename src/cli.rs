@@ -26,6 +26,10 @@ pub enum Command {
     Scenarios,
     /// Write report.md and report.html (charts embedded) for a run or a sweep.
     Report(ReportArgs),
+    /// The outage budget: the longest outage of the scenario's kind that loses nothing, in
+    /// the worst and the best phase against the block boundaries, and data lost against
+    /// outage length.
+    Budget(BudgetArgs),
     /// Measure simulator speed and memory on a scenario (default: bench-1m-24h).
     Bench(BenchArgs),
     /// Run a grid of scenario variants in parallel; write sweep.csv, print the Pareto front
@@ -73,6 +77,42 @@ pub struct RunArgs {
     /// with `--seed`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Run the scenario exactly as written, once. By default a scenario with an outage is
+    /// also run over the outage's start within a block range, other seeds and the plausible
+    /// values of the model constants it does not set, for the best, median and worst case.
+    #[arg(long)]
+    pub literal: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BudgetArgs {
+    /// Scenario file or `builtin:NAME` with a `[[receiver.fault]]` window (or an incident
+    /// with an end): its first one is the outage whose length is varied.
+    pub scenario: String,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Set a scenario key to one value (repeatable), as `rwsim run --set`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Print the budget as one JSON object instead of the tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Write budget.json and the chart (budget.png, budget.svg) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Phases of the outage's start over one block range.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub phases: usize,
+    /// Spacing of the outage lengths tried (default: a quarter of the block range).
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    /// Longest outage tried (default: 16 steps).
+    #[arg(long, value_name = "DURATION")]
+    pub max_length: Option<String>,
+    /// Resolution of the budget (the step must be a multiple of it).
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    pub resolution: String,
 }
 
 #[derive(Debug, Args)]

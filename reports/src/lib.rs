@@ -3,13 +3,15 @@
 //! Renderers only format: they take results from `sim-core` and return text or bytes, or
 //! write to a caller-supplied writer; the CLI owns the files.
 //!
-//! - [`summary`]: the human-readable forecast table and timeline.
-//! - [`json`]: the `--json` object (`summary.json`).
+//! - [`summary`]: the human-readable forecast: the answer in time (gaps, best / median /
+//!   worst case), the tables and the timeline; [`budget`]: the outage budget.
+//! - [`json`]: the `--json` object (`summary.json`), the robust answer beside the run's.
 //! - [`csv`]: `timeseries.csv`, one [`sim_core::metrics::MetricsRow`] per output step,
 //!   streamed while the simulation runs, and read back.
-//! - [`sweep`]: `sweep.csv` (one [`sweep::PointRow`] per grid point, with Student-t
-//!   confidence intervals across replications), the Pareto front, the `queue_config`
-//!   recommendation and `sweep.json` ([`sweep::SweepSummary`]).
+//! - [`sweep`]: `sweep.csv` (one [`sweep::PointRow`] per grid point), `sweep.json`
+//!   ([`sweep::SweepSummary`]) and the printed Pareto front, recommendation (`queue_config:`
+//!   YAML and flags) and levers. The statistics, Pareto front and recommendation themselves
+//!   are the `analysis` crate's, which every module here only renders.
 //! - [`charts`]: PNG and SVG charts. [`charts::run`] prepares the run dashboard's panels
 //!   from the rows, [`charts::sweep::prepare`] the sweep heatmaps and curves from the points
 //!   (both pure, tested); [`charts::sweep`] draws heatmaps and curves;
@@ -36,6 +38,7 @@
 //!     rows: &rows.rows,
 //!     description: None,
 //!     incidents: Vec::new(),
+//!     headline: Some(reports::summary::headline(&result, None)),
 //! });
 //! let svg = reports::charts::render_svg(&dashboard).unwrap();
 //! assert!(svg.contains("Samples in vs delivered (samples/s)"));
@@ -45,6 +48,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod charts;
 pub mod csv;
 pub mod json;

@@ -10,8 +10,9 @@
 pub mod sweep;
 
 use crate::summary::{bytes, count, secs};
+use analysis::robust::{Outcome, Robust};
 use base64::Engine;
-use sim_core::config::{Latency, Response, SimConfig};
+use sim_core::config::{Latency, Response, SenderMode, SimConfig};
 use sim_core::result::RunResult;
 use sim_core::time::SimDuration;
 use std::fmt::Write;
@@ -37,6 +38,8 @@ pub struct Report<'a> {
     pub origin: &'a str,
     /// The result.
     pub result: &'a RunResult,
+    /// The best, median and worst case, when the robust answer ran.
+    pub robust: Option<&'a Robust>,
     /// Charts, in order.
     pub images: Vec<Image>,
 }
@@ -97,11 +100,25 @@ pub fn samples_per_second(cfg: &SimConfig) -> f64 {
 pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
     let w = &cfg.workload;
     let start = crate::charts::axis::utc(cfg.clock.start_unix_nanos / 1_000_000_000);
+    let sender = sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str());
+    let truncation = match &cfg.sender.mode {
+        SenderMode::Server => format!(
+            "{} blocks (head compaction, and with it WAL truncation, about every {})",
+            dur(cfg.tsdb.min_block_duration),
+            dur(cfg.tsdb.min_block_duration)
+        ),
+        SenderMode::Agent(a) => format!(
+            "a truncation every {} from the process start",
+            dur(sim_core::sender::agent::AgentOptions::from_flags(a).truncate_frequency)
+        ),
+        SenderMode::Alloy(a) => format!(
+            "a truncation every {} from the process start, skipped while nothing has been sent",
+            dur(a.truncate_frequency)
+        ),
+    };
     let mut out = vec![format!(
-        "A Prometheus {} sender scrapes {} series from {} target{} every {}{} — about {} samples/s \
-         — and remote-writes them for {}, from {}. Its WAL has {} segments and {} blocks \
-         (head compaction, and with it WAL truncation, about every {}).",
-        cfg.profile.as_str(),
+        "A {sender} sender scrapes {} series from {} target{} every {}{} — about {} samples/s \
+         — and remote-writes them for {}, from {}. Its WAL has {} segments and {truncation}.",
         count(w.series),
         count(u64::from(w.targets)),
         if w.targets == 1 { "" } else { "s" },
@@ -111,8 +128,6 @@ pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
         dur(cfg.duration),
         start,
         bytes(cfg.tsdb.wal_segment_size).replace(".0 ", " "),
-        dur(cfg.tsdb.min_block_duration),
-        dur(cfg.tsdb.min_block_duration),
     )];
     for c in &w.changes {
         out.push(format!(
@@ -313,8 +328,77 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
     if let Some(d) = rep.description {
         b.push(Block::Note(d.to_string()));
     }
-    let (v, good) = verdict(r);
-    b.push(Block::Verdict(v, good));
+    b.push(Block::Verdict(crate::summary::headline(r, rep.robust), r.gaps.samples == 0));
+    if !r.gaps.list.is_empty() {
+        b.push(Block::Heading(2, "Data lost".into()));
+        b.push(Block::Para(
+            "The ranges of sample timestamps whose samples never reach the receiver: the holes its dashboards \
+             will show. Coverage is the share of the samples with a timestamp in the range that are lost (a failed \
+             batch is one shard's share of its time range)."
+                .into(),
+        ));
+        b.push(Block::Table {
+            header: ["from", "to", "duration", "samples", "coverage", "reason"].map(String::from).to_vec(),
+            rows: r
+                .gaps
+                .list
+                .iter()
+                .take(TIMELINE_ROWS)
+                .map(|g| {
+                    vec![
+                        crate::summary::clock(g.from_seconds),
+                        crate::summary::clock(g.to_seconds),
+                        crate::summary::span(g.duration_seconds),
+                        count(g.samples),
+                        format!("{:.0}%", g.coverage * 100.0),
+                        g.reason.describe().to_string(),
+                    ]
+                })
+                .collect(),
+            numeric: vec![false, false, true, true, true, false],
+        });
+    }
+    if let Some(rb) = rep.robust {
+        b.push(Block::Heading(2, "Best, median and worst case".into()));
+        b.push(Block::Para(format!(
+            "The scenario fixes one start for its outage and leaves some model constants at their defaults; \
+             neither is something an operator controls. {} runs varied them (see the note below); how much data \
+             each case loses, and what it varied:",
+            rb.runs
+        )));
+        let row = |name: &str, o: &Outcome| {
+            vec![
+                name.to_string(),
+                if o.lost_samples == 0 { "nothing".into() } else { crate::summary::span(o.lost_seconds) },
+                pct(o.lost_samples, o.appended),
+                crate::summary::variation_words(&o.variation, crate::summary::reference(rb)),
+            ]
+        };
+        b.push(Block::Table {
+            header: ["case", "data lost", "share", "what varied"].map(String::from).to_vec(),
+            rows: vec![
+                row("as written", &rb.literal),
+                row("best", &rb.best),
+                row("median", &rb.median),
+                row("worst", &rb.worst),
+            ],
+            numeric: vec![false, true, true, false],
+        });
+        let section = crate::summary::robust_section(rb);
+        let notes: Vec<String> = section
+            .lines()
+            .skip(5)
+            .map(|l| {
+                let l = l.trim();
+                let mut l = l[..1].to_uppercase() + &l[1..];
+                if !l.ends_with('.') {
+                    l.push('.');
+                }
+                l
+            })
+            .collect();
+        b.push(Block::Note(notes.join(" ")));
+    }
 
     b.push(Block::Heading(2, "The scenario".into()));
     b.extend(scenario_words(cfg).into_iter().map(Block::Para));
@@ -531,6 +615,7 @@ mod tests {
 
     fn report<'a>(cfg: &'a SimConfig, r: &'a RunResult) -> Report<'a> {
         Report {
+            robust: None,
             config: cfg,
             description: Some("rejects & <retries>"),
             origin: "<builtin:x>",
@@ -567,7 +652,9 @@ mod tests {
         for part in [
             "# rwsim report: a|b <c>\n",
             "*rejects & <retries>*",
-            "of the data (",
+            "of data lost, ",
+            "## Data lost",
+            "| from | to | duration | samples | coverage | reason |",
             "## The scenario",
             "## queue_config",
             "| max_shards | 20 | set |",

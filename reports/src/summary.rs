@@ -1,8 +1,12 @@
-//! The human-readable forecast: a table of where the samples went, how the queue behaved,
-//! and a short timeline of notable moments.
+//! The human-readable forecast: the answer in time first (how much data is lost, the gaps,
+//! and the best, median and worst case over what nobody controls), then a table of where the
+//! samples went, how the queue behaved, and a short timeline of notable moments.
 
+use analysis::robust::{Outcome, Robust, Variation};
+use sim_core::gaps::{Gap, Gaps};
 use sim_core::observer::{Notable, NotableKind};
 use sim_core::result::RunResult;
+use sim_core::time::{SimDuration, SimTime};
 use std::fmt::Write;
 
 /// Timeline lines shown in the summary (the JSON and `report` show all of them).
@@ -57,20 +61,257 @@ fn pct(part: u64, whole: u64) -> String {
     if whole == 0 { "-".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
 }
 
+/// A duration as a timeline prints it, to the second: `3h58m40s`, `4m5s`, `255ms`.
+pub fn span(seconds: f64) -> String {
+    if seconds < 1.0 {
+        return SimDuration::from_secs_f64((seconds * 1000.0).round() / 1000.0).to_string();
+    }
+    SimDuration::from_secs(seconds.round() as u64).to_string()
+}
+
+/// A short duration for a constant's value: `0.8ms`, `20ms`, `5s`.
+pub fn short_duration(seconds: f64) -> String {
+    if seconds > 0.0 && seconds < 1.0 {
+        let ms = (seconds * 1e6).round() / 1e3;
+        return format!("{ms}ms");
+    }
+    SimDuration::from_secs_f64(seconds).to_string()
+}
+
+/// A timestamp of a gap table, always to the millisecond: `01:00:04.368`, `02:30:00.000`.
+fn stamp(seconds: f64) -> String {
+    let t = SimTime(SimDuration::from_secs_f64(seconds).nanos()).to_string();
+    if t.len() == 8 { format!("{t}.000") } else { t }
+}
+
+/// The cycle phases are measured over: `2h block range`, `2h truncation period`.
+fn cycle_words(p: &analysis::robust::PhaseScan) -> String {
+    let what = if p.reference == "block boundary" { "block range" } else { "truncation period" };
+    format!("{} {what}", span(p.block_seconds))
+}
+
+/// An offset from the start of the run as `HH:MM:SS`.
+pub fn clock(seconds: f64) -> String {
+    SimTime(SimDuration::from_secs(seconds.round() as u64).nanos()).to_string()
+}
+
+/// A sample count in words for a headline: `103 M`, `2,691`.
+pub fn samples_words(n: u64) -> String {
+    match n {
+        0..100_000 => count(n),
+        100_000..1_000_000_000 => format!("{:.1} M", n as f64 / 1e6).replace(".0 M", " M"),
+        _ => format!("{:.2} G", n as f64 / 1e9),
+    }
+}
+
+/// One gap for a headline: `the gap 01:01:38–05:00:18 (480 M samples, WAL truncation)`, with
+/// its share when only some of its samples are lost.
+pub fn gap_words(g: &Gap) -> String {
+    let share = if g.coverage < 0.995 { format!(", {:.0}% of its samples", g.coverage * 100.0) } else { String::new() };
+    format!(
+        "{}–{} ({} samples, {}{share})",
+        clock(g.from_seconds),
+        clock(g.to_seconds),
+        samples_words(g.samples),
+        g.reason.describe()
+    )
+}
+
+/// The answer in time for one run: `3h58m40s of data lost: the gap 01:01:38–05:00:18 (...)`.
+pub fn loss_words(gaps: &Gaps, appended: u64) -> String {
+    let Some(largest) = gaps.largest_gap() else {
+        return "No data lost".into();
+    };
+    let share =
+        if appended == 0 { String::new() } else { format!(", {} of the run's samples", pct(gaps.samples, appended)) };
+    let more = match gaps.list.len() {
+        1 => String::new(),
+        n => format!(" and {} more gap{}", n - 1, if n == 2 { "" } else { "s" }),
+    };
+    format!("{} of data lost{share}: the gap {}{more}", span(gaps.lost_seconds), gap_words(largest),)
+}
+
+/// What the phases of `rb` are measured from: `block boundary` or `WAL truncation tick`.
+pub fn reference(rb: &Robust) -> &str {
+    rb.phase.as_ref().map_or("block boundary", |p| p.reference.as_str())
+}
+
+/// A variation in words: `the outage starts 1h52m after a block boundary, wal_bytes_per_sample
+/// 10`; `reference` is what phases are measured from ([`reference()`]).
+pub fn variation_words(v: &Variation, reference: &str) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = v.phase_seconds {
+        parts.push(format!("the outage starts {} after a {reference}", span(p)));
+    }
+    for c in &v.constants {
+        let name = c.key.rsplit('.').next().unwrap_or(&c.key);
+        let value =
+            if analysis::constants::constant(&c.key).is_some_and(|k| k.unit == analysis::constants::Unit::Seconds) {
+                SimDuration::from_secs_f64(c.value).to_string()
+            } else {
+                format!("{}", c.value)
+            };
+        parts.push(format!("{name} {value}"));
+    }
+    if v.seed.is_some() {
+        parts.push("another seed (scrape phases, receiver draws)".into());
+    }
+    if parts.is_empty() {
+        return "the scenario as written".into();
+    }
+    parts.join(", ")
+}
+
+fn case_line(o: &Outcome, reference: &str) -> String {
+    let lost = if o.lost_samples == 0 {
+        "nothing lost".to_string()
+    } else {
+        format!("{} lost ({})", span(o.lost_seconds), pct(o.lost_samples, o.appended))
+    };
+    format!("{lost:<22}  {}", variation_words(&o.variation, reference))
+}
+
+/// The headline: the answer in time, and the worst case when the robust answer ran.
+pub fn headline(r: &RunResult, robust: Option<&Robust>) -> String {
+    let mut o = format!("{}.", loss_words(&r.gaps, r.samples.appended));
+    if let Some(rb) = robust {
+        let w = &rb.worst;
+        if w.lost_samples == 0 {
+            let _ = write!(o, " Worst case: nothing lost either ({} runs).", rb.runs);
+        } else if w.variation.is_literal() {
+            let _ = write!(o, " Worst case: the same; no variation of {} runs loses more.", rb.runs);
+        } else {
+            let _ = write!(
+                o,
+                " Worst case: {} ({}), when {}.",
+                span(w.lost_seconds),
+                pct(w.lost_samples, w.appended),
+                variation_words(&w.variation, reference(rb))
+            );
+        }
+    }
+    o
+}
+
+/// The gaps as a table.
+fn gaps_table(o: &mut String, g: &Gaps) {
+    if g.list.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "Gaps (sample timestamps that never reach the receiver)");
+    let _ =
+        writeln!(o, "  {:<12}  {:<12}  {:>10}  {:>14}  {:>8}  reason", "from", "to", "duration", "samples", "coverage");
+    const SHOWN: usize = 12;
+    for gap in g.list.iter().take(SHOWN) {
+        let _ = writeln!(
+            o,
+            "  {:<12}  {:<12}  {:>10}  {:>14}  {:>7.0}%  {}",
+            stamp(gap.from_seconds),
+            stamp(gap.to_seconds),
+            span(gap.duration_seconds),
+            count(gap.samples),
+            gap.coverage * 100.0,
+            gap.reason.describe()
+        );
+    }
+    if g.list.len() > SHOWN {
+        let _ = writeln!(o, "  ... and {} more (see --json)", g.list.len() - SHOWN);
+    }
+    if g.merged_for_cap > 0 {
+        let _ = writeln!(
+            o,
+            "  (some gaps were merged with their neighbours to keep the list short; no sample is left out)"
+        );
+    }
+    let _ = writeln!(o);
+}
+
+/// The robust answer as a few lines.
+pub fn robust_section(rb: &Robust) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "Best, median and worst case: {} runs over what the scenario does not fix", rb.runs);
+    let r = reference(rb);
+    let _ = writeln!(o, "  as written  {}", case_line(&rb.literal, r));
+    let _ = writeln!(o, "  best        {}", case_line(&rb.best, r));
+    let _ = writeln!(o, "  median      {}", case_line(&rb.median, r));
+    let _ = writeln!(o, "  worst       {}", case_line(&rb.worst, r));
+    if let Some(p) = &rb.phase
+        && let Some(safe) = &p.safe
+    {
+        let _ = writeln!(
+            o,
+            "  This outage loses nothing only if it starts {} to {} after a {} ({} of the {}; found to {}).",
+            span(safe.from_seconds),
+            span(safe.to_seconds),
+            p.reference,
+            span(((safe.to_seconds - safe.from_seconds).rem_euclid(p.block_seconds)).max(0.0)),
+            cycle_words(p),
+            span(p.resolution_seconds)
+        );
+    }
+    let mut varied = Vec::new();
+    if let Some(p) = &rb.phase {
+        varied.push(format!(
+            "the outage's start over one {} ({} phases, refined to {} around the worst)",
+            cycle_words(p),
+            p.grid,
+            span(p.resolution_seconds)
+        ));
+    }
+    if !rb.seeds.is_empty() {
+        varied.push(format!("{} other seeds (scrape phases, receiver draws)", rb.seeds.len()));
+    }
+    for v in &rb.varied {
+        let fmt = |x: f64| if v.seconds { short_duration(x) } else { format!("{x}") };
+        let values: Vec<String> = v.values.iter().map(|&x| fmt(x)).collect();
+        varied.push(format!("{} {} (default {})", v.key, values.join(" and "), fmt(v.scenario_value)));
+    }
+    let _ = writeln!(o, "  varied: {}", varied.join("; "));
+    if !rb.not_varied.is_empty() {
+        let nv: Vec<String> = rb.not_varied.iter().map(|n| format!("{} ({})", n.key, n.why)).collect();
+        let _ = writeln!(o, "  not varied: {}", nv.join("; "));
+    }
+    let median = if rb.phase.is_some() {
+        "The median is over the evenly spaced start phases with the scenario's constants."
+    } else {
+        "With no outage to move, the median is the scenario as written."
+    };
+    let _ = writeln!(o, "  {median} --literal runs the scenario as written only; docs/answers.md explains the ranges.");
+    o
+}
+
 /// Renders the forecast table and the first [`TIMELINE_LINES`] timeline entries.
 pub fn render(r: &RunResult) -> String {
+    render_with(r, None, None)
+}
+
+/// The forecast with the answer in time first: the headline, the gaps, then the robust
+/// answer (when it ran) or `note` (why it did not), then the tables and the timeline.
+pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -> String {
     let mut o = String::new();
     let s = &r.samples;
     let d = &s.dropped;
     let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip;
+    let sender = sim_core::config::SenderMode::describe(&r.sender.mode, &r.prometheus);
     let _ = writeln!(
         o,
-        "rwsim forecast: {} (Prometheus {}, seed {}, {} simulated)\n",
+        "rwsim forecast: {} ({sender}, seed {}, {} simulated)\n",
         r.scenario,
-        r.prometheus,
         r.seed,
         secs(r.simulated_seconds)
     );
+    let _ = writeln!(o, "{}\n", headline(r, robust).replacen(". Worst case: ", ".\nWorst case: ", 1));
+    gaps_table(&mut o, &r.gaps);
+    match (robust, note) {
+        (Some(rb), _) => {
+            o.push_str(&robust_section(rb));
+            o.push('\n');
+        }
+        (None, Some(n)) => {
+            let _ = writeln!(o, "{n}\n");
+        }
+        (None, None) => {}
+    }
     let _ = writeln!(o, "Samples                          count      share");
     let mut row = |label: &str, n: u64, note: &str| {
         let _ = writeln!(o, "  {label:<24}{:>17}  {:>8}{note}", count(n), pct(n, s.appended));
@@ -155,6 +396,13 @@ pub fn render(r: &RunResult) -> String {
         w.watcher_restarts,
         count(w.enqueue_retries)
     );
+    if w.truncations_skipped > 0 {
+        let _ = writeln!(
+            o,
+            "  truncation ticks skipped {} (Alloy: the remote-write timestamp had not moved)",
+            w.truncations_skipped
+        );
+    }
     let se = &r.sender;
     if se.restarts + se.crashes + se.oom_kills + se.reloads > 0 {
         let _ = writeln!(o, "\nSender process");

@@ -1,352 +1,37 @@
-//! Sweep results: one row per grid point with statistics across replications, the
-//! `sweep.csv` contract, the Pareto front and a `queue_config` recommendation.
+//! Sweep results on paper: the `sweep.csv` contract, `sweep.json`, and the text `rwsim sweep`
+//! and `rwsim merge` print — the grid, the Pareto front over settings, the recommendation
+//! with what to paste (a `queue_config:` block, a `remote_write` key, command-line flags),
+//! and, when nothing meets the targets, the levers besides `queue_config`.
 //!
-//! Everything here is pure: [`SweepResult`] in, text or CSV bytes out. The same result
-//! renders the same bytes, so a sweep run in one go and one merged from partitions print and
-//! write identical output.
+//! The analysis — rows and their statistics, the Pareto front, the noise-aware
+//! recommendation, the budget per setting — is [`analysis::sweep`], re-exported here. The
+//! same result renders the same bytes, so a sweep run in one go and one merged from
+//! partitions print and write identical output.
 
+use analysis::levers::{How, Levers};
+use analysis::settings::{Role, flag_assignment, role};
+pub use analysis::stats::{CONFIDENCE, LOSS_TIE_ABS, LOSS_TIE_REL, Stat};
+pub use analysis::sweep::{
+    PointRow, Recommendation, RunMetrics, SweepMeta, SweepPoint, SweepResult, Target, Targets, candidates_of,
+    condition_keys, distinct_values, fill_budgets, is_setting, length_key, pareto_front, prometheus_duration,
+    recommend, recommended_row, setting_groups, worst_row,
+};
 use serde::{Deserialize, Serialize};
-use sim_core::config::QueueConfig;
-use sim_core::result::RunResult;
-use sim_core::time::{NANOS_PER_MILLI, SimDuration};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::fmt::{self, Write as _};
 use std::io::{Read, Write};
 
 use crate::summary::{bytes, secs};
 
-/// Confidence level of the intervals in `sweep.csv`.
-pub const CONFIDENCE: f64 = 0.95;
-
 /// Rows of the Pareto table printed before "... and N more".
 pub const PARETO_LINES: usize = 30;
 
-/// What a sweep keeps of one run.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RunMetrics {
-    /// Samples appended to the WAL.
-    pub appended: u64,
-    /// Samples failed (4xx, 429 without retry).
-    pub failed: u64,
-    /// Samples lost to WAL truncation.
-    pub dropped_wal_truncation: u64,
-    /// Samples dropped as too old (`sample_age_limit`).
-    pub dropped_too_old: u64,
-    /// Samples dropped at a reshard's hard shutdown.
-    pub dropped_reshard_shutdown: u64,
-    /// Samples still queued or unread at the end.
-    pub pending_at_end: u64,
-    /// Largest lag, seconds.
-    pub lag_max_seconds: f64,
-    /// Median delivery latency, seconds.
-    pub delivery_latency_p50_seconds: f64,
-    /// 99th percentile delivery latency, seconds.
-    pub delivery_latency_p99_seconds: f64,
-    /// Peak estimated queue memory, bytes.
-    pub queue_memory_bytes_peak: u64,
-    /// Most shards running at once.
-    pub shards_max: u32,
-    /// Receiver HTTP attempts per simulated second.
-    pub receiver_requests_per_second: f64,
-}
-
-impl RunMetrics {
-    /// Extracts the metrics of one run.
-    pub fn from_result(r: &RunResult) -> Self {
-        let s = &r.samples;
-        RunMetrics {
-            appended: s.appended,
-            failed: s.failed,
-            dropped_wal_truncation: s.dropped.wal_truncation,
-            dropped_too_old: s.dropped.too_old,
-            dropped_reshard_shutdown: s.dropped.reshard_shutdown,
-            pending_at_end: s.pending_at_end,
-            lag_max_seconds: r.lag_seconds.max,
-            delivery_latency_p50_seconds: r.delivery_latency_seconds.p50,
-            delivery_latency_p99_seconds: r.delivery_latency_seconds.p99,
-            queue_memory_bytes_peak: r.queue_memory_bytes_peak,
-            shards_max: r.shards.max,
-            receiver_requests_per_second: if r.simulated_seconds > 0.0 {
-                r.receiver.requests as f64 / r.simulated_seconds
-            } else {
-                0.0
-            },
-        }
+/// `loss ≤ 0%`, `p99 delivery latency ≤ 30s`, ...
+pub fn describe(targets: &Targets, t: Target) -> String {
+    match t {
+        Target::Loss => format!("loss ≤ {}", percent(targets.max_loss)),
+        Target::P99 => format!("p99 delivery latency ≤ {}", secs(targets.max_p99_seconds.unwrap_or(0.0))),
+        Target::Memory => format!("peak queue memory ≤ {}", bytes(targets.max_memory_bytes.unwrap_or(0))),
     }
-
-    /// Samples that never reached the receiver: failed plus dropped for every reason.
-    pub fn lost(&self) -> u64 {
-        self.failed + self.dropped_wal_truncation + self.dropped_too_old + self.dropped_reshard_shutdown
-    }
-
-    /// `lost / appended` (0 when nothing was appended).
-    pub fn loss_fraction(&self) -> f64 {
-        if self.appended == 0 { 0.0 } else { self.lost() as f64 / self.appended as f64 }
-    }
-}
-
-/// A metric over the replications of a point: the mean, and a two-sided Student-t
-/// confidence interval at [`CONFIDENCE`] when there are at least two replications.
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub struct Stat {
-    /// Arithmetic mean.
-    pub mean: f64,
-    /// `(low, high)`, clamped at 0 (every metric is non-negative); `None` for one replication.
-    pub ci: Option<(f64, f64)>,
-}
-
-impl Stat {
-    /// The mean and interval of `values`, in the given order (so the float sums, and the
-    /// bytes written, never depend on scheduling).
-    pub fn of(values: &[f64]) -> Stat {
-        assert!(!values.is_empty(), "a point has at least one replication");
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        if values.len() < 2 {
-            return Stat { mean, ci: None };
-        }
-        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        let half = t_quantile(values.len() - 1) * (var / n).sqrt();
-        Stat { mean, ci: Some(((mean - half).max(0.0), mean + half)) }
-    }
-
-    /// The value targets are checked against: the upper end of the interval when there is
-    /// one, else the mean.
-    pub fn upper(&self) -> f64 {
-        self.ci.map_or(self.mean, |(_, hi)| hi)
-    }
-}
-
-/// The two-sided [`CONFIDENCE`] quantile of Student's t with `df` degrees of freedom.
-fn t_quantile(df: usize) -> f64 {
-    StudentsT::new(0.0, 1.0, df as f64)
-        .expect("df >= 1 is a valid Student-t")
-        .inverse_cdf(1.0 - (1.0 - CONFIDENCE) / 2.0)
-}
-
-/// A duration as Prometheus prints it in YAML (`model.Duration`): `5s`, `30ms`, `1m30s`, `0s`.
-pub fn prometheus_duration(d: SimDuration) -> String {
-    let mut ms = d.nanos() / NANOS_PER_MILLI;
-    if ms == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    for (unit, mult) in [("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
-        let v = ms / mult;
-        if v > 0 {
-            let _ = write!(out, "{v}{unit}");
-            ms -= v * mult;
-        }
-    }
-    out
-}
-
-/// One row of `sweep.csv` after the `point` column and the swept keys' columns. Field
-/// order is column order; this is the file's contract.
-///
-/// Counts are totals over the point's replications; every other metric is the mean over
-/// them, with `_ci_low` / `_ci_high` the [`CONFIDENCE`] Student-t interval, empty with one
-/// replication. Samples "lost" are those that never reached the receiver: `failed` plus
-/// every `dropped_*` reason (WAL truncation included, which Prometheus reports nowhere);
-/// `pending_at_end` is not lost.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PointRow {
-    /// Replications run for this point.
-    pub replications: u32,
-    /// Seed of replication 0 (`rwsim run FILE --set ... --seed SEED` reproduces it).
-    pub seed: u64,
-    /// `"2.42"` or `"3.x"`.
-    pub prometheus: String,
-    /// `queue_config.capacity` of the point (swept or not), samples per shard.
-    pub capacity: u32,
-    /// `queue_config.max_shards`.
-    pub max_shards: u32,
-    /// `queue_config.min_shards`.
-    pub min_shards: u32,
-    /// `queue_config.max_samples_per_send`.
-    pub max_samples_per_send: u32,
-    /// `queue_config.batch_send_deadline`, Prometheus syntax (`5s`).
-    pub batch_send_deadline: String,
-    /// `queue_config.min_backoff`.
-    pub min_backoff: String,
-    /// `queue_config.max_backoff`.
-    pub max_backoff: String,
-    /// `queue_config.retry_on_http_429`.
-    pub retry_on_http_429: bool,
-    /// `queue_config.sample_age_limit` (`0s` is off).
-    pub sample_age_limit: String,
-    /// Lost samples / appended samples, mean over replications.
-    pub loss_fraction: f64,
-    /// Lower end of the interval of `loss_fraction`.
-    pub loss_fraction_ci_low: Option<f64>,
-    /// Upper end of the interval of `loss_fraction`.
-    pub loss_fraction_ci_high: Option<f64>,
-    /// Samples appended to the WAL (total).
-    pub appended: u64,
-    /// Samples failed: 4xx, or 429 without `retry_on_http_429` (total).
-    pub failed: u64,
-    /// Samples lost to WAL truncation (total).
-    pub dropped_wal_truncation: u64,
-    /// Samples dropped as older than `sample_age_limit` (total).
-    pub dropped_too_old: u64,
-    /// Samples dropped when a reshard hit `flush_deadline` (total).
-    pub dropped_reshard_shutdown: u64,
-    /// Samples not yet delivered when the run ended (total; not lost).
-    pub pending_at_end: u64,
-    /// Largest lag (newest appended − newest sent timestamp), seconds.
-    pub lag_max_seconds: f64,
-    /// Lower end of the interval of `lag_max_seconds`.
-    pub lag_max_seconds_ci_low: Option<f64>,
-    /// Upper end of the interval of `lag_max_seconds`.
-    pub lag_max_seconds_ci_high: Option<f64>,
-    /// Median time from a sample's timestamp to its delivery, seconds.
-    pub delivery_latency_p50_seconds: f64,
-    /// Lower end of the interval of `delivery_latency_p50_seconds`.
-    pub delivery_latency_p50_seconds_ci_low: Option<f64>,
-    /// Upper end of the interval of `delivery_latency_p50_seconds`.
-    pub delivery_latency_p50_seconds_ci_high: Option<f64>,
-    /// 99th percentile of the delivery latency, seconds.
-    pub delivery_latency_p99_seconds: f64,
-    /// Lower end of the interval of `delivery_latency_p99_seconds`.
-    pub delivery_latency_p99_seconds_ci_low: Option<f64>,
-    /// Upper end of the interval of `delivery_latency_p99_seconds`.
-    pub delivery_latency_p99_seconds_ci_high: Option<f64>,
-    /// Peak estimated memory of the shard queues and send buffers, bytes.
-    pub queue_memory_bytes_peak: f64,
-    /// Lower end of the interval of `queue_memory_bytes_peak`.
-    pub queue_memory_bytes_peak_ci_low: Option<f64>,
-    /// Upper end of the interval of `queue_memory_bytes_peak`.
-    pub queue_memory_bytes_peak_ci_high: Option<f64>,
-    /// Most shards running at once.
-    pub shards_max: f64,
-    /// Lower end of the interval of `shards_max`.
-    pub shards_max_ci_low: Option<f64>,
-    /// Upper end of the interval of `shards_max`.
-    pub shards_max_ci_high: Option<f64>,
-    /// Receiver HTTP attempts (retries included) per simulated second.
-    pub receiver_requests_per_second: f64,
-    /// Lower end of the interval of `receiver_requests_per_second`.
-    pub receiver_requests_per_second_ci_low: Option<f64>,
-    /// Upper end of the interval of `receiver_requests_per_second`.
-    pub receiver_requests_per_second_ci_high: Option<f64>,
-    /// Scenario name.
-    pub scenario: String,
-    /// Hash of the scenario text, the grid and the replication count (16 hex digits);
-    /// `rwsim merge` refuses to join files whose ids differ.
-    pub sweep_id: String,
-    /// Points in the whole grid (all partitions).
-    pub grid_points: u64,
-}
-
-/// What a row says about the sweep it belongs to.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepMeta {
-    /// Scenario name.
-    pub scenario: String,
-    /// See [`PointRow::sweep_id`].
-    pub sweep_id: String,
-    /// Points in the whole grid.
-    pub grid_points: u64,
-    /// `"2.42"` or `"3.x"`.
-    pub prometheus: String,
-}
-
-impl PointRow {
-    /// The row of a point from its replications' metrics, in replication order.
-    pub fn new(meta: &SweepMeta, seed: u64, queue: &QueueConfig, runs: &[RunMetrics]) -> PointRow {
-        let stat = |f: fn(&RunMetrics) -> f64| Stat::of(&runs.iter().map(f).collect::<Vec<_>>());
-        let total = |f: fn(&RunMetrics) -> u64| runs.iter().map(f).sum::<u64>();
-        let loss = stat(RunMetrics::loss_fraction);
-        let lag = stat(|m| m.lag_max_seconds);
-        let p50 = stat(|m| m.delivery_latency_p50_seconds);
-        let p99 = stat(|m| m.delivery_latency_p99_seconds);
-        let mem = stat(|m| m.queue_memory_bytes_peak as f64);
-        let shards = stat(|m| f64::from(m.shards_max));
-        let rps = stat(|m| m.receiver_requests_per_second);
-        let lo = |s: Stat| s.ci.map(|c| c.0);
-        let hi = |s: Stat| s.ci.map(|c| c.1);
-        PointRow {
-            replications: runs.len() as u32,
-            seed,
-            prometheus: meta.prometheus.clone(),
-            capacity: queue.capacity,
-            max_shards: queue.max_shards,
-            min_shards: queue.min_shards,
-            max_samples_per_send: queue.max_samples_per_send,
-            batch_send_deadline: prometheus_duration(queue.batch_send_deadline),
-            min_backoff: prometheus_duration(queue.min_backoff),
-            max_backoff: prometheus_duration(queue.max_backoff),
-            retry_on_http_429: queue.retry_on_http_429,
-            sample_age_limit: prometheus_duration(queue.sample_age_limit),
-            loss_fraction: loss.mean,
-            loss_fraction_ci_low: lo(loss),
-            loss_fraction_ci_high: hi(loss),
-            appended: total(|m| m.appended),
-            failed: total(|m| m.failed),
-            dropped_wal_truncation: total(|m| m.dropped_wal_truncation),
-            dropped_too_old: total(|m| m.dropped_too_old),
-            dropped_reshard_shutdown: total(|m| m.dropped_reshard_shutdown),
-            pending_at_end: total(|m| m.pending_at_end),
-            lag_max_seconds: lag.mean,
-            lag_max_seconds_ci_low: lo(lag),
-            lag_max_seconds_ci_high: hi(lag),
-            delivery_latency_p50_seconds: p50.mean,
-            delivery_latency_p50_seconds_ci_low: lo(p50),
-            delivery_latency_p50_seconds_ci_high: hi(p50),
-            delivery_latency_p99_seconds: p99.mean,
-            delivery_latency_p99_seconds_ci_low: lo(p99),
-            delivery_latency_p99_seconds_ci_high: hi(p99),
-            queue_memory_bytes_peak: mem.mean,
-            queue_memory_bytes_peak_ci_low: lo(mem),
-            queue_memory_bytes_peak_ci_high: hi(mem),
-            shards_max: shards.mean,
-            shards_max_ci_low: lo(shards),
-            shards_max_ci_high: hi(shards),
-            receiver_requests_per_second: rps.mean,
-            receiver_requests_per_second_ci_low: lo(rps),
-            receiver_requests_per_second_ci_high: hi(rps),
-            scenario: meta.scenario.clone(),
-            sweep_id: meta.sweep_id.clone(),
-            grid_points: meta.grid_points,
-        }
-    }
-
-    /// Value checked against `--max-loss`: the interval's upper end, else the mean.
-    pub fn loss_upper(&self) -> f64 {
-        self.loss_fraction_ci_high.unwrap_or(self.loss_fraction)
-    }
-    /// Value checked against `--max-p99-latency`.
-    pub fn p99_upper(&self) -> f64 {
-        self.delivery_latency_p99_seconds_ci_high.unwrap_or(self.delivery_latency_p99_seconds)
-    }
-    /// Value checked against `--max-memory`.
-    pub fn memory_upper(&self) -> f64 {
-        self.queue_memory_bytes_peak_ci_high.unwrap_or(self.queue_memory_bytes_peak)
-    }
-    /// Whether any sample of any replication never reached the receiver.
-    pub fn loses_data(&self) -> bool {
-        self.failed + self.dropped_wal_truncation + self.dropped_too_old + self.dropped_reshard_shutdown > 0
-    }
-}
-
-/// One grid point: its index, the values of the swept keys, and its row.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepPoint {
-    /// 0-based index in the grid.
-    pub index: u64,
-    /// Values of the swept keys, in [`SweepResult::params`] order, in scenario syntax.
-    pub params: Vec<String>,
-    /// Metrics.
-    pub row: PointRow,
-}
-
-/// The points of a sweep (all of them, or one partition's), sorted by index.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepResult {
-    /// The swept keys, in grid order.
-    pub params: Vec<String>,
-    /// The points, sorted by [`SweepPoint::index`].
-    pub points: Vec<SweepPoint>,
 }
 
 /// A `sweep.csv` that cannot be read or joined.
@@ -407,7 +92,11 @@ pub fn write_csv<W: Write>(result: &SweepResult, w: W) -> Result<W, csv::Error> 
 pub fn read_csv<R: Read>(r: R) -> Result<SweepResult, SweepCsvError> {
     let mut rd = csv::ReaderBuilder::new().has_headers(true).from_reader(r);
     let header = rd.headers()?.clone();
-    let cols = row_columns();
+    let mut cols = row_columns();
+    // Files of rwsim before the outage budget column read as if it were empty.
+    if header.iter().next_back() != cols.last().map(String::as_str) {
+        cols.pop();
+    }
     let n_params = header.len().checked_sub(1 + cols.len()).filter(|_| {
         header.get(0) == Some("point")
             && header.iter().skip(header.len() - cols.len()).eq(cols.iter().map(String::as_str))
@@ -508,235 +197,6 @@ pub fn merge(parts: Vec<(String, SweepResult)>) -> Result<SweepResult, SweepCsvE
     })
 }
 
-/// Targets of the recommendation. A point meets a target when its value — the upper end of
-/// the 95 % interval with two or more replications, else the mean — is at most the target.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Targets {
-    /// Largest acceptable loss fraction (0 = no sample may be lost).
-    pub max_loss: f64,
-    /// Largest acceptable p99 delivery latency, seconds.
-    pub max_p99_seconds: Option<f64>,
-    /// Largest acceptable peak queue memory, bytes.
-    pub max_memory_bytes: Option<u64>,
-}
-
-impl Default for Targets {
-    fn default() -> Self {
-        Targets { max_loss: 0.0, max_p99_seconds: None, max_memory_bytes: None }
-    }
-}
-
-/// One target, for reporting.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Target {
-    /// `--max-loss`.
-    Loss,
-    /// `--max-p99-latency`.
-    P99,
-    /// `--max-memory`.
-    Memory,
-}
-
-impl Targets {
-    /// The targets that are set, in a fixed order.
-    pub fn active(&self) -> Vec<Target> {
-        let mut t = vec![Target::Loss];
-        if self.max_p99_seconds.is_some() {
-            t.push(Target::P99);
-        }
-        if self.max_memory_bytes.is_some() {
-            t.push(Target::Memory);
-        }
-        t
-    }
-
-    /// Whether `row` meets target `t`.
-    pub fn meets(&self, t: Target, row: &PointRow) -> bool {
-        match t {
-            Target::Loss => row.loss_upper() <= self.max_loss,
-            Target::P99 => self.max_p99_seconds.is_none_or(|m| row.p99_upper() <= m),
-            Target::Memory => self.max_memory_bytes.is_none_or(|m| row.memory_upper() <= m as f64),
-        }
-    }
-
-    /// Whether `row` meets every target.
-    pub fn meets_all(&self, row: &PointRow) -> bool {
-        self.active().into_iter().all(|t| self.meets(t, row))
-    }
-
-    /// `loss ≤ 0%`, `p99 delivery latency ≤ 30s`, ...
-    pub fn describe(&self, t: Target) -> String {
-        match t {
-            Target::Loss => format!("loss ≤ {}", percent(self.max_loss)),
-            Target::P99 => format!("p99 delivery latency ≤ {}", secs(self.max_p99_seconds.unwrap_or(0.0))),
-            Target::Memory => format!("peak queue memory ≤ {}", bytes(self.max_memory_bytes.unwrap_or(0))),
-        }
-    }
-}
-
-/// Indices (into `result.points`) of the Pareto front over (loss fraction, peak queue
-/// memory, p99 delivery latency), all minimised, using means. A point is on the front when
-/// no other point is at least as good in all three and better in one. Sorted by loss, then
-/// memory, then p99, then grid order.
-pub fn pareto_front(result: &SweepResult) -> Vec<usize> {
-    let key = |i: usize| {
-        let r = &result.points[i].row;
-        (r.loss_fraction, r.queue_memory_bytes_peak, r.delivery_latency_p99_seconds)
-    };
-    let mut order: Vec<usize> = (0..result.points.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (ka, kb) = (key(a), key(b));
-        ka.0.total_cmp(&kb.0)
-            .then(ka.1.total_cmp(&kb.1))
-            .then(ka.2.total_cmp(&kb.2))
-            .then(result.points[a].index.cmp(&result.points[b].index))
-    });
-    // In this order a dominating point always comes first, and dominance is transitive, so
-    // checking against the front found so far is enough.
-    let dominates = |a: (f64, f64, f64), b: (f64, f64, f64)| {
-        a.0 <= b.0 && a.1 <= b.1 && a.2 <= b.2 && (a.0 < b.0 || a.1 < b.1 || a.2 < b.2)
-    };
-    let mut front: Vec<usize> = Vec::new();
-    for i in order {
-        if !front.iter().any(|&f| dominates(key(f), key(i))) {
-            front.push(i);
-        }
-    }
-    front
-}
-
-/// The outcome of checking the points against the targets.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Recommendation {
-    /// A point meets every target.
-    Chosen {
-        /// Index into `result.points`.
-        point: usize,
-        /// How many points meet every target.
-        candidates: usize,
-    },
-    /// No point meets every target.
-    NoneMeets {
-        /// For each target: how many points meet it.
-        met_by: Vec<(Target, usize)>,
-        /// The point closest to the targets (index into `result.points`): the most targets
-        /// met, then the lowest loss, then the lowest p99, then the least memory.
-        closest: usize,
-    },
-}
-
-/// Whether a swept key is a sender setting — `remote_write.*`, `sender.*` or `tsdb.*`, what
-/// an SRE sets in `prometheus.yml` or Prometheus's flags — rather than a condition of the
-/// world (the workload, the receiver, its faults and incidents) that a setting has to hold
-/// across.
-pub fn is_setting(key: &str) -> bool {
-    ["remote_write.", "sender.", "tsdb."].iter().any(|p| key.starts_with(p))
-}
-
-/// The swept keys that are conditions (see [`is_setting`]).
-pub fn condition_keys(result: &SweepResult) -> Vec<&str> {
-    result.params.iter().map(String::as_str).filter(|k| !is_setting(k)).collect()
-}
-
-/// Points grouped by the values of their setting keys, each group in grid order, groups in
-/// the order of their first point. Without swept conditions every point is its own group.
-pub fn setting_groups(result: &SweepResult) -> Vec<Vec<usize>> {
-    let settings: Vec<usize> = (0..result.params.len()).filter(|&k| is_setting(&result.params[k])).collect();
-    let mut groups: Vec<(Vec<&str>, Vec<usize>)> = Vec::new();
-    for (i, p) in result.points.iter().enumerate() {
-        let key: Vec<&str> = settings.iter().map(|&k| p.params[k].as_str()).collect();
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, g)) => g.push(i),
-            None => groups.push((key, vec![i])),
-        }
-    }
-    groups.into_iter().map(|(_, g)| g).collect()
-}
-
-/// The worst case of a group of points: the row of its lossiest point with every metric —
-/// mean and interval — at its largest over the group. A setting is judged by this.
-pub fn worst_row(result: &SweepResult, group: &[usize]) -> PointRow {
-    let rows: Vec<&PointRow> = group.iter().map(|&i| &result.points[i].row).collect();
-    let lossiest = rows.iter().copied().max_by(|a, b| a.loss_upper().total_cmp(&b.loss_upper())).expect("a group");
-    let mut w = lossiest.clone();
-    let max = |f: fn(&PointRow) -> f64| rows.iter().map(|r| f(r)).fold(f64::NEG_INFINITY, f64::max);
-    let max_opt = |f: fn(&PointRow) -> Option<f64>| rows.iter().filter_map(|r| f(r)).reduce(f64::max);
-    w.loss_fraction = max(|r| r.loss_fraction);
-    w.loss_fraction_ci_high = max_opt(|r| r.loss_fraction_ci_high);
-    w.lag_max_seconds = max(|r| r.lag_max_seconds);
-    w.delivery_latency_p50_seconds = max(|r| r.delivery_latency_p50_seconds);
-    w.delivery_latency_p99_seconds = max(|r| r.delivery_latency_p99_seconds);
-    w.delivery_latency_p99_seconds_ci_high = max_opt(|r| r.delivery_latency_p99_seconds_ci_high);
-    w.queue_memory_bytes_peak = max(|r| r.queue_memory_bytes_peak);
-    w.queue_memory_bytes_peak_ci_high = max_opt(|r| r.queue_memory_bytes_peak_ci_high);
-    w.shards_max = max(|r| r.shards_max);
-    w.receiver_requests_per_second = max(|r| r.receiver_requests_per_second);
-    w
-}
-
-/// The worst case of the setting that `point` (an index into `result.points`) belongs to:
-/// what a recommendation promises. Without swept conditions, the point's own row.
-pub fn recommended_row(result: &SweepResult, point: usize) -> PointRow {
-    let group = setting_groups(result).into_iter().find(|g| g.contains(&point)).expect("every point has a group");
-    worst_row(result, &group)
-}
-
-/// Picks the recommended setting. A candidate is a combination of the swept sender settings,
-/// judged by its worst case over every swept condition (outage length, workload size,
-/// receiver faults, ...): it must meet every target under all of them — the answer to "which
-/// queue_config is safe for any of these outages". Among the candidates that do, the one with
-/// the least peak queue memory wins; ties go to the lower p99 delivery latency, then the lower
-/// loss, then the earlier grid point. Without swept conditions a candidate is a point.
-/// `point` in the outcome is the first grid point of the chosen setting. `None` for an empty
-/// result.
-pub fn recommend(result: &SweepResult, targets: &Targets) -> Option<Recommendation> {
-    let groups = setting_groups(result);
-    if groups.is_empty() {
-        return None;
-    }
-    let rows: Vec<PointRow> = groups.iter().map(|g| worst_row(result, g)).collect();
-    let first = |g: usize| result.points[groups[g][0]].index;
-    let by = |a: usize, b: usize, keys: &[fn(&PointRow) -> f64]| {
-        keys.iter()
-            .map(|k| k(&rows[a]).total_cmp(&k(&rows[b])))
-            .fold(std::cmp::Ordering::Equal, std::cmp::Ordering::then)
-            .then(first(a).cmp(&first(b)))
-    };
-    let meeting: Vec<usize> = (0..rows.len()).filter(|&g| targets.meets_all(&rows[g])).collect();
-    if let Some(&best) = meeting.iter().min_by(|&&a, &&b| {
-        by(a, b, &[|r| r.queue_memory_bytes_peak, |r| r.delivery_latency_p99_seconds, |r| r.loss_fraction])
-    }) {
-        return Some(Recommendation::Chosen { point: groups[best][0], candidates: meeting.len() });
-    }
-    let active = targets.active();
-    let met = |g: usize| active.iter().filter(|&&t| targets.meets(t, &rows[g])).count();
-    let closest = (0..rows.len())
-        .min_by(|&a, &b| {
-            met(b).cmp(&met(a)).then(by(
-                a,
-                b,
-                &[|r| r.loss_fraction, |r| r.delivery_latency_p99_seconds, |r| r.queue_memory_bytes_peak],
-            ))
-        })
-        .expect("non-empty");
-    Some(Recommendation::NoneMeets {
-        met_by: active.iter().map(|&t| (t, rows.iter().filter(|r| targets.meets(t, r)).count())).collect(),
-        closest: groups[closest][0],
-    })
-}
-
-/// What a candidate is, for messages: `points`, or `settings` when conditions are swept,
-/// with how many there are.
-pub fn candidates_of(result: &SweepResult) -> (usize, &'static str) {
-    if condition_keys(result).is_empty() {
-        (result.points.len(), "points")
-    } else {
-        (setting_groups(result).len(), "settings")
-    }
-}
-
 /// A fraction as a percentage with enough digits to tell 0 from a small loss.
 pub fn percent(f: f64) -> String {
     if f == 0.0 {
@@ -803,14 +263,16 @@ pub fn why(result: &SweepResult, candidates: usize) -> String {
     if conditions.is_empty() {
         return format!(
             "the least peak queue memory of the {candidates} of {n} {noun} that meet every target \
-             (ties go to the lower p99 latency, then the lower loss, then the earlier point)"
+             (memory that cannot be told apart goes to the lower p99 latency, then the lower loss, then the \
+             earlier point)"
         );
     }
     let per = result.points.len() / n.max(1);
     format!(
         "the least worst-case peak queue memory of the {candidates} of {n} {noun} that meet every target \
          under all {per} swept conditions ({}); the metrics shown are its worst case \
-         (ties go to the lower p99 latency, then the lower loss, then the earlier point)",
+         (memory that cannot be told apart goes to the lower p99 latency, then the lower loss, then the \
+         earlier point)",
         conditions.join(", ")
     )
 }
@@ -829,18 +291,6 @@ pub fn setting_assignments(result: &SweepResult, p: &SweepPoint) -> String {
     } else {
         format!("{}, for every swept {conditions}", set.join(", "))
     }
-}
-
-/// The distinct values of swept key `key` (an index into `result.params`), in the order
-/// the points first use them: for a whole grid, the order of the key's values.
-pub fn distinct_values(result: &SweepResult, key: usize) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for p in &result.points {
-        if !out.contains(&p.params[key].as_str()) {
-            out.push(&p.params[key]);
-        }
-    }
-    out
 }
 
 /// A swept key and its values in grid order, as `sweep.json` lists them.
@@ -919,6 +369,46 @@ impl SweepSummary {
     }
 }
 
+/// A budget in seconds as text: `1h30m`, `< 30m` for 0 (even the shortest swept length
+/// loses data), `-` when unknown.
+pub fn budget_text(result: &SweepResult, b: Option<f64>) -> String {
+    match b {
+        None => "-".into(),
+        Some(s) if s > 0.0 => secs(s),
+        Some(_) => {
+            let shortest = length_key(result).and_then(|k| {
+                distinct_values(result, k)
+                    .into_iter()
+                    .filter_map(analysis::sweep::duration_seconds)
+                    .min_by(f64::total_cmp)
+            });
+            format!("< {}", shortest.map_or("-".into(), secs))
+        }
+    }
+}
+
+/// What to change to apply the setting of point `p`: the `remote_write` YAML (`queue_config:`
+/// when a queue key is swept, `remote_timeout` when it is) and the command-line flags of the
+/// swept flag keys. Only swept settings are printed; the rest stay as the scenario has them.
+pub fn to_apply(result: &SweepResult, p: &SweepPoint, indent: &str) -> (Option<String>, Vec<String>) {
+    let mut queue = false;
+    let mut rw = Vec::new();
+    let mut flags = Vec::new();
+    for (k, v) in result.params.iter().zip(&p.params) {
+        match role(k) {
+            Role::QueueConfig(_) => queue = true,
+            Role::RemoteWrite(name) => rw.push(format!("{indent}{name}: {v}\n")),
+            Role::Flag(flag) => flags.push(flag_assignment(flag, v)),
+            Role::Constant | Role::Condition => {}
+        }
+    }
+    let mut yaml = rw.concat();
+    if queue {
+        yaml.push_str(&queue_config_yaml(&p.row, indent));
+    }
+    ((!yaml.is_empty()).then_some(yaml), flags)
+}
+
 /// The report printed by `rwsim sweep` and `rwsim merge`: the grid, the Pareto front and
 /// the recommendation.
 pub fn render(result: &SweepResult, targets: &Targets) -> String {
@@ -950,7 +440,12 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
                 distinct.len()
             )
         };
-        let _ = writeln!(o, "  {key}: {shown}");
+        let what = match role(key) {
+            Role::Constant => "  (a model constant: a condition, not a setting)",
+            Role::Condition => "  (a condition)",
+            _ => "",
+        };
+        let _ = writeln!(o, "  {key}: {shown}{what}");
     }
     if k > 1 {
         let _ = writeln!(
@@ -960,63 +455,119 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
         );
     }
 
+    let conditions = condition_keys(result);
     let front = pareto_front(result);
+    let (total, noun) = candidates_of(result);
+    let budgets = first.row.outage_budget_seconds.is_some();
     let _ = writeln!(
         o,
-        "\nPareto front over loss, peak queue memory and p99 delivery latency (all minimised): {} of {n} points",
+        "\nPareto front over loss, peak queue memory and p99 delivery latency (all minimised): {} of {total} {noun}",
         front.len()
     );
+    if !conditions.is_empty() {
+        let _ = writeln!(
+            o,
+            "  each setting at its worst case over the swept {} (conditions are not options)",
+            conditions.join(", ")
+        );
+    }
+    let shown: Vec<usize> =
+        (0..result.params.len()).filter(|&i| conditions.is_empty() || is_setting(&result.params[i])).collect();
     let names = short_names(&result.params);
     let mut header = format!("  {:>6}", "point");
-    for name in &names {
-        let _ = write!(header, "  {name:>12}");
+    for &i in &shown {
+        let _ = write!(header, "  {:>12}", names[i]);
     }
     let _ = write!(header, "  {:>10}  {:>12}  {:>12}", "loss", "queue memory", "p99 latency");
+    if budgets {
+        let _ = write!(header, "  {:>13}", "outage budget");
+    }
     let _ = writeln!(o, "{header}");
     for &i in front.iter().take(PARETO_LINES) {
         let p = &result.points[i];
+        let w = recommended_row(result, i);
         let mut line = format!("  {:>6}", p.index);
-        for v in &p.params {
-            let _ = write!(line, "  {v:>12}");
+        for &j in &shown {
+            let _ = write!(line, "  {:>12}", p.params[j]);
         }
         let _ = write!(
             line,
             "  {:>10}  {:>12}  {:>12}",
-            percent(p.row.loss_fraction),
-            bytes(p.row.queue_memory_bytes_peak.round() as u64),
-            secs(p.row.delivery_latency_p99_seconds)
+            percent(w.loss_fraction),
+            bytes(w.queue_memory_bytes_peak.round() as u64),
+            secs(w.delivery_latency_p99_seconds)
         );
+        if budgets {
+            let _ = write!(line, "  {:>13}", budget_text(result, p.row.outage_budget_seconds));
+        }
         let _ = writeln!(o, "{line}");
     }
     if front.len() > PARETO_LINES {
         let _ = writeln!(o, "  ... and {} more on the front (see sweep.csv)", front.len() - PARETO_LINES);
     }
+    if budgets {
+        let _ = writeln!(
+            o,
+            "  outage budget: the longest swept {} that loses nothing (nor any shorter one), at this grid's \
+             resolution; `rwsim budget` searches it to the minute",
+            result.params[length_key(result).expect("budgets come from a swept length")]
+        );
+    }
 
     let active = targets.active();
-    let wanted: Vec<String> = active.iter().map(|&t| targets.describe(t)).collect();
+    let wanted: Vec<String> = active.iter().map(|&t| describe(targets, t)).collect();
     let _ = writeln!(o, "\nTargets: {}", wanted.join(", "));
     if k > 1 {
-        let _ = writeln!(o, "  checked against the upper end of each {:.0}% confidence interval", CONFIDENCE * 100.0);
+        let _ = writeln!(
+            o,
+            "  checked against the upper end of each {:.0}% confidence interval; settings whose intervals \
+             overlap count as equal and the cheaper one is preferred",
+            CONFIDENCE * 100.0
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "  single run per point, noisy: p99 latency and peak memory vary with the seed, and loss within {} \
+             points (or {:.0}%) of another counts as equal; compare with --replications 3 or more for \
+             confidence intervals",
+            LOSS_TIE_ABS * 100.0,
+            LOSS_TIE_REL * 100.0
+        );
     }
     match recommend(result, targets) {
         Some(Recommendation::Chosen { point, candidates }) => {
             let p = &result.points[point];
+            let w = recommended_row(result, point);
             let _ = writeln!(o, "\nRecommendation: point {}: {}", p.index, setting_assignments(result, p));
-            let _ = writeln!(o, "  {}", metrics_line(&recommended_row(result, point)));
+            let _ = writeln!(o, "  {}", metrics_line(&w));
+            if let Some(b) = w.outage_budget_seconds {
+                let _ = writeln!(o, "  outage budget {}", budget_text(result, Some(b)));
+            }
             let _ = writeln!(o, "  why: {}", why(result, candidates));
-            let _ = writeln!(
-                o,
-                "\n  Paste into the remote_write entry of prometheus.yml (Prometheus {}):\n",
-                p.row.prometheus
-            );
-            o.push_str(&queue_config_yaml(&p.row, "    "));
+            let (yaml, flags) = to_apply(result, p, "      ");
+            if let Some(yaml) = yaml {
+                let _ = writeln!(
+                    o,
+                    "\n  Paste into the remote_write entry of prometheus.yml (Prometheus {}):\n",
+                    p.row.prometheus
+                );
+                o.push_str(&yaml.replace("\n      ", "\n    ").replacen("      ", "    ", 1));
+            }
+            if !flags.is_empty() {
+                let _ = writeln!(o, "\n  Start Prometheus with:\n");
+                for f in &flags {
+                    let _ = writeln!(o, "    {f}");
+                }
+            }
+            if to_apply(result, p, "").0.is_none() && flags.is_empty() {
+                let _ = writeln!(o, "\n  Nothing to change: the scenario's own settings meet the targets.");
+            }
         }
         Some(Recommendation::NoneMeets { met_by, closest }) => {
-            let (total, noun) = candidates_of(result);
             let whole = if noun == "settings" { " under every swept condition" } else { "" };
             let _ = writeln!(o, "\nNo recommendation: no {} meets every target{whole}.", &noun[..noun.len() - 1]);
             for (t, count) in &met_by {
-                let _ = writeln!(o, "  {}: met by {count} of {total} {noun}{whole}", targets.describe(*t));
+                let _ = writeln!(o, "  {}: met by {count} of {total} {noun}{whole}", describe(targets, *t));
             }
             if result.points.iter().all(|p| p.row.loses_data()) {
                 let best = result
@@ -1026,7 +577,7 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
                     .expect("non-empty");
                 let _ = writeln!(
                     o,
-                    "  Every point of this grid loses data (the least: {} at point {}): no queue_config here \
+                    "  Every point of this grid loses data (the least: {} at point {}): no setting swept here \
                      keeps this scenario loss-free.",
                     percent(best.row.loss_fraction),
                     best.index
@@ -1035,7 +586,8 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
             let c = &result.points[closest];
             let _ = writeln!(
                 o,
-                "  Closest: point {}: {}\n    {}",
+                "  Closest: point {}: {}\n    {}\n    (the lowest loss; losses within the noise count as equal, and \
+                 the cheaper setting is named)",
                 c.index,
                 setting_assignments(result, c),
                 metrics_line(&recommended_row(result, closest))
@@ -1051,9 +603,78 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
     o
 }
 
+/// The levers besides the swept settings, each evaluated by running it (printed after
+/// [`render`] when nothing meets the targets); `closest` is the worst case of the closest
+/// setting without them.
+pub fn render_levers(l: &Levers, targets: &Targets, closest: &PointRow) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "\nWhat else would meet the targets: the closest setting with one change, run under every swept \
+         condition ({} runs):",
+        l.runs
+    );
+    if let Some(b) = &l.budget {
+        let worst = b.worst.budget_seconds.map_or_else(|| format!("more than {}", secs(b.max_length_seconds)), secs);
+        let best = b.best.budget_seconds.map_or_else(|| format!("more than {}", secs(b.max_length_seconds)), secs);
+        let _ = writeln!(
+            o,
+            "  - shorter outages: as it is, the setting survives an outage of {} ({}) of up to {worst} when it \
+             starts {} after a {}, {best} at best; the scenario's is {}. Page before the budget runs \
+             out (alert on prometheus_remote_storage_highest_timestamp_in_seconds - \
+             prometheus_remote_storage_queue_highest_sent_timestamp_seconds).",
+            b.window,
+            b.kind,
+            secs(b.worst.phase_seconds),
+            b.reference,
+            secs(b.scenario_length_seconds)
+        );
+    }
+    for lever in &l.levers {
+        let what = match &lever.how {
+            How::Flag(f) => format!("start Prometheus with {f}"),
+            How::QueueConfig { key, value } => format!("queue_config: {key}: {value}"),
+            How::Series(n) => format!("scrape {} series", crate::summary::count(*n)),
+            How::Receiver(w) => w.clone(),
+        };
+        let verdict = if lever.meets {
+            "meets the targets".to_string()
+        } else if closest.loss_fraction > 0.0 && lever.loss_fraction < 0.01 * closest.loss_fraction {
+            format!("nearly: loss {} → {}", percent(closest.loss_fraction), percent(lever.loss_fraction))
+        } else {
+            "not enough".to_string()
+        };
+        let mut cost = Vec::new();
+        if let Some(m) = lever.cost.memory_bytes {
+            cost.push(format!("about {} more memory", bytes(m)));
+        }
+        if let Some(d) = lever.cost.disk_bytes {
+            cost.push(format!("about {} more disk", bytes(d)));
+        }
+        let _ = writeln!(
+            o,
+            "  - {what}: {verdict} (worst case: {})",
+            metrics_line(&PointRow {
+                loss_fraction: lever.loss_fraction,
+                delivery_latency_p99_seconds: lever.delivery_latency_p99_seconds,
+                queue_memory_bytes_peak: lever.queue_memory_bytes_peak as f64,
+                ..PointRow::default()
+            })
+        );
+        let cost = if cost.is_empty() { String::new() } else { format!("{}; ", cost.join(", ")) };
+        let _ = writeln!(o, "      cost: {cost}{}", lever.cost.note);
+    }
+    if !l.levers.iter().any(|x| x.meets) {
+        let wanted: Vec<String> = targets.active().iter().map(|&t| describe(targets, t)).collect();
+        let _ = writeln!(o, "  None of these alone meets {}.", wanted.join(", "));
+    }
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sim_core::time::SimDuration;
 
     fn row(loss: f64, mem: f64, p99: f64) -> PointRow {
         PointRow {
@@ -1077,19 +698,6 @@ mod tests {
                 .map(|(i, row)| SweepPoint { index: i as u64, params: vec![(i * 1000).to_string()], row })
                 .collect(),
         }
-    }
-
-    #[test]
-    fn stats_have_an_interval_only_with_replications() {
-        let one = Stat::of(&[3.0]);
-        assert_eq!((one.mean, one.ci), (3.0, None));
-        let s = Stat::of(&[1.0, 2.0, 3.0]);
-        assert_eq!(s.mean, 2.0);
-        let (lo, hi) = s.ci.unwrap();
-        // t(0.975, 2) = 4.303; s = 1; half = 4.303 / sqrt(3) = 2.484
-        assert!((hi - 4.484).abs() < 1e-3, "{hi}");
-        assert_eq!(lo, 0.0, "clamped at 0");
-        assert_eq!(Stat::of(&[5.0, 5.0]).ci, Some((5.0, 5.0)));
     }
 
     #[test]
@@ -1221,5 +829,107 @@ mod tests {
         other.points[0].row.sweep_id = "def".into();
         let e = merge(vec![("a".into(), part(&[0, 2])), ("b".into(), other)]).unwrap_err().to_string();
         assert!(e.contains("different"), "{e}");
+    }
+
+    /// A sweep of a TSDB flag: the recommendation is the flag, printed as a flag, with no
+    /// `queue_config:` block of unchanged defaults.
+    #[test]
+    fn a_swept_flag_is_recommended_as_a_flag() {
+        let mut r = result(vec![row(0.2, 100.0, 10.0), row(0.0, 100.0, 10.0)]);
+        r.params = vec!["tsdb.wal_segment_size".into()];
+        r.points[0].params = vec!["128MiB".into()];
+        r.points[1].params = vec!["268435456".into()];
+        let text = render(&r, &Targets::default());
+        assert!(text.contains("Recommendation: point 1: tsdb.wal_segment_size = 268435456"), "{text}");
+        assert!(text.contains("Start Prometheus with:\n\n    --storage.tsdb.wal-segment-size=256MB"), "{text}");
+        assert!(!text.contains("queue_config:"), "no paste block of defaults: {text}");
+        // With a queue key swept too, both: the YAML and the flag.
+        r.params.insert(0, "remote_write.queue_config.capacity".into());
+        for p in &mut r.points {
+            p.params.insert(0, "5000".into());
+        }
+        let text = render(&r, &Targets::default());
+        assert!(text.contains("queue_config:\n      capacity:"), "{text}");
+        assert!(text.contains("--storage.tsdb.wal-segment-size=256MB"), "{text}");
+    }
+
+    /// Settings whose losses differ by less than the noise are equal, and the cheaper one is
+    /// named: not 200 shards for a 0.07-point difference.
+    #[test]
+    fn a_difference_below_the_noise_does_not_pick_the_dearest() {
+        // One run per point: 33.17% against 33.10% is within the tolerance.
+        let r = result(vec![row(0.3317, 6.5e6, 2.7), row(0.3310, 117.5e6, 2.7)]);
+        match recommend(&r, &Targets::default()) {
+            Some(Recommendation::NoneMeets { closest, .. }) => assert_eq!(closest, 0, "the cheaper setting"),
+            other => panic!("{other:?}"),
+        }
+        // A real difference still wins.
+        let r = result(vec![row(0.3317, 6.5e6, 2.7), row(0.20, 117.5e6, 2.7)]);
+        assert!(matches!(recommend(&r, &Targets::default()), Some(Recommendation::NoneMeets { closest: 1, .. })));
+        // With replications, overlapping intervals are a tie, even for a larger gap of means.
+        let ci = |loss: f64, mem: f64, lo: f64, hi: f64| PointRow {
+            replications: 3,
+            loss_fraction_ci_low: Some(lo),
+            loss_fraction_ci_high: Some(hi),
+            ..row(loss, mem, 2.7)
+        };
+        let r = result(vec![ci(0.30, 6.5e6, 0.26, 0.34), ci(0.28, 117.5e6, 0.25, 0.31)]);
+        assert!(matches!(recommend(&r, &Targets::default()), Some(Recommendation::NoneMeets { closest: 0, .. })));
+        let r = result(vec![ci(0.30, 6.5e6, 0.29, 0.31), ci(0.20, 117.5e6, 0.19, 0.21)]);
+        assert!(matches!(recommend(&r, &Targets::default()), Some(Recommendation::NoneMeets { closest: 1, .. })));
+        // Among settings that meet the targets, memory whose intervals overlap is a tie that
+        // the lower p99 decides.
+        let t = |mem: f64, lo: f64, hi: f64, p99: f64| PointRow {
+            replications: 3,
+            queue_memory_bytes_peak_ci_low: Some(lo),
+            queue_memory_bytes_peak_ci_high: Some(hi),
+            ..row(0.0, mem, p99)
+        };
+        let r = result(vec![t(100.0, 90.0, 110.0, 30.0), t(105.0, 95.0, 115.0, 10.0)]);
+        assert_eq!(recommend(&r, &Targets::default()), Some(Recommendation::Chosen { point: 1, candidates: 2 }));
+        assert!(render(&r, &Targets::default()).contains("overlap count as equal"));
+        assert!(render(&result(vec![row(0.0, 1.0, 1.0)]), &Targets::default()).contains("single run per point, noisy"));
+    }
+
+    /// Outage lengths are conditions: the front lists settings at their worst case, never an
+    /// outage length as an option; with the length swept, each setting gets its budget.
+    #[test]
+    fn conditions_are_not_options_and_settings_get_a_budget() {
+        let point = |i: u64, cap: &str, len: &str, row: PointRow| SweepPoint {
+            index: i,
+            params: vec![cap.into(), len.into()],
+            row,
+        };
+        let mut r = SweepResult {
+            params: vec!["remote_write.queue_config.capacity".into(), "receiver.fault[0].length".into()],
+            points: vec![
+                point(0, "2500", "30m", row(0.0, 100.0, 10.0)),
+                point(1, "2500", "1h", row(0.0, 100.0, 10.0)),
+                point(2, "2500", "2h", row(0.2, 100.0, 10.0)),
+                point(3, "10000", "30m", row(0.0, 300.0, 12.0)),
+                point(4, "10000", "1h", row(0.0, 300.0, 12.0)),
+                point(5, "10000", "2h", row(0.0, 400.0, 20.0)),
+            ],
+        };
+        // Point 0 alone (no loss at 30m, least memory) would dominate every other point.
+        assert_eq!(pareto_front(&r), vec![3, 0], "one entry per setting, at its worst case");
+        fill_budgets(&mut r);
+        let b: Vec<Option<f64>> = r.points.iter().map(|p| p.row.outage_budget_seconds).collect();
+        assert_eq!(b, vec![Some(3600.0), Some(3600.0), Some(3600.0), Some(7200.0), Some(7200.0), Some(7200.0)]);
+        let text = render(&r, &Targets::default());
+        assert!(text.contains("outage budget"), "{text}");
+        assert!(text.contains("2h00m") && text.contains("1h00m"), "{text}");
+        let header = text.lines().find(|l| l.contains("p99 latency")).unwrap();
+        assert!(!header.contains("length"), "the condition is not a column of the front: {header}");
+        // The column round-trips, and a file without it (an older rwsim) still reads.
+        let bytes = write_csv(&r, Vec::new()).unwrap();
+        assert_eq!(read_csv(bytes.as_slice()).unwrap(), r);
+        let old: String = String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+            .collect();
+        let back = read_csv(old.as_bytes()).unwrap();
+        assert!(back.points.iter().all(|p| p.row.outage_budget_seconds.is_none()));
     }
 }

@@ -12,9 +12,9 @@ use crate::units;
 use crate::{Scenario, hints};
 use serde::Deserialize;
 use sim_core::config::{
-    ConfigError, DEFAULT_START_UNIX_SECS, DEFAULT_WIRE_BYTES_PER_SAMPLE, FaultWindow, Incident, Latency, QueueConfig,
-    RateLimit, ReloadChange, Response, SenderEvent, SenderEventKind, SenderOom, SimConfig, WorkloadChange,
-    WorkloadConfig,
+    AgentWal, AlloyWal, ConfigError, DEFAULT_START_UNIX_SECS, DEFAULT_WIRE_BYTES_PER_SAMPLE, FaultWindow, Incident,
+    Latency, QueueConfig, RateLimit, ReloadChange, Response, SenderEvent, SenderEventKind, SenderMode, SenderOom,
+    SimConfig, WorkloadChange, WorkloadConfig,
 };
 use sim_core::profile::Profile;
 use sim_core::time::{Clock, NANOS_PER_SEC, SimDuration};
@@ -181,6 +181,11 @@ impl Ctx<'_> {
                 message = format!("expected an array of tables, found a table: write [[{key}]] with double brackets");
             }
         }
+        if key == "sender" && msg.starts_with("invalid type: string") {
+            // `sender = "alloy"` (the sending program is a key of the table).
+            let value = self.text.get(span.clone()).unwrap_or("\"server\"");
+            message = format!("{message}: the sender is chosen in its table, write [sender] and mode = {value}");
+        }
         self.error_at(&key, span.start, message, ErrorKind::Schema)
     }
 
@@ -323,16 +328,10 @@ impl Ctx<'_> {
         })?;
         let workload = self.workload(w)?;
 
-        let rw = raw.remote_write.unwrap_or_default();
-        let (remote_name, url) = (rw.name.clone(), rw.url.clone());
-        let mut remote_write = base.remote_write.clone();
-        if let Some(t) = rw.remote_timeout {
-            remote_write.remote_timeout = t.0;
-        }
-        remote_write.queue = queue_config(rw.queue_config.unwrap_or_default(), profile);
-
         let s = raw.sender.unwrap_or_default();
+        let t = raw.tsdb.unwrap_or_default();
         let mut sender = base.sender.clone();
+        sender.mode = self.sender_mode(&s, &t)?;
         set(&mut sender.flush_deadline, s.flush_deadline.map(|d| d.0));
         set(&mut sender.reshard_tick_offset, s.reshard_tick_offset.map(|d| d.0));
         set(&mut sender.request_overhead, s.request_overhead.map(|d| d.0));
@@ -354,7 +353,14 @@ impl Ctx<'_> {
             sender.events.push(self.sender_event(&format!("sender.event[{i}]"), e)?);
         }
 
-        let t = raw.tsdb.unwrap_or_default();
+        let rw = raw.remote_write.unwrap_or_default();
+        let (remote_name, url) = (rw.name.clone(), rw.url.clone());
+        let mut remote_write = base.remote_write.clone();
+        if let Some(t) = rw.remote_timeout {
+            remote_write.remote_timeout = t.0;
+        }
+        remote_write.queue = queue_config(rw.queue_config.unwrap_or_default(), profile, &sender.mode);
+
         let mut tsdb = base.tsdb.clone();
         set(&mut tsdb.min_block_duration, t.min_block_duration.map(|d| d.0));
         set(&mut tsdb.wal_segment_size, t.wal_segment_size.map(|s| s.0));
@@ -392,6 +398,85 @@ impl Ctx<'_> {
             sweep: self.sweep_axes(sweep)?,
             keys_set: self.keys_set(),
         })
+    }
+
+    /// `[sender] mode` and the table of its WAL settings. Settings the chosen sender does not
+    /// have are refused, as Prometheus refuses server-only flags in agent mode.
+    fn sender_mode(&self, s: &raw::Sender, t: &raw::Tsdb) -> Result<SenderMode, ScenarioError> {
+        const MODES: &str = r#""server", "agent" or "alloy""#;
+        let mode = match s.mode.as_deref() {
+            None | Some("server") => SenderMode::Server,
+            Some("agent") => {
+                let a = s.agent.clone().unwrap_or_default();
+                let mut wal = AgentWal::default();
+                set(&mut wal.wal_truncate_frequency, a.wal_truncate_frequency.map(|d| d.0));
+                set(&mut wal.retention_min_time, a.retention_min_time.map(|d| d.0));
+                set(&mut wal.retention_max_time, a.retention_max_time.map(|d| d.0));
+                SenderMode::Agent(wal)
+            }
+            Some("alloy") => {
+                let a = s.alloy.clone().unwrap_or_default();
+                let mut wal = AlloyWal::default();
+                set(&mut wal.truncate_frequency, a.truncate_frequency.map(|d| d.0));
+                set(&mut wal.min_keepalive_time, a.min_keepalive_time.map(|d| d.0));
+                set(&mut wal.max_keepalive_time, a.max_keepalive_time.map(|d| d.0));
+                SenderMode::Alloy(wal)
+            }
+            Some(other) => {
+                let hint = if ["server", "agent", "alloy"].contains(&other.to_ascii_lowercase().as_str()) {
+                    " (in lower case)"
+                } else {
+                    ""
+                };
+                return Err(self.schema("sender.mode", format!("unknown sender {other:?}: expected {MODES}{hint}")));
+            }
+        };
+        let name = mode.name();
+        if s.agent.is_some() && name != "agent" {
+            return Err(self.schema(
+                "sender.agent",
+                format!(
+                    "[sender.agent] holds Prometheus agent mode's WAL flags; it applies only with mode = \"agent\", \
+                     and this sender is {name}"
+                ),
+            ));
+        }
+        if s.alloy.is_some() && name != "alloy" {
+            return Err(self.schema(
+                "sender.alloy",
+                format!(
+                    "[sender.alloy] holds the wal block of Alloy's prometheus.remote_write; it applies only with \
+                     mode = \"alloy\", and this sender is {name}"
+                ),
+            ));
+        }
+        if name != "server" && t.min_block_duration.is_some() {
+            let period =
+                if name == "agent" { "sender.agent.wal_truncate_frequency" } else { "sender.alloy.truncate_frequency" };
+            return Err(self.schema(
+                "tsdb.min_block_duration",
+                format!(
+                    "the block range of a server's TSDB; {} has no head blocks (Prometheus refuses \
+                     --storage.tsdb.min-block-duration in agent mode): its WAL is truncated every {period}",
+                    if name == "agent" { "agent mode" } else { "Alloy" }
+                ),
+            ));
+        }
+        if name == "alloy" {
+            if t.wal_segment_size.is_some() {
+                return Err(self.schema(
+                    "tsdb.wal_segment_size",
+                    "Alloy's WAL segments are fixed at 128MiB; it has no setting for their size: remove the key",
+                ));
+            }
+            if s.flush_deadline.is_some() {
+                return Err(self.schema(
+                    "sender.flush_deadline",
+                    "Alloy's flush deadline is fixed at 1m; it has no setting for it: remove the key",
+                ));
+            }
+        }
+        Ok(mode)
     }
 
     fn workload(&self, w: raw::Workload) -> Result<WorkloadConfig, ScenarioError> {
@@ -807,9 +892,10 @@ fn set<T>(field: &mut T, value: Option<T>) {
     }
 }
 
-/// `queue_config` over the profile's defaults (`config/config.go: DefaultQueueConfig`).
-fn queue_config(q: raw::QueueConfig, profile: Profile) -> QueueConfig {
-    let mut out = QueueConfig::defaults(profile);
+/// `queue_config` over the sender's defaults (`config/config.go: DefaultQueueConfig`, or
+/// Alloy's `DefaultQueueOptions`).
+fn queue_config(q: raw::QueueConfig, profile: Profile, mode: &SenderMode) -> QueueConfig {
+    let mut out = QueueConfig::defaults_for(profile, mode);
     set(&mut out.capacity, q.capacity.map(|n| n.0));
     set(&mut out.max_shards, q.max_shards.map(|n| n.0));
     set(&mut out.min_shards, q.min_shards.map(|n| n.0));

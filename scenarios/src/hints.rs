@@ -43,7 +43,7 @@ const UNMODELLED: [&str; 17] = [
 ];
 
 /// Every table of the schema with its keys, for "it belongs in ..." hints.
-const TABLES: [(&str, &[&str]); 11] = [
+const TABLES: [(&str, &[&str]); 13] = [
     ("the top level", &["name", "description", "prometheus", "seed", "duration", "start"]),
     (
         "[workload]",
@@ -88,8 +88,13 @@ const TABLES: [(&str, &[&str]); 11] = [
             "memory_per_series",
             "replay_memory_factor",
             "event",
+            "mode",
+            "agent",
+            "alloy",
         ],
     ),
+    ("[sender.agent]", &["wal_truncate_frequency", "retention_min_time", "retention_max_time"]),
+    ("[sender.alloy]", &["truncate_frequency", "min_keepalive_time", "max_keepalive_time"]),
     ("[tsdb]", &["min_block_duration", "wal_segment_size", "wal_bytes_per_sample"]),
     (
         "[receiver]",

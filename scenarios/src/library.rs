@@ -31,7 +31,9 @@ macro_rules! builtin {
 }
 
 /// Sorted by name.
-static LIBRARY: [BuiltinScenario; 20] = [
+static LIBRARY: [BuiltinScenario; 22] = [
+    builtin!("agent-outage"),
+    builtin!("alloy-outage"),
     builtin!("bench-1m-24h"),
     builtin!("body-too-large-as-500"),
     builtin!("cardinality-spike"),

@@ -147,6 +147,12 @@ pub struct Sender {
     pub replay_memory_factor: Option<Number>,
     /// `[[sender.event]]`.
     pub event: Option<Vec<SenderEvent>>,
+    /// `mode`: `"server"`, `"agent"` or `"alloy"`.
+    pub mode: Option<String>,
+    /// `[sender.agent]`: Prometheus agent mode's WAL flags.
+    pub agent: Option<AgentWal>,
+    /// `[sender.alloy]`: the `wal` block of Alloy's `prometheus.remote_write`.
+    pub alloy: Option<AlloyWal>,
 }
 
 /// `[[sender.event]]`: every kind's keys in one table; the loader checks that only the
@@ -174,6 +180,30 @@ pub struct SenderEvent {
     pub backoff_max: Option<Duration>,
     /// oom: `backoff_reset`.
     pub backoff_reset: Option<Duration>,
+}
+
+/// `[sender.agent]`, named after the `--storage.agent.*` flags.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentWal {
+    /// `wal_truncate_frequency` (`--storage.agent.wal-truncate-frequency`).
+    pub wal_truncate_frequency: Option<Duration>,
+    /// `retention_min_time` (`--storage.agent.retention.min-time`).
+    pub retention_min_time: Option<Duration>,
+    /// `retention_max_time` (`--storage.agent.retention.max-time`).
+    pub retention_max_time: Option<Duration>,
+}
+
+/// `[sender.alloy]`, with Alloy's attribute names.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlloyWal {
+    /// `truncate_frequency`.
+    pub truncate_frequency: Option<Duration>,
+    /// `min_keepalive_time`.
+    pub min_keepalive_time: Option<Duration>,
+    /// `max_keepalive_time`.
+    pub max_keepalive_time: Option<Duration>,
 }
 
 /// `[tsdb]`.

@@ -103,6 +103,16 @@ pub struct QueueConfig {
 }
 
 impl QueueConfig {
+    /// The defaults of `sender`: Prometheus's for the profile, or Alloy's `DefaultQueueOptions`
+    /// (the 3.x values, but 429 is retried).
+    pub fn defaults_for(profile: Profile, sender: &SenderMode) -> Self {
+        let mut q = QueueConfig::defaults(profile);
+        if let SenderMode::Alloy(_) = sender {
+            q.retry_on_http_429 = true;
+        }
+        q
+    }
+
     /// `config/config.go: DefaultQueueConfig` of the profile's version (§1).
     pub fn defaults(profile: Profile) -> Self {
         let (capacity, max_shards, msps) = match profile {
@@ -155,6 +165,8 @@ pub struct SenderConfig {
     /// max(1, K / C)` (processor sharing). On a 2-core host shared with a receiver,
     /// Prometheus 2.42 got about 0.8 (docs/fidelity.md). Default 2.
     pub cpu_cores: f64,
+    /// Which program sends, which decides who truncates the WAL and when (§11, §19).
+    pub mode: SenderMode,
     /// Restarts, kills, config reloads and OOM kills of the sender process, in time order
     /// (§18).
     pub events: Vec<SenderEvent>,
@@ -303,6 +315,95 @@ pub struct SenderOom {
     /// Running this long resets the delay. Default 10m.
     pub backoff_reset: SimDuration,
 }
+
+/// The sending program. All three run the same remote-write queue; they differ in the WAL's
+/// truncation (§19).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum SenderMode {
+    /// Prometheus server: head compaction truncates the WAL about every block range (§11).
+    #[default]
+    Server,
+    /// Prometheus in agent mode (`--enable-feature=agent` in 2.42, `--agent` in 3.x): a
+    /// timer truncates the WAL (`tsdb/agent/db.go: DB.run`).
+    Agent(AgentWal),
+    /// Grafana Alloy's `prometheus.remote_write` component: the agent's loop, but a tick whose
+    /// timestamp has not moved is skipped (`remote_write.go: Component.Run`).
+    Alloy(AlloyWal),
+}
+
+impl SenderMode {
+    /// The scenario spelling: `server`, `agent` or `alloy`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SenderMode::Server => "server",
+            SenderMode::Agent(_) => "agent",
+            SenderMode::Alloy(_) => "alloy",
+        }
+    }
+
+    /// The sender in words for headers, from its [`SenderMode::name`]: "Prometheus 3.x",
+    /// "Prometheus 3.x in agent mode", "Grafana Alloy (Prometheus 3.x code)".
+    pub fn describe(name: &str, profile: &str) -> String {
+        match name {
+            "agent" => format!("Prometheus {profile} in agent mode"),
+            "alloy" => format!("Grafana Alloy (Prometheus {profile} code)"),
+            _ => format!("Prometheus {profile}"),
+        }
+    }
+}
+
+/// The agent-mode WAL flags as given. Like the flags, a zero value means "the default"
+/// (`tsdb/agent/db.go: validateOptions`, see [`crate::sender::agent::AgentOptions`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgentWal {
+    /// `--storage.agent.wal-truncate-frequency` (hidden). Default 2h.
+    pub wal_truncate_frequency: SimDuration,
+    /// `--storage.agent.retention.min-time`. Default 5m.
+    pub retention_min_time: SimDuration,
+    /// `--storage.agent.retention.max-time`. Default 4h.
+    pub retention_max_time: SimDuration,
+}
+
+impl Default for AgentWal {
+    /// `tsdb/agent/db.go: DefaultOptions`, the same in 2.42 and 3.x.
+    fn default() -> Self {
+        AgentWal {
+            wal_truncate_frequency: SimDuration::from_hours(2),
+            retention_min_time: SimDuration::from_mins(5),
+            retention_max_time: SimDuration::from_hours(4),
+        }
+    }
+}
+
+/// The `wal` block of Alloy's `prometheus.remote_write` (`WALOptions`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlloyWal {
+    /// `truncate_frequency`. Default 2h; 0 is refused.
+    pub truncate_frequency: SimDuration,
+    /// `min_keepalive_time`. Default 5m.
+    pub min_keepalive_time: SimDuration,
+    /// `max_keepalive_time`. Default 8h; must be above `min_keepalive_time`.
+    pub max_keepalive_time: SimDuration,
+}
+
+impl Default for AlloyWal {
+    /// `DefaultWALOptions`, unchanged from Alloy v1.0 to v1.18.
+    fn default() -> Self {
+        AlloyWal {
+            truncate_frequency: SimDuration::from_hours(2),
+            min_keepalive_time: SimDuration::from_mins(5),
+            max_keepalive_time: SimDuration::from_hours(8),
+        }
+    }
+}
+
+/// Alloy's WAL segment size, fixed (`internal/static/metrics/wal: NewStorage` passes
+/// `wlog.DefaultSegmentSize`).
+pub const ALLOY_WAL_SEGMENT_SIZE: u64 = 128 << 20;
+/// Alloy's flush deadline, fixed (`remoteFlushDeadline` in `prometheus.remote_write`).
+pub const ALLOY_FLUSH_DEADLINE: SimDuration = SimDuration::from_mins(1);
+/// Most truncation ticks of an agent or Alloy run (each is an event and may start a segment).
+pub const MAX_TRUNCATION_TICKS: u64 = 10_000_000;
 
 /// TSDB settings behind head compaction and WAL truncation (§11, §16).
 #[derive(Clone, Debug)]
@@ -881,6 +982,7 @@ impl SimConfig {
                 request_overhead: SimDuration::ZERO,
                 cpu_per_sample: DEFAULT_CPU_PER_SAMPLE,
                 cpu_cores: DEFAULT_CPU_CORES,
+                mode: SenderMode::Server,
                 events: Vec::new(),
                 wal_persisted: true,
                 wal_replay_bytes_per_second: DEFAULT_WAL_REPLAY_BYTES_PER_SECOND,
@@ -1076,6 +1178,8 @@ impl SimConfig {
             return Err(err("tsdb.wal_bytes_per_sample", "must be between 0.1 and 1000"));
         }
 
+        self.validate_sender_mode()?;
+
         let rc = &self.receiver;
         rc.latency.validate("receiver.latency")?;
         if rc.workers == Some(0) {
@@ -1137,6 +1241,68 @@ impl SimConfig {
                     "this scenario needs about {est:.3e} events (mostly batches of max_samples_per_send), more than the \
                      budget of {:.0e}; raise max_samples_per_send, shorten the run or raise simulation.max_events",
                     self.limits.max_events
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Agent mode and Alloy: what their upstream refuses, and a bound on the ticks.
+    fn validate_sender_mode(&self) -> Result<(), ConfigError> {
+        let (period, key) = match &self.sender.mode {
+            SenderMode::Server => return Ok(()),
+            SenderMode::Agent(a) => (
+                crate::sender::agent::AgentOptions::from_flags(a).truncate_frequency,
+                "sender.agent.wal_truncate_frequency",
+            ),
+            SenderMode::Alloy(a) => {
+                if self.profile == Profile::V2_42 {
+                    return Err(err(
+                        "prometheus",
+                        "Grafana Alloy is built on Prometheus 3.x code (v1.18 on v3.12), not 2.42; write \
+                         prometheus = \"3.x\" or leave it out",
+                    ));
+                }
+                // `WALOptions.Validate`: Alloy refuses to load such a component.
+                if a.truncate_frequency.nanos() == 0 {
+                    return Err(err(
+                        "sender.alloy.truncate_frequency",
+                        "truncate_frequency must not be 0 (Alloy refuses it)",
+                    ));
+                }
+                if a.max_keepalive_time <= a.min_keepalive_time {
+                    return Err(err(
+                        "sender.alloy.max_keepalive_time",
+                        format!(
+                            "min_keepalive_time must be smaller than max_keepalive_time ({} is not above {}); Alloy \
+                             refuses it",
+                            a.max_keepalive_time, a.min_keepalive_time
+                        ),
+                    ));
+                }
+                if self.tsdb.wal_segment_size != ALLOY_WAL_SEGMENT_SIZE {
+                    return Err(err(
+                        "tsdb.wal_segment_size",
+                        "Alloy's WAL segments are fixed at 128MiB; it has no setting for their size",
+                    ));
+                }
+                if self.sender.flush_deadline != ALLOY_FLUSH_DEADLINE {
+                    return Err(err(
+                        "sender.flush_deadline",
+                        "Alloy's flush deadline is fixed at 1m; it has no setting for it",
+                    ));
+                }
+                (a.truncate_frequency, "sender.alloy.truncate_frequency")
+            }
+        };
+        let ticks = self.duration.nanos() / period.nanos();
+        if ticks > MAX_TRUNCATION_TICKS {
+            return Err(err(
+                key,
+                format!(
+                    "a truncation every {period} makes {ticks} ticks in {}, more than the limit of \
+                     {MAX_TRUNCATION_TICKS}; use a longer period or a shorter run",
+                    self.duration
                 ),
             ));
         }
@@ -1234,7 +1400,14 @@ impl SimConfig {
             self.receiver.faults.iter().map(|f| f.end.min(self.duration).saturating_sub(f.start).as_secs_f64()).sum();
         let retries = fault_secs / q.max_backoff.as_secs_f64().max(retry_period) * f64::from(q.max_shards);
         let scrapes = d / self.workload.scrape_interval.as_secs_f64();
-        let est = 2.0 * batches + timer.min(2.0 * batches + d) + retries + scrapes.min(d * 10.0);
+        let ticks = match &self.sender.mode {
+            SenderMode::Server => 0.0,
+            SenderMode::Agent(a) => {
+                d / crate::sender::agent::AgentOptions::from_flags(a).truncate_frequency.as_secs_f64()
+            }
+            SenderMode::Alloy(a) => d / a.truncate_frequency.max(SimDuration::from_millis(1)).as_secs_f64(),
+        };
+        let est = 2.0 * batches + timer.min(2.0 * batches + d) + retries + scrapes.min(d * 10.0) + ticks;
         if est >= u64::MAX as f64 { u64::MAX } else { est as u64 }
     }
 }

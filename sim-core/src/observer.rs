@@ -49,8 +49,10 @@ pub enum NotableKind {
     ReshardDone,
     /// A reshard's drain exceeded the flush deadline and queued data was discarded.
     HardShutdown,
-    /// Head compaction truncated the WAL.
+    /// The WAL was truncated (head compaction, or an agent or Alloy truncation tick).
     WalTruncation,
+    /// Alloy skipped a truncation tick: its timestamp had not moved since the last one.
+    WalTruncationSkipped,
     /// WAL segments the watcher had not read were deleted: data will be lost.
     WalTruncationLoss,
     /// The watcher restarted and skipped everything it had not read.

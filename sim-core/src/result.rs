@@ -69,6 +69,10 @@ pub struct SenderStats {
     pub down_seconds: f64,
     /// Highest estimated sender memory seen at an output step, bytes.
     pub memory_peak_bytes: u64,
+    /// The sending program: `"server"` (Prometheus), `"agent"` (Prometheus agent mode) or
+    /// `"alloy"` (Grafana Alloy, §19). Empty in results written before it existed.
+    #[serde(default)]
+    pub mode: String,
 }
 
 /// The conservation buckets. `retried` is a count of retry events, not a bucket.
@@ -209,7 +213,7 @@ pub struct Responses {
 pub struct WalStats {
     /// Segments created.
     pub segments_created: u64,
-    /// WAL truncations.
+    /// WAL truncations (head compactions that truncated, or executed agent/Alloy ticks).
     pub truncations: u64,
     /// Segments deleted.
     pub segments_deleted: u64,
@@ -217,4 +221,8 @@ pub struct WalStats {
     pub watcher_restarts: u64,
     /// Failed enqueue attempts (`enqueue_retries_total`).
     pub enqueue_retries: u64,
+    /// Alloy: truncation ticks skipped because the remote-write timestamp had not moved
+    /// (no truncation, no new segment). Always 0 for Prometheus.
+    #[serde(default)]
+    pub truncations_skipped: u64,
 }

@@ -7,8 +7,9 @@
 
 use proptest::prelude::*;
 use sim_core::config::{
-    FaultWindow, Incident, IncidentKind, Latency, Network, ObjectStorage, Oom, Proxy, QueueConfig, RateLimit, Reject,
-    ReloadChange, Response, Rollout, SenderEvent, SenderEventKind, SenderOom, SimConfig, WorkloadChange,
+    AgentWal, AlloyWal, FaultWindow, Incident, IncidentKind, Latency, Network, ObjectStorage, Oom, Proxy, QueueConfig,
+    RateLimit, Reject, ReloadChange, Response, Rollout, SenderEvent, SenderEventKind, SenderMode, SenderOom, SimConfig,
+    WorkloadChange,
 };
 use sim_core::gaps::LossReason;
 use sim_core::observer::RowRecorder;
@@ -160,6 +161,7 @@ prop_compose! {
         incidents in proptest::collection::vec(incident(duration_ms), 0..3),
         queue_size in proptest::option::of(0u32..50), overhead_ms in 0u64..50,
         throughput in proptest::option::of(1000.0f64..1_000_000.0), memory_base in 0u64..1_000_000,
+        sender in (0u8..3, 60_000u64..7_200_000, 0u64..600_000, 0u64..36_000_000),
     ) -> SimConfig {
         let mut c = SimConfig::baseline(profile);
         c.seed = seed;
@@ -216,6 +218,26 @@ prop_compose! {
         c.receiver.worker_throughput = throughput;
         c.receiver.memory_base = memory_base;
         c.receiver.memory_per_inflight_sample = 10.0;
+        // The sender: a server, an agent or Alloy (3.x only, fixed segment size and flush
+        // deadline), with a truncation period of 1 min to 2 h.
+        let (mode, period, min, max) = sender;
+        c.sender.mode = match mode {
+            1 => SenderMode::Agent(AgentWal {
+                wal_truncate_frequency: ms(period),
+                retention_min_time: ms(min),
+                retention_max_time: ms(max),
+            }),
+            2 if profile == Profile::V3 => {
+                c.tsdb.wal_segment_size = 128 << 20;
+                c.sender.flush_deadline = SimDuration::from_mins(1);
+                SenderMode::Alloy(AlloyWal {
+                    truncate_frequency: ms(period),
+                    min_keepalive_time: ms(min),
+                    max_keepalive_time: ms(min + max + 1),
+                })
+            }
+            _ => SenderMode::Server,
+        };
         c
     }
 }

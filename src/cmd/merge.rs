@@ -8,7 +8,7 @@
 //! cover every point once.
 
 use super::sweep::{create, sweep_id_of_result, targets, write};
-use super::sweep_dir::{self, SweepFiles};
+use super::sweep_dir::{self, SweepFiles, closest_row};
 use super::{CliError, source};
 use crate::cli::MergeArgs;
 use std::fs::File;
@@ -32,7 +32,8 @@ pub fn run(a: MergeArgs) -> Result<ExitCode, CliError> {
             reports::sweep::read_csv(BufReader::new(file)).map_err(|e| CliError::Merge(format!("{name}: {e}")))?;
         parts.push((name, part));
     }
-    let result = reports::sweep::merge(parts).map_err(|e| CliError::Merge(e.to_string()))?;
+    let mut result = reports::sweep::merge(parts).map_err(|e| CliError::Merge(e.to_string()))?;
+    reports::sweep::fill_budgets(&mut result);
     let scenario = match &a.scenario {
         Some(arg) => {
             let src = source(arg)?;
@@ -44,15 +45,37 @@ pub fn run(a: MergeArgs) -> Result<ExitCode, CliError> {
                      sweep_id would be {got}, the parts have {want}; give the file exactly as it was swept"
                 )));
             }
-            Some(src.text)
+            Some(src)
         }
         None => None,
     };
     let (path, file) = create(&a.out, sweep_dir::CSV)?;
     let files = SweepFiles::open(&a.out, result.params.len(), scenario.is_some())?;
     write(&result, &path, file)?;
-    files.write(&result, &targets, scenario.as_deref())?;
-    let text = reports::sweep::render(&result, &targets);
+    files.write(&result, &targets, scenario.as_ref().map(|s| s.text.as_str()))?;
+    let mut text = reports::sweep::render(&result, &targets);
+    match &scenario {
+        Some(src) => {
+            if let Some(l) = sweep_dir::levers(src, &result, &targets, &a.out)? {
+                text.push_str(&reports::sweep::render_levers(&l, &targets, &closest_row(&result, &targets)));
+            }
+        }
+        None if {
+            let stale = a.out.join(sweep_dir::LEVERS);
+            if stale.is_file() {
+                std::fs::remove_file(&stale).map_err(super::io_err(&stale))?;
+            }
+            true
+        } && reports::sweep::recommend(&result, &targets)
+            .is_some_and(|r| matches!(r, reports::sweep::Recommendation::NoneMeets { .. })) =>
+        {
+            text.push_str(
+                "\nThe levers besides the swept settings are evaluated by running the scenario: give --scenario FILE \
+                 (as `rwsim sweep` does).\n",
+            );
+        }
+        None => {}
+    }
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(ExitCode::SUCCESS)
 }

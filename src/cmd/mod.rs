@@ -1,6 +1,7 @@
 //! One module per subcommand, and the error type they share.
 
 pub mod bench;
+pub mod budget;
 pub mod calibrate;
 pub mod import;
 pub mod library;

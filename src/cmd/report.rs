@@ -46,6 +46,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, CliError> {
                 openmetrics: None,
                 start: None,
                 set: Vec::new(),
+                literal: false,
             })?;
         } else {
             if a.seed.is_some() {
@@ -117,8 +118,9 @@ fn report_run_dir(dir: &Path) -> Result<(), CliError> {
     };
     let summary = need("summary.json")?;
     let text = fs::read_to_string(&summary).map_err(io_err(&summary))?;
-    let result: sim_core::result::RunResult = serde_json::from_str(&text)
+    let output: reports::json::RunOutput = serde_json::from_str(&text)
         .map_err(|e| invalid(&summary, format!("not a summary.json of `rwsim run`: {e}")))?;
+    let (result, robust) = (output.result, output.robust);
     let scenario = scenarios::load_file(&need("scenario.toml")?)?;
     let png_path = dir.join("dashboard.png");
     if !png_path.is_file() {
@@ -131,6 +133,7 @@ fn report_run_dir(dir: &Path) -> Result<(), CliError> {
             rows: &rows,
             description: scenario.description.as_deref(),
             incidents: reports::charts::run::incident_windows(&result),
+            headline: Some(reports::summary::headline(&result, robust.as_ref())),
         });
         super::run::write_figure(dir, "dashboard", &dash)?;
     }
@@ -141,6 +144,7 @@ fn report_run_dir(dir: &Path) -> Result<(), CliError> {
         description: scenario.description.as_deref(),
         origin: &origin,
         result: &result,
+        robust: robust.as_ref(),
         images: vec![Image {
             title: format!(
                 "Run dashboard of {}: throughput, pending samples, lag, shards, responses and losses over time (dashboard.svg has the same as a vector image)",
@@ -225,8 +229,19 @@ fn report_sweep_dir(dir: &Path) -> Result<(), CliError> {
             png: fs::read(&png_path).map_err(io_err(&png_path))?,
         });
     }
+    let levers_path = dir.join(sweep_dir::LEVERS);
+    let levers: Option<analysis::levers::Levers> = if levers_path.is_file() {
+        let text = fs::read_to_string(&levers_path).map_err(io_err(&levers_path))?;
+        Some(
+            serde_json::from_str(&text)
+                .map_err(|e| invalid(&levers_path, format!("not a levers.json of `rwsim sweep`: {e}")))?,
+        )
+    } else {
+        None
+    };
     let origin = dir.display().to_string();
     let rep = reports::report::sweep::SweepReport {
+        levers: levers.as_ref(),
         result: &result,
         targets: &targets,
         config: scenario.as_ref().map(|s| &s.config),

@@ -2,6 +2,7 @@
 
 use super::{CliError, io_err, set_err, source};
 use crate::cli::RunArgs;
+use analysis::robust::Robust;
 use reports::charts::run::{Dashboard, RunCharts};
 use reports::csv::CsvRows;
 use scenarios::sweep::Override;
@@ -13,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
-    let (result, json) = execute(&a)?;
-    let out = if a.json { json } else { reports::summary::render(&result) };
+    let (result, robust, json, note) = execute(&a)?;
+    let out = if a.json { json } else { reports::summary::render_with(&result, robust.as_ref(), note.as_deref()) };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = stdout.write_all(out.as_bytes());
@@ -25,8 +26,19 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs the scenario and writes every requested file; returns the result and its JSON.
-pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
+/// What `rwsim run` says when it ran the scenario only once, and why.
+const LITERAL_NOTE: &str = "--literal: the scenario as written, run once (no best or worst case).";
+const NO_OUTAGE_NOTE: &str = "Run once: this scenario has no fault window, incident or sender event, so no outage whose timing \
+or constants could change its losses. The model constants' plausible ranges are in docs/scenario.md; set one in the \
+file to try another value.";
+
+/// The run's results: the scenario as written, the robust answer when it ran, the JSON, and
+/// why the robust answer did not run.
+pub type Executed = (RunResult, Option<Robust>, String, Option<String>);
+
+/// Runs the scenario (and, unless `--literal` or it has no fault window or incident, the
+/// robust answer) and writes every requested file.
+pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
     let overrides = a.set.iter().map(|s| Override::from_flag(s).map_err(set_err(s))).collect::<Result<Vec<_>, _>>()?;
     for (i, o) in overrides.iter().enumerate() {
         if overrides[..i].iter().any(|p| p.key == o.key) {
@@ -57,17 +69,27 @@ pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
     // The charts and the export need every row; keep them only when asked for (a day at the
     // default 10 s step is 8,641 rows of about 300 bytes).
     let mut rows = RowRecorder::default();
-    let result = match (&mut csv, a.openmetrics.is_some()) {
+    let want_rows = a.openmetrics.is_some();
+    let mut literal = || match (&mut csv, want_rows) {
         (Some((_, csv_rows)), _) => sim_core::simulate(cfg, &mut (csv_rows, &mut rows)),
         (None, true) => sim_core::simulate(cfg, &mut rows),
         (None, false) => sim_core::simulate(cfg, &mut ()),
-    }
-    .map_err(|e| CliError::Sim(scenario.origin.clone(), e))?;
+    };
+    let robust_wanted = !a.literal
+        && (!cfg.receiver.faults.is_empty() || !cfg.receiver.incidents.is_empty() || !cfg.sender.events.is_empty());
+    let (result, robust, note) = if robust_wanted {
+        let (r, rb) = analysis::robust::analyse(cfg, &|k| scenario.is_set(k), &Default::default(), literal)
+            .map_err(|e| CliError::Sim(scenario.origin.clone(), e))?;
+        (r, Some(rb), None)
+    } else {
+        let note = if a.literal { LITERAL_NOTE } else { NO_OUTAGE_NOTE };
+        (literal().map_err(|e| CliError::Sim(scenario.origin.clone(), e))?, None, Some(note.to_string()))
+    };
     if let Some((path, rows)) = csv {
         let mut w = rows.finish().map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
         w.flush().map_err(io_err(&path))?;
     }
-    let json = reports::json::render(&result);
+    let json = reports::json::render_with(&result, robust.as_ref());
     if let Some(dir) = &a.out {
         let path = dir.join("summary.json");
         fs::write(&path, &json).map_err(io_err(&path))?;
@@ -79,6 +101,7 @@ pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
             rows: &rows.rows,
             description: scenario.description.as_deref(),
             incidents: reports::charts::run::incident_windows(&result),
+            headline: Some(reports::summary::headline(&result, robust.as_ref())),
         });
         write_figure(dir, "dashboard", &dash)?;
     }
@@ -94,7 +117,7 @@ pub fn execute(a: &RunArgs) -> Result<(RunResult, String), CliError> {
         };
         reports::openmetrics::write(&mut *w, &rows.rows, &target).and_then(|()| w.flush()).map_err(io_err(path))?;
     }
-    Ok((result, json))
+    Ok((result, robust, json, note))
 }
 
 /// Writes `DIR/NAME.png` and `DIR/NAME.svg`.

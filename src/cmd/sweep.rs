@@ -9,7 +9,7 @@
 //! output is the same bytes for any thread count. Wall-clock time is only read for the
 //! progress bar and `--timing`, never by the model.
 
-use super::sweep_dir::{self, SweepFiles};
+use super::sweep_dir::{self, SweepFiles, closest_row};
 use super::{CliError, io_err, set_err, source};
 use crate::cli::{SweepArgs, TargetArgs};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -280,13 +280,20 @@ pub fn execute(a: &SweepArgs) -> Result<String, CliError> {
             row: PointRow::new(&meta, point_seed(base.config.seed, index, 0), &cfg.remote_write.queue, &runs),
         });
     }
+    if parts == 1 {
+        reports::sweep::fill_budgets(&mut result);
+    }
     write(&result, &path, file)?;
     if let Some(files) = files {
         files.write(&result, &targets, Some(&src.text))?;
     }
 
     let text = if parts == 1 {
-        reports::sweep::render(&result, &targets)
+        let mut text = reports::sweep::render(&result, &targets);
+        if let Some(l) = sweep_dir::levers(&src, &result, &targets, &a.out)? {
+            text.push_str(&reports::sweep::render_levers(&l, &targets, &closest_row(&result, &targets)));
+        }
+        text
     } else {
         format!(
             "partition {part}/{parts}: wrote {} of the {points} points to {}\n\

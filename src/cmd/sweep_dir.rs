@@ -7,14 +7,17 @@
 //! | `sweep.json` | targets, Pareto front, recommendation, chart names ([`reports::sweep::SweepSummary`]) |
 //! | `sweep-scenario.toml` | the scenario text exactly as swept (its hash is part of `sweep_id`) |
 //! | `heatmap-*.png/svg`, `curves-*.png/svg` | the charts ([`reports::charts::sweep::chart_names`]) |
+//! | `levers.json` | when no setting meets the targets and the scenario is known: the levers besides the swept settings, each evaluated by running it ([`analysis::levers::Levers`]) |
 //!
 //! Every file is opened (created, truncated) before the sweep runs, so a bad directory fails
 //! at once; everything written depends only on the points, never on threads or timing.
 
 use super::run::{Opened, create_figure, write_figure_to};
 use super::{CliError, io_err};
+use analysis::levers::Levers;
 use reports::charts::sweep::{ParamKind, SweptKey, chart_names, sweep_charts};
-use reports::sweep::{Recommendation, SweepResult, SweepSummary, Targets, distinct_values};
+use reports::sweep::{Recommendation, SweepResult, SweepSummary, Targets, distinct_values, setting_groups};
+use scenarios::sweep::Override;
 use scenarios::sweep::{SweepKey, Value, ValueKind, parse_values};
 use std::io::Write;
 use std::path::Path;
@@ -25,6 +28,8 @@ pub const CSV: &str = "sweep.csv";
 pub const JSON: &str = "sweep.json";
 /// The scenario text as swept.
 pub const SCENARIO: &str = "sweep-scenario.toml";
+/// The levers evaluated when nothing met the targets.
+pub const LEVERS: &str = "levers.json";
 
 /// The files of a sweep directory besides `sweep.csv`, opened.
 pub struct SweepFiles {
@@ -68,6 +73,54 @@ impl SweepFiles {
             file.write_all(text.as_bytes()).map_err(io_err(&path))?;
         }
         Ok(())
+    }
+}
+
+/// When no setting meets the targets: the levers besides the swept settings, evaluated on
+/// the closest setting under every swept condition (each point loaded from the scenario
+/// text with its values and run with its replication-0 seed), written to `levers.json` in
+/// `dir`. `None` (and no file) when a setting meets them. A `levers.json` of an earlier sweep
+/// in `dir` is removed either way.
+pub fn levers(
+    src: &scenarios::Source,
+    result: &SweepResult,
+    targets: &Targets,
+    dir: &Path,
+) -> Result<Option<Levers>, CliError> {
+    let path = dir.join(LEVERS);
+    if path.is_file() {
+        std::fs::remove_file(&path).map_err(io_err(&path))?;
+    }
+    let Some(Recommendation::NoneMeets { closest, .. }) = reports::sweep::recommend(result, targets) else {
+        return Ok(None);
+    };
+    let group = setting_groups(result).into_iter().find(|g| g.contains(&closest)).expect("every point has a group");
+    let mut configs = Vec::with_capacity(group.len());
+    for &i in &group {
+        let p = &result.points[i];
+        let set = result
+            .params
+            .iter()
+            .zip(&p.params)
+            .map(|(k, v)| Override::from_flag(&format!("{k}={v}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CliError::Merge(format!("{CSV}: point {}: {}", p.index, e.message)))?;
+        let mut cfg = src.load_with(&set)?.config;
+        cfg.seed = p.row.seed;
+        configs.push(cfg);
+    }
+    let l = analysis::levers::evaluate(&configs, targets).map_err(|e| CliError::Sim(src.origin.clone(), e))?;
+    let mut text = serde_json::to_string_pretty(&l).expect("levers serialise");
+    text.push('\n');
+    std::fs::write(&path, text).map_err(io_err(&path))?;
+    Ok(Some(l))
+}
+
+/// The worst case of the closest setting when none meets the targets (default otherwise).
+pub fn closest_row(result: &SweepResult, targets: &Targets) -> reports::sweep::PointRow {
+    match reports::sweep::recommend(result, targets) {
+        Some(Recommendation::NoneMeets { closest, .. }) => reports::sweep::recommended_row(result, closest),
+        _ => reports::sweep::PointRow::default(),
     }
 }
 

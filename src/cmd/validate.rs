@@ -10,10 +10,10 @@ pub fn run(a: ValidateArgs) -> Result<ExitCode, CliError> {
     for s in &a.scenarios {
         match check(s) {
             Ok((sc, points)) => println!(
-                "{}: ok ({}, Prometheus {}, {}{})",
+                "{}: ok ({}, {}, {}{})",
                 s,
                 sc.name,
-                sc.config.profile,
+                sim_core::config::SenderMode::describe(sc.config.sender.mode.name(), sc.config.profile.as_str()),
                 sc.config.duration,
                 match points {
                     0 => String::new(),

@@ -55,6 +55,43 @@ fn rejecting_receiver_fails_a_fifth() {
 }
 
 #[test]
+fn agent_loses_data_within_its_retention_max_time_and_the_flags_change_nothing() {
+    let file = scenario("agent-outage");
+    let v = run_json(&file, &[]);
+    let loss = n(&v, "/samples/dropped/wal_truncation");
+    assert!(loss / n(&v, "/samples/appended") > 0.2, "loss {loss}");
+    assert_eq!(n(&v, "/samples/failed"), 0.0, "silent, as in Prometheus");
+    assert_eq!(v["sender"]["mode"], "agent");
+    let lost_at: Vec<f64> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "wal_truncation_loss")
+        .map(|e| e["t_seconds"].as_f64().unwrap())
+        .collect();
+    assert_eq!(lost_at, [4.0 * 3600.0], "the 04:00 tick, 1h40m into a 3h40m outage");
+    for flag in ["sender.agent.retention_max_time=100h", "sender.agent.retention_min_time=1h"] {
+        let w = run_json(&file, &["--set", flag]);
+        assert_eq!(n(&w, "/samples/dropped/wal_truncation"), loss, "{flag}: the flags only filter the checkpoint");
+    }
+}
+
+#[test]
+fn alloy_skips_truncations_while_frozen_then_loses_at_the_cap() {
+    let file = scenario("alloy-outage");
+    let v = run_json(&file, &[]);
+    assert_eq!(v["sender"]["mode"], "alloy");
+    assert_eq!(n(&v, "/wal/truncations_skipped"), 3.0, "06:00, 08:00, 10:00");
+    assert!(n(&v, "/samples/dropped/wal_truncation") > 0.0);
+    let loss_at = v["timeline"].as_array().unwrap().iter().find(|e| e["kind"] == "wal_truncation_loss").unwrap();
+    assert_eq!(loss_at["t_seconds"], 12.0 * 3600.0);
+    // A 7 h outage ends before the cap re-enables truncation: nothing lost.
+    let short = run_json(&file, &["--set", "receiver.fault[0].length=7h"]);
+    assert_eq!(lost(&short), 0.0);
+    assert_eq!(n(&short, "/wal/truncations_skipped"), 2.0);
+}
+
+#[test]
 fn restart_during_an_outage_skips_the_backlog() {
     let v = run_json(&scenario("restart-during-outage"), &[]);
     let skipped = n(&v, "/samples/dropped/restart_skip");

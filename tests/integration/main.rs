@@ -1,5 +1,6 @@
 //! End-to-end tests of the `rwsim` binary: what a user types and what they see.
 
+mod answers;
 mod cli;
 mod determinism;
 mod import;
@@ -24,9 +25,10 @@ pub fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/library").join(format!("{name}.toml"))
 }
 
-/// Runs `rwsim run FILE --json [extra]` and parses the forecast.
+/// Runs `rwsim run FILE --json --literal [extra]` (the scenario as written, once) and parses
+/// the forecast.
 pub fn run_json(file: &std::path::Path, extra: &[&str]) -> Value {
-    let out = rwsim().arg("run").arg(file).arg("--json").args(extra).output().expect("rwsim runs");
+    let out = rwsim().arg("run").arg(file).arg("--json").arg("--literal").args(extra).output().expect("rwsim runs");
     assert!(out.status.success(), "rwsim failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("--json prints one JSON object")
 }

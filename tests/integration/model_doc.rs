@@ -50,6 +50,7 @@ const ANCHORS: &[(&str, &str)] = &[
     ("14.1", "TestCalculateDesiredShardsDetail"),
     ("14.6", "TestOneCheckpointPerCompactCall"),
     ("15", "claims"),
+    ("19", "agent"),
 ];
 
 fn root() -> PathBuf {

@@ -27,7 +27,7 @@ fn run_out_writes_a_dashboard_png_that_is_not_blank() {
     let dir = temp_dir("dash-png");
     run_out("outage-short", &dir, &[]);
     let (w, h, px) = decode_png(&dir.join("dashboard.png"));
-    assert_eq!((w, h), (1600, 2330), "six panels at doc size");
+    assert_eq!((w, h), (1600, 2400), "six panels at doc size");
     let pixels: Vec<&[u8]> = px.chunks(3).collect();
     let inked = pixels.iter().filter(|p| **p != [255, 255, 255]).count();
     assert!(inked * 100 > pixels.len() * 8, "only {inked} of {} pixels are not white", pixels.len());
@@ -49,7 +49,7 @@ fn dashboard_svg_has_titles_and_the_shaded_fault_window_as_elements() {
     let dir = temp_dir("dash-svg");
     run_out("outage-short", &dir, &[]);
     let svg = std::fs::read_to_string(dir.join("dashboard.svg")).unwrap();
-    assert!(svg.starts_with("<svg width=\"1600\" height=\"2330\""));
+    assert!(svg.starts_with("<svg width=\"1600\" height=\"2400\""));
     for title in [
         "rwsim run: outage-short",
         "Samples in vs delivered (samples/s)",
@@ -99,7 +99,9 @@ fn report_of_a_scenario_file_is_self_contained() {
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     for part in [
         "# rwsim report: outage-short",
-        "No data lost or rejected.",
+        "No data lost. Worst case: nothing lost either (",
+        "## Best, median and worst case",
+        "| worst | nothing | 0.00% | the outage starts",
         "## The scenario",
         "Fault #0: from 00:30:00 to 00:45:00 (15m) the receiver answers 500 to all requests.",
         "## queue_config",

@@ -180,7 +180,12 @@ fn a_grid_where_every_point_loses_data_says_so_and_recommends_nothing() {
     assert!(out.contains("No recommendation: no point meets every target."), "{out}");
     assert!(out.contains("loss ≤ 0%: met by 0 of 2 points"));
     assert!(out.contains("Every point of this grid loses data"));
-    assert!(!out.contains("queue_config:"));
+    assert!(!out.contains("Paste into"), "nothing to paste: {out}");
+    // The levers besides queue_config, each run: none helps against rejected requests.
+    assert!(out.contains("What else would meet the targets"), "{out}");
+    assert!(out.contains("--storage.tsdb.min-block-duration="), "{out}");
+    assert!(out.contains("None of these alone meets loss ≤ 0%."), "{out}");
+    assert!(dir.join("o").join("levers.json").is_file());
 }
 
 #[test]

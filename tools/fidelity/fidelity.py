@@ -35,6 +35,8 @@ A scenario may carry a `[fidelity]` table, read by the harness only (the model n
     commit_times = true            # time every WAL commit (a stat of the WAL every 2 ms)
     calibration_only = true        # only measure WAL/wire bytes per sample: no verdicts
     ensemble = true                # the model as a median over 20 seeds (a random mechanism)
+    calibrate = { at = "15s", window = "3m30s" }   # also run rwsim calibrate; compare defaults
+    start_phase = "40s"            # vs calibrated constants (calibrated.py)
     # Comparisons out of tolerance only because of a known model defect being fixed: offline
     # reports them as expected and stays green (metric name as in the table -> reason).
     expected_out_of_tolerance = { "failed" = "issue #12 item 3" }
@@ -680,7 +682,7 @@ def run_model(name: str, meta: dict, rwsim: str, seed: int | None = None) -> tup
     with tempfile.TemporaryDirectory(prefix="rwsim-fidelity-model-") as d:
         p = Path(d) / f"{name}.toml"
         p.write_text(model_scenario(name, meta))
-        cmd = [rwsim, "run", str(p), "--json", "--out", d] + (["--seed", str(seed)] if seed is not None else [])
+        cmd = [rwsim, "run", str(p), "--literal", "--json", "--out", d] + (["--seed", str(seed)] if seed is not None else [])
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             sys.exit(f"fidelity: rwsim run failed: {out.stderr}")
@@ -1249,13 +1251,18 @@ def main() -> int:
         if a.recordings == HERE / "recordings":
             RECORDINGS = ci_tmp = Path(tempfile.mkdtemp(prefix="rwsim-fidelity-ci-"))
         a.mode = "live"
+    # calibrated.py imports this file as the module `fidelity`: give it the same recordings.
+    import calibrated
+    calibrated.fidelity.RECORDINGS = RECORDINGS
     names = a.names or sorted(p.stem for p in SCENARIOS.glob("*.toml"))
     if not Path(a.rwsim).exists():
         sys.exit(f"fidelity: {a.rwsim} not found: build it (cargo build --release) or pass --rwsim")
     if a.mode == "live":
         for i, n in enumerate(names):
             # Runs are sequential; ten port blocks in turn keep every port in 19100–19199.
-            live(n, a.rwsim, a.prometheus, a.port_base + 10 * (i % 10), label=a.run_label)
+            # A scenario with `[fidelity] calibrate` also runs `rwsim calibrate` during the run.
+            run_live = calibrated.live if calibrated.is_calibrated(load_scenario(n)) else live
+            run_live(n, a.rwsim, a.prometheus, a.port_base + 10 * (i % 10), label=a.run_label)
         names = [f"{n}@{a.run_label}" if a.run_label else n for n in names]
     else:
         # Every recording of each scenario: NAME and its repeated runs NAME@LABEL.
@@ -1273,6 +1280,10 @@ def main() -> int:
         if not (RECORDINGS / f"{n}.csv").exists():
             print(f"fidelity: {n}: no recording (run `fidelity.py live {n}`)", file=sys.stderr)
             bad += 1
+            continue
+        if calibrated.is_calibrated(load_scenario(n)):
+            # Defaults vs calibrated constants against the real loss (calibrated.py).
+            bad += calibrated.report(n, a.rwsim, a.mode, a.json, results)
             continue
         if fid(load_scenario(n)).get("calibration_only"):
             # Run only to measure bytes per sample (under `nice`, beside other work): no verdicts.

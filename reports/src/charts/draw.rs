@@ -12,10 +12,12 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// Width of the run dashboard; its height follows from the panel count (2330 for six).
+/// Width of the run dashboard; its height follows from the panel count (2400 for six).
 pub const DASHBOARD_WIDTH: u32 = 1600;
-/// Header: title, two subtitle lines, the marker key (two columns of four).
-const HEADER_H: u32 = 240;
+/// Header: title, the headline, two subtitle lines, the marker key (two columns of four).
+const HEADER_H: u32 = 310;
+/// Height of a gap band along the bottom of a plot, pixels.
+const GAP_BAND_H: i32 = 14;
 /// One panel, including its title band and time labels.
 const PANEL_H: u32 = 340;
 /// Below the last panel: the time-axis description.
@@ -230,6 +232,24 @@ impl Dashboard {
     fn draw_header<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         area.draw_text(&self.title, &top_left(bold(36.0, palette::BLACK)), (PAD, 20))?;
         let mut y = 70;
+        if let Some(h) = &self.headline {
+            // The answer in time, in the colour of the gap bands, then the worst case: each
+            // line shrunk to fit the width.
+            let avail = DASHBOARD_WIDTH as i32 - 2 * PAD;
+            for (i, line) in h.lines().take(2).enumerate() {
+                let sizes: &[f64] = if i == 0 { &[26.0, 23.0, 20.0, 18.0] } else { &[22.0, 20.0, 18.0, 16.0] };
+                let mut style = top_left(bold(sizes[0], palette::GAP));
+                for &size in sizes {
+                    style = top_left(bold(size, palette::GAP));
+                    if area.estimate_text_size(line, &style)?.0 as i32 <= avail {
+                        break;
+                    }
+                }
+                area.draw_text(line, &style, (PAD, y))?;
+                y += 34;
+            }
+            y += 6;
+        }
         for line in self.subtitle.lines().take(2) {
             area.draw_text(line, &top_left(text(22.0, palette::AXIS)), (PAD, y))?;
             y += 28;
@@ -240,7 +260,7 @@ impl Dashboard {
         let col_w = (DASHBOARD_WIDTH as i32 - 2 * PAD) / 2;
         for (i, m) in self.markers.iter().take(8).enumerate() {
             let x = PAD + (i as i32 / 4) * col_w;
-            let y = 134 + (i as i32 % 4) * 25;
+            let y = 204 + (i as i32 % 4) * 25;
             area.draw(&badge!((x, y), (0, 0), &m.key))?;
             area.draw_text(&m.label, &top_left(text(20.0, palette::BLACK)), (x + 30, y + 1))?;
         }
@@ -404,6 +424,42 @@ impl Dashboard {
                 } else {
                     chart.draw_series(LineSeries::new(pts, style))?;
                 }
+            }
+        }
+
+        // Lost data: a band along the bottom per gap (at least 2 px wide), solid for a full
+        // gap and lighter for a partial one, labelled on the first panel.
+        let first_panel = std::ptr::eq(p, &self.panels[0]);
+        let mut gap_label_free_from = i32::MIN;
+        for g in &self.gaps {
+            let (a, b) = (g.start_s.max(0.0), g.end_s.min(self.duration_s));
+            if b < a {
+                continue;
+            }
+            let (xa, y0) = chart.backend_coord(&(a, ly.lo));
+            let xb = chart.backend_coord(&(b, ly.lo)).0.max(xa + 2);
+            let alpha = 0.35 + 0.65 * g.coverage.clamp(0.0, 1.0);
+            chart.plotting_area().strip_coord_spec().draw(&Rectangle::new(
+                [
+                    (
+                        xa - chart.plotting_area().get_base_pixel().0,
+                        y0 - GAP_BAND_H - chart.plotting_area().get_base_pixel().1,
+                    ),
+                    (xb - chart.plotting_area().get_base_pixel().0, y0 - chart.plotting_area().get_base_pixel().1),
+                ],
+                rgb(palette::GAP).mix(alpha).filled(),
+            ))?;
+            if first_panel && xa >= gap_label_free_from {
+                let label = "data lost";
+                let style = top_left(bold(19.0, palette::GAP));
+                let (tw, th) = chart.plotting_area().estimate_text_size(label, &style)?;
+                let base = chart.plotting_area().get_base_pixel();
+                chart.plotting_area().strip_coord_spec().draw(&Text::new(
+                    label.to_string(),
+                    (xa - base.0 + 4, y0 - GAP_BAND_H - th as i32 - 4 - base.1),
+                    style,
+                ))?;
+                gap_label_free_from = xa + tw as i32 + 20;
             }
         }
 

@@ -32,5 +32,8 @@ pub const FAULT_SHADE: Rgb = (213, 94, 0);
 pub const INCIDENT_SHADE: Rgb = (204, 121, 167);
 /// Opacity of window shading.
 pub const SHADE_ALPHA: f64 = 0.13;
+/// Lost data: gap bands and the dashboard's headline (a dark red, apart from the
+/// vermillion of faults and WAL-truncation loss).
+pub const GAP: Rgb = (170, 20, 40);
 /// Marker lines.
 pub const MARKER: Rgb = (60, 60, 60);

@@ -130,11 +130,26 @@ pub struct Panel {
     pub note: Option<String>,
 }
 
+/// A range of sample timestamps whose data never reaches the receiver, drawn as a band
+/// along the bottom of every panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GapBand {
+    /// First lost timestamp, seconds since the start of the run.
+    pub start_s: f64,
+    /// End of the range (exclusive), seconds.
+    pub end_s: f64,
+    /// Share of the range's samples lost (a full band at 1).
+    pub coverage: f64,
+}
+
 /// Everything the dashboard shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dashboard {
     /// First header line.
     pub title: String,
+    /// The answer in time, under the title: how much data is lost, and on a second line the
+    /// worst case.
+    pub headline: Option<String>,
     /// Second header line.
     pub subtitle: String,
     /// Length of the time axis, seconds.
@@ -147,6 +162,8 @@ pub struct Dashboard {
     pub windows: Vec<Window>,
     /// Marked moments.
     pub markers: Vec<Marker>,
+    /// Lost data, by sample timestamp.
+    pub gaps: Vec<GapBand>,
 }
 
 /// Most points drawn per line; longer series are reduced by [`decimate`]. About one point
@@ -306,6 +323,18 @@ pub struct RunCharts<'a> {
     pub description: Option<&'a str>,
     /// Extra shaded windows (receiver incidents), added to the fault windows.
     pub incidents: Vec<Window>,
+    /// The answer in time for the header ([`crate::summary::headline`]), if any.
+    pub headline: Option<String>,
+}
+
+/// The gaps of a run as bands.
+pub fn gap_bands(result: &RunResult) -> Vec<GapBand> {
+    result
+        .gaps
+        .list
+        .iter()
+        .map(|g| GapBand { start_s: g.from_seconds, end_s: g.to_seconds, coverage: g.coverage })
+        .collect()
 }
 
 impl Dashboard {
@@ -317,8 +346,8 @@ impl Dashboard {
         windows.extend(input.incidents.iter().cloned());
         let w = &cfg.workload;
         let mut subtitle = format!(
-            "Prometheus {} · {} series @{} from {} targets · max_shards {} · seed {}",
-            cfg.profile.as_str(),
+            "{} · {} series @{} from {} targets · max_shards {} · seed {}",
+            sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str()),
             axis::si(w.series as f64),
             sim_core::time::SimDuration::from_nanos(w.scrape_interval.nanos()),
             w.targets,
@@ -330,6 +359,7 @@ impl Dashboard {
         }
         Dashboard {
             title: format!("rwsim run: {}", cfg.name),
+            headline: input.headline.as_ref().map(|h| h.replacen(". Worst case: ", ".\nWorst case: ", 1)),
             subtitle,
             duration_s: cfg.duration.as_secs_f64(),
             start_unix_secs: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_SEC,
@@ -343,6 +373,7 @@ impl Dashboard {
             ],
             windows,
             markers: loss_markers(&input.result.timeline),
+            gaps: gap_bands(input.result),
         }
     }
 }
@@ -599,7 +630,11 @@ mod tests {
                 label: "OOM crash".into(),
                 kind: WindowKind::Incident,
             }],
+            headline: Some("3m of data lost".into()),
         });
+        assert_eq!(d.headline.as_deref(), Some("3m of data lost"));
+        assert_eq!(d.gaps.len(), result.gaps.list.len());
+        assert!(!d.gaps.is_empty(), "the 400s lose data: {:?}", result.gaps);
         let titles: Vec<&str> = d.panels.iter().map(|p| p.title.as_str()).collect();
         assert_eq!(titles.len(), 6, "{titles:?}");
         assert_eq!(d.windows.len(), 3);

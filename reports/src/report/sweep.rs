@@ -10,10 +10,11 @@
 use super::{Block, Image, queue_config_rows, render_html, render_markdown, scenario_words};
 use crate::summary::{bytes, count, secs};
 use crate::sweep::{
-    CONFIDENCE, PARETO_LINES, Recommendation, SweepResult, Targets, candidates_of, condition_keys, distinct_values,
-    metrics_line, pareto_front, percent, queue_config_yaml, recommend, recommended_row, setting_assignments,
-    short_names, why,
+    CONFIDENCE, PARETO_LINES, Recommendation, SweepResult, Targets, budget_text, candidates_of, condition_keys,
+    describe, distinct_values, is_setting, metrics_line, pareto_front, percent, recommend, recommended_row,
+    setting_assignments, short_names, to_apply, why,
 };
+use analysis::levers::{How, Levers};
 use sim_core::config::SimConfig;
 
 /// What a sweep report shows.
@@ -30,6 +31,9 @@ pub struct SweepReport<'a> {
     pub origin: &'a str,
     /// Charts, in order.
     pub images: Vec<Image>,
+    /// The levers besides the swept settings, when nothing met the targets and they were
+    /// evaluated (`levers.json`).
+    pub levers: Option<&'a Levers>,
 }
 
 /// Where a swept key shows in the `queue_config` table, by the table's key names.
@@ -59,7 +63,7 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
     }
     let outcome = recommend(r, rep.targets);
     let active = rep.targets.active();
-    let wanted: Vec<String> = active.iter().map(|&t| rep.targets.describe(t)).collect();
+    let wanted: Vec<String> = active.iter().map(|&t| describe(rep.targets, t)).collect();
     b.push(match &outcome {
         Some(Recommendation::Chosen { point, .. }) => {
             let p = &r.points[*point];
@@ -141,9 +145,14 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
     let mut t = format!("Targets: {}.", wanted.join(", "));
     if k > 1 {
         t += &format!(
-            " Each is checked against the upper end of the {:.0}% confidence interval over the {k} seeds.",
+            " Each is checked against the upper end of the {:.0}% confidence interval over the {k} seeds; \
+             settings whose intervals overlap count as equal, and the cheaper one is preferred.",
             CONFIDENCE * 100.0
         );
+    } else {
+        t += " Single run per point, noisy: p99 latency and peak memory vary with the seed, and losses within \
+              0.1 points (or 2%) of each other count as equal; a sweep with --replications 3 or more compares by \
+              confidence intervals.";
     }
     b.push(Block::Para(t));
     match &outcome {
@@ -152,11 +161,18 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             b.push(Block::Para(format!("Point {}: {}.", p.index, setting_assignments(r, p))));
             b.push(Block::Para(format!("With it: {}.", metrics_line(&recommended_row(r, *point)))));
             b.push(Block::Para(format!("Why: {}.", why(r, *candidates))));
-            b.push(Block::Para(format!(
-                "Paste into the remote_write entry of prometheus.yml (Prometheus {}):",
-                p.row.prometheus
-            )));
-            b.push(Block::Yaml(queue_config_yaml(&p.row, "")));
+            let (yaml, flags) = to_apply(r, p, "");
+            if let Some(yaml) = yaml {
+                b.push(Block::Para(format!(
+                    "Paste into the remote_write entry of prometheus.yml (Prometheus {}):",
+                    p.row.prometheus
+                )));
+                b.push(Block::Yaml(yaml));
+            }
+            if !flags.is_empty() {
+                b.push(Block::Para("Start Prometheus with these flags:".into()));
+                b.push(Block::Yaml(flags.join("\n") + "\n"));
+            }
             let conditions = condition_keys(r);
             if !conditions.is_empty() {
                 b.push(Block::Note(format!(
@@ -178,7 +194,7 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
                 header: vec!["target".into(), "met by".into()],
                 rows: met_by
                     .iter()
-                    .map(|(t, c)| vec![rep.targets.describe(*t), format!("{c} of {total} {noun}{whole}")])
+                    .map(|(t, c)| vec![describe(rep.targets, *t), format!("{c} of {total} {noun}{whole}")])
                     .collect(),
                 numeric: vec![false, true],
             });
@@ -211,16 +227,91 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             .into(),
     ));
 
+    if let Some(l) = rep.levers {
+        b.push(Block::Heading(2, "What else would meet the targets".into()));
+        b.push(Block::Para(format!(
+            "The closest setting with one change each, run under every swept condition and judged by its worst \
+             case ({} runs).",
+            l.runs
+        )));
+        if let Some(bg) = &l.budget {
+            let at = |x: Option<f64>| x.map_or_else(|| format!("more than {}", secs(bg.max_length_seconds)), secs);
+            b.push(Block::Para(format!(
+                "Shorter outages: as it is, the setting survives an outage of {} ({}) of up to {} when it starts {} \
+                 after a {}, {} at best; the scenario's is {}.",
+                bg.window,
+                bg.kind,
+                at(bg.worst.budget_seconds),
+                secs(bg.worst.phase_seconds),
+                bg.reference,
+                at(bg.best.budget_seconds),
+                secs(bg.scenario_length_seconds)
+            )));
+        }
+        b.push(Block::Table {
+            header: vec!["lever".into(), "meets the targets".into(), "worst case".into(), "cost".into()],
+            rows: l
+                .levers
+                .iter()
+                .map(|x| {
+                    let what = match &x.how {
+                        How::Flag(f) => f.clone(),
+                        How::QueueConfig { key, value } => format!("queue_config {key}: {value}"),
+                        How::Series(n) => format!("{} series", count(*n)),
+                        How::Receiver(w) => w.clone(),
+                    };
+                    let mut cost = Vec::new();
+                    if let Some(m) = x.cost.memory_bytes {
+                        cost.push(format!("about {} more memory", bytes(m)));
+                    }
+                    if let Some(d) = x.cost.disk_bytes {
+                        cost.push(format!("about {} more disk", bytes(d)));
+                    }
+                    cost.push(x.cost.note.clone());
+                    vec![
+                        what,
+                        if x.meets { "yes" } else { "no" }.into(),
+                        metrics_line(&crate::sweep::PointRow {
+                            loss_fraction: x.loss_fraction,
+                            delivery_latency_p99_seconds: x.delivery_latency_p99_seconds,
+                            queue_memory_bytes_peak: x.queue_memory_bytes_peak as f64,
+                            ..Default::default()
+                        }),
+                        cost.join("; "),
+                    ]
+                })
+                .collect(),
+            numeric: vec![false, false, false, false],
+        });
+    }
+
     b.push(Block::Heading(2, "Pareto front".into()));
     let front = pareto_front(r);
+    let conditions = condition_keys(r);
+    let (total, noun) = candidates_of(r);
+    let budgets = first.row.outage_budget_seconds.is_some();
     b.push(Block::Para(format!(
-        "{} of the {n} points are on the Pareto front over loss, peak queue memory and p99 delivery latency: no \
-         other point is as good in all three and better in one. Sorted by loss, then memory.",
-        front.len()
+        "{} of the {total} {noun} are on the Pareto front over loss, peak queue memory and p99 delivery latency: \
+         none other is as good in all three and better in one. Sorted by loss, then memory.{}",
+        front.len(),
+        if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Each setting is shown at its worst case over the swept {}: conditions are not options.",
+                conditions.join(", ")
+            )
+        }
     )));
+    let shown: Vec<usize> =
+        (0..r.params.len()).filter(|&i| conditions.is_empty() || is_setting(&r.params[i])).collect();
+    let names = short_names(&r.params);
     let mut header = vec!["point".to_string()];
-    header.extend(short_names(&r.params));
+    header.extend(shown.iter().map(|&i| names[i].clone()));
     header.extend(["loss".into(), "queue memory".into(), "p99 latency".into()]);
+    if budgets {
+        header.push("outage budget".into());
+    }
     let cols = header.len();
     b.push(Block::Table {
         header,
@@ -229,13 +320,17 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             .take(PARETO_LINES)
             .map(|&i| {
                 let p = &r.points[i];
+                let w = recommended_row(r, i);
                 let mut row = vec![p.index.to_string()];
-                row.extend(p.params.iter().cloned());
+                row.extend(shown.iter().map(|&j| p.params[j].clone()));
                 row.extend([
-                    percent(p.row.loss_fraction),
-                    bytes(p.row.queue_memory_bytes_peak.round() as u64),
-                    secs(p.row.delivery_latency_p99_seconds),
+                    percent(w.loss_fraction),
+                    bytes(w.queue_memory_bytes_peak.round() as u64),
+                    secs(w.delivery_latency_p99_seconds),
                 ]);
+                if budgets {
+                    row.push(budget_text(r, p.row.outage_budget_seconds));
+                }
                 row
             })
             .collect(),
@@ -314,6 +409,7 @@ mod tests {
             description: Some("a sweep"),
             origin: "out/",
             images: vec![Image { title: "Loss".into(), file: "curves-loss.png".into(), png: vec![1, 2, 3] }],
+            levers: None,
         }
     }
 

@@ -98,3 +98,33 @@ fn names_default_to_the_origin() {
     assert_eq!(load_str(text, "a/b/c.toml").unwrap().name, "c");
     assert_eq!(load_str(&format!("name = \"mine\"\n{text}"), "a/b/c.toml").unwrap().name, "mine");
 }
+
+#[test]
+fn agent_and_alloy_take_their_upstream_defaults() {
+    use sim_core::config::{AgentWal, AlloyWal, SenderMode};
+    let load = |sender: &str| {
+        let text = format!("duration = \"1h\"\n[workload]\nseries = 1000\n[sender]\n{sender}\n");
+        load_str(&text, "scenarios/minimal.toml").unwrap().config
+    };
+    let (h, m) = (SimDuration::from_hours, SimDuration::from_mins);
+    assert_eq!(minimal(None).sender.mode, SenderMode::Server);
+    let agent = load("mode = \"agent\"");
+    // tsdb/agent/db.go: DefaultOptions.
+    let want = AgentWal { wal_truncate_frequency: h(2), retention_min_time: m(5), retention_max_time: h(4) };
+    assert_eq!(agent.sender.mode, SenderMode::Agent(want));
+    assert!(!agent.remote_write.queue.retry_on_http_429, "Prometheus's queue defaults");
+    let alloy = load("mode = \"alloy\"");
+    // Alloy's DefaultWALOptions and DefaultQueueOptions: 3.x values, but 429 is retried.
+    let want = AlloyWal { truncate_frequency: h(2), min_keepalive_time: m(5), max_keepalive_time: h(8) };
+    assert_eq!(alloy.sender.mode, SenderMode::Alloy(want));
+    assert_eq!(alloy.profile, Profile::V3);
+    let q = &alloy.remote_write.queue;
+    assert_eq!((q.capacity, q.max_shards, q.max_samples_per_send), (10_000, 50, 2000));
+    assert!(q.retry_on_http_429);
+    assert_eq!(alloy.tsdb.wal_segment_size, 128 << 20);
+    assert_eq!(alloy.sender.flush_deadline, m(1));
+    // A value set in the file wins over the sender's default.
+    let text = "duration = \"1h\"\n[workload]\nseries = 1\n[sender]\nmode = \"alloy\"\n\
+                [remote_write.queue_config]\nretry_on_http_429 = false\n";
+    assert!(!load_str(text, "x.toml").unwrap().config.remote_write.queue.retry_on_http_429);
+}

@@ -319,6 +319,115 @@ scrape_duration = { distribution = "uniform", min = "10ms", max = "500ms" }"#,
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `[sender] mode = "agent" | "alloy"`: the settings each sender has, and what its upstream
+/// refuses (Prometheus's server-only flags in agent mode, Alloy's `WALOptions.Validate`).
+#[test]
+fn agent_and_alloy_settings_report_file_line_column_key_and_fix() {
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "unknown sender",
+            append("\n[sender]\nmode = \"vmagent\"\n"),
+            "scenarios/bad.toml:20:8: sender.mode: unknown sender \"vmagent\": expected \"server\", \"agent\" or \"alloy\"",
+        ),
+        (
+            "the sender as a top-level string",
+            edit("duration = \"2h\"", "duration = \"2h\"\nsender = \"alloy\""),
+            "scenarios/bad.toml:4:10: sender: expected a table, found string \"alloy\": the sender is chosen in its \
+             table, write [sender] and mode = \"alloy\"",
+        ),
+        (
+            "capitalised sender",
+            append("\n[sender]\nmode = \"Alloy\"\n"),
+            "scenarios/bad.toml:20:8: sender.mode: unknown sender \"Alloy\": expected \"server\", \"agent\" or \"alloy\" \
+             (in lower case)",
+        ),
+        (
+            "agent flags without agent mode",
+            append("\n[sender.agent]\nretention_max_time = \"8h\"\n"),
+            "scenarios/bad.toml:19:1: sender.agent: [sender.agent] holds Prometheus agent mode's WAL flags; it applies \
+             only with mode = \"agent\", and this sender is server",
+        ),
+        (
+            "Alloy settings with agent mode",
+            append("\n[sender]\nmode = \"agent\"\n\n[sender.alloy]\nmax_keepalive_time = \"8h\"\n"),
+            "scenarios/bad.toml:22:1: sender.alloy: [sender.alloy] holds the wal block of Alloy's \
+             prometheus.remote_write; it applies only with mode = \"alloy\", and this sender is agent",
+        ),
+        (
+            "an agent flag in the Alloy table",
+            append("\n[sender]\nmode = \"alloy\"\n\n[sender.alloy]\nretention_max_time = \"8h\"\n"),
+            "scenarios/bad.toml:23:1: sender.alloy.retention_max_time: unknown field `retention_max_time` here: it \
+             belongs in [sender.agent]",
+        ),
+        (
+            "Alloy is built on 3.x",
+            edit("prometheus = \"3.x\"", "prometheus = \"2.42\"") + "\n[sender]\nmode = \"alloy\"\n",
+            "scenarios/bad.toml:2:14: prometheus: Grafana Alloy is built on Prometheus 3.x code (v1.18 on v3.12), not \
+             2.42; write prometheus = \"3.x\" or leave it out",
+        ),
+        (
+            "Alloy: truncate_frequency = 0",
+            append("\n[sender]\nmode = \"alloy\"\n\n[sender.alloy]\ntruncate_frequency = \"0s\"\n"),
+            "scenarios/bad.toml:23:22: sender.alloy.truncate_frequency: truncate_frequency must not be 0 (Alloy \
+             refuses it)",
+        ),
+        (
+            "Alloy: max_keepalive_time not above min_keepalive_time",
+            append(
+                "\n[sender]\nmode = \"alloy\"\n\n[sender.alloy]\nmin_keepalive_time = \"1h\"\nmax_keepalive_time = \"1h\"\n",
+            ),
+            "scenarios/bad.toml:24:22: sender.alloy.max_keepalive_time: min_keepalive_time must be smaller than \
+             max_keepalive_time (1h is not above 1h); Alloy refuses it",
+        ),
+        (
+            "Alloy: max_keepalive_time below the default min",
+            append("\n[sender]\nmode = \"alloy\"\n\n[sender.alloy]\nmax_keepalive_time = \"1m\"\n"),
+            "scenarios/bad.toml:23:22: sender.alloy.max_keepalive_time: min_keepalive_time must be smaller than \
+             max_keepalive_time (1m is not above 5m); Alloy refuses it",
+        ),
+        (
+            "Alloy: fixed segment size",
+            append("\n[sender]\nmode = \"alloy\"\n\n[tsdb]\nwal_segment_size = \"64MiB\"\n"),
+            "scenarios/bad.toml:23:20: tsdb.wal_segment_size: Alloy's WAL segments are fixed at 128MiB; it has no \
+             setting for their size: remove the key",
+        ),
+        (
+            "Alloy: fixed flush deadline",
+            append("\n[sender]\nmode = \"alloy\"\nflush_deadline = \"2m\"\n"),
+            "scenarios/bad.toml:21:18: sender.flush_deadline: Alloy's flush deadline is fixed at 1m; it has no \
+             setting for it: remove the key",
+        ),
+        (
+            "agent mode has no head blocks",
+            append("\n[sender]\nmode = \"agent\"\n\n[tsdb]\nmin_block_duration = \"10m\"\n"),
+            "scenarios/bad.toml:23:22: tsdb.min_block_duration: the block range of a server's TSDB; agent mode has no \
+             head blocks (Prometheus refuses --storage.tsdb.min-block-duration in agent mode): its WAL is truncated \
+             every sender.agent.wal_truncate_frequency",
+        ),
+        (
+            "agent: too many ticks",
+            edit("duration = \"2h\"", "duration = \"3h\"")
+                + "\n[sender]\nmode = \"agent\"\n\n[sender.agent]\nwal_truncate_frequency = \"1ms\"\n",
+            "scenarios/bad.toml:23:26: sender.agent.wal_truncate_frequency: a truncation every 1ms makes 10800000 \
+             ticks in 3h, more than the limit of 10000000; use a longer period or a shorter run",
+        ),
+        (
+            "a duration in the agent table",
+            append("\n[sender]\nmode = \"agent\"\n\n[sender.agent]\nretention_min_time = 300\n"),
+            "scenarios/bad.toml:23:22: sender.agent.retention_min_time: 300 is not a duration: write a string with a \
+             unit, e.g. \"300s\" or \"300ms\"",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, text, want) in &cases {
+        let got = error_of(text).to_string();
+        if got != *want {
+            failures.push(format!("{what}:\n  want: {want}\n  got:  {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn error_fields_are_accessible_and_classified() {
     let e = error_of(&edit("capacity = 10000", "capacity = 0"));
@@ -349,7 +458,7 @@ fn unknown_builtin_lists_the_library() {
     let e = scenarios::load_builtin("nope").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "<builtin:nope>: no built-in scenario has this name; the library has: bench-1m-24h, body-too-large-as-500, \
+        "<builtin:nope>: no built-in scenario has this name; the library has: agent-outage, alloy-outage, bench-1m-24h, body-too-large-as-500, \
          cardinality-spike, default, ingester-oom-crashloop, network-partition, object-storage-outage, outage-short, \
          outage-wal-loss, proxy-timeout-slow-upstream, rejected-400, rejects-400, reload-during-backlog, \
          restart-during-outage, ring-unready-rollout, sender-oom-catchup, slow-receiver, sweep-outage, \

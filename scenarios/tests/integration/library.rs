@@ -54,6 +54,12 @@ fn library_scenarios_model_what_their_names_say() {
     let r = get("rejects-400");
     assert_eq!(r.receiver.faults[0].end, r.duration, "covers the whole run");
 
+    use sim_core::config::{AgentWal, AlloyWal, SenderMode};
+    assert_eq!(get("agent-outage").sender.mode, SenderMode::Agent(AgentWal::default()), "the default flags");
+    let a = get("alloy-outage");
+    assert_eq!(a.sender.mode, SenderMode::Alloy(AlloyWal::default()), "the default wal block");
+    assert!(a.remote_write.queue.retry_on_http_429, "Alloy's queue defaults");
+
     let b = get("bench-1m-24h");
     assert_eq!(b.workload.series, 1_000_000);
     assert_eq!(b.remote_write.queue, sim_core::config::QueueConfig::defaults(sim_core::profile::Profile::V3));

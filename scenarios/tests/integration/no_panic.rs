@@ -27,6 +27,7 @@ enum Kind {
     Status,
     Version,
     Time,
+    Mode,
 }
 
 /// A literal of `kind` near the interesting bounds, or sometimes anything at all.
@@ -81,6 +82,9 @@ fn value(kind: Kind) -> BoxedStrategy<String> {
         ]
         .boxed(),
         Kind::Version => prop::sample::select(vec!["\"2.42\"", "\"3.x\"", "\"3.x\"", "\"2.42\"", "\"2.9\""]).prop_map(str::to_string).boxed(),
+        Kind::Mode => prop::sample::select(vec!["\"server\"", "\"agent\"", "\"alloy\"", "\"agent\"", "\"alloy\"", "\"Agent\"", "\"x\""])
+            .prop_map(str::to_string)
+            .boxed(),
         Kind::Time => prop::sample::select(vec![
             "\"2024-01-01T00:00:00Z\"", "2024-01-01T00:00:00Z", "\"9999-12-31T23:59:59Z\"", "\"1970-01-01T00:00:00Z\"",
             "2024-01-01", "\"2199-12-31T23:59:59.999999999Z\"", "\"2024-06-01T12:00:00Z\"", "\"2030-01-01T00:00:00Z\"",
@@ -99,7 +103,7 @@ fn value(kind: Kind) -> BoxedStrategy<String> {
 }
 
 use Kind::*;
-const KEYS: [(&str, &[(&str, Kind)]); 9] = [
+const KEYS: [(&str, &[(&str, Kind)]); 11] = [
     (
         "",
         &[
@@ -138,7 +142,9 @@ const KEYS: [(&str, &[(&str, Kind)]); 9] = [
             ("max_retries", Int),
         ],
     ),
-    ("sender", &[("flush_deadline", Dur), ("reshard_tick_offset", Dur)]),
+    ("sender", &[("flush_deadline", Dur), ("reshard_tick_offset", Dur), ("mode", Mode)]),
+    ("sender.agent", &[("wal_truncate_frequency", Dur), ("retention_min_time", Dur), ("retention_max_time", Dur)]),
+    ("sender.alloy", &[("truncate_frequency", Dur), ("min_keepalive_time", Dur), ("max_keepalive_time", Dur)]),
     ("tsdb", &[("min_block_duration", Dur), ("wal_segment_size", Size), ("wal_bytes_per_sample", Num)]),
     (
         "receiver",

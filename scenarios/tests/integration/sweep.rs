@@ -79,3 +79,21 @@ fn every_sweepable_duration_key_round_trips_its_values() {
         assert_eq!(scenarios::units::format_duration(s.config.remote_write.queue.batch_send_deadline), v.to_string());
     }
 }
+
+#[test]
+fn agent_and_alloy_durations_are_sweepable() {
+    use sim_core::config::SenderMode;
+    let agent = Source::from_text(format!("{BASE}[sender]\nmode = \"agent\"\n"), "a.toml");
+    let s = agent.load_with(&[set("sender.agent.retention_max_time=100h")]).unwrap();
+    let SenderMode::Agent(a) = s.config.sender.mode else { panic!("agent") };
+    assert_eq!(a.retention_max_time.to_string(), "100h");
+    let alloy = Source::from_text(format!("{BASE}[sender]\nmode = \"alloy\"\n"), "a.toml");
+    let e = alloy.load_with(&[set("sender.alloy.max_keepalive_time=1m")]).unwrap_err();
+    assert!(e.to_string().contains("min_keepalive_time must be smaller than max_keepalive_time"), "{e}");
+    assert!(e.to_string().ends_with("the sweep sets it to 1m"), "{e}");
+    // The other sender's table is refused, even when a sweep creates it.
+    let e = agent.load_with(&[set("sender.alloy.truncate_frequency=1h")]).unwrap_err();
+    assert!(e.to_string().contains("applies only with mode = \"alloy\""), "{e}");
+    let e = SweepKey::parse("sender.mode").unwrap_err();
+    assert!(e.message.contains("one scenario file per sender"), "{e}");
+}

@@ -242,6 +242,7 @@ struct Stats {
     reshards_skipped: u32,
     hard_shutdowns: u32,
     truncations: u64,
+    truncations_skipped: u64,
     segments_deleted: u64,
     watcher_restarts: u64,
     latency_max_ns: u64,

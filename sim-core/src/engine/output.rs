@@ -307,6 +307,7 @@ impl<O: Observer> Sim<'_, O> {
                 segments_deleted: st.segments_deleted,
                 watcher_restarts: st.watcher_restarts,
                 enqueue_retries: self.c.enqueue_retries_total,
+                truncations_skipped: st.truncations_skipped,
             },
             conservation_ok: st.conservation_ok,
             events_processed: self.events,
@@ -322,6 +323,7 @@ impl<O: Observer> Sim<'_, O> {
                 queue_starts: self.life.queue_starts,
                 down_seconds: self.life.down.as_secs_f64(),
                 memory_peak_bytes: self.stats.sender_memory_peak,
+                mode: self.cfg.sender.mode.name().to_string(),
             },
         }
     }

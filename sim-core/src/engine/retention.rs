@@ -1,5 +1,6 @@
-//! The sender's WAL retention (head compaction for a server, §11) and the truncation under
-//! it: the segments it deletes, and the unsent samples that go with them.
+//! The sender's WAL retention (head compaction for a server, §11; a timer in agent mode and
+//! Alloy, §19) and the truncation under it: the segments it deletes, and the unsent samples
+//! that go with them.
 
 use super::{Ev, Sim};
 use crate::observer::{NotableKind, Observer};
@@ -39,8 +40,13 @@ impl<O: Observer> Sim<'_, O> {
         let committed = self.wl.committed_by(self.now);
         let lowest_sent_ms = self.lowest_sent_ms();
         let input = CheckInput { now: self.now, wl: &self.wl, clock: &self.cfg.clock, committed, lowest_sent_ms };
-        if let Check::Truncate { what } = self.retention.check(&input) {
-            self.truncate_wal(committed, &what);
+        match self.retention.check(&input) {
+            Check::Idle => {}
+            Check::Truncate { what } => self.truncate_wal(committed, &what),
+            Check::Skip { what } => {
+                self.stats.truncations_skipped += 1;
+                self.note_with(self.now, NotableKind::WalTruncationSkipped, what, false);
+            }
         }
         self.schedule_wal_check();
     }
@@ -88,7 +94,7 @@ impl<O: Observer> Sim<'_, O> {
                         self.now,
                         NotableKind::WalTruncation,
                         format!(
-                            "WAL truncation deleted segments {first}–{k}; the watcher is still in deleted segment {c} \
+                            "{what}: WAL truncation deleted segments {first}–{k}; the watcher is still in deleted segment {c} \
                              ({behind} behind)"
                         ),
                     );
@@ -98,17 +104,26 @@ impl<O: Observer> Sim<'_, O> {
                         self.now,
                         NotableKind::WalTruncationLoss,
                         format!(
-                            "WAL truncation deleted segments {first}–{k} while the watcher was still in segment {c} \
+                            "{what}: WAL truncation deleted segments {first}–{k} while the watcher was still in segment {c} \
                              ({behind} behind): everything after segment {c} up to the watcher's restart will be lost"
                         ),
                     );
                     self.reschedule_watcher();
                 }
             }
+            (Some(c), _) if c == k => self.note(
+                self.now,
+                NotableKind::WalTruncation,
+                format!(
+                    "{what}: WAL truncation deleted segments {first}–{k}, the last the watcher is still reading (it \
+                     reads on from its open file, and opens segment {} next: nothing lost)",
+                    k + 1
+                ),
+            ),
             _ if matches!(self.watcher.state, WatcherState::Failed { .. }) => self.note(
                 self.now,
                 NotableKind::WalTruncation,
-                format!("WAL truncation deleted segments {first}–{k} while the watcher waits to restart"),
+                format!("{what}: WAL truncation deleted segments {first}–{k} while the watcher waits to restart"),
             ),
             _ => self.note(
                 self.now,

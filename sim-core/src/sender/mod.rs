@@ -1,12 +1,15 @@
-//! The program that sends. Prometheus in server mode, Prometheus in agent mode and Grafana
-//! Alloy run the same remote-write queue (the [`crate::engine`]: watcher, shards, sends,
+//! The program that sends. Prometheus in server mode (§11), Prometheus in agent mode and Grafana
+//! Alloy (§19) run the same remote-write queue (the [`crate::engine`]: watcher, shards, sends,
 //! resharding); they differ in who owns the WAL and when its segments are deleted. Each
 //! sender's retention is its own module; the engine asks it when to look next and, when it
 //! looks, whether to truncate. The segment arithmetic itself (start a new segment, delete the
 //! lower two thirds) is the same for all of them and lives in [`crate::wal`].
 
+pub mod agent;
+pub mod alloy;
 pub mod server;
 
+use crate::config::SenderMode;
 use crate::time::{Clock, SimTime};
 use crate::workload::Workload;
 
@@ -23,7 +26,6 @@ pub(crate) struct CheckInput<'a> {
     /// `WriteStorage.LowestSentTimestamp` in Unix ms: the queue's
     /// `queue_highest_sent_timestamp_seconds` × 1000 (whole seconds), 0 while the queue has
     /// completed no batch since it started (a new or recreated queue).
-    #[allow(dead_code)] // read by the agent-mode and Alloy retention
     pub lowest_sent_ms: u64,
 }
 
@@ -38,6 +40,12 @@ pub(crate) enum Check {
         /// E.g. "head compaction (blocks up to 02:00:00)".
         what: String,
     },
+    /// A truncation tick that did nothing at all (Alloy's unchanged timestamp); `what` says
+    /// why, for the timeline.
+    Skip {
+        /// E.g. "Alloy: not truncating the WAL, remote_write timestamp is unchanged (...)".
+        what: String,
+    },
 }
 
 /// The retention of the configured sender.
@@ -45,29 +53,47 @@ pub(crate) enum Check {
 pub(crate) enum Retention {
     /// Prometheus server: head compaction.
     Server(server::Server),
+    /// Prometheus agent mode: a truncation timer.
+    Agent(agent::Agent),
+    /// Grafana Alloy: the agent's timer, skipping ticks whose timestamp has not moved.
+    Alloy(alloy::Alloy),
 }
 
 impl Retention {
-    /// The retention of a fresh process, given its first sample's timestamp (Unix ms).
+    /// The retention of a fresh process started at time zero, given its first sample's
+    /// timestamp (Unix ms).
     pub(crate) fn new(cfg: &crate::config::SimConfig, first_sample_ms: Option<u64>) -> Self {
-        let range_ms = cfg.tsdb.min_block_duration.nanos() / crate::time::NANOS_PER_MILLI;
-        let mut s = server::Server::new(range_ms);
-        s.head.min_ms = first_sample_ms;
-        Retention::Server(s)
+        let mut r = match &cfg.sender.mode {
+            SenderMode::Server => {
+                let range_ms = cfg.tsdb.min_block_duration.nanos() / crate::time::NANOS_PER_MILLI;
+                let mut s = server::Server::new(range_ms);
+                s.head.min_ms = first_sample_ms;
+                Retention::Server(s)
+            }
+            SenderMode::Agent(a) => Retention::Agent(agent::Agent::new(a)),
+            SenderMode::Alloy(a) => Retention::Alloy(alloy::Alloy::new(a)),
+        };
+        r.on_process_start(SimTime::ZERO);
+        r
+    }
+
+    /// The process (re)started at `now`, after its WAL replay. Agent mode and Alloy start
+    /// their truncation timer again (ticks at `now` + k × period) and Alloy forgets its last
+    /// truncation timestamp; a server's head survives in the WAL, so nothing changes for it.
+    pub(crate) fn on_process_start(&mut self, now: SimTime) {
+        match self {
+            Retention::Server(_) => {}
+            Retention::Agent(a) => a.on_process_start(now),
+            Retention::Alloy(a) => a.on_process_start(now),
+        }
     }
 
     /// When the sender next looks at its WAL (`None`: not before something changes).
     pub(crate) fn next_check(&self, input: &CheckInput) -> Option<SimTime> {
         match self {
             Retention::Server(s) => s.next_check(input),
-        }
-    }
-
-    /// The process (re)started at `now`, after its WAL replay. A server's head survives in
-    /// the WAL, so nothing changes for it.
-    pub(crate) fn on_process_start(&mut self, _now: SimTime) {
-        match self {
-            Retention::Server(_) => {}
+            Retention::Agent(a) => a.next_check(),
+            Retention::Alloy(a) => a.next_check(),
         }
     }
 
@@ -75,6 +101,8 @@ impl Retention {
     pub(crate) fn check(&mut self, input: &CheckInput) -> Check {
         match self {
             Retention::Server(s) => s.check(input),
+            Retention::Agent(a) => a.check(input),
+            Retention::Alloy(a) => a.check(input),
         }
     }
 }

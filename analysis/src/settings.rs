@@ -1,0 +1,124 @@
+//! What a scenario key is to the person running Prometheus: a setting they choose (and where
+//! it goes: `queue_config`, the `remote_write` entry, or a command-line flag), a model
+//! constant they may not know (a property of their data or network), or a condition of the
+//! world (the workload, the receiver, its faults).
+//!
+//! A sweep recommends settings only, judged by their worst case over the conditions and
+//! constants it swept; a recommended flag is printed as a flag.
+
+/// The role of a scenario key.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A `queue_config` key, pasted as YAML under `queue_config:` (its Prometheus name).
+    QueueConfig(&'static str),
+    /// A key of the `remote_write` entry itself (its Prometheus name).
+    RemoteWrite(&'static str),
+    /// A Prometheus command-line flag (its name, with the dashes).
+    Flag(&'static str),
+    /// A model constant: not a Prometheus setting, but a property of the data, the machine
+    /// or the network that the model needs (`tsdb.wal_bytes_per_sample`, ...).
+    Constant,
+    /// The world the settings must cope with: workload, receiver, faults, run length.
+    Condition,
+}
+
+/// Flags of the Prometheus server that scenario keys stand for.
+const FLAGS: [(&str, &str); 6] = [
+    ("tsdb.min_block_duration", "--storage.tsdb.min-block-duration"),
+    ("tsdb.wal_segment_size", "--storage.tsdb.wal-segment-size"),
+    ("sender.flush_deadline", "--storage.remote.flush-deadline"),
+    ("sender.agent.wal_truncate_frequency", "--storage.agent.wal-truncate-frequency"),
+    ("sender.agent.retention_min_time", "--storage.agent.retention.min-time"),
+    ("sender.agent.retention_max_time", "--storage.agent.retention.max-time"),
+];
+
+/// Model constants among the scenario keys.
+const CONSTANTS: [&str; 6] = [
+    "tsdb.wal_bytes_per_sample",
+    "workload.wire_bytes_per_sample",
+    "sender.request_overhead",
+    "sender.reshard_tick_offset",
+    "sender.cpu_us_per_sample",
+    "sender.cpu_cores",
+];
+
+/// The role of `key` (a dotted scenario key, as swept).
+///
+/// ```
+/// use analysis::settings::{Role, role};
+/// assert_eq!(role("remote_write.queue_config.capacity"), Role::QueueConfig("capacity"));
+/// assert_eq!(role("tsdb.wal_segment_size"), Role::Flag("--storage.tsdb.wal-segment-size"));
+/// assert_eq!(role("tsdb.wal_bytes_per_sample"), Role::Constant);
+/// assert_eq!(role("receiver.fault[0].length"), Role::Condition);
+/// ```
+pub fn role(key: &str) -> Role {
+    if let Some(k) = key.strip_prefix("remote_write.queue_config.") {
+        return Role::QueueConfig(static_name(k));
+    }
+    if CONSTANTS.contains(&key) {
+        return Role::Constant;
+    }
+    if let Some((_, flag)) = FLAGS.iter().find(|(k, _)| *k == key) {
+        return Role::Flag(flag);
+    }
+    if key == "remote_write.remote_timeout" {
+        return Role::RemoteWrite("remote_timeout");
+    }
+    Role::Condition
+}
+
+/// The `queue_config` key names as `'static` strings.
+fn static_name(k: &str) -> &'static str {
+    const NAMES: [&str; 9] = [
+        "capacity",
+        "max_shards",
+        "min_shards",
+        "max_samples_per_send",
+        "batch_send_deadline",
+        "min_backoff",
+        "max_backoff",
+        "retry_on_http_429",
+        "sample_age_limit",
+    ];
+    NAMES.iter().find(|n| **n == k).copied().unwrap_or("queue_config")
+}
+
+/// Whether `key` is something the user sets (queue_config, remote_write, a flag).
+pub fn is_setting(key: &str) -> bool {
+    matches!(role(key), Role::QueueConfig(_) | Role::RemoteWrite(_) | Role::Flag(_))
+}
+
+/// A value in scenario syntax as the flag takes it: sizes in Prometheus's `units.Base2Bytes`
+/// spelling (`256MB` is 256 MiB), durations unchanged.
+///
+/// ```
+/// use analysis::settings::flag_value;
+/// assert_eq!(flag_value("268435456"), "256MB");
+/// assert_eq!(flag_value("256MiB"), "256MB");
+/// assert_eq!(flag_value("4h"), "4h");
+/// ```
+pub fn flag_value(value: &str) -> String {
+    let bytes = value.parse::<u64>().ok().or_else(|| {
+        let units = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)];
+        units.iter().find_map(|(u, m)| value.strip_suffix(u).and_then(|n| n.parse::<u64>().ok()).map(|n| n * m))
+    });
+    match bytes {
+        Some(b) => size_flag(b),
+        None => value.to_string(),
+    }
+}
+
+/// Bytes as a Prometheus size flag: `256MB`, `10MB`, `32KB`.
+pub fn size_flag(b: u64) -> String {
+    for (unit, m) in [("TB", 1u64 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)] {
+        if b >= m && b.is_multiple_of(m) {
+            return format!("{}{unit}", b / m);
+        }
+    }
+    format!("{b}B")
+}
+
+/// `--flag=value` for a flag key and its value in scenario syntax.
+pub fn flag_assignment(flag: &str, value: &str) -> String {
+    format!("{flag}={}", flag_value(value))
+}
