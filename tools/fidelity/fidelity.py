@@ -13,7 +13,8 @@ comparison from the committed recordings, without Prometheus.
     tools/fidelity/fidelity.py table [NAME ...]     # the markdown table for docs/fidelity.md
     tools/fidelity/fidelity.py ci                   # .ci/run: live ci-outage into a temp dir, compare
     tools/fidelity/fidelity.py live NAME --run-label run2   # a repeated run, recorded as NAME@run2
-    tools/fidelity/fidelity.py offline --rwsim OLD --without sender.cpu_cores   # an older model
+    tools/fidelity/fidelity.py offline --rwsim OLD --without sender.cpu_cores \
+        --set 'sender.request_overhead="2ms"'      # an older model, as it was calibrated
 
 Verdicts: delivered (or, where a hard shutdown's failed counter over-counts, the receiver's
 stored count), failed and lost within 5 points of the appended samples; max lag within 15 %
@@ -66,9 +67,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCENARIOS = HERE / "scenarios"
 RECORDINGS = HERE / "recordings"
-# Scenario keys left out of the model's scenario (`--without TABLE.KEY`): to compare an older
-# model, which does not know keys added since, with the same recordings.
+# Scenario keys left out of the model's scenario (`--without TABLE.KEY`), and keys set to
+# another value (`--set TABLE.KEY=TOML`): to compare an older model, which does not know keys
+# added since or was calibrated differently, with the same recordings.
 WITHOUT: list[str] = []
+SET: dict[str, str] = {}
 
 # Tolerances of issue #6: shares of the appended samples (percentage points), and relative.
 TOL_SHARE_PP = 5.0
@@ -662,7 +665,42 @@ def model_scenario(name: str, meta: dict) -> str:
         out.append(line)
     sc = "\n".join(out) + "\n"
     sc = sc.replace('prometheus = "2.42"', f'prometheus = "2.42"\nstart = "{start}"', 1)
-    return drop_keys(sc, WITHOUT)
+    return set_keys(drop_keys(sc, WITHOUT), SET)
+
+
+def set_keys(text: str, values: dict[str, str]) -> str:
+    """The scenario text with `TABLE.KEY = VALUE` for each entry of `values` (VALUE as TOML):
+    the key's line replaced where the table sets it, else added at the top of the table (a
+    new table at the end if there is none)."""
+    lines = text.splitlines()
+    for key, value in values.items():
+        table, _, k = key.rpartition(".")
+        cur, head, done = "", None, False
+        for i, line in enumerate(lines):
+            st = line.strip()
+            if st.startswith("["):
+                cur = st.strip("[]")
+                if cur == table and not st.startswith("[["):
+                    head = i
+            elif cur == table and "=" in st and st.split("=", 1)[0].strip() == k:
+                lines[i] = f"{k} = {value}"
+                done = True
+        if not done:
+            if head is None:
+                lines += ["", f"[{table}]", f"{k} = {value}"]
+            else:
+                lines.insert(head + 1, f"{k} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+def knows_literal(rwsim: str, _cache: dict[str, bool] = {}) -> bool:
+    """Whether this rwsim has `run --literal`. Since the robust ensemble (issue #10), `rwsim run`
+    runs many variations unless told `--literal`; an older binary runs the scenario once
+    without being asked, and refuses the flag."""
+    if rwsim not in _cache:
+        out = subprocess.run([rwsim, "run", "--help"], capture_output=True, text=True)
+        _cache[rwsim] = "--literal" in out.stdout
+    return _cache[rwsim]
 
 
 def drop_keys(text: str, keys: list[str]) -> str:
@@ -682,7 +720,8 @@ def run_model(name: str, meta: dict, rwsim: str, seed: int | None = None) -> tup
     with tempfile.TemporaryDirectory(prefix="rwsim-fidelity-model-") as d:
         p = Path(d) / f"{name}.toml"
         p.write_text(model_scenario(name, meta))
-        cmd = [rwsim, "run", str(p), "--literal", "--json", "--out", d] + (["--seed", str(seed)] if seed is not None else [])
+        cmd = ([rwsim, "run", str(p)] + (["--literal"] if knows_literal(rwsim) else []) + ["--json", "--out", d]
+               + (["--seed", str(seed)] if seed is not None else []))
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             sys.exit(f"fidelity: rwsim run failed: {out.stderr}")
@@ -1223,7 +1262,7 @@ def markdown(name: str, r: dict) -> str:
 
 
 def main() -> int:
-    global RECORDINGS, WITHOUT
+    global RECORDINGS, WITHOUT, SET
     # A SIGTERM (CI's timeout) unwinds like an exception, so children are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1238,11 +1277,19 @@ def main() -> int:
     ap.add_argument("--without", action="append", default=[], metavar="TABLE.KEY",
                     help="offline/table: leave this key out of the model's scenario (an older rwsim, e.g. "
                          "--without sender.cpu_cores for the model before issue #12)")
+    ap.add_argument("--set", action="append", default=[], metavar="TABLE.KEY=TOML",
+                    help="offline/table: set this key in the model's scenario, the value as TOML (e.g. "
+                         "'sender.request_overhead=\"2ms\"', the harness's calibration before the CPU model)")
     ap.add_argument("--run-label", default=None,
                     help="live: record as NAME@LABEL, a repeated run kept beside NAME (offline compares every one)")
     a = ap.parse_args()
     RECORDINGS = a.recordings
     WITHOUT = a.without
+    for kv in a.set:
+        key, eq, value = kv.partition("=")
+        if not eq or "." not in key:
+            sys.exit(f"fidelity: --set {kv}: expected TABLE.KEY=VALUE, e.g. 'sender.request_overhead=\"2ms\"'")
+        SET[key.strip()] = value.strip()
     if a.port_base is None:
         a.port_base = 19200 if a.mode == "ci" else 19100
     ci_tmp = None
