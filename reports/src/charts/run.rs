@@ -638,6 +638,27 @@ mod tests {
     }
 
     #[test]
+    fn the_header_does_not_repeat_the_description_and_one_shard_stands_apart_from_none() {
+        let (cfg, result, series) = small_run();
+        let d = Dashboard::for_run(&RunCharts {
+            config: &cfg,
+            result: &result,
+            series: &series,
+            description: Some("100k series @15s on Prometheus 3.x, two faults"),
+            incidents: Vec::new(),
+            headline: None,
+        });
+        assert_eq!(d.subtitle, "100k series @15s on Prometheus 3.x, two faults\n100 targets · max_shards 50 · seed 1");
+        // max_shards 50 with 1 or 2 shards running: a log axis, not 1/60 of a linear one.
+        let shards = &d.panels[3].left;
+        assert_eq!(shards.scale, Scale::Log);
+        assert!(shards.lines[0].points.iter().all(|p| p.1 >= 1.0));
+        // One axis per panel: the retries are samples/s with the throughput.
+        assert_eq!(d.panels[4].title, "Responses by status (requests/s)");
+        assert!(d.panels[4].left.lines.iter().all(|l| !l.label.contains("retried")));
+    }
+
+    #[test]
     fn windows_and_markers_are_labelled() {
         let f = FaultWindow {
             start: SimDuration::from_hours(1),
