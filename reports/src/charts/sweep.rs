@@ -854,6 +854,13 @@ mod tests {
         {
             assert!(svg.contains(text), "SVG lacks {text:?}");
         }
+        assert!(svg.contains("drawn as a step halfway between the values run"), "the lines start losing");
+        let flat = Curves {
+            series: vec![("max_shards = 50".into(), vec![(1800.0, 0.1), (7200.0, 0.2)])],
+            marked: None,
+            ..c.clone()
+        };
+        assert!(!crate::charts::render_svg(&flat).unwrap().contains("drawn as a step"), "no step to explain");
     }
 
     const HEATMAP_SIZE_FOR_TESTS: (u32, u32) = (1400, 1000);
