@@ -13,6 +13,7 @@
 
 pub mod axis;
 pub mod compare;
+pub mod downsample;
 mod draw;
 pub mod palette;
 mod raster;
