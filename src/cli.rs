@@ -173,7 +173,7 @@ pub struct CompareArgs {
     /// Scenario file or `builtin:NAME` (e.g. `builtin:compare-senders`).
     pub scenario: String,
     /// Senders, comma-separated: prometheus (the file's version), prometheus-2.42,
-    /// prometheus-3.x, agent, alloy, vmagent (the file's [vmagent] version, default current),
+    /// prometheus-3.x, agent, alloy, vmagent (the version in the file's `[vmagent]` table, default current),
     /// vmagent-1.79, vmagent-current.
     #[arg(long, value_name = "LIST", default_value = "prometheus-3.x,agent,alloy,vmagent")]
     pub senders: String,
