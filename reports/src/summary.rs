@@ -320,7 +320,7 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     let mut row = |label: &str, n: u64, note: &str| {
         let _ = writeln!(o, "  {label:<24}{:>17}  {:>8}{note}", count(n), pct(n, s.appended));
     };
-    row("appended to the WAL", s.appended, "");
+    row(if r.vmagent.is_some() { "scraped (appended)" } else { "appended to the WAL" }, s.appended, "");
     row("delivered (2xx)", s.delivered, "");
     row("failed (4xx, 429)", s.failed, "");
     row("lost: WAL truncation", d.wal_truncation, if d.wal_truncation > 0 { "  <- silent in Prometheus" } else { "" });
@@ -404,16 +404,44 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
         );
     }
     let w = &r.wal;
-    let _ = writeln!(o, "\nWAL");
-    let _ = writeln!(
-        o,
-        "  segments created {}, truncations {}, segments deleted {}, watcher restarts {}, enqueue retries {}",
-        w.segments_created,
-        w.truncations,
-        w.segments_deleted,
-        w.watcher_restarts,
-        count(w.enqueue_retries)
-    );
+    if let Some(v) = &r.vmagent {
+        // vmagent has no WAL: its queue instead, in its own units.
+        let _ = writeln!(o, "\nvmagent {} queue (no WAL)", v.version);
+        let cap = if v.disk_cap_bytes == 0 { "unlimited".to_string() } else { bytes(v.disk_cap_bytes) };
+        let _ = writeln!(
+            o,
+            "  queues {}, in-memory queue {} blocks, disk cap {cap}, disk pending peak {}, chunk files peak {}",
+            v.queues,
+            count(v.max_inmemory_blocks),
+            bytes(v.disk_pending_peak_bytes),
+            bytes(v.disk_file_peak_bytes)
+        );
+        let _ = writeln!(
+            o,
+            "  blocks sent {}, retries {}, packets dropped (400/409) {}, disk-cap drops {} blocks ({}){}",
+            count(v.blocks_sent),
+            count(v.retries),
+            count(v.packets_dropped),
+            count(v.disk_blocks_dropped),
+            bytes(v.disk_bytes_dropped),
+            if v.rate_limit_reached > 0 {
+                format!(", rate limit waits {}", count(v.rate_limit_reached))
+            } else {
+                String::new()
+            }
+        );
+    } else {
+        let _ = writeln!(o, "\nWAL");
+        let _ = writeln!(
+            o,
+            "  segments created {}, truncations {}, segments deleted {}, watcher restarts {}, enqueue retries {}",
+            w.segments_created,
+            w.truncations,
+            w.segments_deleted,
+            w.watcher_restarts,
+            count(w.enqueue_retries)
+        );
+    }
     if w.truncations_skipped > 0 {
         let _ = writeln!(
             o,
