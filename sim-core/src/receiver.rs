@@ -12,7 +12,7 @@
 //! request the upstream finished anyway, a rollout's partial write) counts as duplicates.
 
 use crate::config::{IncidentKind, Proxy, ReceiverConfig};
-use crate::fault::{RateLimitRule, Request, Rule, Sampler, Verdict, Window, WindowRule};
+use crate::fault::{FaultWindows, RateLimitRule, Request, Rule, Sampler, Verdict, Window};
 use crate::incident::{NetworkRule, ObjectStorageRule, OomMachine, ProcessState, RejectRule, RolloutRule};
 use crate::observer::NotableKind;
 use crate::rng::{Rng, Stream};
@@ -243,7 +243,9 @@ impl Receiver {
                 start_seconds: secs(w.start),
                 end_seconds: secs(w.end),
             });
-            front.push(Box::new(WindowRule::new(w.clone(), i as u32, seed)));
+        }
+        if !cfg.faults.is_empty() {
+            front.push(Box::new(FaultWindows::new(&cfg.faults, seed)));
         }
         let mut oom = None;
         let mut proxies = Vec::new();
