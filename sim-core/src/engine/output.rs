@@ -312,6 +312,7 @@ impl<O: Observer> Sim<'_, O> {
             conservation_ok: st.conservation_ok,
             events_processed: self.events,
             incident_windows,
+            incident_windows_omitted: self.rx.windows_omitted(),
             timeline,
             timeline_omitted: self.timeline_omitted,
             gaps,
