@@ -97,3 +97,46 @@ fn agent_and_alloy_durations_are_sweepable() {
     let e = SweepKey::parse("sender.mode").unwrap_err();
     assert!(e.message.contains("one scenario file per sender"), "{e}");
 }
+
+#[test]
+fn a_prepared_source_loads_points_like_the_file() {
+    // Same configuration, same errors as load_with, from one parse.
+    let src = Source::from_text(format!("{BASE}[sweep]\n\"receiver.fault[0].length\" = [\"5m\", \"2h\"]\n"), "p.toml");
+    let prepared = src.prepare().unwrap();
+    let ok = [set("receiver.fault[0].length=30m"), set("remote_write.queue_config.capacity=2500")];
+    let (a, b) = (prepared.config_with(&ok).unwrap(), src.load_with(&ok).unwrap().config);
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(a.remote_write.queue.capacity, 2500);
+    let bad = [set("receiver.fault[0].length=2h")];
+    assert_eq!(
+        prepared.config_with(&bad).unwrap_err().to_string(),
+        src.load_with(&bad).unwrap_err().to_string(),
+        "the error points at the same place in the file"
+    );
+}
+
+#[test]
+fn a_sweep_list_of_a_hundred_thousand_values_loads_and_finds_its_repeat() {
+    // The duplicate check compared every pair (minutes for 100k values); a repeat is still
+    // reported as the first value listed twice.
+    let values: Vec<String> = (1..=100_000u64).map(|n| n.to_string()).collect();
+    let text = format!("{BASE}[sweep]\n\"remote_write.queue_config.capacity\" = [{}]\n", values.join(", "));
+    let s = load_str(&text, "big.toml").unwrap();
+    assert_eq!(Grid::new(&s.sweep, vec![]).unwrap().len(), 100_000);
+    let text =
+        format!("{BASE}[sweep]\n\"remote_write.queue_config.capacity\" = [{}, 7, 99999, 7]\n", values.join(", "));
+    let e = load_str(&text, "big.toml").unwrap_err();
+    assert!(e.message.contains("the value 7 is listed twice"), "{e}");
+}
+
+#[test]
+fn a_grid_beyond_the_limit_is_refused_from_its_axes_alone() {
+    // 1000 × 1000 × 1000 points: refused from the sizes, without listing a point.
+    let text = format!(
+        "{BASE}[sweep]\n\"remote_write.queue_config.capacity\" = \"1..1000:1\"\n\
+         \"remote_write.queue_config.max_shards\" = \"1..1000:1\"\n\"sender.cpu_cores\" = \"1..1000:1\"\n"
+    );
+    let s = load_str(&text, "huge.toml").unwrap();
+    let e = Grid::new(&s.sweep, vec![]).unwrap_err();
+    assert!(e.message.contains("1000 × 1000 × 1000 = 1000000000"), "{e}");
+}
