@@ -335,10 +335,10 @@ impl OomMachine {
     }
 }
 
-/// Incident windows kept for the result, like the timeline's cap: a receiver crash-looping
-/// for a year opens millions of `down`/`replay` windows (12.6 M took 4 GB of memory and
-/// 1.7 GB of JSON), which no chart can show. The first [`WindowLog::CAP`] are kept and the
-/// rest counted (`incident_windows_omitted`).
+/// Incident windows kept for the result, like the timeline's cap: a receiver (or a sender)
+/// crash-looping for a year opens millions of `down`/`replay` windows (12.6 M took 4 GB of
+/// memory and 1.7 GB of JSON), which no chart can show. The receiver and the sender each
+/// keep their first [`WindowLog::CAP`] and count the rest (`incident_windows_omitted`).
 #[derive(Clone, Debug, Default)]
 pub struct WindowLog {
     kept: Vec<IncidentWindow>,

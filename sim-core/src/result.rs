@@ -38,8 +38,8 @@ pub struct RunResult {
     pub events_processed: u64,
     /// Fault windows, incidents, receiver crashes and full disks, for shading charts.
     pub incident_windows: Vec<crate::receiver::IncidentWindow>,
-    /// Receiver windows beyond the cap of [`crate::incident::WindowLog`] that were not kept
-    /// (absent when none were left out).
+    /// Windows beyond the cap of [`crate::incident::WindowLog`] (for the receiver's and for
+    /// the sender's windows) that were not kept; absent when none were left out.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub incident_windows_omitted: u64,
     /// Notable moments, in time order.

@@ -84,3 +84,17 @@ fn ten_thousand_fault_windows_load_and_answer_by_time() {
     assert_eq!(r.incident_windows.len(), 10_000);
     assert_eq!(r.samples.failed, 0, "a 503 is retried");
 }
+
+#[test]
+fn a_sender_oom_loop_keeps_ten_thousand_windows_and_counts_the_rest() {
+    // A sender whose memory limit is below what it needs to start is killed again after
+    // every start: two windows (down, replay) per kill.
+    let text = "prometheus = \"3.x\"\nduration = \"2d\"\n[workload]\nseries = 1000\ntargets = 10\n\
+         [[sender.event]]\nat = \"1m\"\nkind = \"oom\"\nmemory_limit = \"1KiB\"\nbackoff_initial = \"1s\"\nbackoff_max = \"1s\"\n";
+    let sc = load_str(text, "sender-loop.toml").unwrap();
+    let r = sim_core::simulate(&sc.config, &mut ()).unwrap();
+    assert!(r.conservation_ok);
+    assert!(r.sender.oom_kills > 6_000, "{} kills", r.sender.oom_kills);
+    assert_eq!(r.incident_windows.len(), 10_000);
+    assert!(r.incident_windows_omitted > 2_000, "{}", r.incident_windows_omitted);
+}
