@@ -153,7 +153,7 @@ pub struct Prepared<'s> {
     src: &'s Source,
     /// The document without its `[sweep]` table (a point's scenario has no axes).
     doc: toml::Spanned<toml::de::DeTable<'s>>,
-    /// Positions in the file as written, `[sweep]` included.
+    /// Positions in the file as written, `[sweep]` left out.
     index: spans::SpanIndex,
     name: String,
 }
@@ -162,8 +162,10 @@ impl Source {
     /// Parses the text once for [`Prepared::config_with`].
     pub fn prepare(&self) -> Result<Prepared<'_>, ScenarioError> {
         let mut doc = convert::parse(&self.text, &self.origin)?;
-        let index = spans::SpanIndex::build(&doc);
+        // Spans are offsets in the text, so the index of what is left is the same; without
+        // the table, it has no entry per swept value to search for every point.
         doc.get_mut().remove("sweep");
+        let index = spans::SpanIndex::build(&doc);
         Ok(Prepared { src: self, doc, index, name: default_name(&self.origin) })
     }
 }

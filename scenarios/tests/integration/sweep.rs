@@ -140,3 +140,23 @@ fn a_grid_beyond_the_limit_is_refused_from_its_axes_alone() {
     let e = Grid::new(&s.sweep, vec![]).unwrap_err();
     assert!(e.message.contains("1000 × 1000 × 1000 = 1000000000"), "{e}");
 }
+
+#[test]
+fn every_point_of_a_long_sweep_list_is_checked_from_one_parse() {
+    // 20,000 listed capacities, one of them 0: loading each point re-read the whole list
+    // (minutes); the prepared source checks them all and finds the bad one.
+    let values: Vec<String> = (0..20_000u64).map(|n| if n == 12_345 { 0 } else { n + 1 }.to_string()).collect();
+    let src = Source::from_text(
+        format!("{BASE}[sweep]\n\"remote_write.queue_config.capacity\" = [{}]\n", values.join(", ")),
+        "long.toml",
+    );
+    let grid = Grid::new(&src.load().unwrap().sweep, vec![]).unwrap();
+    let prepared = src.prepare().unwrap();
+    let bad: Vec<(u64, String)> = (0..grid.len())
+        .filter_map(|i| prepared.config_with(&grid.point(i)).err().map(|e| (i, e.to_string())))
+        .collect();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].0, 12_345);
+    assert!(bad[0].1.contains("remote_write.queue_config.capacity"), "{}", bad[0].1);
+    assert!(bad[0].1.contains("the sweep sets it to 0"), "{}", bad[0].1);
+}
