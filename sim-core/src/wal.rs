@@ -7,8 +7,9 @@
 //!
 //! Memory does not grow with the number of segments: size roll-overs between two forced
 //! starts (a truncation, a process start) are evenly spaced, so each such stretch is kept as
-//! one arithmetic [`Run`], and only the runs still on disk are kept. A year of a billion
-//! series at 1000 WAL bytes per sample (hundreds of millions of segments) is a handful of runs.
+//! one arithmetic run (first index, start, count), and only the runs still on disk are
+//! kept. A year of a billion series at 1000 WAL bytes per sample (1.6e10 segments) is a
+//! handful of runs.
 
 use std::collections::VecDeque;
 
