@@ -81,10 +81,32 @@ pub(crate) fn load(
     default_name: &str,
     overrides: &[Override],
 ) -> Result<Scenario, ScenarioError> {
+    let doc = parse(text, origin)?;
+    let index = SpanIndex::build(&doc);
+    load_doc(text, origin, default_name, doc, &index, overrides, true)
+}
+
+/// The parsed document of `text`.
+pub(crate) fn parse<'t>(text: &'t str, origin: &str) -> Result<Spanned<DeTable<'t>>, ScenarioError> {
+    DeTable::parse(text).map_err(|e| syntax_error(text, origin, &e))
+}
+
+/// [`load`] from a document parsed once (`index` is that of `text` as written). Without
+/// `whole`, the scenario's `source` and `keys_set` are left empty: a sweep point needs its
+/// configuration, not a copy of the file per point.
+pub(crate) fn load_doc<'t>(
+    text: &'t str,
+    origin: &str,
+    default_name: &str,
+    doc: Spanned<DeTable<'t>>,
+    index: &SpanIndex,
+    overrides: &[Override],
+    whole: bool,
+) -> Result<Scenario, ScenarioError> {
     // TOML literals of the overrides; they must outlive the document they are put into.
     let literals: Vec<String> = overrides.iter().map(|o| o.value.toml()).collect();
-    let mut doc = DeTable::parse(text).map_err(|e| syntax_error(text, origin, &e))?;
-    let mut ctx = Ctx { text, origin, index: SpanIndex::build(&doc), applied: Vec::new() };
+    let mut doc: Spanned<DeTable<'_>> = doc;
+    let mut ctx = Ctx { text, origin, index, applied: Vec::new(), whole };
     // Plain keys first, then `length`, which reads the (possibly swept) `start`.
     let order = (0..overrides.len())
         .filter(|&i| !overrides[i].key.is_length())
@@ -115,9 +137,11 @@ struct Ctx<'a> {
     text: &'a str,
     origin: &'a str,
     /// Positions in the file as written (before overrides).
-    index: SpanIndex,
+    index: &'a SpanIndex,
     /// Overrides put into the document, in order.
     applied: Vec<Applied>,
+    /// Fill in the source text and the keys set (not for sweep points).
+    whole: bool,
 }
 
 /// An override put into the document.
@@ -394,9 +418,9 @@ impl Ctx<'_> {
             origin: self.origin.to_string(),
             remote_name,
             url,
-            source: self.text.to_string(),
+            source: if self.whole { self.text.to_string() } else { String::new() },
             sweep: self.sweep_axes(sweep)?,
-            keys_set: self.keys_set(),
+            keys_set: if self.whole { self.keys_set() } else { Vec::new() },
         })
     }
 

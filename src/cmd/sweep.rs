@@ -211,13 +211,14 @@ pub fn execute(a: &SweepArgs) -> Result<String, CliError> {
     // Every point of the grid, in every partition, is loaded and validated before any run:
     // a bad point fails the same way wherever it would have run.
     let mine: Vec<u64> = (0..points).filter(|i| i % parts == part).collect();
+    let prepared = src.prepare()?;
     let loaded: Vec<Result<Option<SimConfig>, CliError>> = pool.install(|| {
         (0..points)
             .into_par_iter()
             .map(|i| {
                 let set = grid.point(i);
-                match src.load_with(&set) {
-                    Ok(s) => Ok((i % parts == part).then_some(s.config)),
+                match prepared.config_with(&set) {
+                    Ok(cfg) => Ok((i % parts == part).then_some(cfg)),
                     Err(e) => Err(CliError::Point(i, assignments(&set), Box::new(e))),
                 }
             })
