@@ -197,6 +197,67 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Top-level keys of a `prometheus.yml`: a file that starts with one was pasted whole.
+const PROMETHEUS_YML_KEYS: [&str; 8] = [
+    "global",
+    "scrape_configs",
+    "remote_write",
+    "remote_read",
+    "rule_files",
+    "alerting",
+    "scrape_config_files",
+    "storage",
+];
+
+/// A hint for a TOML syntax error on a line written in YAML (`capacity: 10000`, a `- ` list
+/// item, a `remote_write:` block opener): the TOML way to write it, and `rwsim import` when
+/// the text looks like a whole `prometheus.yml`. `None` when the line does not look like YAML.
+pub(crate) fn yaml_hint(text: &str, line: &str) -> Option<String> {
+    let body = line.trim().strip_prefix("- ").unwrap_or(line.trim());
+    let (key, value) = body.split_once(':')?;
+    let key_ok = !key.is_empty()
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && (value.is_empty() || value.starts_with([' ', '\t']));
+    if !key_ok {
+        return None;
+    }
+    let value = match value.split_once(" #") {
+        Some((v, _)) => v.trim(),
+        None => value.trim(),
+    };
+    let mut hint = if value.is_empty() {
+        format!(
+            "`{key}:` looks like YAML; TOML opens a table with its dotted path in brackets, e.g. \
+             [remote_write.queue_config], and writes each key as `key = value`"
+        )
+    } else {
+        format!("`{key}: {value}` looks like YAML; in TOML write `{key} = {}`", toml_literal(value))
+    };
+    let pasted_config = text.lines().any(|l| {
+        l.split_once(':').is_some_and(|(k, _)| PROMETHEUS_YML_KEYS.contains(&k)) && !l.starts_with([' ', '\t'])
+    });
+    if pasted_config {
+        hint.push_str(
+            "; this looks like a prometheus.yml: `rwsim import FILE` writes a scenario from it \
+             (see docs/import.md)",
+        );
+    } else {
+        hint.push_str(" (scenario files are TOML: docs/scenario.md)");
+    }
+    Some(hint)
+}
+
+/// `value` as a TOML literal: numbers, booleans, arrays, tables and quoted strings as they
+/// are; anything else (`30s`, `128MiB`, a URL) quoted.
+fn toml_literal(value: &str) -> String {
+    let bare = value.replace('_', "");
+    let literal = bare.parse::<i64>().is_ok()
+        || bare.parse::<f64>().is_ok_and(f64::is_finite)
+        || matches!(value, "true" | "false")
+        || value.starts_with(['"', '\'', '[', '{']);
+    if literal { value.to_string() } else { format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\"")) }
+}
+
 /// Rewrites serde's `invalid type: X, expected Y` as `expected Y, found X`, in TOML words.
 pub(crate) fn humanize(msg: &str) -> String {
     for prefix in ["invalid type: ", "invalid value: "] {
@@ -248,6 +309,33 @@ mod tests {
             unknown_key("output.latency", "latency", ""),
             "unknown field `latency` here: it belongs in [receiver] or [[receiver.fault]] or [[receiver.incident]]"
         );
+    }
+
+    #[test]
+    fn yaml_lines_get_their_toml_spelling() {
+        let one = "capacity: 10000\n";
+        assert_eq!(
+            yaml_hint(one, "capacity: 10000").unwrap(),
+            "`capacity: 10000` looks like YAML; in TOML write `capacity = 10000` (scenario files are TOML: \
+             docs/scenario.md)"
+        );
+        assert_eq!(
+            yaml_hint(one, "  remote_timeout: 30s   # per request").unwrap(),
+            "`remote_timeout: 30s` looks like YAML; in TOML write `remote_timeout = \"30s\"` (scenario files are \
+             TOML: docs/scenario.md)"
+        );
+        assert!(
+            yaml_hint(one, "  - url: http://mimir/api/v1/push")
+                .unwrap()
+                .contains("`url = \"http://mimir/api/v1/push\"`")
+        );
+        assert!(yaml_hint(one, "queue_config:").unwrap().contains("[remote_write.queue_config]"));
+        let config = "global:\n  scrape_interval: 15s\nremote_write:\n  - url: http://x\n";
+        assert!(yaml_hint(config, "global:").unwrap().contains("`rwsim import FILE`"));
+        // Not YAML: TOML mistakes keep the plain syntax error.
+        assert_eq!(yaml_hint(one, "url = http://x"), None);
+        assert_eq!(yaml_hint(one, "start = \"2026-01-01T00:00:00Z\""), None);
+        assert_eq!(yaml_hint(one, "[workload"), None);
     }
 
     #[test]

@@ -274,6 +274,20 @@ scrape_duration = { distribution = "uniform", min = "10ms", max = "500ms" }"#,
             "scenarios/bad.toml:8:1: TOML syntax error: duplicate key `series` (each key may appear once per table)",
         ),
         (
+            "a YAML line pasted into a table",
+            edit("capacity = 10000", "capacity: 10000"),
+            "scenarios/bad.toml:12:11: TOML syntax error: key with no value, expected `=`: `capacity: 10000` looks \
+             like YAML; in TOML write `capacity = 10000` (scenario files are TOML: docs/scenario.md)",
+        ),
+        (
+            "a prometheus.yml pasted at the end",
+            append("\nremote_write:\n  - url: http://mimir:8080/api/v1/push\n"),
+            "scenarios/bad.toml:19:14: TOML syntax error: key with no value, expected `=`: `remote_write:` looks like \
+             YAML; TOML opens a table with its dotted path in brackets, e.g. [remote_write.queue_config], and writes \
+             each key as `key = value`; this looks like a prometheus.yml: `rwsim import FILE` writes a scenario from \
+             it (see docs/import.md)",
+        ),
+        (
             "single brackets for an array of tables",
             edit("[[receiver.fault]]", "[receiver.fault]"),
             "scenarios/bad.toml:14:1: receiver.fault: expected an array of tables, found a table: write \
