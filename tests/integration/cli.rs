@@ -94,6 +94,39 @@ fn builtin_scenarios_are_listed_and_runnable_by_name() {
     rwsim().args(["validate", "builtin:outage-wal-loss"]).assert().success();
 }
 
+/// `scenarios --show NAME` prints the bundled file as it is, comments included: saved and
+/// run, it gives the same forecast as `builtin:NAME`.
+#[test]
+fn scenarios_show_prints_a_bundled_file_to_start_from() {
+    let out = rwsim().args(["scenarios", "--show", "outage-short"]).output().unwrap();
+    assert!(out.status.success());
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(shown, std::fs::read_to_string(scenario("outage-short")).unwrap());
+    let dir = temp_dir("scenarios-show");
+    let mine = dir.join("mine.toml");
+    std::fs::write(&mine, &shown).unwrap();
+    let a = run_json(&mine, &[]);
+    let b = run_json(&scenario("outage-short"), &[]);
+    assert_eq!(a["samples"], b["samples"]);
+    // `builtin:NAME`, as `run` takes it, works too.
+    rwsim().args(["scenarios", "--show", "builtin:outage-short"]).assert().success().stdout(shown);
+    rwsim()
+        .args(["scenarios", "--show", "outage-shrot"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::starts_with(
+            "rwsim: error: --show outage-shrot: no bundled scenario has this name; the library has: agent-outage, ",
+        ))
+        .stderr(predicate::str::contains("outage-short"));
+    // The list says how to start from one.
+    rwsim()
+        .arg("scenarios")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("rwsim scenarios --show NAME > mine.toml"));
+}
+
 /// Broken scenario files: the exact message a user sees, and exit code 2.
 #[test]
 fn bad_scenarios_get_a_located_error_and_exit_2() {
