@@ -94,6 +94,57 @@ fn builtin_scenarios_are_listed_and_runnable_by_name() {
     rwsim().args(["validate", "builtin:outage-wal-loss"]).assert().success();
 }
 
+/// `run --out`, `run --openmetrics` and `report` say on stderr what they wrote, and every
+/// file they name exists; stdout keeps only the forecast (here the JSON).
+#[test]
+fn run_and_report_say_which_files_they_wrote() {
+    let dir = temp_dir("said-wrote");
+    let (run_dir, om) = (dir.join("run"), dir.join("rw.om"));
+    let out = rwsim()
+        .arg("run")
+        .arg(scenario("outage-short"))
+        .args(["--literal", "--json", "--out"])
+        .arg(&run_dir)
+        .arg("--openmetrics")
+        .arg(&om)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let _: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is the JSON alone");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let listed = lines[0].strip_prefix(&format!("rwsim: wrote {}/: ", run_dir.display())).expect(&stderr);
+    let files: Vec<&str> = listed.split(", ").collect();
+    assert_eq!(files, ["timeseries.csv", "summary.json", "scenario.toml", "dashboard.png", "dashboard.svg"]);
+    for f in files {
+        assert!(run_dir.join(f).is_file(), "{f} was announced but not written");
+    }
+    assert_eq!(
+        lines[1],
+        format!(
+            "rwsim: wrote {0} (OpenMetrics; backfill it with `promtool tsdb create-blocks-from openmetrics {0} DIR`)",
+            om.display()
+        )
+    );
+    assert!(om.is_file());
+    assert_eq!(lines.len(), 2, "{stderr}");
+
+    // `report` has no other output: what it wrote is its stdout.
+    let out = rwsim().arg("report").arg(&run_dir).output().unwrap();
+    assert!(out.status.success());
+    let (md, html) = (run_dir.join("report.md"), run_dir.join("report.html"));
+    let said = format!("rwsim: wrote {} and {}\n", md.display(), html.display());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), said);
+    assert!(md.is_file() && html.is_file());
+    // A report of a scenario file runs it first, and says where the run went too.
+    let rep = dir.join("rep");
+    let out = rwsim().arg("report").arg(scenario("outage-short")).arg("--out").arg(&rep).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with(&format!("rwsim: wrote {}/: timeseries.csv", rep.display())), "{stderr}");
+    assert!(String::from_utf8(out.stdout).unwrap().ends_with("report.html\n"));
+}
+
 /// `scenarios --show NAME` prints the bundled file as it is, comments included: saved and
 /// run, it gives the same forecast as `builtin:NAME`.
 #[test]
