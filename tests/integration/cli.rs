@@ -18,6 +18,24 @@ fn run_prints_a_forecast_table_and_timeline() {
         .stdout(predicate::str::contains("Conservation: ok"));
 }
 
+/// Skipped reshards are explained (the gate's rule and why), not "refused by gate 87".
+#[test]
+fn skipped_reshards_say_what_the_gate_is_and_why() {
+    let out = rwsim().arg("run").arg(scenario("outage-short")).arg("--literal").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("by gate"), "{text}");
+    let line = text.lines().find(|l| l.starts_with("  reshards skipped ")).expect("a line for skipped reshards");
+    assert!(line.contains(": the desired shard count differed, but Prometheus kept its shards: it reshards"), "{line}");
+    assert!(text.contains("a batch completed in the last 10s (so not while the receiver is down)"), "{text}");
+    // A healthy run skips none and says nothing about it.
+    rwsim()
+        .arg("run")
+        .arg(scenario("default"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("reshards skipped").not());
+}
+
 #[test]
 fn json_has_every_documented_field() {
     let v = run_json(&scenario("default"), &[]);
