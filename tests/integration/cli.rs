@@ -163,6 +163,79 @@ fn run_and_report_say_which_files_they_wrote() {
     assert!(String::from_utf8(out.stdout).unwrap().ends_with("report.html\n"));
 }
 
+/// `run --set` errors speak of `--set`, not of a sweep, and say what to do instead.
+#[test]
+fn run_set_errors_talk_about_set_not_a_sweep() {
+    let origin = "<builtin:outage-short>";
+    for (set, want) in [
+        ("seed=1", "--set seed=1: cannot be set with --set: use --seed N".to_string()),
+        ("workload=1", "--set workload=1: is a table, not a value; set one of its keys: workload.series, ".into()),
+        (
+            "foo.bar=1",
+            "--set foo.bar=1: unknown scenario key; the keys --set takes (those a sweep takes) are listed".into(),
+        ),
+        (
+            "remote_write.queue_config.capacity=1,2",
+            "--set remote_write.queue_config.capacity=1,2: \"1,2\" has 2 values; --set takes one value here".into(),
+        ),
+        (
+            "capacity",
+            "--set capacity: \"capacity\": expected KEY=VALUE, e.g. remote_write.queue_config.capacity=5000".into(),
+        ),
+        (
+            "remote_write.queue_config.min_shards=100",
+            format!(
+                "{origin}:1:1: remote_write.queue_config.min_shards: min_shards (100) exceeds max_shards (50); \
+                 --set sets it to 100"
+            ),
+        ),
+        (
+            "receiver.fault[0].length=5h",
+            format!(
+                "{origin}:30:7: receiver.fault[0].end: 5h30m is after the end of the run (2h); --set sets it to start \
+                 + length = 30m + 5h = 5h30m (receiver.fault[0].length = 5h)"
+            ),
+        ),
+        // Counts: the documented range, and the number "300k" stands for.
+        ("workload.series=300k", "--set workload.series=300k: \"300k\" is not an integer: write 300000".into()),
+        (
+            "workload.series=-5",
+            "--set workload.series=-5: \"-5\": must not be negative: an integer from 0 to 1,000,000,000".into(),
+        ),
+    ] {
+        let out = rwsim().arg("run").arg("builtin:outage-short").args(["--set", set]).output().unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.starts_with(&format!("rwsim: error: {want}")), "--set {set}:\n got:  {stderr} want: {want}");
+        assert!(!stderr.contains("swept") && !stderr.contains("the sweep"), "{stderr}");
+    }
+}
+
+/// A count in a scenario file: the documented range, not the u64 one, and "300k" spelt out.
+#[test]
+fn series_errors_name_the_documented_limit() {
+    let dir = temp_dir("series-errors");
+    let base = "duration = \"1h\"\n[workload]\n";
+    assert_located_errors(
+        &dir,
+        "validate",
+        base,
+        &[
+            ("series = -5\n", "3:10: workload.series: expected an integer from 0 to 1,000,000,000, found -5"),
+            (
+                "series = \"300k\"\n",
+                "3:10: workload.series: expected an integer from 0 to 1,000,000,000, found string \"300k\"; write \
+                 300000 (or 300_000), without a suffix or quotes",
+            ),
+            (
+                "series: 300000\n",
+                "3:9: TOML syntax error: key with no value, expected `=`: `series: 300000` looks like YAML; in TOML \
+                 write `series = 300000`",
+            ),
+        ],
+    );
+}
+
 /// `scenarios --show NAME` prints the bundled file as it is, comments included: saved and
 /// run, it gives the same forecast as `builtin:NAME`.
 #[test]

@@ -242,14 +242,25 @@ scrape_duration = { distribution = "uniform", min = "10ms", max = "500ms" }"#,
         (
             "capacity = \"big\"",
             edit("capacity = 10000", "capacity = \"big\""),
-            "scenarios/bad.toml:12:12: remote_write.queue_config.capacity: expected an integer from 0 to 4294967295, \
-             found string \"big\"",
+            "scenarios/bad.toml:12:12: remote_write.queue_config.capacity: expected an integer from 1 to \
+             1,000,000,000, found string \"big\"",
         ),
         (
             "capacity = -1",
             edit("capacity = 10000", "capacity = -1"),
-            "scenarios/bad.toml:12:12: remote_write.queue_config.capacity: expected an integer from 0 to 4294967295, \
-             found -1",
+            "scenarios/bad.toml:12:12: remote_write.queue_config.capacity: expected an integer from 1 to \
+             1,000,000,000, found -1",
+        ),
+        (
+            "series = -5",
+            edit("series = 100000", "series = -5"),
+            "scenarios/bad.toml:6:10: workload.series: expected an integer from 0 to 1,000,000,000, found -5",
+        ),
+        (
+            "series = \"300k\"",
+            edit("series = 100000", "series = \"300k\""),
+            "scenarios/bad.toml:6:10: workload.series: expected an integer from 0 to 1,000,000,000, found string \
+             \"300k\"; write 300000 (or 300_000), without a suffix or quotes",
         ),
         (
             "prometheus = \"2.9\"",
