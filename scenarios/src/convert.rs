@@ -106,7 +106,7 @@ fn syntax_error(text: &str, origin: &str, e: &toml::de::Error) -> ScenarioError 
         && let Some(k) = text.get(span).filter(|k| !k.is_empty())
     {
         message = format!("TOML syntax error: duplicate key `{k}` (each key may appear once per table)");
-    } else if let Some(hint) = text.lines().nth(line.saturating_sub(1)).and_then(|l| hints::yaml_hint(text, l)) {
+    } else if let Some(hint) = hints::yaml_hint(text, line, origin) {
         message = format!("{message}: {hint}");
     }
     ScenarioError { origin: origin.to_string(), line, column, key: String::new(), message, kind: ErrorKind::Syntax }

@@ -286,11 +286,13 @@ const PROMETHEUS_YML_KEYS: [&str; 8] = [
     "storage",
 ];
 
-/// A hint for a TOML syntax error on a line written in YAML (`capacity: 10000`, a `- ` list
-/// item, a `remote_write:` block opener): the TOML way to write it, and `rwsim import` when
-/// the text looks like a whole `prometheus.yml`. `None` when the line does not look like YAML.
-pub(crate) fn yaml_hint(text: &str, line: &str) -> Option<String> {
-    let body = line.trim().strip_prefix("- ").unwrap_or(line.trim());
+/// A hint for a TOML syntax error on line `line` (1-based) of `text`, read from `origin`,
+/// when that line is written in YAML (`capacity: 10000`, a `- ` list item, a `remote_write:`
+/// block opener): the TOML way to write it, and `rwsim import` when the text looks like a
+/// `prometheus.yml`. `None` when the line does not look like YAML.
+pub(crate) fn yaml_hint(text: &str, line: usize, origin: &str) -> Option<String> {
+    let at = text.lines().nth(line.checked_sub(1)?)?;
+    let body = at.trim().strip_prefix("- ").unwrap_or(at.trim());
     let (key, value) = body.split_once(':')?;
     let key_ok = !key.is_empty()
         && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
@@ -302,6 +304,17 @@ pub(crate) fn yaml_hint(text: &str, line: &str) -> Option<String> {
         Some((v, _)) => v.trim(),
         None => value.trim(),
     };
+    let pasted_config = text.lines().any(|l| {
+        l.split_once(':').is_some_and(|(k, _)| PROMETHEUS_YML_KEYS.contains(&k)) && !l.starts_with([' ', '\t'])
+    });
+    let first_content = text.lines().position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    if pasted_config && first_content == Some(line - 1) {
+        // The whole file is YAML: a prometheus.yml given where a scenario is expected.
+        return Some(format!(
+            "this file is YAML, and looks like a prometheus.yml; scenario files are TOML: \
+             `rwsim import {origin}` writes one from it (docs/import.md)"
+        ));
+    }
     let mut hint = if value.is_empty() {
         format!(
             "`{key}:` looks like YAML; TOML opens a table with its dotted path in brackets, e.g. \
@@ -310,13 +323,10 @@ pub(crate) fn yaml_hint(text: &str, line: &str) -> Option<String> {
     } else {
         format!("`{key}: {value}` looks like YAML; in TOML write `{key} = {}`", toml_literal(value))
     };
-    let pasted_config = text.lines().any(|l| {
-        l.split_once(':').is_some_and(|(k, _)| PROMETHEUS_YML_KEYS.contains(&k)) && !l.starts_with([' ', '\t'])
-    });
     if pasted_config {
         hint.push_str(
-            "; this looks like a prometheus.yml: `rwsim import FILE` writes a scenario from it \
-             (see docs/import.md)",
+            "; this looks like part of a prometheus.yml: `rwsim import prometheus.yml` writes a scenario from \
+             the whole file (docs/import.md)",
         );
     } else {
         hint.push_str(" (scenario files are TOML: docs/scenario.md)");
@@ -415,29 +425,34 @@ mod tests {
 
     #[test]
     fn yaml_lines_get_their_toml_spelling() {
-        let one = "capacity: 10000\n";
+        let hint = |text: &str, line: usize| yaml_hint(text, line, "x.toml");
         assert_eq!(
-            yaml_hint(one, "capacity: 10000").unwrap(),
+            hint("duration = \"1h\"\ncapacity: 10000\n", 2).unwrap(),
             "`capacity: 10000` looks like YAML; in TOML write `capacity = 10000` (scenario files are TOML: \
              docs/scenario.md)"
         );
         assert_eq!(
-            yaml_hint(one, "  remote_timeout: 30s   # per request").unwrap(),
+            hint("  remote_timeout: 30s   # per request\n", 1).unwrap(),
             "`remote_timeout: 30s` looks like YAML; in TOML write `remote_timeout = \"30s\"` (scenario files are \
              TOML: docs/scenario.md)"
         );
-        assert!(
-            yaml_hint(one, "  - url: http://mimir/api/v1/push")
-                .unwrap()
-                .contains("`url = \"http://mimir/api/v1/push\"`")
+        assert!(hint("  - url: http://mimir/api/v1/push", 1).unwrap().contains("`url = \"http://mimir/api/v1/push\"`"));
+        assert!(hint("queue_config:", 1).unwrap().contains("[remote_write.queue_config]"));
+        // A whole prometheus.yml, or a part of one pasted after TOML.
+        let config = "# mine\nglobal:\n  scrape_interval: 15s\nremote_write:\n  - url: http://x\n";
+        assert_eq!(
+            hint(config, 2).unwrap(),
+            "this file is YAML, and looks like a prometheus.yml; scenario files are TOML: `rwsim import x.toml` \
+             writes one from it (docs/import.md)"
         );
-        assert!(yaml_hint(one, "queue_config:").unwrap().contains("[remote_write.queue_config]"));
-        let config = "global:\n  scrape_interval: 15s\nremote_write:\n  - url: http://x\n";
-        assert!(yaml_hint(config, "global:").unwrap().contains("`rwsim import FILE`"));
+        let pasted = "duration = \"1h\"\nremote_write:\n  - url: http://x\n";
+        assert!(hint(pasted, 2).unwrap().contains("part of a prometheus.yml: `rwsim import prometheus.yml`"));
         // Not YAML: TOML mistakes keep the plain syntax error.
-        assert_eq!(yaml_hint(one, "url = http://x"), None);
-        assert_eq!(yaml_hint(one, "start = \"2026-01-01T00:00:00Z\""), None);
-        assert_eq!(yaml_hint(one, "[workload"), None);
+        assert_eq!(hint("url = http://x", 1), None);
+        assert_eq!(hint("start = \"2026-01-01T00:00:00Z\"", 1), None);
+        assert_eq!(hint("[workload", 1), None);
+        assert_eq!(hint("x", 0), None);
+        assert_eq!(hint("x", 5), None);
     }
 
     #[test]

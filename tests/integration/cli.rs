@@ -211,6 +211,17 @@ fn run_set_errors_talk_about_set_not_a_sweep() {
     }
 }
 
+/// A prometheus.yml given to `run` is recognised, and `rwsim import` offered for it.
+#[test]
+fn a_prometheus_yml_given_to_run_points_to_import() {
+    let yml = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus.yml");
+    rwsim().arg("run").arg(&yml).assert().code(2).stdout("").stderr(format!(
+        "rwsim: error: {0}:2:8: TOML syntax error: key with no value, expected `=`: this file is YAML, and looks like \
+         a prometheus.yml; scenario files are TOML: `rwsim import {0}` writes one from it (docs/import.md)\n",
+        yml.display()
+    ));
+}
+
 /// A count in a scenario file: the documented range, not the u64 one, and "300k" spelt out.
 #[test]
 fn series_errors_name_the_documented_limit() {

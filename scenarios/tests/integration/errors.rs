@@ -295,8 +295,8 @@ scrape_duration = { distribution = "uniform", min = "10ms", max = "500ms" }"#,
             append("\nremote_write:\n  - url: http://mimir:8080/api/v1/push\n"),
             "scenarios/bad.toml:19:14: TOML syntax error: key with no value, expected `=`: `remote_write:` looks like \
              YAML; TOML opens a table with its dotted path in brackets, e.g. [remote_write.queue_config], and writes \
-             each key as `key = value`; this looks like a prometheus.yml: `rwsim import FILE` writes a scenario from \
-             it (see docs/import.md)",
+             each key as `key = value`; this looks like part of a prometheus.yml: `rwsim import prometheus.yml` \
+             writes a scenario from the whole file (docs/import.md)",
         ),
         (
             "single brackets for an array of tables",
