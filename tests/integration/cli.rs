@@ -247,6 +247,48 @@ fn series_errors_name_the_documented_limit() {
     );
 }
 
+/// `sweep` (whose `--out` defaults to the current directory) says on stderr which files it
+/// wrote, and each exists.
+#[test]
+fn sweep_says_which_files_it_wrote() {
+    let dir = temp_dir("sweep-said");
+    let file = dir.join("s.toml");
+    std::fs::write(
+        &file,
+        "duration = \"30m\"\n[workload]\nseries = 1000\n[[receiver.fault]]\nstart = \"5m\"\nend = \"10m\"\nstatus = 503\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = rwsim()
+        .arg("sweep")
+        .arg(&file)
+        .args([
+            "--set",
+            "remote_write.queue_config.capacity=2500,5000",
+            "--set",
+            "remote_write.queue_config.max_shards=2,4",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    let listed = stderr
+        .strip_prefix(&format!("rwsim: wrote {}/: ", out.display()))
+        .and_then(|l| l.strip_suffix(" (.png and .svg)\n"))
+        .expect(&stderr);
+    let (files, charts) = listed.split_once(", and the charts ").expect(&stderr);
+    assert_eq!(files, "sweep.csv, sweep.json, sweep-scenario.toml");
+    for f in files.split(", ") {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    assert!(charts.contains("heatmap-loss"), "{charts}");
+    for c in charts.split(", ") {
+        assert!(out.join(format!("{c}.png")).is_file() && out.join(format!("{c}.svg")).is_file(), "{c}");
+    }
+}
+
 /// `scenarios --show NAME` prints the bundled file as it is, comments included: saved and
 /// run, it gives the same forecast as `builtin:NAME`.
 #[test]
