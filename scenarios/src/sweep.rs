@@ -138,7 +138,8 @@ const SWEEPABLE: &[(&str, ValueKind)] = &[
     ("simulation.max_events", ValueKind::Integer),
 ];
 
-/// Keys of the schema that exist but hold no number, and why they cannot be swept.
+/// Keys of the schema that exist but hold no number: why they cannot be swept, and what to
+/// do instead of `--set` for one run.
 const NOT_SWEEPABLE: &[(&str, &str, &str)] = &[
     (
         "seed",
