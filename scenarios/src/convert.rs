@@ -128,6 +128,8 @@ fn syntax_error(text: &str, origin: &str, e: &toml::de::Error) -> ScenarioError 
         && let Some(k) = text.get(span).filter(|k| !k.is_empty())
     {
         message = format!("TOML syntax error: duplicate key `{k}` (each key may appear once per table)");
+    } else if let Some(hint) = hints::yaml_hint(text, line, origin) {
+        message = format!("{message}: {hint}");
     }
     ScenarioError { origin: origin.to_string(), line, column, key: String::new(), message, kind: ErrorKind::Syntax }
 }
@@ -188,14 +190,15 @@ impl Ctx<'_> {
             return self.error_at("", 0, hints::humanize(msg), ErrorKind::Schema);
         };
         if let Some(a) = self.applied.iter().find(|a| a.span == span) {
-            return self.error(&a.key, format!("{}; {}", hints::humanize(msg), a.note), ErrorKind::Schema);
+            let message = hints::integer_message(&a.key, hints::humanize(msg));
+            return self.error(&a.key, format!("{message}; {}", a.note), ErrorKind::Schema);
         }
         if let Some(name) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
             let key = self.index.key_named_at(&span).unwrap_or(name).to_string();
             return self.error_at(&key, span.start, hints::unknown_key(&key, name, msg), ErrorKind::Schema);
         }
         let key = self.index.value_at(&span).unwrap_or("").to_string();
-        let mut message = hints::humanize(msg);
+        let mut message = hints::integer_message(&key, hints::humanize(msg));
         if msg.starts_with("invalid type: map,") {
             // toml hands date-times to serde as maps; say what the user wrote.
             let value = self.text.get(span.clone()).unwrap_or("");
@@ -251,14 +254,15 @@ impl Ctx<'_> {
             segs.push(Segment::Name("end".into()));
             let end_text = units::format_duration(end);
             let note = format!(
-                "the sweep sets it to start + length = {start_text} + {len} = {end_text} ({key} = {len})",
+                "{sets} to start + length = {start_text} + {len} = {end_text} ({key} = {len})",
+                sets = o.by.sets(),
                 start_text = units::format_duration(start),
                 len = o.value,
             );
             (segs, DeValue::String(Cow::Owned(end_text)), note)
         } else {
             let value = DeValue::parse(literal).expect("override literals are valid TOML").into_inner();
-            let note = format!("the sweep sets it to {}", o.value);
+            let note = format!("{} to {}", o.by.sets(), o.value);
             (o.key.segments().to_vec(), value, note)
         };
         set_path(doc, &target, "", Spanned::new(span.clone(), value)).map_err(fail)?;

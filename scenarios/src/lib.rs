@@ -138,7 +138,7 @@ impl Source {
     /// assert_eq!(
     ///     src.load_with(&[too_long]).unwrap_err().to_string(),
     ///     "outage.toml:6:7: receiver.fault[0].end: 3h is after the end of the run (2h); \
-    ///      the sweep sets it to start + length = 1h + 2h = 3h (receiver.fault[0].length = 2h)"
+    ///      --set sets it to start + length = 1h + 2h = 3h (receiver.fault[0].length = 2h)"
     /// );
     /// ```
     pub fn load_with(&self, overrides: &[sweep::Override]) -> Result<Scenario, ScenarioError> {

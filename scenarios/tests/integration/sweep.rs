@@ -1,13 +1,14 @@
 //! The `[sweep]` table and overrides: values applied before validation, errors located.
 
-use scenarios::sweep::{AxisOrigin, Grid, Override, SweepKey, parse_values};
+use scenarios::sweep::{AxisOrigin, Grid, Override, SetBy, SweepKey, parse_values};
 use scenarios::{Source, load_str};
 
 const BASE: &str =
     "duration = \"2h\"\n[workload]\nseries = 1000\n[[receiver.fault]]\nstart = \"1h\"\nend = \"70m\"\nstatus = 503\n";
 
+/// `KEY=VALUE` as a point of a sweep sets it.
 fn set(s: &str) -> Override {
-    Override::from_flag(s).unwrap_or_else(|e| panic!("{e}"))
+    Override { by: SetBy::Sweep, ..Override::from_flag(s).unwrap_or_else(|e| panic!("{e}")) }
 }
 
 #[test]
@@ -59,7 +60,7 @@ fn overrides_are_validated_like_the_file() {
     let e = src.load_with(&[set("remote_write.queue_config.capacity=5000000000")]).unwrap_err();
     assert!(
         e.to_string()
-            .starts_with("b.toml:1:1: remote_write.queue_config.capacity: expected an integer from 0 to 4294967295"),
+            .starts_with("b.toml:1:1: remote_write.queue_config.capacity: expected an integer from 1 to 1,000,000,000"),
         "{e}"
     );
     assert!(e.to_string().ends_with("the sweep sets it to 5000000000"), "{e}");
@@ -75,7 +76,9 @@ fn overrides_are_validated_like_the_file() {
 fn every_sweepable_duration_key_round_trips_its_values() {
     let k = SweepKey::parse("remote_write.queue_config.batch_send_deadline").unwrap();
     for v in parse_values(&k, "250ms..10s:1250ms").unwrap() {
-        let s = Source::from_text(BASE, "b.toml").load_with(&[Override { key: k.clone(), value: v }]).unwrap();
+        let s = Source::from_text(BASE, "b.toml")
+            .load_with(&[Override { key: k.clone(), value: v, by: SetBy::Sweep }])
+            .unwrap();
         assert_eq!(scenarios::units::format_duration(s.config.remote_write.queue.batch_send_deadline), v.to_string());
     }
 }
