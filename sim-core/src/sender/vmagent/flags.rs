@@ -161,19 +161,47 @@ impl VmagentConfig {
         self.max_rows_per_block.min(by_size).max(1)
     }
 
-    /// Events a run of `cfg` needs, roughly: two per block (attempt and answer), a flush
-    /// tick per `flushInterval`, and during faults one retry per worker per backoff cap.
-    pub fn estimated_events(&self, cfg: &crate::config::SimConfig) -> u64 {
+    /// The run's work by source, in events (`SimConfig::run_cost` for vmagent): two per
+    /// block (an attempt and its answer), a flush tick per `flushInterval`, a retry per
+    /// worker every 2 s at most while the receiver fails, and the output rows.
+    pub fn run_cost(&self, cfg: &crate::config::SimConfig) -> crate::config::RunCost {
+        use crate::config::{CostSource, RunCost};
         let d = cfg.duration.as_secs_f64();
-        let per_sec = cfg.peak_samples_per_interval() as f64 / cfg.workload.scrape_interval.as_secs_f64();
-        let blocks_per_flush = (per_sec * self.flush_interval.as_secs_f64() / self.rows_per_block() as f64).ceil()
-            + f64::from(self.pending_buffers());
-        let ticks = d / self.flush_interval.as_secs_f64();
-        let fault_secs: f64 =
-            cfg.receiver.faults.iter().map(|f| f.end.min(cfg.duration).saturating_sub(f.start).as_secs_f64()).sum();
-        let retries = fault_secs / 2.0 * f64::from(self.queues());
-        let est = 2.0 * blocks_per_flush * ticks + ticks + retries + d / cfg.output_step.as_secs_f64().max(1e-3);
-        if est >= u64::MAX as f64 { u64::MAX } else { est as u64 }
+        let run = |x: SimDuration| x.as_secs_f64().max(1e-9);
+        let per_sec = cfg.peak_samples_per_interval() as f64 / run(cfg.workload.scrape_interval);
+        let ticks = d / run(self.flush_interval);
+        let blocks = per_sec * d / self.rows_per_block() as f64 + ticks * f64::from(self.pending_buffers());
+        let span = |a: SimDuration, b: SimDuration| b.min(cfg.duration).saturating_sub(a).as_secs_f64();
+        let failing: f64 = cfg.receiver.faults.iter().map(|f| span(f.start, f.end)).sum::<f64>()
+            + cfg.receiver.incidents.iter().map(|i| span(i.start, i.end_or(cfg.duration))).sum::<f64>();
+        RunCost {
+            sources: vec![
+                CostSource {
+                    what: "vmagent blocks (an attempt and its answer each)",
+                    key: "vmagent.remoteWrite.maxRowsPerBlock".into(),
+                    events: 2.0 * blocks,
+                    hint: "raise remoteWrite.maxRowsPerBlock or shorten the run",
+                },
+                CostSource {
+                    what: "vmagent flush ticks",
+                    key: "vmagent.remoteWrite.flushInterval".into(),
+                    events: ticks,
+                    hint: "use a longer remoteWrite.flushInterval or a shorter run",
+                },
+                CostSource {
+                    what: "vmagent retries (every worker while the receiver fails)",
+                    key: "vmagent.remoteWrite.queues".into(),
+                    events: failing / 2.0 * f64::from(self.queues()),
+                    hint: "use fewer remoteWrite.queues or shorter faults",
+                },
+                CostSource {
+                    what: "output rows",
+                    key: "output.step".into(),
+                    events: d / run(cfg.output_step),
+                    hint: "use a longer output.step",
+                },
+            ],
+        }
     }
 
     /// Checks the values; keys are named as in the scenario file (`vmagent.remoteWrite.queues`).

@@ -1168,6 +1168,7 @@ impl<'c, O: Observer> VmSim<'c, O> {
             conservation_ok: st.conservation_ok,
             events_processed: self.events,
             incident_windows,
+            incident_windows_omitted: self.rx.windows_omitted(),
             timeline,
             timeline_omitted: self.timeline_omitted,
             gaps,
