@@ -32,7 +32,13 @@ impl<O: Observer> Sim<'_, O> {
     /// The first WAL position at or after `a` that belongs to shard `i`.
     fn first_owned(&self, i: u64, a: u64) -> u64 {
         let base = self.era_base + i;
-        if a <= base { base } else { a + (i + self.n - (a - self.era_base) % self.n) % self.n }
+        if a <= base {
+            return base;
+        }
+        // `(i - (a - era_base)) mod n`; the sum is in `[1, 2n)`, so one subtraction replaces a
+        // second division (this runs on every refresh).
+        let ahead = i + self.n - (a - self.era_base) % self.n;
+        a + if ahead >= self.n { ahead - self.n } else { ahead }
     }
 
     pub(super) fn materialize(&mut self, i: usize) {
