@@ -70,10 +70,12 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
     // default 10 s step is 8,641 rows of about 300 bytes).
     let mut rows = RowRecorder::default();
     let want_rows = a.openmetrics.is_some();
+    // A bar with an ETA on a terminal's stderr (hidden otherwise): it only watches the rows.
+    let mut progress = super::progress::RunProgress::new(cfg.duration);
     let mut literal = || match (&mut csv, want_rows) {
-        (Some((_, csv_rows)), _) => sim_core::simulate(cfg, &mut (csv_rows, &mut rows)),
-        (None, true) => sim_core::simulate(cfg, &mut rows),
-        (None, false) => sim_core::simulate(cfg, &mut ()),
+        (Some((_, csv_rows)), _) => sim_core::simulate(cfg, &mut ((csv_rows, &mut rows), &mut progress)),
+        (None, true) => sim_core::simulate(cfg, &mut (&mut rows, &mut progress)),
+        (None, false) => sim_core::simulate(cfg, &mut progress),
     };
     let robust_wanted = !a.literal
         && (!cfg.receiver.faults.is_empty() || !cfg.receiver.incidents.is_empty() || !cfg.sender.events.is_empty());
