@@ -224,35 +224,42 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:9201")]
     pub listen: SocketAddr,
     /// Write serve.csv (per second) and serve_timestamps.csv (unique samples per timestamp
-    /// second) into this directory at SIGINT/SIGTERM (created at start).
+    /// second) into this directory at SIGINT/SIGTERM (created at start; the default is the
+    /// current directory, and the start-up lines say where).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Largest request body in bytes; larger gets 413.
+    /// Largest request body in bytes (1 KiB to 32 MiB); larger gets 413.
     #[arg(long, default_value_t = 8 << 20)]
     pub max_body_bytes: u64,
-    /// Most open connections (each carries one request at a time).
+    /// Most series, and most samples, in one request (1 to 4,194,304); more gets 413.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_samples_per_request: u64,
+    /// Most open connections (1 to 65,536; each carries one request at a time).
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
-    /// Duplicates are detected for samples within this many seconds of the newest one.
+    /// Duplicates are detected for samples within this many seconds of the newest one (1 to
+    /// 604,800).
     #[arg(long, default_value_t = 1800)]
     pub dedup_window_seconds: u64,
-    /// Seconds a client has to send its request headers before the connection is closed.
+    /// Seconds a client has to send its request headers before the connection is closed (1
+    /// to 3600).
     #[arg(long, default_value_t = 10)]
     pub header_read_timeout_seconds: u64,
-    /// Seconds a client has to send its whole body; slower gets 408.
+    /// Seconds a client has to send its whole body (1 to 3600); slower gets 408.
     #[arg(long, default_value_t = 30)]
     pub body_read_timeout_seconds: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct ExporterArgs {
-    /// Series exposed across all targets (at most 1,000,000).
+    /// Series exposed across all targets (1 to 1,000,000).
     #[arg(long)]
     pub series: u64,
-    /// Split the series over this many targets, served at /metrics/0 … /metrics/{N-1}.
+    /// Split the series over this many targets (1 to --series), served at /metrics/0 …
+    /// /metrics/{N-1}.
     #[arg(long, default_value_t = 1)]
     pub targets: u32,
     /// Address to listen on; port 0 picks a free one (printed on stderr).

@@ -9,6 +9,11 @@
 //!   the highest timestamp stored, up to `dedup_max_keys` keys (8 bytes each plus hash-set
 //!   overhead, about 20 bytes); older samples, or the oldest minute once the cap is reached,
 //!   are no longer checked and are counted in `samples_unchecked`;
+//! - the highest timestamp follows only samples at most [`MAX_AHEAD`] ahead of the server's
+//!   clock: one sample at `i64::MAX` would otherwise move the window past every real sample
+//!   and switch duplicate detection off for good. Samples further ahead are stored and
+//!   counted, as unchecked (Prometheus 3's receiver refuses them outright, `maxAheadTime` in
+//!   `storage/remote/write_handler.go`; here the model decides the answer);
 //! - the per-second rows stop growing after `max_rows` seconds (the last row then takes
 //!   everything);
 //! - the per-timestamp-second counts keep at most `max_timestamp_seconds` distinct seconds.
@@ -18,6 +23,10 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::time::Duration;
+
+/// How far ahead of the server's clock a sample timestamp may be and still move the highest
+/// timestamp: 10 minutes, Prometheus 3's `maxAheadTime` for remote-write receivers.
+pub const MAX_AHEAD: Duration = Duration::from_secs(600);
 
 /// Memory bounds of the books.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +70,8 @@ pub enum Outcome {
     TooLarge,
     /// The body did not arrive within the read timeout: 408.
     ReadTimeout,
+    /// A `Content-Type` or `Content-Encoding` other than remote-write 1.0's: 415.
+    Unsupported,
 }
 
 /// One row of `serve.csv`: what happened during one wall-clock second since the server
@@ -85,7 +96,8 @@ pub struct SecondRow {
     pub requests_refused: u64,
     /// Closed without an answer by a receiver crash.
     pub requests_reset: u64,
-    /// Malformed bodies (400), bodies over the limit (413) and slow bodies (408).
+    /// Malformed bodies (400), bodies over the limit (413), slow bodies (408) and unsupported
+    /// content types or encodings (415).
     pub requests_bad: u64,
     /// Samples stored (duplicates included).
     pub samples_accepted: u64,
@@ -114,13 +126,16 @@ pub struct Totals {
     pub too_large: u64,
     /// Bodies too slow to arrive.
     pub read_timeout: u64,
+    /// Unsupported content types or encodings.
+    pub unsupported: u64,
     /// Samples stored, duplicates included.
     pub samples_accepted: u64,
     /// Samples not stored.
     pub samples_rejected: u64,
     /// Stored samples seen before.
     pub samples_duplicate: u64,
-    /// Stored samples too old (or past the key cap) to check for duplicates.
+    /// Stored samples too old (or past the key cap), or too far ahead of the server's clock,
+    /// to check for duplicates.
     pub samples_unchecked: u64,
     /// Highest timestamp stored, ms.
     pub highest_timestamp_ms: i64,
@@ -184,6 +199,8 @@ impl Dedup {
 #[derive(Debug)]
 pub struct Books {
     limits: BookLimits,
+    /// The server's clock at `since_start` zero, ms since the Unix epoch.
+    origin_unix_ms: i64,
     totals: Totals,
     rows: Vec<SecondRow>,
     /// Unique stored samples per timestamp second (Unix seconds).
@@ -193,8 +210,9 @@ pub struct Books {
 }
 
 impl Books {
-    /// Empty books.
-    pub fn new(limits: BookLimits) -> Self {
+    /// Empty books of a server whose clock read `origin_unix_ms` (ms since the Unix epoch) at
+    /// start.
+    pub fn new(limits: BookLimits, origin_unix_ms: i64) -> Self {
         Books {
             dedup: Dedup {
                 window_ms: limits.dedup_window.as_millis().min(i64::MAX as u128) as i64,
@@ -202,6 +220,7 @@ impl Books {
                 ..Dedup::default()
             },
             limits,
+            origin_unix_ms,
             totals: Totals::default(),
             rows: Vec::new(),
             by_timestamp: BTreeMap::new(),
@@ -227,9 +246,16 @@ impl Books {
         self.row(since_start);
         let mut dup = 0;
         let mut highest = self.totals.highest_timestamp_ms;
+        let now_ms = self.origin_unix_ms.saturating_add(since_start.as_millis().min(i64::MAX as u128) as i64);
+        let ahead_limit = now_ms.saturating_add(MAX_AHEAD.as_millis() as i64);
         for &k in keys {
-            highest = highest.max(k.timestamp_ms);
-            match self.dedup.insert(k, highest) {
+            let checked = if k.timestamp_ms > ahead_limit {
+                None
+            } else {
+                highest = highest.max(k.timestamp_ms);
+                self.dedup.insert(k, highest)
+            };
+            match checked {
                 Some(true) => {
                     dup += 1;
                     continue;
@@ -278,6 +304,10 @@ impl Books {
                 t.read_timeout += 1;
                 *t.by_status.entry(408).or_default() += 1;
             }
+            Outcome::Unsupported => {
+                t.unsupported += 1;
+                *t.by_status.entry(415).or_default() += 1;
+            }
         }
         let row = self.row(since_start);
         row.requests += 1;
@@ -290,7 +320,9 @@ impl Books {
             Outcome::Hang => row.requests_hang += 1,
             Outcome::Refused => row.requests_refused += 1,
             Outcome::Reset => row.requests_reset += 1,
-            Outcome::Malformed | Outcome::TooLarge | Outcome::ReadTimeout => row.requests_bad += 1,
+            Outcome::Malformed | Outcome::TooLarge | Outcome::ReadTimeout | Outcome::Unsupported => {
+                row.requests_bad += 1
+            }
         }
     }
 
@@ -312,10 +344,16 @@ impl Books {
         }
         let _ = writeln!(
             o,
-            "# HELP rwsim_serve_bad_requests_total Requests refused before the model: malformed, too large, too slow."
+            "# HELP rwsim_serve_bad_requests_total Requests refused before the model: malformed, too large, too slow, \
+             unsupported media type."
         );
         let _ = writeln!(o, "# TYPE rwsim_serve_bad_requests_total counter");
-        for (reason, n) in [("malformed", t.malformed), ("too_large", t.too_large), ("read_timeout", t.read_timeout)] {
+        for (reason, n) in [
+            ("malformed", t.malformed),
+            ("too_large", t.too_large),
+            ("read_timeout", t.read_timeout),
+            ("unsupported_media_type", t.unsupported),
+        ] {
             let _ = writeln!(o, "rwsim_serve_bad_requests_total{{reason=\"{reason}\"}} {n}");
         }
         counter(
@@ -345,7 +383,7 @@ impl Books {
         counter(
             &mut o,
             "rwsim_serve_samples_unchecked_total",
-            "Stored samples too old for the duplicate window.",
+            "Stored samples too old for the duplicate window, or more than 10 minutes ahead of the server's clock.",
             t.samples_unchecked,
         );
         let _ = writeln!(
@@ -404,10 +442,32 @@ mod tests {
     }
 
     const T0: i64 = 1_700_000_000_000;
+    /// The server's clock at start: a day after T0.
+    const NOW: i64 = T0 + 86_400_000;
+
+    /// A sample far in the future is stored but neither moves the highest timestamp nor
+    /// switches duplicate detection off for the samples that follow.
+    #[test]
+    fn a_timestamp_far_ahead_does_not_poison_the_books() {
+        let mut b = Books::new(BookLimits::default(), NOW);
+        let s = Duration::from_secs(1);
+        assert_eq!(b.store(s, &keys(1, &[i64::MAX])), 0);
+        assert_eq!(b.store(s, &keys(2, &[T0, T0 + 1000])), 0);
+        assert_eq!(b.store(s, &keys(2, &[T0, T0 + 1000])), 2, "duplicates still detected");
+        let t = b.totals();
+        assert_eq!(t.highest_timestamp_ms, T0 + 1000);
+        assert_eq!((t.samples_accepted, t.samples_unchecked, t.samples_duplicate), (5, 1, 2));
+        assert!(b.render_metrics(&[]).contains("rwsim_serve_highest_timestamp_seconds 1700000001\n"));
+        // Up to 10 minutes ahead of the clock is a sample like any other.
+        let ahead = NOW + 1000 + 9 * 60_000;
+        b.store(s, &keys(3, &[ahead]));
+        assert_eq!(b.totals().highest_timestamp_ms, ahead);
+        assert_eq!(b.store(s, &keys(3, &[ahead])), 1);
+    }
 
     #[test]
     fn duplicates_are_the_same_series_and_timestamp_twice() {
-        let mut b = Books::new(BookLimits::default());
+        let mut b = Books::new(BookLimits::default(), NOW);
         let s = Duration::from_millis(1500);
         assert_eq!(b.store(s, &keys(1, &[T0, T0 + 1000])), 0);
         assert_eq!(b.store(s, &keys(2, &[T0])), 0, "another series");
@@ -427,7 +487,7 @@ mod tests {
     fn dedup_memory_is_bounded_by_window_and_cap() {
         let limits =
             BookLimits { dedup_window: Duration::from_secs(120), dedup_max_keys: 1000, ..BookLimits::default() };
-        let mut b = Books::new(limits);
+        let mut b = Books::new(limits, NOW);
         // 10 minutes of one sample per second per 3 series.
         for s in 0..600 {
             for series in 0..3 {
@@ -442,7 +502,7 @@ mod tests {
         assert_eq!(b.store(Duration::ZERO, &keys(0, &[T0 + 599_000])), 1);
 
         let limits = BookLimits { dedup_max_keys: 100, ..BookLimits::default() };
-        let mut b = Books::new(limits);
+        let mut b = Books::new(limits, NOW);
         for s in 0..1000 {
             b.store(Duration::ZERO, &keys(7, &[T0 + s * 100]));
         }
@@ -451,7 +511,7 @@ mod tests {
 
     #[test]
     fn answers_are_counted_by_class() {
-        let mut b = Books::new(BookLimits::default());
+        let mut b = Books::new(BookLimits::default(), NOW);
         let s = Duration::ZERO;
         b.answer(s, Outcome::Status(200), 10, 10);
         b.answer(s, Outcome::Status(503), 10, 0);
@@ -478,7 +538,7 @@ mod tests {
 
     #[test]
     fn rows_stop_growing_at_the_cap() {
-        let mut b = Books::new(BookLimits { max_rows: 10, ..BookLimits::default() });
+        let mut b = Books::new(BookLimits { max_rows: 10, ..BookLimits::default() }, NOW);
         b.answer(Duration::from_secs(100), Outcome::Status(200), 1, 1);
         let rows = b.rows(Duration::from_secs(200));
         assert_eq!(rows.len(), 10);

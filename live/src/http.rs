@@ -15,6 +15,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+/// hyper's read buffer per connection (its default grows to about 400 KiB): with 1024
+/// connections, 64 MiB at most outside the server's memory budget. Request headers must fit.
+pub const MAX_CONNECTION_BUFFER: usize = 64 << 10;
+
 /// The answer of a handler.
 pub type Reply = Result<Response<Full<Bytes>>, Abort>;
 
@@ -41,7 +45,8 @@ pub fn text(status: u16, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
 
 /// Serves connections until `shutdown` completes. At most `max_connections` are open at
 /// once (more wait in the kernel's accept backlog); a client that does not send its request
-/// headers within `header_read_timeout` is disconnected.
+/// headers within `header_read_timeout` is disconnected. Each connection buffers at most
+/// [`MAX_CONNECTION_BUFFER`] bytes that its handler has not taken yet.
 pub async fn accept_loop<H, Fut>(
     listener: TcpListener,
     max_connections: usize,
@@ -77,6 +82,7 @@ pub async fn accept_loop<H, Fut>(
             let _ = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_read_timeout)
+                .max_buf_size(MAX_CONNECTION_BUFFER)
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
             drop(permit);

@@ -9,7 +9,7 @@
 //! - [`target`]: `rwsim target`, a `/metrics` page with a fixed number of series, so that a
 //!   real Prometheus can be given a known workload.
 //! - [`proto`]: the wire format (Snappy block + protobuf `WriteRequest`, hand-written prost
-//!   messages).
+//!   messages), and the in-place decoder the server uses, which never builds a request.
 //! - [`books`]: pure accounting: per-second rows, duplicates, the `/metrics` text.
 //! - [`calibrate`]: `rwsim calibrate`, measuring a running Prometheus (its API and its own
 //!   metrics) for the constants of a scenario.

@@ -492,6 +492,28 @@ fn unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
+impl Workload {
+    /// Refuses a workload that would serve nothing or leave a target empty, naming the flag,
+    /// the accepted range and why.
+    pub fn check(&self) -> Result<(), LiveError> {
+        if !(1..=MAX_SERIES).contains(&self.series) {
+            return Err(LiveError::Usage(format!(
+                "--series {} is out of range: accepted 1 to {MAX_SERIES} (the series of all targets together; \
+                 one page of a million series is already about 60 MB)",
+                self.series
+            )));
+        }
+        if self.targets == 0 || u64::from(self.targets) > self.series {
+            return Err(LiveError::Usage(format!(
+                "--targets {} is out of range: accepted 1 to --series ({}), since every target needs at least \
+                 one series",
+                self.targets, self.series
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Serves until `shutdown` completes; `on_ready` gets the bound address.
 pub fn run(
     opts: TargetOptions,
@@ -499,12 +521,7 @@ pub fn run(
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), LiveError> {
     let w = opts.workload;
-    if w.series > MAX_SERIES {
-        return Err(LiveError::Usage(format!("--series {} exceeds the limit of {MAX_SERIES}", w.series)));
-    }
-    if w.targets == 0 {
-        return Err(LiveError::Usage("--targets must be at least 1".into()));
-    }
+    w.check()?;
     let rt = crate::runtime()?;
     rt.block_on(async {
         let listener =

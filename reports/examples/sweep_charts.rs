@@ -72,6 +72,9 @@ pub fn synthetic() -> (Vec<Heatmap>, Curves) {
         subtitle: vec!["one line per min_block_duration and max_shards".into()],
         x_labels: Vec::new(),
         marked: Some((1, 3)),
+        x_log: false,
+        steps: true,
+        jumps: Vec::new(),
     };
     (heatmaps, curves)
 }

@@ -183,5 +183,10 @@ pub fn chart(b: &Budget, of: &Of<'_>) -> Curves {
         )],
         x_labels: Vec::new(),
         marked: None,
+        x_log: false,
+        // Data lost jumps once an outage outlasts a truncation: a step, at the first length
+        // found to lose (to the resolution), not a ramp from the last lossless grid length.
+        steps: true,
+        jumps: vec![b.worst.first_loss_seconds, b.best.first_loss_seconds],
     }
 }

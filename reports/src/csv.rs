@@ -38,6 +38,17 @@ impl<W: Write> Observer for CsvRows<W> {
     }
 }
 
+/// Reads `timeseries.csv` row by row, handing each to `f`, without keeping them.
+pub fn for_each<R: std::io::Read>(r: R, mut f: impl FnMut(&MetricsRow)) -> Result<(), csv::Error> {
+    let mut reader = csv::Reader::from_reader(r);
+    let headers = reader.headers()?.clone();
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record)? {
+        f(&record.deserialize(Some(&headers))?);
+    }
+    Ok(())
+}
+
 /// Reads `timeseries.csv` back into rows.
 pub fn read<R: std::io::Read>(r: R) -> Result<Vec<MetricsRow>, csv::Error> {
     csv::Reader::from_reader(r).deserialize().collect()
@@ -83,5 +94,8 @@ mod tests {
         ];
         let text = render(&rows).unwrap();
         assert_eq!(read(text.as_bytes()).unwrap(), rows);
+        let mut streamed = Vec::new();
+        for_each(text.as_bytes(), |r| streamed.push(r.clone())).unwrap();
+        assert_eq!(streamed, rows);
     }
 }

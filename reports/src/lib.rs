@@ -12,8 +12,9 @@
 //!   ([`sweep::SweepSummary`]) and the printed Pareto front, recommendation (`queue_config:`
 //!   YAML and flags) and levers. The statistics, Pareto front and recommendation themselves
 //!   are the `analysis` crate's, which every module here only renders.
-//! - [`charts`]: PNG and SVG charts. [`charts::run`] prepares the run dashboard's panels
-//!   from the rows, [`charts::sweep::prepare`] the sweep heatmaps and curves from the points
+//! - [`charts`]: PNG and SVG charts. [`charts::downsample`] keeps a bounded per-pixel
+//!   (min/max) downsample of a run's rows as they stream; [`charts::run`] prepares the run
+//!   dashboard's panels from it, [`charts::sweep::prepare`] the sweep heatmaps and curves from the points
 //!   (both pure, tested); [`charts::sweep`] draws heatmaps and curves;
 //!   [`charts::write_png`] and [`charts::render_svg`] draw any [`charts::Figure`] with the
 //!   bundled DejaVu Sans font.
@@ -23,19 +24,19 @@
 //!
 //! ## Example
 //! ```
-//! use reports::charts::run::{Dashboard, RunCharts};
+//! use reports::charts::run::{Dashboard, RunCharts, RunSeries};
 //! use sim_core::config::SimConfig;
-//! use sim_core::observer::RowRecorder;
 //! use sim_core::profile::Profile;
 //!
 //! let mut cfg = SimConfig::baseline(Profile::V3);
 //! cfg.duration = sim_core::time::SimDuration::from_mins(10);
-//! let mut rows = RowRecorder::default();
-//! let result = sim_core::simulate(&cfg, &mut rows).unwrap();
+//! // The dashboard's bounded downsample, filled as the rows stream.
+//! let mut series = RunSeries::new(cfg.duration.as_secs_f64());
+//! let result = sim_core::simulate(&cfg, &mut series).unwrap();
 //! let dashboard = Dashboard::for_run(&RunCharts {
 //!     config: &cfg,
 //!     result: &result,
-//!     rows: &rows.rows,
+//!     series: &series,
 //!     description: None,
 //!     incidents: Vec::new(),
 //!     headline: Some(reports::summary::headline(&result, None)),

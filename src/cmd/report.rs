@@ -8,7 +8,7 @@
 use super::sweep_dir::{self, recommended, swept_keys};
 use super::{CliError, io_err, load};
 use crate::cli::{ReportArgs, RunArgs, SweepArgs};
-use reports::charts::run::{Dashboard, RunCharts};
+use reports::charts::run::{Dashboard, RunCharts, RunSeries};
 use reports::report::{Image, Report};
 use reports::sweep::{SweepResult, SweepSummary};
 use std::fs;
@@ -126,11 +126,17 @@ fn report_run_dir(dir: &Path) -> Result<(), CliError> {
     if !png_path.is_file() {
         let csv = need("timeseries.csv")?;
         let file = fs::File::open(&csv).map_err(io_err(&csv))?;
-        let rows = reports::csv::read(std::io::BufReader::new(file)).map_err(|e| invalid(&csv, e))?;
+        // scenario.toml does not record `run --set` overrides; the length that ran is in
+        // summary.json, so the time axis follows it.
+        let mut config = scenario.config.clone();
+        config.duration = sim_core::time::SimDuration::from_secs_f64(result.simulated_seconds);
+        // Row by row into the bounded downsample: a year of rows never sits in memory.
+        let mut series = RunSeries::new(result.simulated_seconds);
+        reports::csv::for_each(std::io::BufReader::new(file), |r| series.push(r)).map_err(|e| invalid(&csv, e))?;
         let dash = Dashboard::for_run(&RunCharts {
-            config: &scenario.config,
+            config: &config,
             result: &result,
-            rows: &rows,
+            series: &series,
             description: scenario.description.as_deref(),
             incidents: reports::charts::run::incident_windows(&result),
             headline: Some(reports::summary::headline(&result, robust.as_ref())),

@@ -3,7 +3,7 @@
 use super::{CliError, io_err, set_err, source};
 use crate::cli::RunArgs;
 use analysis::robust::Robust;
-use reports::charts::run::{Dashboard, RunCharts};
+use reports::charts::run::{Dashboard, RunCharts, RunSeries};
 use reports::csv::CsvRows;
 use scenarios::sweep::Override;
 use sim_core::observer::RowRecorder;
@@ -66,14 +66,20 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         Some(path) => Some((path, BufWriter::new(File::create(path).map_err(io_err(path))?))),
         None => None,
     };
-    // The charts and the export need every row; keep them only when asked for (a day at the
-    // default 10 s step is 8,641 rows of about 300 bytes).
+    // `--out` streams the rows to timeseries.csv and keeps only the dashboard's bounded
+    // downsample, so its memory does not grow with the run. The OpenMetrics export needs
+    // every row (it writes each metric family in turn); keep them only when asked for (a
+    // day at the default 10 s step is 8,641 rows of about 300 bytes).
     let mut rows = RowRecorder::default();
+    let mut series = RunSeries::new(cfg.duration.as_secs_f64());
     let want_rows = a.openmetrics.is_some();
     // A bar with an ETA on a terminal's stderr (hidden otherwise): it only watches the rows.
     let mut progress = super::progress::RunProgress::new(cfg.duration);
     let mut literal = || match (&mut csv, want_rows) {
-        (Some((_, csv_rows)), _) => sim_core::simulate(cfg, &mut ((csv_rows, &mut rows), &mut progress)),
+        (Some((_, csv_rows)), true) => {
+            sim_core::simulate(cfg, &mut ((csv_rows, (&mut series, &mut rows)), &mut progress))
+        }
+        (Some((_, csv_rows)), false) => sim_core::simulate(cfg, &mut ((csv_rows, &mut series), &mut progress)),
         (None, true) => sim_core::simulate(cfg, &mut (&mut rows, &mut progress)),
         (None, false) => sim_core::simulate(cfg, &mut progress),
     };
@@ -100,7 +106,7 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         let dash = Dashboard::for_run(&RunCharts {
             config: cfg,
             result: &result,
-            rows: &rows.rows,
+            series: &series,
             description: scenario.description.as_deref(),
             incidents: reports::charts::run::incident_windows(&result),
             headline: Some(reports::summary::headline(&result, robust.as_ref())),

@@ -12,12 +12,6 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
     let scenario = load(&a.scenario)?;
     let cfg = &scenario.config;
     cfg.validate().map_err(|e| CliError::Sim(scenario.origin.clone(), e.into()))?;
-    if a.max_connections == 0 {
-        return Err(CliError::Usage("--max-connections must be at least 1".into()));
-    }
-    if a.header_read_timeout_seconds == 0 || a.body_read_timeout_seconds == 0 {
-        return Err(CliError::Usage("read timeouts must be at least 1 second".into()));
-    }
     let model = ModelSettings {
         receiver: cfg.receiver.clone(),
         seed: a.seed.unwrap_or(cfg.seed),
@@ -28,6 +22,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
         listen: a.listen,
         limits: ServerLimits {
             max_body_bytes: a.max_body_bytes,
+            max_samples_per_request: a.max_samples_per_request,
             max_connections: a.max_connections,
             header_read_timeout: Duration::from_secs(a.header_read_timeout_seconds),
             body_read_timeout: Duration::from_secs(a.body_read_timeout_seconds),
@@ -36,19 +31,28 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
         books: BookLimits { dedup_window: Duration::from_secs(a.dedup_window_seconds), ..BookLimits::default() },
         out_dir: Some(a.out.clone()),
     };
+    // Said at start, with the absolute path: the default is the current directory.
+    let out = std::path::absolute(&a.out).unwrap_or_else(|_| a.out.clone());
+    let (csv, timestamps) = (out.join("serve.csv"), out.join("serve_timestamps.csv"));
     let name = scenario.name.clone();
     let report = live::serve::run(opts, model, live::http::termination(), |addr| {
         log!("rwsim serve: listening on {addr}: receiver of scenario {name}; its clock starts now");
+        log!(
+            "rwsim serve: at SIGINT/SIGTERM it writes {} and {} (choose the directory with --out)",
+            csv.display(),
+            timestamps.display()
+        );
     })?;
     let t = &report.totals;
     log!(
-        "rwsim serve: stopped after {:.1}s: {} samples accepted ({} unique, {} duplicates), {} rejected; wrote {}",
+        "rwsim serve: stopped after {:.1}s: {} samples accepted ({} unique, {} duplicates), {} rejected; wrote {} and {}",
         report.uptime.as_secs_f64(),
         t.samples_accepted,
         t.samples_unique(),
         t.samples_duplicate,
         t.samples_rejected,
-        a.out.join("serve.csv").display()
+        csv.display(),
+        timestamps.display()
     );
     Ok(ExitCode::SUCCESS)
 }

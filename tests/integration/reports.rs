@@ -27,7 +27,8 @@ fn run_out_writes_a_dashboard_png_that_is_not_blank() {
     let dir = temp_dir("dash-png");
     run_out("outage-short", &dir, &[]);
     let (w, h, px) = decode_png(&dir.join("dashboard.png"));
-    assert_eq!((w, h), (1600, 2400), "six panels at doc size");
+    assert_eq!(w, 1600, "doc width");
+    assert!((2200..=2600).contains(&h), "six panels at doc size, the header as tall as it needs: {h}");
     let pixels: Vec<&[u8]> = px.chunks(3).collect();
     let inked = pixels.iter().filter(|p| **p != [255, 255, 255]).count();
     assert!(inked * 100 > pixels.len() * 8, "only {inked} of {} pixels are not white", pixels.len());
@@ -49,14 +50,14 @@ fn dashboard_svg_has_titles_and_the_shaded_fault_window_as_elements() {
     let dir = temp_dir("dash-svg");
     run_out("outage-short", &dir, &[]);
     let svg = std::fs::read_to_string(dir.join("dashboard.svg")).unwrap();
-    assert!(svg.starts_with("<svg width=\"1600\" height=\"2400\""));
+    assert!(svg.starts_with("<svg width=\"1600\" height=\""));
     for title in [
         "rwsim run: outage-short",
-        "Samples in vs delivered (samples/s)",
+        "Samples in vs delivered vs retried (samples/s)",
         "Pending samples (samples)",
         "Lag: newest sample in − newest sample sent",
         "Shards: running vs desired vs max",
-        "Responses by status (requests/s) and retries",
+        "Responses by status (requests/s)",
         "Samples lost or failed, cumulative (samples)",
         "time since the start of the run (hh:mm) · 00:00 = 2024-01-01 00:00:00 UTC",
     ] {

@@ -12,6 +12,15 @@ comparison from the committed recordings, without Prometheus.
     tools/fidelity/fidelity.py offline [NAME ...]   # seconds; exit 1 if out of tolerance
     tools/fidelity/fidelity.py table [NAME ...]     # the markdown table for docs/fidelity.md
     tools/fidelity/fidelity.py ci                   # .ci/run: live ci-outage into a temp dir, compare
+    tools/fidelity/fidelity.py live NAME --run-label run2   # a repeated run, recorded as NAME@run2
+    tools/fidelity/fidelity.py offline --rwsim OLD --without sender.cpu_cores \
+        --set 'sender.request_overhead="2ms"'      # an older model, as it was calibrated
+
+Verdicts: delivered (or, where a hard shutdown's failed counter over-counts, the receiver's
+stored count), failed and lost within 5 points of the appended samples; max lag within 15 %
+(or 2 s); peak shards within 35 %; the same reshard directions; and, for a scenario with two
+or more recordings, every reshard step that all of its real runs took (a tick apart at most,
+counts within each other's ±30 % band) also in the model's run.
 
 Ports: 19100 + 10*(k mod 10) for the k-th scenario (target +1, serve +2, Prometheus +3), 19200
 for `ci`; change with --port-base. The machine's others use 9090, 9100 and 9201.
@@ -58,10 +67,27 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCENARIOS = HERE / "scenarios"
 RECORDINGS = HERE / "recordings"
+# Scenario keys left out of the model's scenario (`--without TABLE.KEY`), and keys set to
+# another value (`--set TABLE.KEY=TOML`): to compare an older model, which does not know keys
+# added since or was calibrated differently, with the same recordings.
+WITHOUT: list[str] = []
+SET: dict[str, str] = {}
 
 # Tolerances of issue #6: shares of the appended samples (percentage points), and relative.
 TOL_SHARE_PP = 5.0
 TOL_LAG_REL = 0.15
+# Issue #12: the peak of prometheus_remote_storage_shards within 35 % of the real run's.
+TOL_PEAK_SHARDS_REL = 0.35
+# Issue #12: a reshard step that every real run of a scenario repeats must appear in the
+# model's run. Two steps are the same when their times are a reshard tick apart at most (the
+# ticker of updateShardsLoop, shardUpdateDuration = 10 s, plus the 1 s at which the shard
+# gauge is sampled) and their from and to counts are each inside the other's band of
+# shardToleranceFraction = 30 %: calculateDesiredShards (v2.42 queue_manager.go) rounds the
+# desired count up and keeps the current count when the result lies within ±30 % of it, so
+# counts that close are one decision to Prometheus itself.
+RESHARD_TICK_S = 10.0
+STEP_TIME_SLACK_S = RESHARD_TICK_S + 1.0
+SHARD_BAND = 0.3
 # A lag below this counts as caught up (recovery time).
 CAUGHT_UP_LAG_S = 5.0
 # After the scenario's duration, keep going until the sender caught up, at most this long.
@@ -639,16 +665,63 @@ def model_scenario(name: str, meta: dict) -> str:
         out.append(line)
     sc = "\n".join(out) + "\n"
     sc = sc.replace('prometheus = "2.42"', f'prometheus = "2.42"\nstart = "{start}"', 1)
-    for key in ("wal_bytes_per_sample", "wire_bytes_per_sample"):
-        assert key not in meta or True
-    return sc
+    return set_keys(drop_keys(sc, WITHOUT), SET)
+
+
+def set_keys(text: str, values: dict[str, str]) -> str:
+    """The scenario text with `TABLE.KEY = VALUE` for each entry of `values` (VALUE as TOML):
+    the key's line replaced where the table sets it, else added at the top of the table (a
+    new table at the end if there is none)."""
+    lines = text.splitlines()
+    for key, value in values.items():
+        table, _, k = key.rpartition(".")
+        cur, head, done = "", None, False
+        for i, line in enumerate(lines):
+            st = line.strip()
+            if st.startswith("["):
+                cur = st.strip("[]")
+                if cur == table and not st.startswith("[["):
+                    head = i
+            elif cur == table and "=" in st and st.split("=", 1)[0].strip() == k:
+                lines[i] = f"{k} = {value}"
+                done = True
+        if not done:
+            if head is None:
+                lines += ["", f"[{table}]", f"{k} = {value}"]
+            else:
+                lines.insert(head + 1, f"{k} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+def knows_literal(rwsim: str, _cache: dict[str, bool] = {}) -> bool:
+    """Whether this rwsim has `run --literal`. Since the robust ensemble (issue #10), `rwsim run`
+    runs many variations unless told `--literal`; an older binary runs the scenario once
+    without being asked, and refuses the flag."""
+    if rwsim not in _cache:
+        out = subprocess.run([rwsim, "run", "--help"], capture_output=True, text=True)
+        _cache[rwsim] = "--literal" in out.stdout
+    return _cache[rwsim]
+
+
+def drop_keys(text: str, keys: list[str]) -> str:
+    """The scenario text without the lines setting `TABLE.KEY` for each of `keys`."""
+    out, table = [], ""
+    for line in text.splitlines():
+        st = line.strip()
+        if st.startswith("["):
+            table = st.strip("[]")
+        elif "=" in st and f"{table}.{st.split('=', 1)[0].strip()}" in keys:
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def run_model(name: str, meta: dict, rwsim: str, seed: int | None = None) -> tuple[list[dict], dict]:
     with tempfile.TemporaryDirectory(prefix="rwsim-fidelity-model-") as d:
         p = Path(d) / f"{name}.toml"
         p.write_text(model_scenario(name, meta))
-        cmd = [rwsim, "run", str(p), "--literal", "--json", "--out", d] + (["--seed", str(seed)] if seed is not None else [])
+        cmd = ([rwsim, "run", str(p)] + (["--literal"] if knows_literal(rwsim) else []) + ["--json", "--out", d]
+               + (["--seed", str(seed)] if seed is not None else []))
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             sys.exit(f"fidelity: rwsim run failed: {out.stderr}")
@@ -686,6 +759,99 @@ def shard_timeline(rows: list[dict]) -> list[tuple[float, int, int]]:
             out.append((r[tc], prev, s))
         prev = s
     return out
+
+
+def same_count(a: int, b: int) -> bool:
+    """Whether two shard counts are one decision to Prometheus: either lies in the other's
+    ±30 % band (calculateDesiredShards keeps the current count for a desired count there)."""
+    return (1 - SHARD_BAND) * a <= b <= (1 + SHARD_BAND) * a or (1 - SHARD_BAND) * b <= a <= (1 + SHARD_BAND) * b
+
+
+def same_step(x: tuple[float, int, int], y: tuple[float, int, int]) -> bool:
+    """Two reshards (t, from, to) are the same step: a tick apart at most, the same direction,
+    from and to counts within each other's band."""
+    return (abs(x[0] - y[0]) <= STEP_TIME_SLACK_S and (x[2] > x[1]) == (y[2] > y[1])
+            and same_count(x[1], y[1]) and same_count(x[2], y[2]))
+
+
+def match_steps(steps: list[tuple], timeline_: list[tuple]) -> list[tuple | None]:
+    """For each step, the step of `timeline_` that is the same (nearest in time, each used
+    once), or None."""
+    used, out = set(), []
+    for s in steps:
+        cands = [(abs(u[0] - s[0]), i) for i, u in enumerate(timeline_) if i not in used and same_step(s, u)]
+        if cands:
+            i = min(cands)[1]
+            used.add(i)
+            out.append(timeline_[i])
+        else:
+            out.append(None)
+    return out
+
+
+def recordings_of(scenario: str, where: Path) -> list[str]:
+    """Every recording of a scenario: `NAME` first, then its repeated runs `NAME@LABEL`."""
+    runs = sorted(p.name[: -len(".csv")] for p in where.glob(f"{scenario}@*.csv"))
+    return ([scenario] if (where / f"{scenario}.csv").exists() else []) + runs
+
+
+def repeated_steps(scenario: str, where: Path) -> dict | None:
+    """The reshard steps every real run of the scenario took (None with fewer than two runs):
+    the first run's steps that match a step in each other run. With three runs or more, also
+    the first run's steps that some but not all of the others repeat (for information: a race
+    such as issue #12's item 1 makes a step likely, not certain)."""
+    recs = recordings_of(scenario, where)
+    if len(recs) < 2:
+        return None
+    tls = [shard_timeline(load_recording(r)[0]) for r in recs]
+    repeated, some = [], []
+    matches = [match_steps(tls[0], tl) for tl in tls[1:]]
+    for k, s in enumerate(tls[0]):
+        n = 1 + sum(1 for m in matches if m[k] is not None)
+        if n == len(recs):
+            repeated.append(s)
+        elif n >= 2:
+            some.append((s, n))
+    return {"runs": recs, "repeated": repeated, "some": some}
+
+
+def gauge_by_second(rows: list[dict], col: str) -> dict[int, float]:
+    """The gauge's value in every whole second: the last row within it, else the one before."""
+    out, tc = {}, tcol(rows)
+    for r in rows:
+        if r.get(col) is not None:
+            out[int(math.floor(r[tc] + 1e-9))] = r[col]
+    filled, v = {}, None
+    for sec in range(min(out, default=0), max(out, default=-1) + 1):
+        v = out.get(sec, v)
+        filled[sec] = v
+    return filled
+
+
+def gauge_changes(g: dict[int, float]) -> list[tuple[int, float]]:
+    out, prev = [], None
+    for sec in sorted(g):
+        if g[sec] != prev:
+            out.append((sec, g[sec]))
+            prev = g[sec]
+    return out
+
+
+def request_ms_at_peak(rows: list[dict]) -> float | None:
+    """Mean time per request (sent_batch_duration_seconds) over the intervals spent at the
+    peak shard count, in ms: the client's time with the most concurrent sends (issue #12,
+    item 4)."""
+    peak = max((r.get("shards") or 0) for r in rows)
+    if peak < 2:
+        return None
+    s = n = 0.0
+    for a, b in zip(rows, rows[1:]):
+        if a.get("shards") == peak and b.get("shards") == peak:
+            ds = (b.get("sent_batch_duration_seconds_sum") or 0) - (a.get("sent_batch_duration_seconds_sum") or 0)
+            dn = (b.get("sent_batch_duration_seconds_count") or 0) - (a.get("sent_batch_duration_seconds_count") or 0)
+            if dn > 0 and ds >= 0:
+                s, n = s + ds, n + dn
+    return 1000.0 * s / n if n else None
 
 
 def lags(rows: list[dict], real: bool) -> list[tuple[float, float]]:
@@ -779,6 +945,8 @@ def model_scalars(sc: dict, model: list[dict], summary: dict, d: float) -> dict:
         "lost": lost,
         "silent_lost": lost - s["failed"],
         "duplicates": summary.get("receiver", {}).get("duplicate_samples", 0),
+        "peak_shards": max(x["shards"] for x in model),
+        "request_ms_at_peak": request_ms_at_peak(model),
     }
     if ws:
         b, e = ws[0]
@@ -822,6 +990,8 @@ def compare(name: str, rwsim: str) -> dict:
         "silent_lost": scraped - stored - at(real, real[-1]["t"], "samples_failed_total"),
         # Stored twice at the receiver (a retry of a request it had ingested), after the drain.
         "duplicates": at(real, real[-1]["t"], "serve_duplicate") or 0,
+        "peak_shards": max((x.get("shards") or 0) for x in real),
+        "request_ms_at_peak": request_ms_at_peak(real),
     }
     if ws:
         b, e = ws[0]
@@ -864,6 +1034,12 @@ def compare(name: str, rwsim: str) -> dict:
     restarts_real = restarts_real[1:]  # the first is the queue's start
     restarts_model = [e["t_seconds"] for e in tl if e["kind"] == "watcher_restart"]
     r["wal_events"] = ((comp_real, restarts_real), (comp_model, restarts_model))
+    r["watcher"] = tuple((gauge_by_second(x, "wal_watcher_current_segment"), gauge_by_second(x, "tsdb_wal_segment_current"))
+                         for x in (real, model))
+    r["steps"] = repeated_steps(scenario_of(name), RECORDINGS)
+    if r["steps"]:
+        r["steps"]["model"] = match_steps(r["steps"]["repeated"], shard_timeline(model))
+        r["steps"]["model_some"] = match_steps([s for s, _ in r["steps"]["some"]], shard_timeline(model))
     r["expected"] = dict(fid(sc).get("expected_out_of_tolerance", {}))
     r["meta"] = {k: meta[k] for k in ("prometheus", "serve_start_unix_ms", "duration_s", "drained_s", "first_scrape_unix_ms")}
     r["model_wal"] = summary.get("wal", {})
@@ -910,6 +1086,12 @@ def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
         return f" [{f(ens[key][0])}–{f(ens[key][1])}]" if key in ens else ""
 
     out = []
+    # A hard shutdown's failed counter counts more than was lost (every shard that picks the
+    # cancellation adds the queue-wide enqueued count; cancelled in-flight batches the receiver
+    # stored count as failed too), which can drive "delivered" from the counters below zero.
+    # Where it does on either side, delivery is judged by what the receiver stored, and the
+    # counters' figure is shown for information.
+    overcount = any(f > l for f, l in zip(r["failed"], r["lost"]))
     for key, label in (("delivered", "delivered"), ("stored", "stored at the receiver"), ("failed", "failed")):
         a, b = r[key]
         e = pct(b, base) - pct(a, base)
@@ -918,7 +1100,10 @@ def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
         # seeds' range is as consistent as a median within the tolerance.
         inside = key in ens and ens[key][0] <= a <= ens[key][1]
         err = f"{e:+.2f} pp" + (" (real inside the seeds' range)" if inside and abs(e) > TOL_SHARE_PP else "")
-        out.append((label, f"{a:,.0f} ({pct(a, base):.2f}%)", model, err, abs(e) <= TOL_SHARE_PP or inside))
+        ok = abs(e) <= TOL_SHARE_PP or inside
+        if key == "delivered" and overcount:
+            label, ok = "delivered (counters; failed over-counts)", None
+        out.append((label, f"{a:,.0f} ({pct(a, base):.2f}%)", model, err, ok))
     (a, b), (ba, bb) = r["lost"], r["lost_base"]
     e = pct(b, bb) - pct(a, ba)
     model = f"{b:,.0f} ({pct(b, bb):.2f}%)" + span("lost", lambda x: f"{pct(x, bb):.1f}%")
@@ -934,6 +1119,16 @@ def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
     a, b = r["max_lag"]
     ok = abs(b - a) <= TOL_LAG_REL * max(a, 1.0) or abs(b - a) <= 2.0
     out.append(("max lag (s)", f"{a:.1f}", f"{b:.1f}" + span("max_lag", lambda x: f"{x:.0f}"), rel(a, b), ok))
+    a, b = r["peak_shards"]
+    inside = "peak_shards" in ens and ens["peak_shards"][0] <= a <= ens["peak_shards"][1]
+    ok = abs(b - a) <= TOL_PEAK_SHARDS_REL * max(a, 1.0) or inside
+    err = rel(a, b) + (" (real inside the seeds' range)" if inside and abs(b - a) > TOL_PEAK_SHARDS_REL * a else "")
+    out.append(("peak shards", f"{a:.0f}", f"{b:.0f}" + span("peak_shards", lambda x: f"{x:.0f}"), err, ok))
+    a, b = r["request_ms_at_peak"]
+    if a is not None or b is not None:
+        ms = lambda x: "—" if x is None else f"{x:.1f}"  # noqa: E731
+        out.append(("request time at peak shards (ms)", ms(a), ms(b) + span("request_ms_at_peak", ms),
+                    rel(a, b) if a and b else "n/a", None))
     a, b = r["recovery"]
     if a is not None or b is not None:
         out.append(("time to recover (s)", fmt_opt(a), fmt_opt(b) + span("recovery", fmt_opt), diff(a, b), None))
@@ -946,11 +1141,49 @@ def verdicts(r: dict) -> list[tuple[str, str, str, str, bool]]:
         out.append(("head compactions (t)", times(cr), times(cm), max_gap(cr, cm), len(cr) == len(cm)))
     if rr or rm:
         out.append(("watcher restarts (t)", times(rr), times(rm), max_gap(rr, rm), len(rr) == len(rm)))
+    (gr, wr), (gm, wm) = r["watcher"]
+    cr, cm = gauge_changes(gr), gauge_changes(gm)
+    if len(cr) > 1 or len(cm) > 1:
+        # The watcher's segment gauge, second by second: it names the segment the watcher
+        # reads, a deleted one included, until the watcher fails and restarts (issue #12, item
+        # 2). Compared where both WALs are in the same segment (a segment rolls at a size both
+        # sides reach at slightly different times when their bytes per sample differ), and
+        # away from a change on either side (1 s: the phase of the sampling).
+        near = {t + d for t, _ in cr[1:] + cm[1:] for d in (-1, 0, 1)}
+        off = [t for t in gr if t in gm and t not in near and wr.get(t) == wm.get(t) and gr[t] != gm[t]]
+        out.append(("watcher segment (from t: segment)", changes_str(cr), changes_str(cm),
+                    "same" if not off else f"differs for {len(off)} s (from {off[0]} s)", not off))
     ra, rb = r["shards"]
     ok = directions(ra) == directions(rb)
     label = "reshards (t from→to)" + (", seed 1" if ens else "")
     out.append((label, timeline(ra), timeline(rb), "same directions" if ok else "directions differ", ok))
+    st = r.get("steps")
+    if st:
+        rep_, got = st["repeated"], st["model"]
+        missing = [s for s, m in zip(rep_, got) if m is None]
+        real = (f"{len(rep_)} in all {len(st['runs'])} runs: " + steps_str(rep_)) if rep_ else \
+            f"none repeated in all {len(st['runs'])} runs"
+        model = steps_str([m for m in got if m is not None]) if any(got) else "—"
+        err = (f"{len(rep_) - len(missing)} of {len(rep_)} matched"
+               + (f"; missing {steps_str(missing)}" if missing else "")) if rep_ else "nothing to match"
+        out.append(("reshard steps repeated (t from→to)" + (", seed 1" if ens else ""), real, model, err,
+                    not missing))
+        if st["some"]:
+            got = st["model_some"]
+            real = "; ".join(f"{steps_str([s])} in {n} of {len(st['runs'])}" for s, n in st["some"])
+            model = ", ".join(steps_str([m]) if m else "—" for m in got)
+            out.append(("reshard steps in some runs (information)", real, model,
+                        f"{sum(1 for m in got if m)} of {len(got)} matched", None))
     return out
+
+
+def steps_str(steps) -> str:
+    return ", ".join(f"{t:.0f}s {a}→{b}" for t, a, b in steps) if steps else "none"
+
+
+def changes_str(ch) -> str:
+    s = ", ".join(f"{t}s: {v:.0f}" for t, v in ch[:6])
+    return s + (f" (+{len(ch) - 6})" if len(ch) > 6 else "")
 
 
 def expected(r: dict, metric: str) -> str | None:
@@ -1029,7 +1262,7 @@ def markdown(name: str, r: dict) -> str:
 
 
 def main() -> int:
-    global RECORDINGS
+    global RECORDINGS, WITHOUT, SET
     # A SIGTERM (CI's timeout) unwinds like an exception, so children are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1041,10 +1274,22 @@ def main() -> int:
     ap.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
     ap.add_argument("--port-base", type=int, default=None, help="default 19100 (ci: 19200)")
     ap.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    ap.add_argument("--without", action="append", default=[], metavar="TABLE.KEY",
+                    help="offline/table: leave this key out of the model's scenario (an older rwsim, e.g. "
+                         "--without sender.cpu_cores for the model before issue #12)")
+    ap.add_argument("--set", action="append", default=[], metavar="TABLE.KEY=TOML",
+                    help="offline/table: set this key in the model's scenario, the value as TOML (e.g. "
+                         "'sender.request_overhead=\"2ms\"', the harness's calibration before the CPU model)")
     ap.add_argument("--run-label", default=None,
                     help="live: record as NAME@LABEL, a repeated run kept beside NAME (offline compares every one)")
     a = ap.parse_args()
     RECORDINGS = a.recordings
+    WITHOUT = a.without
+    for kv in a.set:
+        key, eq, value = kv.partition("=")
+        if not eq or "." not in key:
+            sys.exit(f"fidelity: --set {kv}: expected TABLE.KEY=VALUE, e.g. 'sender.request_overhead=\"2ms\"'")
+        SET[key.strip()] = value.strip()
     if a.port_base is None:
         a.port_base = 19200 if a.mode == "ci" else 19100
     ci_tmp = None

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Issue #12 evidence from the fidelity recordings: what real Prometheus 2.42 did, in numbers.
 
-Reads tools/fidelity/recordings/ (never Prometheus) and prints, per recording, the figures
-tools/fidelity/ROUND2.md quotes:
+Reads tools/fidelity/recordings/ (never Prometheus, never the model) and prints, per
+recording, the real-side figures of docs/fidelity.md's "Round 2 (issue #12)" section:
 
     round2.py shutdowns RECORDING...   # hard shutdowns: failed/retried jumps, pending, shards (items 1, 3)
     round2.py reshards RECORDING...    # reshard instants, desired shards at each tick, log lines (item 1)

@@ -2,14 +2,36 @@
 //! intervals, SI-prefixed counts, human durations, and a log10 transform done by hand (so
 //! zero values and tick labels stay under our control).
 
-/// Candidate spacings of time ticks, in seconds: round clock intervals only.
-const TIME_STEPS: [f64; 16] = [
-    60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 14400.0, 21600.0, 43200.0, 86400.0, 172800.0,
-    604800.0, 1209600.0,
+/// Candidate spacings of time ticks, in seconds: round clock intervals only, then whole
+/// days, weeks and 30-day months for runs of weeks to a year.
+const TIME_STEPS: [f64; 20] = [
+    60.0,
+    120.0,
+    300.0,
+    600.0,
+    900.0,
+    1800.0,
+    3600.0,
+    7200.0,
+    10800.0,
+    14400.0,
+    21600.0,
+    43200.0,
+    86400.0,
+    172800.0,
+    604800.0,
+    1209600.0,
+    2_592_000.0,
+    5_184_000.0,
+    7_776_000.0,
+    15_552_000.0,
 ];
 
+/// Runs at least this long label their time axis in days (`12d`) rather than `hh:mm`.
+pub const DAY_SCALE_S: f64 = 4.0 * 86400.0;
+
 /// Tick positions (seconds since start) for a time axis of `duration_s` with at most
-/// `max_ticks` ticks, at a round interval (1m, 2m, 5m, ..., 1h, 2h, ..., 1d, 7d), from 0.
+/// `max_ticks` ticks, at a round interval (1m, 2m, 5m, ..., 1h, 2h, ..., 1d, 7d, 30d), from 0.
 pub fn time_ticks(duration_s: f64, max_ticks: usize) -> Vec<f64> {
     let max_ticks = max_ticks.max(2) as f64;
     let step = TIME_STEPS
@@ -32,6 +54,22 @@ pub fn hhmm(t_s: f64) -> String {
     } else {
         format!("{h:02}:{m:02}")
     }
+}
+
+/// A time-axis tick label for a run of `duration_s`: [`hhmm`], or on a day-scale axis
+/// ([`DAY_SCALE_S`]) days from `0d` on, so a year reads `0d, 30d, ..., 360d`.
+pub fn time_label(t_s: f64, duration_s: f64) -> String {
+    if duration_s < DAY_SCALE_S {
+        return hhmm(t_s);
+    }
+    let t = t_s.max(0.0).round() as u64;
+    let (d, h) = (t / 86400, (t % 86400) / 3600);
+    if h == 0 { format!("{d}d") } else { format!("{d}d {h}h") }
+}
+
+/// What a time axis of a run of `duration_s` is labelled in: `days` or `hh:mm`.
+pub fn time_unit(duration_s: f64) -> &'static str {
+    if duration_s < DAY_SCALE_S { "hh:mm" } else { "days" }
 }
 
 /// A number with an SI prefix and at most three significant digits: `0`, `950`, `1.5k`,
@@ -235,6 +273,18 @@ mod tests {
         assert_eq!(hhmm(36.0 * 3600.0), "36:00");
         assert_eq!(hhmm(5.0 * 86400.0), "5d");
         assert_eq!(hhmm(5.5 * 86400.0), "5d 12:00");
+    }
+
+    #[test]
+    fn a_year_is_labelled_in_days_at_month_steps() {
+        let t = time_ticks(366.0 * 86400.0, 13);
+        assert_eq!(t[1], 60.0 * 86400.0);
+        assert!(t.len() <= 13);
+        let labels: Vec<String> = t.iter().map(|&v| time_label(v, 366.0 * 86400.0)).collect();
+        assert_eq!(labels[..3], ["0d", "60d", "120d"]);
+        assert_eq!(time_label(1.5 * 86400.0, 30.0 * 86400.0), "1d 12h");
+        assert_eq!(time_label(5400.0, 86400.0), "01:30", "a day keeps hh:mm");
+        assert_eq!((time_unit(86400.0), time_unit(366.0 * 86400.0)), ("hh:mm", "days"));
     }
 
     #[test]

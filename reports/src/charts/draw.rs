@@ -14,16 +14,18 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Width of the run dashboard; its height follows from the panel count (2400 for six).
 pub const DASHBOARD_WIDTH: u32 = 1600;
-/// Header: title, the headline, two subtitle lines, the marker key (two columns of four).
-const HEADER_H: u32 = 310;
+/// Top of the header's first line (the title).
+const HEADER_TOP: i32 = 20;
 /// Height of a gap band along the bottom of a plot, pixels.
 const GAP_BAND_H: i32 = 14;
 /// One panel, including its title band and time labels.
-const PANEL_H: u32 = 340;
+const PANEL_H: u32 = 350;
+/// Space between a panel's time labels and the next panel's title.
+const PANEL_GAP: i32 = 16;
 /// Below the last panel: the time-axis description.
 const FOOTER_H: u32 = 50;
-/// Title and legend band at the top of each panel.
-const BAND_H: u32 = 72;
+/// Title and legend band at the top of each panel (after [`PANEL_GAP`]).
+const BAND_H: u32 = 72 + PANEL_GAP as u32;
 /// Left and right axis areas: equal on every panel so plots line up.
 const Y_AREA_W: u32 = 130;
 /// Time tick labels under each plot.
@@ -32,11 +34,14 @@ const X_AREA_H: u32 = 34;
 const PAD: i32 = 28;
 /// Opacity of the fill under an area line.
 const AREA_ALPHA: f64 = 0.22;
+/// Opacity of the band of a min/max envelope.
+const ENVELOPE_ALPHA: f64 = 0.55;
 /// Most time ticks per axis.
 const MAX_TIME_TICKS: usize = 13;
 
-/// Size of the six-panel run dashboard, in pixels.
-pub const DASHBOARD_SIZE: (u32, u32) = (DASHBOARD_WIDTH, HEADER_H + 6 * PANEL_H + FOOTER_H);
+/// Size of the six-panel run dashboard with a headline of two lines, a subtitle of two and
+/// no marker, in pixels (the header grows by a line per marker row).
+pub const DASHBOARD_SIZE: (u32, u32) = (DASHBOARD_WIDTH, 240 + 6 * PANEL_H + FOOTER_H);
 /// Size of one sweep heatmap.
 pub const HEATMAP_SIZE: (u32, u32) = (1400, 1000);
 /// Size of a sweep curves chart.
@@ -136,7 +141,7 @@ pub(super) struct YAxis {
 
 impl YAxis {
     pub fn new(a: &Axis) -> YAxis {
-        let values = a.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+        let values = a.lines.iter().flat_map(|l| l.points.iter().chain(&l.low).map(|p| p.1));
         let max = values.clone().fold(0.0, f64::max);
         match a.scale {
             Scale::Linear if a.lines.is_empty() => {
@@ -203,21 +208,53 @@ impl YAxis {
     }
 }
 
+/// Height of the title line.
+const TITLE_LINE: i32 = 50;
+/// Height of a headline line.
+const HEADLINE_LINE: i32 = 34;
+/// Height of a subtitle line.
+const SUBTITLE_LINE: i32 = 28;
+/// Height of a marker-key row.
+const MARKER_ROW: i32 = 25;
+/// Marker keys per column of the header.
+const MARKER_ROWS: usize = 4;
+/// Marker keys listed in the header (two columns).
+const MARKERS_LISTED: usize = 2 * MARKER_ROWS;
+
+impl Dashboard {
+    /// The header's lines, top to bottom, as `(y of the headline, of the subtitle, of the
+    /// marker key, height)`: only as tall as what it holds, so no empty band.
+    fn header_layout(&self) -> (i32, i32, i32, u32) {
+        let headline = HEADER_TOP + TITLE_LINE;
+        let lines = self.headline.as_ref().map_or(0, |h| h.lines().take(2).count()) as i32;
+        let subtitle = headline + lines * HEADLINE_LINE + if lines > 0 { 6 } else { 0 };
+        let markers = subtitle + self.subtitle.lines().take(2).count() as i32 * SUBTITLE_LINE + 10;
+        let rows = self.markers.len().min(MARKER_ROWS) as i32;
+        let end = markers + rows * MARKER_ROW + if rows > 0 { 10 } else { 0 };
+        (headline, subtitle, markers, end as u32)
+    }
+}
+
 impl Figure for Dashboard {
     fn size(&self) -> (u32, u32) {
-        (DASHBOARD_WIDTH, HEADER_H + self.panels.len() as u32 * PANEL_H + FOOTER_H)
+        (DASHBOARD_WIDTH, self.header_layout().3 + self.panels.len() as u32 * PANEL_H + FOOTER_H)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, target: Target) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let (header, rest) = root.split_vertically(HEADER_H);
+        let (header, rest) = root.split_vertically(self.header_layout().3);
         self.draw_header(&header)?;
         let (body, footer) = rest.split_vertically(self.panels.len() as u32 * PANEL_H);
         let areas = body.split_evenly((self.panels.len().max(1), 1));
         for (panel, area) in self.panels.iter().zip(&areas) {
             self.draw_panel(area, panel, target)?;
         }
-        let desc = format!("time since the start of the run (hh:mm) · 00:00 = {}", axis::utc(self.start_unix_secs));
+        let desc = format!(
+            "time since the start of the run ({}) · {} = {}",
+            axis::time_unit(self.duration_s),
+            axis::time_label(0.0, self.duration_s),
+            axis::utc(self.start_unix_secs)
+        );
         let (w, _) = footer.dim_in_pixel();
         footer.draw_text(
             &desc,
@@ -230,8 +267,9 @@ impl Figure for Dashboard {
 
 impl Dashboard {
     fn draw_header<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        area.draw_text(&self.title, &top_left(bold(36.0, palette::BLACK)), (PAD, 20))?;
-        let mut y = 70;
+        let (headline_y, subtitle_y, markers_y, _) = self.header_layout();
+        area.draw_text(&self.title, &top_left(bold(36.0, palette::BLACK)), (PAD, HEADER_TOP))?;
+        let mut y = headline_y;
         if let Some(h) = &self.headline {
             // The answer in time, in the colour of the gap bands, then the worst case: each
             // line shrunk to fit the width.
@@ -246,21 +284,21 @@ impl Dashboard {
                     }
                 }
                 area.draw_text(line, &style, (PAD, y))?;
-                y += 34;
+                y += HEADLINE_LINE;
             }
-            y += 6;
         }
+        let mut y = subtitle_y;
         for line in self.subtitle.lines().take(2) {
             area.draw_text(line, &top_left(text(22.0, palette::AXIS)), (PAD, y))?;
-            y += 28;
+            y += SUBTITLE_LINE;
         }
         if self.markers.is_empty() {
             return Ok(());
         }
         let col_w = (DASHBOARD_WIDTH as i32 - 2 * PAD) / 2;
-        for (i, m) in self.markers.iter().take(8).enumerate() {
-            let x = PAD + (i as i32 / 4) * col_w;
-            let y = 204 + (i as i32 % 4) * 25;
+        for (i, m) in self.markers.iter().take(MARKERS_LISTED).enumerate() {
+            let x = PAD + (i / MARKER_ROWS) as i32 * col_w;
+            let y = markers_y + (i % MARKER_ROWS) as i32 * MARKER_ROW;
             area.draw(&badge!((x, y), (0, 0), &m.key))?;
             area.draw_text(&m.label, &top_left(text(20.0, palette::BLACK)), (x + 30, y + 1))?;
         }
@@ -276,19 +314,16 @@ impl Dashboard {
         // Title band: title (and scale) on the first line, legend on the second, so the
         // legend never covers data.
         let title_style = top_left(bold(27.0, palette::BLACK));
-        area.draw_text(&p.title, &title_style, (PAD, 6))?;
-        let right_log = p.right.as_ref().map(|r| r.scale == Scale::Log);
-        let scale_note = match (p.left.scale == Scale::Log, right_log) {
-            (true, Some(false)) => Some("· log scale (left axis)"),
-            (false, Some(true)) => Some("· log scale (right axis)"),
-            (true, _) => Some("· log scale"),
-            (false, _) => None,
-        };
-        if let Some(note) = scale_note {
+        area.draw_text(&p.title, &title_style, (PAD, PANEL_GAP + 6))?;
+        if p.left.scale == Scale::Log {
             let (tw, _) = area.estimate_text_size(&p.title, &title_style)?;
-            area.draw_text(note, &top_left(text(22.0, palette::AXIS)), (PAD + tw as i32 + 14, 10))?;
+            area.draw_text(
+                "· log scale",
+                &top_left(text(22.0, palette::AXIS)),
+                (PAD + tw as i32 + 14, PANEL_GAP + 10),
+            )?;
         }
-        let lines: Vec<&Line> = p.left.lines.iter().chain(p.right.iter().flat_map(|r| r.lines.iter())).collect();
+        let lines: Vec<&Line> = p.left.lines.iter().collect();
         // Legend at 21 px, or smaller when the items would not fit on one line.
         let avail = DASHBOARD_WIDTH as i32 - 2 * PAD;
         let mut legend = top_left(text(21.0, palette::BLACK));
@@ -303,7 +338,7 @@ impl Dashboard {
             }
         }
         let mut x = PAD;
-        let y = 42;
+        let y = PANEL_GAP + 42;
         for l in &lines {
             swatch(area, (x, y + 11), l)?;
             area.draw_text(&l.label, &legend, (x + 40, y))?;
@@ -316,51 +351,17 @@ impl Dashboard {
 
         let ly = YAxis::new(&p.left);
         let x_ticks = axis::time_ticks(self.duration_s, MAX_TIME_TICKS);
-        let right_w = if p.right.is_some() { Y_AREA_W } else { 0 };
-        let chart = ChartBuilder::on(area)
+        let mut chart = ChartBuilder::on(area)
             .margin_top(BAND_H)
             .margin_left(PAD as u32 - 10)
-            .margin_right(PAD as u32 - 10 + Y_AREA_W - right_w)
+            .margin_right(PAD as u32 - 10 + Y_AREA_W)
             .x_label_area_size(X_AREA_H)
             .y_label_area_size(Y_AREA_W)
-            .right_y_label_area_size(right_w)
             .build_cartesian_2d(
-                Ticked::new(0.0, self.duration_s, x_ticks.clone()),
+                Ticked::new(0.0, self.duration_s, x_ticks),
                 Ticked::new(ly.lo, ly.hi, ly.ticks.clone()),
             )?;
-        let Some(r) = &p.right else {
-            let mut chart = chart;
-            return self.draw_plot(&mut chart, p, &ly, target);
-        };
-        // The secondary coordinate takes over the right label area, so it must exist before
-        // the primary mesh is drawn (or the primary labels would be mirrored there).
-        let ry = YAxis::new(r);
-        let mut chart = chart.set_secondary_coord(
-            Ticked::new(0.0, self.duration_s, x_ticks),
-            Ticked::new(ry.lo, ry.hi, ry.ticks.clone()),
-        );
-        self.draw_plot(&mut chart, p, &ly, target)?;
-        chart
-            .configure_secondary_axes()
-            .y_label_formatter(&|y| ry.label(*y))
-            .y_desc(r.label.as_str())
-            .label_style(tick_style())
-            .axis_desc_style(desc_style())
-            .axis_style(rgb(palette::AXIS))
-            .draw()?;
-        let (pw, ph) = chart.plotting_area().dim_in_pixel();
-        let px = (self.duration_s / f64::from(pw.max(1)), (ry.hi - ry.lo) / f64::from(ph.max(1)));
-        for l in &r.lines {
-            let pts: Vec<(f64, f64)> = l.points.iter().map(|&(t, v)| (t, ry.map(v))).collect();
-            for (pts, style) in strokes(pts, l, target, px) {
-                if l.dashed {
-                    chart.draw_secondary_series(DashedLineSeries::new(pts, 12, 8, style))?;
-                } else {
-                    chart.draw_secondary_series(LineSeries::new(pts, style))?;
-                }
-            }
-        }
-        Ok(())
+        self.draw_plot(&mut chart, p, &ly, target)
     }
 
     /// The primary plot of a panel: grid and left axis, windows, lines, markers, note.
@@ -374,7 +375,7 @@ impl Dashboard {
         house_mesh(
             chart
                 .configure_mesh()
-                .x_label_formatter(&|t| axis::hhmm(*t))
+                .x_label_formatter(&|t| axis::time_label(*t, self.duration_s))
                 .y_label_formatter(&|y| ly.label(*y))
                 .y_desc(p.left.label.as_str()),
         )
@@ -411,6 +412,20 @@ impl Dashboard {
         let px = (self.duration_s / f64::from(pw.max(1)), (ly.hi - ly.lo) / f64::from(ph.max(1)));
         for l in &p.left.lines {
             let pts: Vec<(f64, f64)> = l.points.iter().map(|&(t, v)| (t, ly.map(v))).collect();
+            if !l.low.is_empty() {
+                // A min/max envelope: the band between the edges, outlined by both edges
+                // 2 px wide, so a stretch where min and max agree still shows as a line.
+                let low: Vec<(f64, f64)> = l.low.iter().map(|&(t, v)| (t, ly.map(v))).collect();
+                let band: Vec<(f64, f64)> = pts.iter().chain(low.iter().rev()).copied().collect();
+                chart.draw_series(std::iter::once(Polygon::new(band, rgb(l.color).mix(ENVELOPE_ALPHA).filled())))?;
+                let edge = Line { dashed: true, ..Line::clone(l) };
+                for edge_pts in [pts, low] {
+                    for (p, style) in strokes(edge_pts, &edge, target, px) {
+                        chart.draw_series(LineSeries::new(p, style))?;
+                    }
+                }
+                continue;
+            }
             if l.area {
                 chart.draw_series(AreaSeries::new(
                     pts.iter().copied(),
@@ -478,7 +493,7 @@ impl Dashboard {
             chart.draw_series(std::iter::once(badge!((m.at_s, ly.hi), (5, 30 + 28 * level), &m.key)))?;
         }
 
-        let empty = p.left.lines.is_empty() && p.right.is_none();
+        let empty = p.left.lines.is_empty();
         if empty && let Some(note) = &p.note {
             let plot = chart.plotting_area().strip_coord_spec();
             let (w, h) = plot.dim_in_pixel();
@@ -527,7 +542,10 @@ fn strokes(pts: Vec<(f64, f64)>, l: &Line, target: Target, px: (f64, f64)) -> Ve
 /// A legend swatch: a short line in the series' colour and dash, centred on `y`.
 fn swatch<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, (x, y): (i32, i32), l: &Line) -> DrawResult<DB> {
     let style = ShapeStyle::from(rgb(l.color)).stroke_width(4);
-    if l.area {
+    if !l.low.is_empty() {
+        area.draw(&Rectangle::new([(x, y - 7), (x + 32, y + 7)], rgb(l.color).mix(ENVELOPE_ALPHA).filled()))?;
+        area.draw(&Rectangle::new([(x, y - 7), (x + 32, y + 7)], ShapeStyle::from(rgb(l.color)).stroke_width(1)))?;
+    } else if l.area {
         area.draw(&Rectangle::new([(x, y - 9), (x + 32, y + 9)], rgb(l.color).mix(AREA_ALPHA).filled()))?;
         area.draw(&PathElement::new(vec![(x, y - 8), (x + 32, y - 8)], style))?;
     } else if l.dashed {

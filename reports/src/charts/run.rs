@@ -8,11 +8,13 @@
 //! no rate.
 
 use super::axis;
+pub use super::downsample::{Channel, RunSeries};
 use super::palette::{self, Rgb};
 use sim_core::config::{FaultWindow, Response, SimConfig};
 use sim_core::metrics::MetricsRow;
 use sim_core::observer::{Notable, NotableKind};
 use sim_core::result::RunResult;
+use sim_core::time::SimTime;
 
 /// A labelled span of time shaded on every panel. Faults come from `receiver.faults`;
 /// [`WindowKind::Incident`] is for receiver incidents (crashes, rollouts) of later models.
@@ -96,8 +98,11 @@ pub struct Line {
     pub dashed: bool,
     /// Also fill the area under the line (lightly), for a quantity that contains the others.
     pub area: bool,
-    /// `(seconds since start, value)`, in time order.
+    /// `(seconds since start, value)`, in time order; the upper edge of an envelope.
     pub points: Vec<(f64, f64)>,
+    /// The lower edge of a min/max envelope (per time bucket, at the times of `points`),
+    /// filled up to `points`; empty for a plain line.
+    pub low: Vec<(f64, f64)>,
 }
 
 /// A vertical axis with its lines.
@@ -116,15 +121,14 @@ pub struct Axis {
     pub top: Option<f64>,
 }
 
-/// One panel of the dashboard; all panels share the time axis.
+/// One panel of the dashboard; all panels share the time axis. One vertical axis per panel:
+/// two units in one plot (a log axis beside a linear one) read wrong.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Panel {
     /// Title, with the unit.
     pub title: String,
-    /// Left axis.
+    /// The vertical axis and its lines.
     pub left: Axis,
-    /// Optional right axis (another unit).
-    pub right: Option<Axis>,
     /// Text drawn in the middle of the panel (e.g. "nothing lost") or appended to the
     /// legend (e.g. an off-scale limit).
     pub note: Option<String>,
@@ -150,7 +154,7 @@ pub struct Dashboard {
     /// The answer in time, under the title: how much data is lost, and on a second line the
     /// worst case.
     pub headline: Option<String>,
-    /// Second header line.
+    /// The header lines under the headline: the description and the configuration.
     pub subtitle: String,
     /// Length of the time axis, seconds.
     pub duration_s: f64,
@@ -166,10 +170,6 @@ pub struct Dashboard {
     pub gaps: Vec<GapBand>,
 }
 
-/// Most points drawn per line; longer series are reduced by [`decimate`]. About one point
-/// per horizontal pixel of the plot, so nothing visible is lost.
-pub const MAX_POINTS: usize = 1400;
-
 /// A series: `(seconds since start, value)` in time order.
 pub type Series = Vec<(f64, f64)>;
 
@@ -178,31 +178,28 @@ pub fn gauge(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> Vec<(f64, f
     rows.iter().map(|r| (r.t_seconds, f(r))).collect()
 }
 
+/// The per-second rate of counter `f` over the step from row `a` to row `b` (see the module
+/// doc); `None` when the step has no length. A decrease is a counter reset (Prometheus's
+/// counters start again with every sender process and every new queue): the increase is
+/// then the new value, as `rate()` takes it.
+pub fn rate_between(a: &MetricsRow, b: &MetricsRow, f: impl Fn(&MetricsRow) -> u64) -> Option<f64> {
+    if b.t_seconds <= a.t_seconds {
+        return None;
+    }
+    let (x, y) = (f(a), f(b));
+    let dc = if y < x { y } else { y - x } as f64;
+    Some(dc / (b.t_seconds - a.t_seconds))
+}
+
 /// A cumulative counter as a per-second rate: the increase over each output step divided by
-/// its length, at the end of the step (see the module doc). A decrease is a counter reset
-/// (Prometheus's counters start again with every sender process and every new queue): the
-/// increase is then the new value, as `rate()` takes it.
+/// its length, at the end of the step ([`rate_between`]).
 pub fn rate(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> u64) -> Vec<(f64, f64)> {
-    rows.windows(2)
-        .filter(|w| w[1].t_seconds > w[0].t_seconds)
-        .map(|w| {
-            let (a, b) = (f(&w[0]), f(&w[1]));
-            let dc = if b < a { b } else { b - a } as f64;
-            (w[1].t_seconds, dc / (w[1].t_seconds - w[0].t_seconds))
-        })
-        .collect()
+    rows.windows(2).filter_map(|w| rate_between(&w[0], &w[1], &f).map(|v| (w[1].t_seconds, v))).collect()
 }
 
 /// Samples committed to the WAL per second, and samples acknowledged (2xx) per second.
 pub fn throughput_series(rows: &[MetricsRow]) -> (Series, Series) {
     (rate(rows, |r| r.appended_total), rate(rows, |r| r.delivered_total))
-}
-
-/// rwsim's `failed` bucket at a row: samples dropped on a non-recoverable answer, each
-/// counted once. Unlike Prometheus's `samples_failed_total` it does not over-count
-/// hard-shutdown discards, nor start again with a new queue.
-pub fn failed_total(r: &MetricsRow) -> u64 {
-    r.failed_once_total
 }
 
 /// Turns samples of a stepwise quantity into a staircase: each value holds until the next.
@@ -213,39 +210,6 @@ pub fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
             out.push((t, points[i - 1].1));
         }
         out.push((t, v));
-    }
-    out
-}
-
-/// Reduces a series to at most about `2 × buckets` points, keeping the minimum and the
-/// maximum of each bucket of consecutive points in time order, so peaks and dips drawn at
-/// one pixel per bucket look the same as with every point.
-pub fn decimate(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
-    let buckets = buckets.max(1);
-    if points.len() <= 2 * buckets {
-        return points.to_vec();
-    }
-    let per = points.len().div_ceil(buckets);
-    let mut out = Vec::with_capacity(2 * buckets + 1);
-    for chunk in points.chunks(per) {
-        let (mut lo, mut hi) = (0, 0);
-        for (i, p) in chunk.iter().enumerate() {
-            if p.1 < chunk[lo].1 {
-                lo = i;
-            }
-            if p.1 > chunk[hi].1 {
-                hi = i;
-            }
-        }
-        let (a, b) = (lo.min(hi), lo.max(hi));
-        out.push(chunk[a]);
-        if b != a {
-            out.push(chunk[b]);
-        }
-    }
-    // Keep the very last point so the line reaches the end of the run.
-    if out.last() != points.last() {
-        out.extend(points.last());
     }
     out
 }
@@ -303,12 +267,22 @@ pub fn loss_markers(timeline: &[Notable]) -> Vec<Marker> {
                 NotableKind::QueueStarted => "new remote-write queue: unsent backlog skipped",
                 _ => return None,
             };
-            Some((n.at.as_secs_f64(), format!("{}  {what}", n.at)))
+            Some((n.at.as_secs_f64(), format!("{}  {what}", moment(n.at))))
         })
         .take(26)
         .enumerate()
         .map(|(i, (at_s, label))| Marker { at_s, key: char::from(b'A' + i as u8).to_string(), label })
         .collect()
+}
+
+/// A moment as the header lists it: `09:00:14.862`, or from four days on `213d 09:00:14.862`
+/// (a year in hours would read `5121:00:14`).
+pub fn moment(at: SimTime) -> String {
+    const DAY_NS: u64 = 86_400 * sim_core::time::NANOS_PER_SEC;
+    if at.as_secs_f64() < axis::DAY_SCALE_S {
+        return at.to_string();
+    }
+    format!("{}d {}", at.0 / DAY_NS, SimTime(at.0 % DAY_NS))
 }
 
 /// What the CLI knows about a run, to build its dashboard.
@@ -317,8 +291,8 @@ pub struct RunCharts<'a> {
     pub config: &'a SimConfig,
     /// Its result (for the timeline).
     pub result: &'a RunResult,
-    /// Every metrics row, in time order.
-    pub rows: &'a [MetricsRow],
+    /// The rows, downsampled as they streamed ([`RunSeries`]).
+    pub series: &'a RunSeries,
     /// The scenario's one-line description, if any.
     pub description: Option<&'a str>,
     /// Extra shaded windows (receiver incidents), added to the fault windows.
@@ -341,22 +315,10 @@ impl Dashboard {
     /// The six panels of a run: throughput, queue depth, lag, shards, responses, losses.
     pub fn for_run(input: &RunCharts<'_>) -> Dashboard {
         let cfg = input.config;
-        let rows = input.rows;
+        let s = input.series;
         let mut windows = fault_windows(&cfg.receiver.faults);
         windows.extend(input.incidents.iter().cloned());
-        let w = &cfg.workload;
-        let mut subtitle = format!(
-            "{} · {} series @{} from {} targets · max_shards {} · seed {}",
-            sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str()),
-            axis::si(w.series as f64),
-            sim_core::time::SimDuration::from_nanos(w.scrape_interval.nanos()),
-            w.targets,
-            cfg.remote_write.queue.max_shards,
-            cfg.seed,
-        );
-        if let Some(d) = input.description {
-            subtitle = format!("{d}\n{subtitle}");
-        }
+        let subtitle = subtitle(cfg, input.description);
         Dashboard {
             title: format!("rwsim run: {}", cfg.name),
             headline: input.headline.as_ref().map(|h| h.replacen(". Worst case: ", ".\nWorst case: ", 1)),
@@ -364,12 +326,12 @@ impl Dashboard {
             duration_s: cfg.duration.as_secs_f64(),
             start_unix_secs: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_SEC,
             panels: vec![
-                throughput_panel(rows),
-                queue_panel(rows),
-                lag_panel(rows),
-                shards_panel(rows, cfg.remote_write.queue.max_shards),
-                responses_panel(rows),
-                losses_panel(rows),
+                throughput_panel(s),
+                queue_panel(s),
+                lag_panel(s),
+                shards_panel(s, cfg.remote_write.queue.max_shards),
+                responses_panel(s),
+                losses_panel(s),
             ],
             windows,
             markers: loss_markers(&input.result.timeline),
@@ -378,8 +340,35 @@ impl Dashboard {
     }
 }
 
+/// The description, then the configuration, leaving out of the configuration line what the
+/// description already says (`1M series @15s`, `Prometheus 3.x`), so the header does not
+/// repeat itself.
+fn subtitle(cfg: &SimConfig, description: Option<&str>) -> String {
+    let w = &cfg.workload;
+    let said = |part: &str| description.is_some_and(|d| d.contains(part));
+    let series = format!("{} series", axis::si(w.series as f64));
+    let every = format!("@{}", sim_core::time::SimDuration::from_nanos(w.scrape_interval.nanos()));
+    let sender = sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str());
+    let mut parts = Vec::new();
+    if !said(&sender) {
+        parts.push(sender.to_string());
+    }
+    if said(&series) && said(&every) {
+        parts.push(format!("{} targets", w.targets));
+    } else {
+        parts.push(format!("{series} {every} from {} targets", w.targets));
+    }
+    parts.push(format!("max_shards {}", cfg.remote_write.queue.max_shards));
+    parts.push(format!("seed {}", cfg.seed));
+    let config = parts.join(" · ");
+    match description {
+        Some(d) => format!("{d}\n{config}"),
+        None => config,
+    }
+}
+
 fn line(label: &str, color: Rgb, points: Vec<(f64, f64)>) -> Line {
-    Line { label: label.into(), color, dashed: false, area: false, points: decimate(&points, MAX_POINTS / 2) }
+    Line { label: label.into(), color, dashed: false, area: false, points, low: Vec::new() }
 }
 
 fn axis_for(label: &str, unit: Unit, lines: Vec<Line>) -> Axis {
@@ -387,63 +376,73 @@ fn axis_for(label: &str, unit: Unit, lines: Vec<Line>) -> Axis {
     Axis { label: label.into(), unit, scale, lines, top: None }
 }
 
-fn throughput_panel(rows: &[MetricsRow]) -> Panel {
-    let (inp, delivered) = throughput_series(rows);
-    Panel {
-        title: "Samples in vs delivered (samples/s)".into(),
-        left: axis_for(
-            "samples/s",
-            Unit::Count,
-            vec![
-                line("delivered (2xx)", palette::GREEN, delivered),
-                Line { dashed: true, ..line("in (appended to the WAL)", palette::BLUE, inp) },
-            ],
-        ),
-        right: None,
-        note: None,
+fn throughput_panel(s: &RunSeries) -> Panel {
+    let mut lines = vec![
+        line("delivered (2xx)", palette::GREEN, s.points(Channel::DeliveredRate)),
+        Line { dashed: true, ..line("in (appended to the WAL)", palette::BLUE, s.points(Channel::InRate)) },
+    ];
+    // Retries are samples per second too: on this axis, not on a second one elsewhere.
+    let retried = s.last().is_some_and(|r| r.samples_retried_total > 0);
+    let title = if retried {
+        lines.push(Line { dashed: true, ..line("retried", palette::GREY, s.points(Channel::RetriedRate)) });
+        "Samples in vs delivered vs retried (samples/s)"
+    } else {
+        "Samples in vs delivered (samples/s)"
+    };
+    Panel { title: title.into(), left: axis_for("samples/s", Unit::Count, lines), note: None }
+}
+
+/// The envelope of a channel as a line: its maxima, with the minima as the lower edge.
+fn envelope(label: &str, color: Rgb, s: &RunSeries, ch: Channel) -> Line {
+    let env = s.envelope(ch);
+    Line {
+        points: env.iter().map(|&(t, _, hi)| (t, hi)).collect(),
+        low: env.iter().map(|&(t, lo, _)| (t, lo)).collect(),
+        ..line(label, color, Vec::new())
     }
 }
 
-fn queue_panel(rows: &[MetricsRow]) -> Panel {
+fn queue_panel(s: &RunSeries) -> Panel {
     Panel {
         title: "Pending samples (samples)".into(),
         left: axis_for(
             "samples",
             Unit::Count,
             vec![
-                Line {
-                    area: true,
-                    ..line("backlog: unread WAL + queued", palette::BLUE, gauge(rows, |r| r.backlog_samples as f64))
-                },
-                line("samples_pending (in shards)", palette::SKY, gauge(rows, |r| r.samples_pending as f64)),
+                Line { area: true, ..line("backlog: unread WAL + queued", palette::BLUE, s.points(Channel::Backlog)) },
+                envelope("samples_pending (in shards): min–max", palette::SKY, s, Channel::Pending),
             ],
         ),
-        right: None,
         note: None,
     }
 }
 
-fn lag_panel(rows: &[MetricsRow]) -> Panel {
+fn lag_panel(s: &RunSeries) -> Panel {
     Panel {
         title: "Lag: newest sample in − newest sample sent".into(),
-        left: axis_for("lag", Unit::Seconds, vec![line("lag", palette::VERMILLION, gauge(rows, |r| r.lag_seconds))]),
-        right: None,
+        left: axis_for("lag", Unit::Seconds, vec![envelope("lag: min–max", palette::VERMILLION, s, Channel::Lag)]),
         note: None,
     }
 }
 
-fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
-    let running = gauge(rows, |r| f64::from(r.shards));
-    let desired = gauge(rows, |r| r.shards_desired);
-    let peak_running = running.iter().map(|p| p.1).fold(0.0, f64::max);
+fn shards_panel(s: &RunSeries, max_shards: u32) -> Panel {
+    let running = s.points(Channel::Shards);
+    let desired = s.points(Channel::ShardsDesired);
+    let peak_running = s.max(Channel::Shards).unwrap_or(0.0);
     let max = f64::from(max_shards);
     // Show max_shards when it is within reach; otherwise it would flatten everything else.
     let show_max = max <= 4.0 * peak_running.max(1.0);
     let wanted = if show_max { max } else { peak_running.max(1.0) };
-    let top = *axis::linear_ticks(wanted * 1.2, 6).last().unwrap_or(&1.0);
+    // Above a dozen shards a linear axis draws 1 shard on top of 0: a log axis (with its band
+    // for 0 at the bottom) keeps every count apart.
+    let scale = if wanted > 12.0 { Scale::Log } else { Scale::Linear };
+    let top = match scale {
+        Scale::Linear => *axis::linear_ticks(wanted * 1.2, 6).last().unwrap_or(&1.0),
+        Scale::Log => 10f64.powf(wanted.log10().ceil()),
+    };
     // A desired count far above the limit (during an outage the backlog makes it huge) runs
     // along the top edge; the legend gives its peak.
-    let peak_desired = desired.iter().map(|p| p.1).fold(0.0, f64::max);
+    let peak_desired = s.max(Channel::ShardsDesired).unwrap_or(0.0);
     let desired_label = if peak_desired > top {
         format!("desired (off the top, up to {})", axis::si(peak_desired))
     } else {
@@ -456,73 +455,63 @@ fn shards_panel(rows: &[MetricsRow], max_shards: u32) -> Panel {
     ];
     let mut note = None;
     if show_max {
-        lines.push(Line {
-            dashed: true,
-            ..line("max_shards", palette::BLACK, vec![(0.0, max), (rows.last().map_or(0.0, |r| r.t_seconds), max)])
-        });
+        let end = s.last().map_or(0.0, |r| r.t_seconds);
+        lines.push(Line { dashed: true, ..line("max_shards", palette::BLACK, vec![(0.0, max), (end, max)]) });
     } else {
         note = Some(format!("max_shards = {max_shards} (above the chart)"));
     }
     Panel {
         title: "Shards: running vs desired vs max".into(),
-        left: Axis { label: "shards".into(), unit: Unit::Count, scale: Scale::Linear, lines, top: Some(top) },
-        right: None,
+        left: Axis { label: "shards".into(), unit: Unit::Count, scale, lines, top: Some(top) },
         note,
     }
 }
 
 type Counter = fn(&MetricsRow) -> u64;
 
-fn responses_panel(rows: &[MetricsRow]) -> Panel {
-    let statuses: [(&str, Rgb, Counter); 6] = [
-        ("2xx", palette::GREEN, |r| r.responses_2xx_total),
-        ("5xx", palette::VERMILLION, |r| r.responses_5xx_total),
-        ("429", palette::ORANGE, |r| r.responses_429_total),
-        ("other 4xx", palette::PURPLE, |r| r.responses_4xx_total),
-        ("timeout", palette::BROWN, |r| r.responses_timeout_total),
-        ("refused", palette::BLACK, |r| r.responses_refused_total),
+fn responses_panel(s: &RunSeries) -> Panel {
+    let statuses: [(&str, Rgb, Counter, Channel); 6] = [
+        ("2xx", palette::GREEN, |r| r.responses_2xx_total, Channel::Rate2xx),
+        ("5xx", palette::VERMILLION, |r| r.responses_5xx_total, Channel::Rate5xx),
+        ("429", palette::ORANGE, |r| r.responses_429_total, Channel::Rate429),
+        ("other 4xx", palette::PURPLE, |r| r.responses_4xx_total, Channel::Rate4xx),
+        ("timeout", palette::BROWN, |r| r.responses_timeout_total, Channel::RateTimeout),
+        ("refused", palette::BLACK, |r| r.responses_refused_total, Channel::RateRefused),
     ];
-    let last = rows.last();
+    let last = s.last();
     let lines = statuses
         .iter()
-        .filter(|(name, _, f)| *name == "2xx" || last.is_some_and(|r| f(r) > 0))
-        .map(|(name, color, f)| line(name, *color, rate(rows, f)))
+        .filter(|(name, _, f, _)| *name == "2xx" || last.is_some_and(|r| f(r) > 0))
+        .map(|(name, color, _, ch)| line(name, *color, s.points(*ch)))
         .collect();
-    let retried = last.is_some_and(|r| r.samples_retried_total > 0);
-    let right = retried.then(|| {
-        let mut l = line("retried samples/s (right axis)", palette::GREY, rate(rows, |r| r.samples_retried_total));
-        l.dashed = true;
-        axis_for("retried samples/s", Unit::Count, vec![l])
-    });
     Panel {
-        title: "Responses by status (requests/s) and retries".into(),
+        title: "Responses by status (requests/s)".into(),
         left: axis_for("requests/s", Unit::Count, lines),
-        right,
         note: None,
     }
 }
 
-fn losses_panel(rows: &[MetricsRow]) -> Panel {
-    let reasons: [(&str, Rgb, Counter); 6] = [
-        ("WAL truncation (silent in Prometheus)", palette::VERMILLION, |r| r.lost_wal_truncation_total),
-        ("failed: 4xx, 429 not retried", palette::PURPLE, failed_total),
-        ("too old (sample_age_limit)", palette::ORANGE, |r| r.lost_too_old_total),
-        ("hard shutdown (reshard, stop)", palette::SKY, |r| r.lost_reshard_shutdown_total),
-        ("skipped at a sender restart (silent)", palette::BROWN, |r| r.lost_restart_skip_total),
-        ("never scraped: sender down", palette::GREY, |r| r.not_scraped_total),
+fn losses_panel(s: &RunSeries) -> Panel {
+    let reasons: [(&str, Rgb, Channel); 6] = [
+        ("WAL truncation (silent in Prometheus)", palette::VERMILLION, Channel::LostTruncation),
+        ("failed: 4xx, 429 not retried", palette::PURPLE, Channel::Failed),
+        ("too old (sample_age_limit)", palette::ORANGE, Channel::LostTooOld),
+        ("hard shutdown (reshard, stop)", palette::SKY, Channel::LostShutdown),
+        ("skipped at a sender restart (silent)", palette::BROWN, Channel::LostRestartSkip),
+        ("never scraped: sender down", palette::GREY, Channel::NotScraped),
     ];
-    let last = rows.last();
+    let any = |ch| s.max(ch).is_some_and(|m| m > 0.0);
     let mut lines: Vec<Line> = reasons
         .iter()
-        .filter(|(_, _, f)| last.is_some_and(|r| f(r) > 0))
-        .map(|(name, color, f)| line(name, *color, steps(&gauge(rows, |r| f(r) as f64))))
+        .filter(|(_, _, ch)| any(*ch))
+        .map(|(name, color, ch)| line(name, *color, steps(&s.points(*ch))))
         .collect();
     // Not lost yet, but certain to be: unread data whose WAL segments are already deleted.
-    if rows.iter().any(|r| r.unsendable_samples > 0) {
+    if any(Channel::Unsendable) {
         let mut l = line(
             "unsendable: unread, certain to be skipped (WAL deleted, or queue stopped)",
             palette::VERMILLION,
-            steps(&gauge(rows, |r| r.unsendable_samples as f64)),
+            steps(&s.points(Channel::Unsendable)),
         );
         l.dashed = true;
         lines.push(l);
@@ -531,7 +520,6 @@ fn losses_panel(rows: &[MetricsRow]) -> Panel {
     Panel {
         title: "Samples lost or failed, cumulative (samples)".into(),
         left: Axis { label: "samples".into(), unit: Unit::Count, scale: Scale::Linear, lines, top: None },
-        right: None,
         note,
     }
 }
@@ -539,7 +527,7 @@ fn losses_panel(rows: &[MetricsRow]) -> Panel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::time::{SimDuration, SimTime};
+    use sim_core::time::SimDuration;
 
     fn row(t: f64, f: impl FnOnce(&mut MetricsRow)) -> MetricsRow {
         let mut r = MetricsRow { t_seconds: t, ..MetricsRow::default() };
@@ -577,17 +565,6 @@ mod tests {
     }
 
     #[test]
-    fn decimation_keeps_peaks_and_ends() {
-        let pts: Vec<(f64, f64)> = (0..10_000).map(|i| (i as f64, if i == 4321 { 1e6 } else { 1.0 })).collect();
-        let d = decimate(&pts, 100);
-        assert!(d.len() <= 201, "{}", d.len());
-        assert!(d.contains(&(4321.0, 1e6)), "the spike survives");
-        assert_eq!(d.first(), Some(&(0.0, 1.0)));
-        assert_eq!(d.last(), Some(&(9999.0, 1.0)));
-        assert!(d.windows(2).all(|w| w[0].0 < w[1].0), "time order");
-    }
-
-    #[test]
     fn log_scale_only_when_values_span_decades() {
         let flat: Vec<_> = (0..100).map(|i| (i as f64, 10.0 + i as f64 % 3.0)).collect();
         assert_eq!(choose_scale([flat.as_slice()]), Scale::Linear);
@@ -598,7 +575,7 @@ mod tests {
     }
 
     /// A 40-minute run of the baseline with 10 minutes of 503 and a 5% rejection window.
-    fn small_run() -> (SimConfig, RunResult, Vec<MetricsRow>) {
+    fn small_run() -> (SimConfig, RunResult, RunSeries) {
         let mut cfg = SimConfig::baseline(sim_core::profile::Profile::V3);
         cfg.duration = SimDuration::from_mins(40);
         let fault = |start, end, response, probability| FaultWindow {
@@ -611,18 +588,18 @@ mod tests {
         };
         cfg.receiver.faults =
             vec![fault(10, 20, Response::Status(503), 1.0), fault(25, 30, Response::Status(400), 0.05)];
-        let mut rec = sim_core::observer::RowRecorder::default();
-        let result = sim_core::simulate(&cfg, &mut rec).unwrap();
-        (cfg, result, rec.rows)
+        let mut series = RunSeries::new(cfg.duration.as_secs_f64());
+        let result = sim_core::simulate(&cfg, &mut series).unwrap();
+        (cfg, result, series)
     }
 
     #[test]
     fn a_run_becomes_six_panels_with_its_faults_shaded() {
-        let (cfg, result, rows) = small_run();
+        let (cfg, result, series) = small_run();
         let d = Dashboard::for_run(&RunCharts {
             config: &cfg,
             result: &result,
-            rows: &rows,
+            series: &series,
             description: Some("two faults"),
             incidents: vec![Window {
                 start_s: 60.0,
@@ -650,13 +627,35 @@ mod tests {
         let input = &tp[1].points;
         let mean = input.iter().map(|p| p.1).sum::<f64>() / input.len() as f64;
         assert!((mean - 100_500.0 / 15.0).abs() < 100.0, "mean input rate {mean}");
-        // The 503s are retried (right axis) and the 400s fail samples (losses panel).
-        assert!(d.panels[4].right.is_some());
+        // The 503s are retried (with the throughput, in samples/s) and the 400s fail samples
+        // (losses panel).
+        assert_eq!(d.panels[0].left.lines[2].label, "retried");
         let losses = &d.panels[5].left.lines;
         assert_eq!(losses.len(), 1);
         assert!(losses[0].label.starts_with("failed"));
         let last = losses[0].points.last().unwrap().1;
         assert_eq!(last, result.samples.failed as f64, "failed from conservation");
+    }
+
+    #[test]
+    fn the_header_does_not_repeat_the_description_and_one_shard_stands_apart_from_none() {
+        let (cfg, result, series) = small_run();
+        let d = Dashboard::for_run(&RunCharts {
+            config: &cfg,
+            result: &result,
+            series: &series,
+            description: Some("100k series @15s on Prometheus 3.x, two faults"),
+            incidents: Vec::new(),
+            headline: None,
+        });
+        assert_eq!(d.subtitle, "100k series @15s on Prometheus 3.x, two faults\n100 targets · max_shards 50 · seed 1");
+        // max_shards 50 with 1 or 2 shards running: a log axis, not 1/60 of a linear one.
+        let shards = &d.panels[3].left;
+        assert_eq!(shards.scale, Scale::Log);
+        assert!(shards.lines[0].points.iter().all(|p| p.1 >= 1.0));
+        // One axis per panel: the retries are samples/s with the throughput.
+        assert_eq!(d.panels[4].title, "Responses by status (requests/s)");
+        assert!(d.panels[4].left.lines.iter().all(|l| !l.label.contains("retried")));
     }
 
     #[test]
@@ -683,5 +682,6 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].key, "A");
         assert!(m[0].label.starts_with("03:00:00  WAL truncation"));
+        assert_eq!(moment(SimTime(213 * 86_400_000_000_000 + 32_414_862_000_000)), "213d 09:00:14.862");
     }
 }

@@ -279,7 +279,8 @@ impl Figure for Heatmap {
         for (i, line) in lines.iter().enumerate() {
             root.draw_text(line, &sub_style, (40, 68 + 28 * i as i32))?;
         }
-        let top = 92 + 28 * lines.len() as i32;
+        // Room above the colour bar for its "log scale" note, clear of the label at its top.
+        let top = 92 + 28 * lines.len() as i32 + if scale.2 { 14 } else { 0 };
         let chh = (bottom - top) as f64 / ny as f64;
         // The largest size (up to a third of the cell's height) at which every value fits.
         let mut value_size = (chh / 3.2).clamp(CELL_TEXT.0, CELL_TEXT.1);
@@ -368,9 +369,14 @@ impl Figure for Heatmap {
         } else {
             range_ticks(self.unit, lo, hi, 7)
         };
-        for v in bar_ticks {
-            let f = scale_pos(v, scale);
-            let y = bottom - ((bottom - top) as f64 * f).round() as i32;
+        // Both ends labelled with the values they stand for (the palest and the darkest
+        // colour), then the round ticks between that do not crowd them.
+        let value_at = |f: f64| if log { 10f64.powf(lo + f * (hi - lo)) } else { lo + f * (hi - lo) };
+        let y_of = |f: f64| bottom - ((bottom - top) as f64 * f).round() as i32;
+        let ends = [(value_at(0.0), y_of(0.0)), (value_at(1.0), y_of(1.0))];
+        let inner = bar_ticks.into_iter().map(|v| (v, y_of(scale_pos(v, scale))));
+        let clear = |y: i32| ends.iter().all(|e| (e.1 - y).abs() >= 24);
+        for (v, y) in ends.into_iter().chain(inner.filter(|t| clear(t.1))) {
             root.draw(&PathElement::new(vec![(bx1, y), (bx1 + 6, y)], rgb(palette::AXIS)))?;
             root.draw_text(&self.unit.format(v), &ticks.pos(Pos::new(HPos::Left, VPos::Center)), (bx1 + 10, y))?;
         }
@@ -378,7 +384,7 @@ impl Figure for Heatmap {
             root.draw_text(
                 "log scale",
                 &text(17.0, palette::AXIS).pos(Pos::new(HPos::Left, VPos::Bottom)),
-                (bx0, top - 10),
+                (bx0, top - 20),
             )?;
         }
         Ok(())
@@ -409,6 +415,121 @@ pub struct Curves {
     pub x_labels: Vec<(f64, String)>,
     /// The recommended point, ringed: `(series, point)`.
     pub marked: Option<(usize, usize)>,
+    /// A log horizontal axis: the swept values are a geometric grid ([`is_geometric`]).
+    pub x_log: bool,
+    /// Draw a change between zero and non-zero (losing nothing, then losing data) as a
+    /// step, not a ramp: loss starts at one length, it does not fade in. Other changes stay
+    /// straight lines. See [`step_path`].
+    pub steps: bool,
+    /// Where each series' step from zero is known to be (`rwsim budget` finds the first
+    /// length that loses, to its resolution), in horizontal units; `None` (or no entry):
+    /// halfway between the two values run.
+    pub jumps: Vec<Option<f64>>,
+}
+
+/// Whether `values` (in any order) form a geometric grid, to be drawn on a log axis: at
+/// least three positive values spanning at least 8×, whose successive ratios are about
+/// equal (within 2.5× of one another in log terms, so 1-2-5 steps count) while their
+/// differences are not (an even linear grid stays linear).
+pub fn is_geometric(values: &[f64]) -> bool {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    if v.len() < 3 || v[0] <= 0.0 || v[v.len() - 1] / v[0] < 8.0 {
+        return false;
+    }
+    let spread = |d: Vec<f64>| {
+        let (lo, hi) = d.iter().fold((f64::INFINITY, 0f64), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+        hi / lo
+    };
+    let logs = spread(v.windows(2).map(|w| (w[1] / w[0]).ln()).collect());
+    let diffs = spread(v.windows(2).map(|w| w[1] - w[0]).collect());
+    logs <= 2.5 && diffs > 1.5
+}
+
+/// For each series, the earlier series it coincides with (the same horizontal values, and
+/// vertical values within 0.5 % of the largest): drawn dashed over it, and named in a note,
+/// so no line hides another unseen.
+pub fn coincident(series: &[(String, Vec<(f64, f64)>)]) -> Vec<Option<usize>> {
+    let ymax = series.iter().flat_map(|s| s.1.iter().map(|p| p.1.abs())).fold(0.0, f64::max);
+    let tol = 0.005 * if ymax > 0.0 { ymax } else { 1.0 };
+    let same = |a: &[(f64, f64)], b: &[(f64, f64)]| {
+        a.len() == b.len() && !a.is_empty() && a.iter().zip(b).all(|(p, q)| p.0 == q.0 && (p.1 - q.1).abs() <= tol)
+    };
+    (0..series.len()).map(|i| (0..i).find(|&j| same(&series[i].1, &series[j].1))).collect()
+}
+
+/// The note naming the lines that coincide, if any: `lines coincide: A = B = C`.
+fn coincide_note(series: &[(String, Vec<(f64, f64)>)], with: &[Option<usize>]) -> Option<String> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, w) in with.iter().enumerate() {
+        if let Some(j) = w {
+            match groups.iter_mut().find(|g| g[0] == *j) {
+                Some(g) => g.push(i),
+                None => groups.push(vec![*j, i]),
+            }
+        }
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    let name = |i: usize| if series[i].0.is_empty() { format!("line {}", i + 1) } else { series[i].0.clone() };
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|g| {
+            let names: Vec<String> = g.iter().map(|&i| name(i)).collect();
+            let (last, rest) = names.split_last().expect("a group has two lines or more");
+            format!("{} and {last}", rest.join(", "))
+        })
+        .collect();
+    Some(format!("lines that coincide (drawn dashed over each other): {}", parts.join("; ")))
+}
+
+/// The path through `pts` with each change between zero and non-zero drawn as a step: the
+/// earlier value held up to `jump` (when it falls inside the segment) or else halfway, then
+/// a vertical line to the later value. Other segments are straight.
+pub fn step_path(pts: &[(f64, f64)], jump: Option<f64>) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(2 * pts.len());
+    for (i, &(x, y)) in pts.iter().enumerate() {
+        if i > 0 {
+            let (px, py) = pts[i - 1];
+            if (py == 0.0) != (y == 0.0) {
+                let at = jump.filter(|j| *j > px && *j <= x).unwrap_or((px + x) / 2.0);
+                out.push((at, py));
+                out.push((at, y));
+            }
+        }
+        out.push((x, y));
+    }
+    out
+}
+
+/// A marker of series `i`: one shape per series (circle, square, triangle, diamond,
+/// inverted triangle), filled, or hollow and larger for a line drawn over another.
+fn marker<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    at: (i32, i32),
+    i: usize,
+    c: RGBColor,
+    hollow: bool,
+) -> DrawResult<DB> {
+    let r = if hollow { 9 } else { 6 };
+    let style = if hollow { ShapeStyle::from(c).stroke_width(2) } else { c.filled() };
+    let (x, y) = at;
+    let shape: Vec<(i32, i32)> = match i % 5 {
+        0 => return area.draw(&Circle::new(at, r, style)),
+        1 => vec![(x - r, y - r), (x + r, y - r), (x + r, y + r), (x - r, y + r)],
+        2 => vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)],
+        3 => vec![(x, y - r - 2), (x + r + 2, y), (x, y + r + 2), (x - r - 2, y)],
+        _ => vec![(x, y + r + 1), (x + r + 1, y - r), (x - r - 1, y - r)],
+    };
+    if hollow {
+        let mut closed = shape.clone();
+        closed.push(shape[0]);
+        area.draw(&PathElement::new(closed, style))
+    } else {
+        area.draw(&Polygon::new(shape, style))
+    }
 }
 
 /// Line colours of curves, in order.
@@ -438,20 +559,17 @@ pub fn unit_ticks(unit: ValueUnit, max: f64, max_ticks: usize) -> Vec<f64> {
     }
 }
 
-/// The horizontal axis of curves through values from `min` to `max`: round ticks from 0 to
-/// the first tick at or past `max` when `min` is near 0 (within 30 % of `max`), else from the
-/// last tick at or below `min`, so the lines use the width. Returns `(lo, hi, ticks)` with
-/// 2 % of room on either side for the dots at the ends.
+/// The horizontal axis of curves through values from `min` to `max`: round ticks from the
+/// last one at or below `min` to the first at or past `max`, so the axis starts at the data
+/// (an outage length from 30m starts at 30m, not 0). Returns `(lo, hi, ticks)` with 2 % of
+/// room on either side for the dots at the ends.
 pub fn curve_x_axis(unit: ValueUnit, min: f64, max: f64) -> (f64, f64, Vec<f64>) {
     let max = if max > 0.0 { max } else { 1.0 };
-    let ticks = if min <= 0.3 * max {
-        unit_ticks(unit, max, 10)
-    } else {
-        let step = unit_ticks(unit, max - min, 6).get(1).copied().unwrap_or(1.0);
-        let first = (min / step + 1e-9).floor() as i64;
-        let last = (max / step - 1e-9).ceil() as i64;
-        (first..=last).map(|i| i as f64 * step).collect()
-    };
+    let min = min.clamp(0.0, max);
+    let step = unit_ticks(unit, (max - min).max(max * 1e-3), 10).get(1).copied().unwrap_or(1.0);
+    let first = (min / step + 1e-9).floor() as i64;
+    let last = ((max / step - 1e-9).ceil() as i64).max(first + 1);
+    let ticks: Vec<f64> = (first..=last).map(|i| i as f64 * step).collect();
     let (lo, hi) = (ticks.first().copied().unwrap_or(0.0), ticks.last().copied().unwrap_or(max));
     let pad = (hi - lo) * 0.02;
     (lo - pad, hi + pad, ticks)
@@ -476,8 +594,21 @@ impl Figure for Curves {
         root.draw_text(&self.title, &bold(30.0, palette::BLACK).pos(top_left), (40, 24))?;
         let sub_style = text(20.0, palette::AXIS).pos(top_left);
         let (w, _) = root.dim_in_pixel();
+        let with = coincident(&self.series);
+        let mut subtitle = self.subtitle.clone();
+        subtitle.extend(coincide_note(&self.series, &with));
+        let changes_from_zero = self.series.iter().any(|s| s.1.windows(2).any(|w| (w[0].1 == 0.0) != (w[1].1 == 0.0)));
+        if self.steps && changes_from_zero {
+            subtitle.push(if self.jumps.iter().any(Option::is_some) {
+                "the change from losing nothing to losing data is drawn as a step at the first length found to lose"
+                    .into()
+            } else {
+                "a change between losing nothing and losing data is drawn as a step halfway between the values run"
+                    .into()
+            });
+        }
         let mut y = 68;
-        for line in &self.subtitle {
+        for line in &subtitle {
             for piece in wrap(root, line, &sub_style, w as i32 - 80)? {
                 root.draw_text(&piece, &sub_style, (40, y))?;
                 y += 28;
@@ -495,23 +626,36 @@ impl Figure for Curves {
                 y += 30;
             }
             let c = rgb(SERIES_COLORS[i % SERIES_COLORS.len()]);
-            root.draw(&PathElement::new(vec![(x, y + 11), (x + 36, y + 11)], ShapeStyle::from(c).stroke_width(4)))?;
-            root.draw(&Circle::new((x + 18, y + 11), 6, c.filled()))?;
+            let hollow = with[i].is_some();
+            let style = ShapeStyle::from(c).stroke_width(4);
+            if hollow {
+                root.draw(&PathElement::new(vec![(x, y + 11), (x + 12, y + 11)], style))?;
+                root.draw(&PathElement::new(vec![(x + 24, y + 11), (x + 36, y + 11)], style))?;
+            } else {
+                root.draw(&PathElement::new(vec![(x, y + 11), (x + 36, y + 11)], style))?;
+            }
+            marker(root, (x + 18, y + 11), i, c, hollow)?;
             root.draw_text(label, &legend, (x + 46, y))?;
             x += 46 + tw as i32 + 36;
         }
         if unlabelled {
             y -= 30;
         }
-        let xmax = self.series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).fold(0.0, f64::max);
+        // On a log axis everything horizontal is in log10 of the value.
+        let fx = |v: f64| if self.x_log { v.max(f64::MIN_POSITIVE).log10() } else { v };
+        let series: Vec<Vec<(f64, f64)>> =
+            self.series.iter().map(|s| s.1.iter().map(|&(x, y)| (fx(x), y)).collect()).collect();
+        let xs = || series.iter().flat_map(|s| s.iter().map(|p| p.0));
         let ymax = self.series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).fold(0.0, f64::max);
         let (xlo, xhi, xt) = if self.x_labels.is_empty() {
-            let xmin = self.series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).fold(f64::INFINITY, f64::min);
-            curve_x_axis(self.x_unit, xmin.min(xmax), xmax)
+            let xmax = xs().fold(f64::NEG_INFINITY, f64::max);
+            let xmin = xs().fold(f64::INFINITY, f64::min);
+            if xmax.is_finite() { curve_x_axis(self.x_unit, xmin, xmax) } else { curve_x_axis(self.x_unit, 0.0, 1.0) }
         } else {
             // Categories: half a step of room on either side.
-            let at: Vec<f64> = self.x_labels.iter().map(|l| l.0).collect();
-            let (lo, hi) = (at.iter().copied().fold(f64::INFINITY, f64::min), at.iter().copied().fold(0.0, f64::max));
+            let at: Vec<f64> = self.x_labels.iter().map(|l| fx(l.0)).collect();
+            let lo = at.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = at.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let pad = if at.len() > 1 { (hi - lo) / (at.len() - 1) as f64 / 2.0 } else { 0.5 };
             (lo - pad, hi + pad, at)
         };
@@ -529,42 +673,60 @@ impl Figure for Curves {
             .build_cartesian_2d(Ticked::new(xlo, xhi, xt), Ticked::new(ylo, yhi, yt))?;
         let (xu, yu) = (self.x_unit, self.y_unit);
         let x_labels = &self.x_labels;
-        let x_format = |v: &f64| match x_labels.iter().find(|l| l.0 == *v) {
+        let x_format = |v: &f64| match x_labels.iter().find(|l| (fx(l.0) - *v).abs() <= 1e-9 * v.abs().max(1.0)) {
             Some(l) => l.1.clone(),
             None => xu.format(*v),
         };
+        let x_desc = if self.x_log { format!("{} (log scale)", self.x_key) } else { self.x_key.clone() };
         draw::house_mesh(
             chart
                 .configure_mesh()
                 .x_label_formatter(&x_format)
                 .y_label_formatter(&|v| yu.format(*v))
-                .x_desc(self.x_key.as_str())
+                .x_desc(x_desc.as_str())
                 .y_desc(self.y_label.as_str()),
         )
         .draw()?;
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
         let px = ((xhi - xlo) / f64::from(pw.max(1)), (yhi - ylo) / f64::from(ph.max(1)));
-        for (i, (_, pts)) in self.series.iter().enumerate() {
+        for (i, pts) in series.iter().enumerate() {
             let c = rgb(SERIES_COLORS[i % SERIES_COLORS.len()]);
+            let path =
+                if self.steps { step_path(pts, self.jumps.get(i).copied().flatten().map(fx)) } else { pts.clone() };
+            // A line over an earlier one it coincides with is dashed, so both show.
+            let dashed = with[i].is_some();
             match target {
+                Target::Vector if dashed => {
+                    chart.draw_series(DashedLineSeries::new(path, 14, 10, ShapeStyle::from(c).stroke_width(3)))?;
+                }
                 Target::Vector => {
-                    chart.draw_series(LineSeries::new(pts.iter().copied(), ShapeStyle::from(c).stroke_width(3)))?;
+                    chart.draw_series(LineSeries::new(path, ShapeStyle::from(c).stroke_width(3)))?;
                 }
                 // A thick raster stroke frays on steep segments (a cliff in loss): five
                 // 1-pixel strokes a pixel apart, as the dashboard draws its lines.
                 Target::Raster => {
                     for (ox, oy) in [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)] {
-                        let shifted = pts.iter().map(|&(x, y)| (x + ox * px.0, y + oy * px.1));
-                        chart.draw_series(LineSeries::new(shifted, ShapeStyle::from(c).stroke_width(1)))?;
+                        let shifted: Vec<(f64, f64)> =
+                            path.iter().map(|&(x, y)| (x + ox * px.0, y + oy * px.1)).collect();
+                        let style = ShapeStyle::from(c).stroke_width(1);
+                        if dashed {
+                            chart.draw_series(DashedLineSeries::new(shifted, 14, 10, style))?;
+                        } else {
+                            chart.draw_series(LineSeries::new(shifted, style))?;
+                        }
                     }
                 }
             }
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 6, c.filled())))?;
+            for p in pts {
+                let at = chart.backend_coord(p);
+                marker(root, at, i, c, dashed)?;
+            }
         }
-        if let Some((i, p)) = self.marked.and_then(|(s, p)| Some((s, self.series.get(s)?.1.get(p)?))) {
-            // The point's own dot on top of any other line's, in a white ring in a black one.
+        if let Some((i, p)) = self.marked.and_then(|(s, p)| Some((s, series.get(s)?.get(p)?))) {
+            // The point's own marker on top of any other line's, in a white ring in a black one.
             let c = rgb(SERIES_COLORS[i % SERIES_COLORS.len()]);
-            chart.draw_series([Circle::new(*p, 7, c.filled())])?;
+            let at = chart.backend_coord(p);
+            marker(root, at, i, c, false)?;
             chart.draw_series([
                 Circle::new(*p, 14, ShapeStyle::from(rgb(palette::BLACK)).stroke_width(4)),
                 Circle::new(*p, 11, ShapeStyle::from(WHITE).stroke_width(2)),
@@ -675,6 +837,9 @@ mod tests {
             subtitle: vec!["one line per max_shards".into()],
             x_labels: Vec::new(),
             marked: Some((1, 1)),
+            x_log: false,
+            steps: true,
+            jumps: Vec::new(),
         };
         let mut png = Vec::new();
         crate::charts::write_png(&c, &mut png).unwrap();
@@ -689,6 +854,13 @@ mod tests {
         {
             assert!(svg.contains(text), "SVG lacks {text:?}");
         }
+        assert!(svg.contains("drawn as a step halfway between the values run"), "the lines start losing");
+        let flat = Curves {
+            series: vec![("max_shards = 50".into(), vec![(1800.0, 0.1), (7200.0, 0.2)])],
+            marked: None,
+            ..c.clone()
+        };
+        assert!(!crate::charts::render_svg(&flat).unwrap().contains("drawn as a step"), "no step to explain");
     }
 
     const HEATMAP_SIZE_FOR_TESTS: (u32, u32) = (1400, 1000);
@@ -703,12 +875,55 @@ mod tests {
     }
 
     #[test]
-    fn curves_start_at_zero_only_when_the_values_come_near_it() {
+    fn curves_start_at_the_data() {
         let (lo, hi, t) = curve_x_axis(ValueUnit::Count, 2.0, 40.0);
         assert_eq!(t, [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0]);
         assert_eq!((lo, hi), (-0.8, 40.8));
         let (_, _, t) = curve_x_axis(ValueUnit::Seconds, 3600.0, 7200.0);
-        assert_eq!(t, [3600.0, 4500.0, 5400.0, 6300.0, 7200.0], "1h to 2h by 15m");
+        assert_eq!(t.first(), Some(&3600.0));
+        assert_eq!(t.last(), Some(&7200.0));
+        // An outage length from 30m to 4h: the axis starts at 30m, not at 0.
+        let (lo, _, t) = curve_x_axis(ValueUnit::Seconds, 1800.0, 14_400.0);
+        assert_eq!(t.first(), Some(&1800.0), "{t:?}");
+        assert!(lo > 1000.0);
+    }
+
+    #[test]
+    fn geometric_grids_are_told_from_linear_ones() {
+        assert!(is_geometric(&[2500.0, 5000.0, 10000.0, 20000.0, 40000.0, 100_000.0]));
+        assert!(is_geometric(&[100_000.0, 1000.0, 10_000.0]), "in any order");
+        assert!(is_geometric(&[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]), "1-2-5 steps");
+        let linear: Vec<f64> = (1..=20).map(|i| f64::from(i) * 2.0).collect();
+        assert!(!is_geometric(&linear));
+        let capacities: Vec<f64> = (1..=10).map(|i| f64::from(i) * 2500.0).collect();
+        assert!(!is_geometric(&capacities));
+        assert!(!is_geometric(&[1.0, 2.0, 4.0]), "too narrow a span");
+        assert!(!is_geometric(&[0.0, 10.0, 100.0, 1000.0]), "zero has no log");
+    }
+
+    #[test]
+    fn coincident_lines_are_found_and_named() {
+        let s = |label: &str, ys: [f64; 3]| (label.to_string(), vec![(1.0, ys[0]), (2.0, ys[1]), (3.0, ys[2])]);
+        let series =
+            vec![s("a", [0.0, 0.1, 0.3]), s("b", [0.0, 0.2, 0.3]), s("c", [0.0, 0.1, 0.3005]), s("d", [0.0, 0.2, 0.3])];
+        let with = coincident(&series);
+        assert_eq!(with, [None, None, Some(0), Some(1)]);
+        assert_eq!(
+            coincide_note(&series, &with).unwrap(),
+            "lines that coincide (drawn dashed over each other): a and c; b and d"
+        );
+        assert_eq!(coincide_note(&series[..2], &with[..2]), None);
+    }
+
+    #[test]
+    fn only_the_change_from_zero_is_a_step() {
+        // Lossless to 1h, then a ramp: the rise is a step halfway, the ramp stays straight.
+        let pts = [(0.0, 0.0), (1.0, 0.0), (2.0, 5.0), (3.0, 6.0)];
+        assert_eq!(step_path(&pts, None), [(0.0, 0.0), (1.0, 0.0), (1.5, 0.0), (1.5, 5.0), (2.0, 5.0), (3.0, 6.0)]);
+        // Where the first loss is known, the step is there.
+        assert_eq!(step_path(&pts, Some(1.9))[2..4], [(1.9, 0.0), (1.9, 5.0)]);
+        // A fall to zero (more capacity, no loss) is a step too.
+        assert_eq!(step_path(&[(0.0, 3.0), (2.0, 0.0)], None), [(0.0, 3.0), (1.0, 3.0), (1.0, 0.0), (2.0, 0.0)]);
     }
 
     #[test]

@@ -420,14 +420,23 @@ pub fn curves(result: &SweepResult, keys: &[SweptKey], recommended: Option<usize
     });
     subtitle.extend(g.means_note());
     subtitle.extend(metric.caveat().map(String::from));
-    // Booleans, and a few whole numbers (no tick at 1.5 shards), are labelled at their values.
+    // A geometric grid (capacity 2500, 5000, 10000, ...) goes on a log axis, labelled at
+    // the values run (at most MAX_LABELLED of them); booleans, and a few whole numbers (no
+    // tick at 1.5 shards), are labelled at their values.
+    let numbers: Vec<f64> = x.values.iter().map(|v| v.1).collect();
+    let x_log = x.kind != ParamKind::Bool && super::is_geometric(&numbers);
+    let sorted = || {
+        let mut v: Vec<(f64, String)> = x.values.iter().map(|v| (v.1, v.0.clone())).collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v
+    };
     let x_labels = match x.kind {
         ParamKind::Bool => x.values.iter().map(|v| (v.1, v.0.clone())).collect(),
-        ParamKind::Integer if x.values.len() <= MAX_LABELLED => {
-            let mut v: Vec<(f64, String)> = x.values.iter().map(|v| (v.1, v.0.clone())).collect();
-            v.sort_by(|a, b| a.0.total_cmp(&b.0));
-            v
+        _ if x_log => {
+            let v = sorted();
+            spread(v.len(), MAX_LABELLED, 0).into_iter().map(|i| v[i].clone()).collect()
         }
+        ParamKind::Integer if x.values.len() <= MAX_LABELLED => sorted(),
         _ => Vec::new(),
     };
     let x_name = display_key(&x.key);
@@ -445,6 +454,10 @@ pub fn curves(result: &SweepResult, keys: &[SweptKey], recommended: Option<usize
         subtitle,
         x_labels,
         marked,
+        x_log,
+        // Loss starts (or stops) where a setting stops (or starts) keeping up: a step, not a ramp.
+        steps: metric == Metric::Loss,
+        jumps: Vec::new(),
     })
 }
 
