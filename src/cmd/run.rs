@@ -93,6 +93,8 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         let note = if a.literal { LITERAL_NOTE } else { NO_OUTAGE_NOTE };
         (literal().map_err(|e| CliError::Sim(scenario.origin.clone(), e))?, None, Some(note.to_string()))
     };
+    // Clear the bar before anything else goes to the terminal.
+    drop(progress);
     if let Some((path, rows)) = csv {
         let mut w = rows.finish().map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
         w.flush().map_err(io_err(&path))?;
