@@ -6,6 +6,7 @@ pub mod calibrate;
 pub mod import;
 pub mod library;
 pub mod merge;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod serve;

@@ -73,11 +73,15 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
     let mut rows = RowRecorder::default();
     let mut series = RunSeries::new(cfg.duration.as_secs_f64());
     let want_rows = a.openmetrics.is_some();
+    // A bar with an ETA on a terminal's stderr (hidden otherwise): it only watches the rows.
+    let mut progress = super::progress::RunProgress::new(cfg.duration);
     let mut literal = || match (&mut csv, want_rows) {
-        (Some((_, csv_rows)), true) => sim_core::simulate(cfg, &mut (csv_rows, (&mut series, &mut rows))),
-        (Some((_, csv_rows)), false) => sim_core::simulate(cfg, &mut (csv_rows, &mut series)),
-        (None, true) => sim_core::simulate(cfg, &mut rows),
-        (None, false) => sim_core::simulate(cfg, &mut ()),
+        (Some((_, csv_rows)), true) => {
+            sim_core::simulate(cfg, &mut ((csv_rows, (&mut series, &mut rows)), &mut progress))
+        }
+        (Some((_, csv_rows)), false) => sim_core::simulate(cfg, &mut ((csv_rows, &mut series), &mut progress)),
+        (None, true) => sim_core::simulate(cfg, &mut (&mut rows, &mut progress)),
+        (None, false) => sim_core::simulate(cfg, &mut progress),
     };
     let robust_wanted = !a.literal
         && (!cfg.receiver.faults.is_empty() || !cfg.receiver.incidents.is_empty() || !cfg.sender.events.is_empty());
@@ -89,6 +93,8 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         let note = if a.literal { LITERAL_NOTE } else { NO_OUTAGE_NOTE };
         (literal().map_err(|e| CliError::Sim(scenario.origin.clone(), e))?, None, Some(note.to_string()))
     };
+    // Clear the bar before anything else goes to the terminal.
+    drop(progress);
     if let Some((path, rows)) = csv {
         let mut w = rows.finish().map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
         w.flush().map_err(io_err(&path))?;
