@@ -305,7 +305,7 @@ struct Point {
     value: f64,
 }
 
-/// Where an export's samples come from, one series at a time: rows in memory ([`write`]) or
+/// Where an export's samples come from, one series at a time: rows in memory ([`write()`]) or
 /// the spill files of a streamed run ([`Spill`]). Both feed [`write_from`], so their bytes
 /// are the same.
 trait Source {
@@ -403,7 +403,7 @@ pub fn write<W: Write>(w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Result<
 /// The export of a run too long to keep in memory, streamed: as an [`Observer`] it appends
 /// each row's samples to unnamed temporary files (one per series, 8 bytes a sample, plus one
 /// of times and one of the histogram), and [`Spill::finish`] reads them back series by series
-/// into the export. Memory stays flat with run length; the bytes equal [`write`]'s of the
+/// into the export. Memory stays flat with run length; the bytes equal [`write()`]'s of the
 /// same rows. The files have no name (`O_TMPFILE` on Linux), so they vanish when the spill
 /// is dropped or the process dies, whether the export was finished or not.
 pub struct Spill {
