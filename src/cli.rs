@@ -22,8 +22,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check scenario files without running them.
     Validate(ValidateArgs),
-    /// List the bundled scenarios.
-    Scenarios,
+    /// List the bundled scenarios, or print one's TOML to start from (`--show NAME`).
+    Scenarios(ScenariosArgs),
     /// Write report.md and report.html (charts embedded) for a run or a sweep.
     Report(ReportArgs),
     /// The outage budget: the longest outage of the scenario's kind that loses nothing, in
@@ -193,6 +193,14 @@ pub struct TargetArgs {
     /// Largest acceptable peak queue memory, e.g. `256MiB` (default: no limit).
     #[arg(long, value_name = "SIZE")]
     pub max_memory: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenariosArgs {
+    /// Print this bundled scenario's TOML (comments included) instead of the list, e.g.
+    /// `rwsim scenarios --show outage-wal-loss > mine.toml`.
+    #[arg(long, value_name = "NAME")]
+    pub show: Option<String>,
 }
 
 #[derive(Debug, Args)]

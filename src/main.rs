@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         cli::Command::Run(a) => cmd::run::run(a),
         cli::Command::Validate(a) => cmd::validate::run(a),
         cli::Command::Report(a) => cmd::report::run(a),
-        cli::Command::Scenarios => cmd::library::run(),
+        cli::Command::Scenarios(a) => cmd::library::run(a),
         cli::Command::Budget(a) => cmd::budget::run(a),
         cli::Command::Bench(a) => cmd::bench::run(a),
         cli::Command::Sweep(a) => cmd::sweep::run(a),

@@ -278,7 +278,9 @@ pub fn queue_rows(r: &RunResult) -> Vec<Vec<String>> {
         ],
         vec!["shards (min / max / at the end)".into(), format!("{} / {} / {}", sh.min, sh.max, sh.final_)],
         vec![
-            "reshards (applied / refused by the gate / hard shutdowns)".into(),
+            "reshards (applied / skipped: no recent send, paused after a retry or still draining, \
+             docs/model.md §9.3 / hard shutdowns)"
+                .into(),
             format!("{} / {} / {}", sh.reshards, sh.reshards_skipped, sh.hard_shutdowns),
         ],
         vec![

@@ -280,6 +280,35 @@ pub fn robust_section(rb: &Robust) -> String {
     o
 }
 
+/// Why the shard count did not follow the desired one, in a user's words: the reshard gate
+/// of `shouldReshard` (docs/model.md §9.3), whose skips rwsim counts once per 10 s tick.
+/// Lines after the first start with `indent`.
+pub fn reshards_skipped(r: &RunResult, indent: &str) -> String {
+    let sends = if r.prometheus == "2.42" {
+        "a batch completed within the last 2 × batch_send_deadline (so not while the receiver is down)"
+    } else {
+        "a batch completed in the last 10s (so not while the receiver is down), no retry has paused resharding"
+    };
+    let text = format!(
+        "{}: the desired shard count differed, but Prometheus kept its shards: it reshards only when {sends} \
+         and no reshard is still draining (docs/model.md §9.3)",
+        count(u64::from(r.shards.reshards_skipped))
+    );
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let last = lines.last_mut().expect("one line");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > 84 {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines.join(&format!("\n{indent}"))
+}
+
 /// Renders the forecast table and the first [`TIMELINE_LINES`] timeline entries.
 pub fn render(r: &RunResult) -> String {
     render_with(r, None, None)
@@ -354,9 +383,12 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     let _ = writeln!(o, "  delivery latency            p50 {}  p99 {}  max {}", secs(l.p50), secs(l.p99), secs(l.max));
     let _ = writeln!(
         o,
-        "  shards (min / max / final)  {} / {} / {}   reshards {}, refused by gate {}, hard shutdowns {}",
-        sh.min, sh.max, sh.final_, sh.reshards, sh.reshards_skipped, sh.hard_shutdowns
+        "  shards (min / max / final)  {} / {} / {}   reshards {}, hard shutdowns {}",
+        sh.min, sh.max, sh.final_, sh.reshards, sh.hard_shutdowns
     );
+    if sh.reshards_skipped > 0 {
+        let _ = writeln!(o, "  reshards skipped            {}", reshards_skipped(r, &" ".repeat(30)));
+    }
     let _ = writeln!(
         o,
         "  samples pending (max)       {}   backlog incl. unread WAL (max) {}",

@@ -81,10 +81,32 @@ pub(crate) fn load(
     default_name: &str,
     overrides: &[Override],
 ) -> Result<Scenario, ScenarioError> {
+    let doc = parse(text, origin)?;
+    let index = SpanIndex::build(&doc);
+    load_doc(text, origin, default_name, doc, &index, overrides, true)
+}
+
+/// The parsed document of `text`.
+pub(crate) fn parse<'t>(text: &'t str, origin: &str) -> Result<Spanned<DeTable<'t>>, ScenarioError> {
+    DeTable::parse(text).map_err(|e| syntax_error(text, origin, &e))
+}
+
+/// [`load`] from a document parsed once (`index` is that of `text` as written). Without
+/// `whole`, the scenario's `source` and `keys_set` are left empty: a sweep point needs its
+/// configuration, not a copy of the file per point.
+pub(crate) fn load_doc<'t>(
+    text: &'t str,
+    origin: &str,
+    default_name: &str,
+    doc: Spanned<DeTable<'t>>,
+    index: &SpanIndex,
+    overrides: &[Override],
+    whole: bool,
+) -> Result<Scenario, ScenarioError> {
     // TOML literals of the overrides; they must outlive the document they are put into.
     let literals: Vec<String> = overrides.iter().map(|o| o.value.toml()).collect();
-    let mut doc = DeTable::parse(text).map_err(|e| syntax_error(text, origin, &e))?;
-    let mut ctx = Ctx { text, origin, index: SpanIndex::build(&doc), applied: Vec::new() };
+    let mut doc: Spanned<DeTable<'_>> = doc;
+    let mut ctx = Ctx { text, origin, index, applied: Vec::new(), whole };
     // Plain keys first, then `length`, which reads the (possibly swept) `start`.
     let order = (0..overrides.len())
         .filter(|&i| !overrides[i].key.is_length())
@@ -106,6 +128,8 @@ fn syntax_error(text: &str, origin: &str, e: &toml::de::Error) -> ScenarioError 
         && let Some(k) = text.get(span).filter(|k| !k.is_empty())
     {
         message = format!("TOML syntax error: duplicate key `{k}` (each key may appear once per table)");
+    } else if let Some(hint) = hints::yaml_hint(text, line, origin) {
+        message = format!("{message}: {hint}");
     }
     ScenarioError { origin: origin.to_string(), line, column, key: String::new(), message, kind: ErrorKind::Syntax }
 }
@@ -115,9 +139,11 @@ struct Ctx<'a> {
     text: &'a str,
     origin: &'a str,
     /// Positions in the file as written (before overrides).
-    index: SpanIndex,
+    index: &'a SpanIndex,
     /// Overrides put into the document, in order.
     applied: Vec<Applied>,
+    /// Fill in the source text and the keys set (not for sweep points).
+    whole: bool,
 }
 
 /// An override put into the document.
@@ -164,14 +190,15 @@ impl Ctx<'_> {
             return self.error_at("", 0, hints::humanize(msg), ErrorKind::Schema);
         };
         if let Some(a) = self.applied.iter().find(|a| a.span == span) {
-            return self.error(&a.key, format!("{}; {}", hints::humanize(msg), a.note), ErrorKind::Schema);
+            let message = hints::integer_message(&a.key, hints::humanize(msg));
+            return self.error(&a.key, format!("{message}; {}", a.note), ErrorKind::Schema);
         }
         if let Some(name) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
             let key = self.index.key_named_at(&span).unwrap_or(name).to_string();
             return self.error_at(&key, span.start, hints::unknown_key(&key, name, msg), ErrorKind::Schema);
         }
         let key = self.index.value_at(&span).unwrap_or("").to_string();
-        let mut message = hints::humanize(msg);
+        let mut message = hints::integer_message(&key, hints::humanize(msg));
         if msg.starts_with("invalid type: map,") {
             // toml hands date-times to serde as maps; say what the user wrote.
             let value = self.text.get(span.clone()).unwrap_or("");
@@ -227,14 +254,15 @@ impl Ctx<'_> {
             segs.push(Segment::Name("end".into()));
             let end_text = units::format_duration(end);
             let note = format!(
-                "the sweep sets it to start + length = {start_text} + {len} = {end_text} ({key} = {len})",
+                "{sets} to start + length = {start_text} + {len} = {end_text} ({key} = {len})",
+                sets = o.by.sets(),
                 start_text = units::format_duration(start),
                 len = o.value,
             );
             (segs, DeValue::String(Cow::Owned(end_text)), note)
         } else {
             let value = DeValue::parse(literal).expect("override literals are valid TOML").into_inner();
-            let note = format!("the sweep sets it to {}", o.value);
+            let note = format!("{} to {}", o.by.sets(), o.value);
             (o.key.segments().to_vec(), value, note)
         };
         set_path(doc, &target, "", Spanned::new(span.clone(), value)).map_err(fail)?;
@@ -394,9 +422,9 @@ impl Ctx<'_> {
             origin: self.origin.to_string(),
             remote_name,
             url,
-            source: self.text.to_string(),
+            source: if self.whole { self.text.to_string() } else { String::new() },
             sweep: self.sweep_axes(sweep)?,
-            keys_set: self.keys_set(),
+            keys_set: if self.whole { self.keys_set() } else { Vec::new() },
         })
     }
 

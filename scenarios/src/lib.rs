@@ -138,11 +138,45 @@ impl Source {
     /// assert_eq!(
     ///     src.load_with(&[too_long]).unwrap_err().to_string(),
     ///     "outage.toml:6:7: receiver.fault[0].end: 3h is after the end of the run (2h); \
-    ///      the sweep sets it to start + length = 1h + 2h = 3h (receiver.fault[0].length = 2h)"
+    ///      --set sets it to start + length = 1h + 2h = 3h (receiver.fault[0].length = 2h)"
     /// );
     /// ```
     pub fn load_with(&self, overrides: &[sweep::Override]) -> Result<Scenario, ScenarioError> {
         convert::load(&self.text, &self.origin, &default_name(&self.origin), overrides)
+    }
+}
+
+/// A [`Source`] parsed once, to load many points of its sweep grid: loading a point with
+/// [`Source::load_with`] parses the whole file again, `[sweep]` table included, which made
+/// validating a grid quadratic in the size of that table.
+pub struct Prepared<'s> {
+    src: &'s Source,
+    /// The document without its `[sweep]` table (a point's scenario has no axes).
+    doc: toml::Spanned<toml::de::DeTable<'s>>,
+    /// Positions in the file as written, `[sweep]` left out.
+    index: spans::SpanIndex,
+    name: String,
+}
+
+impl Source {
+    /// Parses the text once for [`Prepared::config_with`].
+    pub fn prepare(&self) -> Result<Prepared<'_>, ScenarioError> {
+        let mut doc = convert::parse(&self.text, &self.origin)?;
+        // Spans are offsets in the text, so the index of what is left is the same; without
+        // the table, it has no entry per swept value to search for every point.
+        doc.get_mut().remove("sweep");
+        let index = spans::SpanIndex::build(&doc);
+        Ok(Prepared { src: self, doc, index, name: default_name(&self.origin) })
+    }
+}
+
+impl Prepared<'_> {
+    /// The validated configuration with `overrides` applied: the same configuration and
+    /// the same errors as [`Source::load_with`], without re-reading the file.
+    pub fn config_with(&self, overrides: &[sweep::Override]) -> Result<SimConfig, ScenarioError> {
+        let src = self.src;
+        convert::load_doc(&src.text, &src.origin, &self.name, self.doc.clone(), &self.index, overrides, false)
+            .map(|s| s.config)
     }
 }
 

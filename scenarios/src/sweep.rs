@@ -138,22 +138,69 @@ const SWEEPABLE: &[(&str, ValueKind)] = &[
     ("simulation.max_events", ValueKind::Integer),
 ];
 
-/// Keys of the schema that exist but hold no number, and why they cannot be swept.
-const NOT_SWEEPABLE: &[(&str, &str)] = &[
+/// Keys of the schema that exist but hold no number: why they cannot be swept, and what to
+/// do instead of `--set` for one run.
+const NOT_SWEEPABLE: &[(&str, &str, &str)] = &[
     (
         "seed",
         "seeds are derived for every point and replication from the scenario's seed; use --replications for more seeds per point",
+        "use --seed N",
     ),
-    ("name", "it is a string, not a number or a duration; write one scenario file per value"),
-    ("description", "it is a string, not a number or a duration; write one scenario file per value"),
-    ("prometheus", "it is a version, not a number; write one scenario file per version"),
-    ("sender.mode", "it is a string, not a number; write one scenario file per sender"),
-    ("start", "it is a timestamp; sweep the fault windows' start or length instead"),
-    ("remote_write.url", "it is informational only"),
-    ("remote_write.name", "it is informational only"),
-    ("receiver.latency.distribution", "it is a string; write one scenario file per distribution"),
-    ("receiver.fault[].latency.distribution", "it is a string; write one scenario file per distribution"),
+    (
+        "name",
+        "it is a string, not a number or a duration; write one scenario file per value",
+        "it is a string: edit the file",
+    ),
+    (
+        "description",
+        "it is a string, not a number or a duration; write one scenario file per value",
+        "it is a string: edit the file",
+    ),
+    (
+        "prometheus",
+        "it is a version, not a number; write one scenario file per version",
+        "it is a version: edit `prometheus` in the file",
+    ),
+    (
+        "sender.mode",
+        "it is a string, not a number; write one scenario file per sender",
+        "it is a string: edit [sender] in the file",
+    ),
+    ("start", "it is a timestamp; sweep the fault windows' start or length instead", "use rwsim run --start TIME"),
+    ("remote_write.url", "it is informational only", "it is informational only: edit the file"),
+    ("remote_write.name", "it is informational only", "it is informational only: edit the file"),
+    (
+        "receiver.latency.distribution",
+        "it is a string; write one scenario file per distribution",
+        "it is a string: edit the file",
+    ),
+    (
+        "receiver.fault[].latency.distribution",
+        "it is a string; write one scenario file per distribution",
+        "it is a string: edit the file",
+    ),
 ];
+
+/// Who gives a key its value, for the wording of errors: a sweep (its `[sweep]` table or
+/// `rwsim sweep --set KEY=VALUES`) or the `--set KEY=VALUE` of one run (`run`, `budget`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum SetBy {
+    /// A point of a sweep.
+    #[default]
+    Sweep,
+    /// `--set KEY=VALUE` of `rwsim run` or `rwsim budget`.
+    Flag,
+}
+
+impl SetBy {
+    /// How errors say who set the value: "the sweep sets it to ...".
+    pub fn sets(self) -> &'static str {
+        match self {
+            SetBy::Sweep => "the sweep sets it",
+            SetBy::Flag => "--set sets it",
+        }
+    }
+}
 
 /// Derived key suffix: `receiver.fault[N].length` sets `end = start + length`.
 const LENGTH: &str = "length";
@@ -234,6 +281,18 @@ impl SweepKey {
     /// assert_eq!(e.to_string(), "remote_write.queue_config.max_shard: unknown scenario key; did you mean `remote_write.queue_config.max_shards`?");
     /// ```
     pub fn parse(key: &str) -> Result<SweepKey, SweepError> {
+        Self::parse_for(key, SetBy::Sweep)
+    }
+
+    /// [`SweepKey::parse`], with errors worded for `by` (`--set` of one run says "set", not
+    /// "sweep").
+    ///
+    /// ```
+    /// use scenarios::sweep::{SetBy, SweepKey};
+    /// let e = SweepKey::parse_for("seed", SetBy::Flag).unwrap_err();
+    /// assert_eq!(e.to_string(), "seed: cannot be set with --set: use --seed N");
+    /// ```
+    pub fn parse_for(key: &str, by: SetBy) -> Result<SweepKey, SweepError> {
         let key = key.trim();
         let segments = segments(key).ok_or_else(|| {
             error(
@@ -246,8 +305,12 @@ impl SweepKey {
         if let Some((_, kind)) = SWEEPABLE.iter().find(|(p, _)| *p == pattern) {
             return Ok(SweepKey { text: key.to_string(), kind: *kind, segments });
         }
-        if let Some((_, why)) = NOT_SWEEPABLE.iter().find(|(p, _)| *p == pattern) {
-            return Err(error(SweepErrorKind::NotSweepable, key, format!("cannot be swept: {why}")));
+        if let Some((_, sweep_why, set_why)) = NOT_SWEEPABLE.iter().find(|(p, ..)| *p == pattern) {
+            let message = match by {
+                SetBy::Sweep => format!("cannot be swept: {sweep_why}"),
+                SetBy::Flag => format!("cannot be set with --set: {set_why}"),
+            };
+            return Err(error(SweepErrorKind::NotSweepable, key, message));
         }
         let prefix = format!("{pattern}.");
         if SWEEPABLE.iter().any(|(p, _)| p.starts_with(&prefix)) {
@@ -259,7 +322,11 @@ impl SweepKey {
             return Err(error(
                 SweepErrorKind::NotSweepable,
                 key,
-                format!("is a table, not a value; sweep one of its keys: {}", keys.join(", ")),
+                format!(
+                    "is a table, not a value; {} one of its keys: {}",
+                    if by == SetBy::Flag { "set" } else { "sweep" },
+                    keys.join(", ")
+                ),
             ));
         }
         // Suggest the closest key, with the user's own array indices.
@@ -271,7 +338,13 @@ impl SweepKey {
                 let last = key.rsplit('.').next().unwrap_or(key);
                 let homes: Vec<&str> = refs.iter().copied().filter(|c| c.rsplit('.').next() == Some(last)).collect();
                 if homes.is_empty() {
-                    "; the sweepable keys are listed in docs/scenario.md (section Sweeps)".into()
+                    match by {
+                        SetBy::Sweep => "; the sweepable keys are listed in docs/scenario.md (section Sweeps)".into(),
+                        SetBy::Flag => {
+                            "; the keys --set takes (those a sweep takes) are listed in docs/scenario.md (section Sweeps)"
+                                .into()
+                        }
+                    }
                 } else {
                     format!("; did you mean `{}`?", homes.join("` or `"))
                 }
@@ -420,7 +493,12 @@ fn parse_one(kind: ValueKind, key: &str, s: &str) -> Result<Value, SweepError> {
     match kind {
         ValueKind::Integer => s.replace('_', "").parse::<u64>().map(Value::Integer).map_err(|_| {
             bad(if s.starts_with('-') {
-                format!("{s:?}: must not be negative")
+                match hints::documented_range(key) {
+                    Some(range) => format!("{s:?}: must not be negative: an integer from {range}"),
+                    None => format!("{s:?}: must not be negative"),
+                }
+            } else if let Some(n) = hints::unsuffixed(s) {
+                format!("{s:?} is not {}: write {n}", kind.noun())
             } else {
                 format!("{s:?} is not {}", kind.noun())
             })
@@ -479,12 +557,28 @@ pub fn parse_values(key: &SweepKey, spec: &str) -> Result<Vec<Value>, SweepError
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
-    for (i, v) in values.iter().enumerate() {
-        if values[..i].contains(v) {
-            return Err(error(SweepErrorKind::Duplicate, k, format!("the value {v} is listed twice")));
-        }
+    if let Some(v) = first_repeat(&values) {
+        return Err(error(SweepErrorKind::Duplicate, k, format!("the value {v} is listed twice")));
     }
     Ok(values)
+}
+
+/// The first value (in list order) equal to an earlier one, in O(n log n): a `[sweep]` list
+/// of 100,000 values compared pairwise took minutes.
+fn first_repeat(values: &[Value]) -> Option<&Value> {
+    // A total order that agrees with `==` on values that parse (numbers are finite and not
+    // negative; `+ 0.0` makes -0 equal to 0).
+    let rank = |v: &Value| -> (u8, u64) {
+        match *v {
+            Value::Integer(n) => (0, n),
+            Value::Number(x) => (1, (x + 0.0).to_bits()),
+            Value::Duration(d) => (2, d.nanos()),
+            Value::Size(n) => (3, n),
+            Value::Bool(b) => (4, u64::from(b)),
+        }
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    values.iter().find(|v| !seen.insert(rank(v)))
 }
 
 fn range(key: &SweepKey, spec: &str, a: &str, rest: &str) -> Result<Vec<Value>, SweepError> {
@@ -718,7 +812,7 @@ impl Grid {
         let mut out: Vec<Override> = Vec::with_capacity(self.axes.len());
         for a in self.axes.iter().rev() {
             let n = a.values.len() as u64;
-            out.push(Override { key: a.key.clone(), value: a.values[(rest % n) as usize] });
+            out.push(Override { key: a.key.clone(), value: a.values[(rest % n) as usize], by: SetBy::Sweep });
             rest /= n;
         }
         out.reverse();
@@ -733,21 +827,31 @@ pub struct Override {
     pub key: SweepKey,
     /// Its value.
     pub value: Value,
+    /// Who sets it, for the wording of errors.
+    pub by: SetBy,
 }
 
 impl Override {
     /// Parses `KEY=VALUE` (a single value), as given to `rwsim run --set`.
     pub fn from_flag(arg: &str) -> Result<Override, SweepError> {
-        let axis = Axis::from_flag(arg)?;
-        match axis.values.as_slice() {
-            [v] => Ok(Override { key: axis.key, value: *v }),
+        let Some((key, spec)) = arg.split_once('=') else {
+            return Err(error(
+                SweepErrorKind::BadValue,
+                "",
+                format!("{arg:?}: expected KEY=VALUE, e.g. remote_write.queue_config.capacity=5000"),
+            ));
+        };
+        let key = SweepKey::parse_for(key, SetBy::Flag)?;
+        let values = parse_values(&key, spec)?;
+        match values.as_slice() {
+            [v] => Ok(Override { key, value: *v, by: SetBy::Flag }),
             _ => Err(error(
                 SweepErrorKind::BadValue,
-                axis.key.as_str(),
+                key.as_str(),
                 format!(
-                    "{:?} has {} values; give one value here (use `rwsim sweep` for several)",
-                    axis.spec,
-                    axis.values.len()
+                    "{:?} has {} values; --set takes one value here (rwsim sweep --set takes several)",
+                    spec.trim(),
+                    values.len()
                 ),
             )),
         }

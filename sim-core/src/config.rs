@@ -1233,14 +1233,16 @@ impl SimConfig {
                 format!("would produce more than {MAX_OUTPUT_ROWS} rows; use a larger step"),
             ));
         }
-        let est = self.estimated_events();
-        if est > self.limits.max_events {
+        let cost = self.run_cost();
+        let total = cost.total();
+        if total > self.limits.max_events as f64 {
+            let top = cost.largest();
             return Err(err(
-                "remote_write.queue_config.max_samples_per_send",
+                top.key.clone(),
                 format!(
-                    "this scenario needs about {est:.3e} events (mostly batches of max_samples_per_send), more than the \
-                     budget of {:.0e}; raise max_samples_per_send, shorten the run or raise simulation.max_events",
-                    self.limits.max_events
+                    "this scenario needs about {total:.3e} events, more than the budget of {:.0e} (simulation.max_events); \
+                     the largest part is {}: about {:.3e}; {}, or raise simulation.max_events",
+                    self.limits.max_events, top.what, top.events, top.hint
                 ),
             ));
         }
@@ -1387,28 +1389,170 @@ impl SimConfig {
     }
 
     /// A rough upper estimate of the events a run takes, used to refuse runaway scenarios
-    /// before they start.
+    /// before they start: the sum of [`SimConfig::run_cost`].
     pub fn estimated_events(&self) -> u64 {
+        let est = self.run_cost().total();
+        if est >= u64::MAX as f64 { u64::MAX } else { est as u64 }
+    }
+
+    /// The run's work by source, in events (a shard timer firing or a block written counts
+    /// as one). Each source is an upper estimate from the configuration alone, so a
+    /// scenario that would run for minutes — or stop at `max_events` after them — is refused
+    /// up front, naming the source that costs most.
+    pub fn run_cost(&self) -> RunCost {
         let q = &self.remote_write.queue;
         let d = self.duration.as_secs_f64();
-        let per_sec = self.peak_samples_per_interval() as f64 / self.workload.scrape_interval.as_secs_f64();
+        let run = |x: SimDuration| x.as_secs_f64().max(1e-9);
+        let per_sec = self.peak_samples_per_interval() as f64 / run(self.workload.scrape_interval);
         let batches = per_sec * d / f64::from(q.max_samples_per_send);
-        // Partial batches on the timer, and retry attempts of every shard during faults.
-        let retry_period = q.min_backoff.max(SimDuration::from_millis(1)).as_secs_f64();
-        let timer = d / q.batch_send_deadline.as_secs_f64() * f64::from(q.max_shards);
-        let fault_secs: f64 =
-            self.receiver.faults.iter().map(|f| f.end.min(self.duration).saturating_sub(f.start).as_secs_f64()).sum();
-        let retries = fault_secs / q.max_backoff.as_secs_f64().max(retry_period) * f64::from(q.max_shards);
-        let scrapes = d / self.workload.scrape_interval.as_secs_f64();
-        let ticks = match &self.sender.mode {
-            SenderMode::Server => 0.0,
-            SenderMode::Agent(a) => {
-                d / crate::sender::agent::AgentOptions::from_flags(a).truncate_frequency.as_secs_f64()
+        let mut sources = vec![CostSource {
+            what: "sends (a batch of max_samples_per_send and its answer)",
+            key: "remote_write.queue_config.max_samples_per_send".into(),
+            events: 2.0 * batches,
+            hint: "raise max_samples_per_send or shorten the run",
+        }];
+
+        // Every running shard's flush timer fires each batch_send_deadline: min_shards always
+        // run; more run only when the load needs them (then they also send batches).
+        let ticks = d / run(q.batch_send_deadline);
+        let (floor, up_to) =
+            (ticks * f64::from(q.min_shards), (ticks * f64::from(q.max_shards)).min(2.0 * batches + d));
+        sources.push(CostSource {
+            what: "shard flush timers (every running shard, every batch_send_deadline)",
+            key: if floor >= up_to {
+                "remote_write.queue_config.min_shards"
+            } else {
+                "remote_write.queue_config.max_shards"
             }
-            SenderMode::Alloy(a) => d / a.truncate_frequency.max(SimDuration::from_millis(1)).as_secs_f64(),
+            .into(),
+            events: floor.max(up_to),
+            hint: "use fewer shards, a longer batch_send_deadline or a shorter run",
+        });
+
+        // Retries: every shard at least each max_backoff while the receiver fails, which
+        // a fault window or any incident may make it do for its whole span.
+        let retry_period = run(q.max_backoff.max(q.min_backoff).max(SimDuration::from_millis(1)));
+        let span = |start: SimDuration, end: SimDuration| end.min(self.duration).saturating_sub(start).as_secs_f64();
+        let failing: f64 = self.receiver.faults.iter().map(|f| span(f.start, f.end)).sum::<f64>()
+            + self.receiver.incidents.iter().map(|i| span(i.start, i.end_or(self.duration))).sum::<f64>();
+        let retries = failing / retry_period * f64::from(q.max_shards);
+        sources.push(CostSource {
+            what: "retries (every shard, each max_backoff, while a fault or incident lasts)",
+            key: "remote_write.queue_config.max_backoff".into(),
+            events: retries,
+            hint: "raise max_backoff, use fewer max_shards, or shorten the faults",
+        });
+
+        // Receiver crash loops: a crash per CrashLoopBackOff cycle at most, and never more
+        // than one per request; each crash is a kill, a restart and a ready again.
+        let requests = batches + retries;
+        for (i, inc) in self.receiver.incidents.iter().enumerate() {
+            if let IncidentKind::Oom(o) = &inc.kind {
+                let cycle = run(o.backoff_initial + o.restart_time + o.replay_time);
+                let crashes = (span(inc.start, inc.end_or(self.duration)) / cycle).min(requests + 1.0);
+                sources.push(CostSource {
+                    what: "receiver crashes (an OOM crash loop)",
+                    key: format!("receiver.incident[{i}].backoff_initial"),
+                    events: 3.0 * crashes,
+                    hint: "use a longer backoff_initial, restart_time or replay_time, or a shorter incident",
+                });
+            }
+        }
+        // Sender OOM kills: one per backoff at most, each a kill, a start, a replay and a
+        // new queue.
+        for (i, e) in self.sender.events.iter().enumerate() {
+            if let SenderEventKind::Oom(o) = &e.kind {
+                let kills = span(e.at, o.end.unwrap_or(self.duration)) / run(o.backoff_initial);
+                sources.push(CostSource {
+                    what: "sender OOM kills (a crash loop)",
+                    key: format!("sender.event[{i}].backoff_initial"),
+                    events: 4.0 * kills,
+                    hint: "use a longer backoff_initial or an earlier end",
+                });
+            }
+        }
+
+        sources.push(CostSource {
+            what: "scrapes",
+            key: "workload.scrape_interval".into(),
+            events: (d / run(self.workload.scrape_interval)).min(d * 10.0),
+            hint: "use a longer scrape_interval or a shorter run",
+        });
+        // WAL retention: a server compacts at most once per scrape (a commit nudges it) and
+        // once per block range; agent mode and Alloy tick on a timer.
+        let (what, key, period) = match &self.sender.mode {
+            SenderMode::Server => (
+                "head compactions and WAL truncations",
+                "tsdb.min_block_duration",
+                self.tsdb.min_block_duration.max(self.workload.scrape_interval),
+            ),
+            SenderMode::Agent(a) => (
+                "WAL truncation ticks",
+                "sender.agent.wal_truncate_frequency",
+                crate::sender::agent::AgentOptions::from_flags(a).truncate_frequency,
+            ),
+            SenderMode::Alloy(a) => ("WAL truncation ticks", "sender.alloy.truncate_frequency", a.truncate_frequency),
         };
-        let est = 2.0 * batches + timer.min(2.0 * batches + d) + retries + scrapes.min(d * 10.0) + ticks;
-        if est >= u64::MAX as f64 { u64::MAX } else { est as u64 }
+        sources.push(CostSource {
+            what,
+            key: key.into(),
+            events: 2.0 * d / run(period),
+            hint: "use a longer period or a shorter run",
+        });
+        sources.push(CostSource {
+            what: "output rows, reshard and data-rate ticks",
+            key: "output.step".into(),
+            events: d / run(self.output_step) + 2.0 * d / run(crate::resharder::SHARD_UPDATE_DURATION),
+            hint: "use a larger output.step or a shorter run",
+        });
+        let edges = 2 * (self.receiver.faults.len() + self.receiver.incidents.len())
+            + self.sender.events.len()
+            + self.workload.changes.len();
+        sources.push(CostSource {
+            what: "fault windows, incidents, sender events and workload changes (their edges)",
+            key: "receiver.fault".into(),
+            events: edges as f64,
+            hint: "merge or remove windows",
+        });
+        RunCost { sources }
+    }
+}
+
+/// One source of a run's work, from [`SimConfig::run_cost`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostSource {
+    /// What makes the events, for messages.
+    pub what: &'static str,
+    /// The scenario key that drives it (where an error points).
+    pub key: String,
+    /// Estimated events.
+    pub events: f64,
+    /// How to bring it down.
+    pub hint: &'static str,
+}
+
+/// A run's estimated work by source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunCost {
+    /// Every source, in a fixed order.
+    pub sources: Vec<CostSource>,
+}
+
+impl RunCost {
+    /// All sources together.
+    pub fn total(&self) -> f64 {
+        self.sources.iter().map(|s| s.events).sum()
+    }
+
+    /// The source that costs most (the first of equals).
+    pub fn largest(&self) -> &CostSource {
+        let mut top = &self.sources[0];
+        for s in &self.sources[1..] {
+            if s.events > top.events {
+                top = s;
+            }
+        }
+        top
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::config::{Network, ObjectStorage, Oom, Reject, Response, Rollout};
 use crate::fault::{Request, Rule, Sampler, Verdict, Window};
+use crate::receiver::IncidentWindow;
 use crate::rng::Rng;
 use crate::time::{SimDuration, SimTime};
 
@@ -331,6 +332,40 @@ impl OomMachine {
     /// Crashes so far.
     pub fn crashes(&self) -> u32 {
         self.crashes
+    }
+}
+
+/// Incident windows kept for the result, like the timeline's cap: a receiver (or a sender)
+/// crash-looping for a year opens millions of `down`/`replay` windows (12.6 M took 4 GB of
+/// memory and 1.7 GB of JSON), which no chart can show. The receiver and the sender each
+/// keep their first [`WindowLog::CAP`] and count the rest (`incident_windows_omitted`).
+#[derive(Clone, Debug, Default)]
+pub struct WindowLog {
+    kept: Vec<IncidentWindow>,
+    omitted: u64,
+}
+
+impl WindowLog {
+    /// Windows kept, the same cap as the timeline's notable moments.
+    pub const CAP: usize = 10_000;
+
+    /// Records `w`, or counts it once the cap is reached.
+    pub fn push(&mut self, w: IncidentWindow) {
+        if self.kept.len() < Self::CAP {
+            self.kept.push(w);
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    /// The windows kept, in the order they were recorded.
+    pub fn kept(&self) -> &[IncidentWindow] {
+        &self.kept
+    }
+
+    /// Windows beyond the cap.
+    pub fn omitted(&self) -> u64 {
+        self.omitted
     }
 }
 

@@ -12,8 +12,8 @@
 //! request the upstream finished anyway, a rollout's partial write) counts as duplicates.
 
 use crate::config::{IncidentKind, Proxy, ReceiverConfig};
-use crate::fault::{RateLimitRule, Request, Rule, Sampler, Verdict, Window, WindowRule};
-use crate::incident::{NetworkRule, ObjectStorageRule, OomMachine, ProcessState, RejectRule, RolloutRule};
+use crate::fault::{FaultWindows, RateLimitRule, Request, Rule, Sampler, Verdict, Window};
+use crate::incident::{NetworkRule, ObjectStorageRule, OomMachine, ProcessState, RejectRule, RolloutRule, WindowLog};
 use crate::observer::NotableKind;
 use crate::rng::{Rng, Stream};
 use crate::time::{SimDuration, SimTime, mul_div};
@@ -224,7 +224,7 @@ pub struct Receiver {
     notes: Vec<ReceiverNote>,
     /// Resets, notes or the schedule changed since the caller last looked.
     news: bool,
-    windows: Vec<IncidentWindow>,
+    windows: WindowLog,
     totals: ReceiverTotals,
 }
 
@@ -233,7 +233,7 @@ impl Receiver {
     /// stream of `seed`.
     pub fn new(cfg: &ReceiverConfig, seed: u64, run: SimDuration) -> Self {
         let secs = |d: SimDuration| d.as_secs_f64();
-        let mut windows = Vec::new();
+        let mut windows = WindowLog::default();
         let mut front: Vec<Box<dyn Rule + Send>> = Vec::new();
         let mut back: Vec<Box<dyn Rule + Send>> = Vec::new();
         for (i, w) in cfg.faults.iter().enumerate() {
@@ -243,7 +243,9 @@ impl Receiver {
                 start_seconds: secs(w.start),
                 end_seconds: secs(w.end),
             });
-            front.push(Box::new(WindowRule::new(w.clone(), i as u32, seed)));
+        }
+        if !cfg.faults.is_empty() {
+            front.push(Box::new(FaultWindows::new(&cfg.faults, seed)));
         }
         let mut oom = None;
         let mut proxies = Vec::new();
@@ -483,7 +485,12 @@ impl Receiver {
 
     /// Labelled periods for charts.
     pub fn windows(&self) -> &[IncidentWindow] {
-        &self.windows
+        self.windows.kept()
+    }
+
+    /// Labelled periods beyond the cap of [`WindowLog`], not kept.
+    pub fn windows_omitted(&self) -> u64 {
+        self.windows.omitted()
     }
 
     /// The books.

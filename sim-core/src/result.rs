@@ -38,6 +38,10 @@ pub struct RunResult {
     pub events_processed: u64,
     /// Fault windows, incidents, receiver crashes and full disks, for shading charts.
     pub incident_windows: Vec<crate::receiver::IncidentWindow>,
+    /// Windows beyond the cap of [`crate::incident::WindowLog`] (for the receiver's and for
+    /// the sender's windows) that were not kept; absent when none were left out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub incident_windows_omitted: u64,
     /// Notable moments, in time order.
     pub timeline: Vec<Notable>,
     /// Notable moments beyond the timeline cap that were not kept.
@@ -225,4 +229,8 @@ pub struct WalStats {
     /// (no truncation, no new segment). Always 0 for Prometheus.
     #[serde(default)]
     pub truncations_skipped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -56,6 +56,8 @@ pub fn run(a: BudgetArgs) -> Result<ExitCode, CliError> {
         let path = dir.join("budget.json");
         fs::write(&path, &json).map_err(io_err(&path))?;
         write_figure(dir, "budget", &reports::budget::chart(&b, &of))?;
+        // On stderr, as `run --out` says it: stdout carries the budget (or its JSON) only.
+        eprintln!("rwsim: wrote {}: budget.json, budget.png, budget.svg", dir.join("").display());
     }
     let text = if a.json { json } else { reports::budget::render(&b, &of) };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());

@@ -123,7 +123,24 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
     if let Some((path, mut w, spill)) = openmetrics {
         spill.finish(&mut w, &target).and_then(|()| w.flush()).map_err(io_err(path))?;
     }
+    say_wrote(a);
     Ok((result, robust, json, note))
+}
+
+/// Says on stderr which files the run wrote (stdout carries the forecast or the JSON only).
+fn say_wrote(a: &RunArgs) {
+    if let Some(dir) = &a.out {
+        eprintln!(
+            "rwsim: wrote {}: timeseries.csv, summary.json, scenario.toml, dashboard.png, dashboard.svg",
+            dir.join("").display()
+        );
+    }
+    if let Some(path) = &a.openmetrics {
+        eprintln!(
+            "rwsim: wrote {0} (OpenMetrics; backfill it with `promtool tsdb create-blocks-from openmetrics {0} DIR`)",
+            path.display()
+        );
+    }
 }
 
 /// Writes `DIR/NAME.png` and `DIR/NAME.svg`.

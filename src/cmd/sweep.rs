@@ -211,13 +211,14 @@ pub fn execute(a: &SweepArgs) -> Result<String, CliError> {
     // Every point of the grid, in every partition, is loaded and validated before any run:
     // a bad point fails the same way wherever it would have run.
     let mine: Vec<u64> = (0..points).filter(|i| i % parts == part).collect();
+    let prepared = src.prepare()?;
     let loaded: Vec<Result<Option<SimConfig>, CliError>> = pool.install(|| {
         (0..points)
             .into_par_iter()
             .map(|i| {
                 let set = grid.point(i);
-                match src.load_with(&set) {
-                    Ok(s) => Ok((i % parts == part).then_some(s.config)),
+                match prepared.config_with(&set) {
+                    Ok(cfg) => Ok((i % parts == part).then_some(cfg)),
                     Err(e) => Err(CliError::Point(i, assignments(&set), Box::new(e))),
                 }
             })
@@ -290,7 +291,9 @@ pub fn execute(a: &SweepArgs) -> Result<String, CliError> {
 
     let text = if parts == 1 {
         let mut text = reports::sweep::render(&result, &targets);
-        if let Some(l) = sweep_dir::levers(&src, &result, &targets, &a.out)? {
+        let levers = sweep_dir::levers(&src, &result, &targets, &a.out)?;
+        say_wrote(&a.out, grid.axes().len(), levers.is_some());
+        if let Some(l) = levers {
             text.push_str(&reports::sweep::render_levers(&l, &targets, &closest_row(&result, &targets)));
         }
         text
@@ -318,6 +321,19 @@ pub fn execute(a: &SweepArgs) -> Result<String, CliError> {
         );
     }
     Ok(text)
+}
+
+/// Says on stderr which files a whole sweep wrote into `dir` (stdout carries its report).
+fn say_wrote(dir: &Path, keys: usize, levers: bool) {
+    let charts = reports::charts::sweep::chart_names(keys).join(", ");
+    eprintln!(
+        "rwsim: wrote {}: {}, {}, {}{}, and the charts {charts} (.png and .svg)",
+        dir.join("").display(),
+        sweep_dir::CSV,
+        sweep_dir::JSON,
+        sweep_dir::SCENARIO,
+        if levers { format!(", {}", sweep_dir::LEVERS) } else { String::new() },
+    );
 }
 
 /// `key = value, key = value` for errors.

@@ -17,7 +17,7 @@ use super::{CliError, io_err};
 use analysis::levers::Levers;
 use reports::charts::sweep::{ParamKind, SweptKey, chart_names, sweep_charts};
 use reports::sweep::{Recommendation, SweepResult, SweepSummary, Targets, distinct_values, setting_groups};
-use scenarios::sweep::Override;
+use scenarios::sweep::{Override, SetBy};
 use scenarios::sweep::{SweepKey, Value, ValueKind, parse_values};
 use std::io::Write;
 use std::path::Path;
@@ -102,7 +102,7 @@ pub fn levers(
             .params
             .iter()
             .zip(&p.params)
-            .map(|(k, v)| Override::from_flag(&format!("{k}={v}")))
+            .map(|(k, v)| Override::from_flag(&format!("{k}={v}")).map(|o| Override { by: SetBy::Sweep, ..o }))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| CliError::Merge(format!("{CSV}: point {}: {}", p.index, e.message)))?;
         let mut cfg = src.load_with(&set)?.config;

@@ -39,9 +39,10 @@ fn check(arg: &str) -> Result<(scenarios::Scenario, u64), CliError> {
         return Ok((sc, 0));
     }
     let grid = Grid::new(&sc.sweep, Vec::new()).map_err(|e| CliError::Usage(format!("{}: [sweep]: {e}", sc.origin)))?;
+    let prepared = src.prepare()?;
     for i in 0..grid.len() {
         let set = grid.point(i);
-        src.load_with(&set).map_err(|e| {
+        prepared.config_with(&set).map_err(|e| {
             let shown: Vec<String> = set.iter().map(|o| o.to_string()).collect();
             CliError::Point(i, shown.join(", "), Box::new(e))
         })?;

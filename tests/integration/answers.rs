@@ -142,6 +142,8 @@ fn budget_prints_the_worst_and_best_phase_with_the_curve_as_text_json_and_chart(
     );
     assert!(text.contains("32m when it starts 17m35s after one (the best)"), "{text}");
     assert!(text.contains("Data lost against outage length"));
+    let said = format!("rwsim: wrote {}/: budget.json, budget.png, budget.svg\n", out_dir.display());
+    assert_eq!(String::from_utf8(o.stderr).unwrap(), said, "what --out wrote, on stderr");
     let json: Value = serde_json::from_slice(&std::fs::read(out_dir.join("budget.json")).unwrap()).unwrap();
     assert_eq!(n(&json, "/worst/budget_seconds"), 14.0 * 60.0);
     assert_eq!(json["scenario"], "phase-sensitive");

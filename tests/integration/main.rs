@@ -7,6 +7,7 @@ mod import;
 mod incidents;
 mod library;
 mod model_doc;
+mod readme;
 mod reports;
 mod serve;
 mod sweep;

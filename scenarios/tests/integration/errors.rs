@@ -242,14 +242,25 @@ scrape_duration = { distribution = "uniform", min = "10ms", max = "500ms" }"#,
         (
             "capacity = \"big\"",
             edit("capacity = 10000", "capacity = \"big\""),
-            "scenarios/bad.toml:12:12: remote_write.queue_config.capacity: expected an integer from 0 to 4294967295, \
-             found string \"big\"",
+            "scenarios/bad.toml:12:12: remote_write.queue_config.capacity: expected an integer from 1 to \
+             1,000,000,000, found string \"big\"",
         ),
         (
             "capacity = -1",
             edit("capacity = 10000", "capacity = -1"),
-            "scenarios/bad.toml:12:12: remote_write.queue_config.capacity: expected an integer from 0 to 4294967295, \
-             found -1",
+            "scenarios/bad.toml:12:12: remote_write.queue_config.capacity: expected an integer from 1 to \
+             1,000,000,000, found -1",
+        ),
+        (
+            "series = -5",
+            edit("series = 100000", "series = -5"),
+            "scenarios/bad.toml:6:10: workload.series: expected an integer from 0 to 1,000,000,000, found -5",
+        ),
+        (
+            "series = \"300k\"",
+            edit("series = 100000", "series = \"300k\""),
+            "scenarios/bad.toml:6:10: workload.series: expected an integer from 0 to 1,000,000,000, found string \
+             \"300k\"; write 300000 (or 300_000), without a suffix or quotes",
         ),
         (
             "prometheus = \"2.9\"",
@@ -272,6 +283,20 @@ scrape_duration = { distribution = "uniform", min = "10ms", max = "500ms" }"#,
             "TOML syntax error: duplicate key",
             edit("targets = 100", "targets = 100\nseries = 5"),
             "scenarios/bad.toml:8:1: TOML syntax error: duplicate key `series` (each key may appear once per table)",
+        ),
+        (
+            "a YAML line pasted into a table",
+            edit("capacity = 10000", "capacity: 10000"),
+            "scenarios/bad.toml:12:11: TOML syntax error: key with no value, expected `=`: `capacity: 10000` looks \
+             like YAML; in TOML write `capacity = 10000` (scenario files are TOML: docs/scenario.md)",
+        ),
+        (
+            "a prometheus.yml pasted at the end",
+            append("\nremote_write:\n  - url: http://mimir:8080/api/v1/push\n"),
+            "scenarios/bad.toml:19:14: TOML syntax error: key with no value, expected `=`: `remote_write:` looks like \
+             YAML; TOML opens a table with its dotted path in brackets, e.g. [remote_write.queue_config], and writes \
+             each key as `key = value`; this looks like part of a prometheus.yml: `rwsim import prometheus.yml` \
+             writes a scenario from the whole file (docs/import.md)",
         ),
         (
             "single brackets for an array of tables",

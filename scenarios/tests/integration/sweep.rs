@@ -1,13 +1,14 @@
 //! The `[sweep]` table and overrides: values applied before validation, errors located.
 
-use scenarios::sweep::{AxisOrigin, Grid, Override, SweepKey, parse_values};
+use scenarios::sweep::{AxisOrigin, Grid, Override, SetBy, SweepKey, parse_values};
 use scenarios::{Source, load_str};
 
 const BASE: &str =
     "duration = \"2h\"\n[workload]\nseries = 1000\n[[receiver.fault]]\nstart = \"1h\"\nend = \"70m\"\nstatus = 503\n";
 
+/// `KEY=VALUE` as a point of a sweep sets it.
 fn set(s: &str) -> Override {
-    Override::from_flag(s).unwrap_or_else(|e| panic!("{e}"))
+    Override { by: SetBy::Sweep, ..Override::from_flag(s).unwrap_or_else(|e| panic!("{e}")) }
 }
 
 #[test]
@@ -59,7 +60,7 @@ fn overrides_are_validated_like_the_file() {
     let e = src.load_with(&[set("remote_write.queue_config.capacity=5000000000")]).unwrap_err();
     assert!(
         e.to_string()
-            .starts_with("b.toml:1:1: remote_write.queue_config.capacity: expected an integer from 0 to 4294967295"),
+            .starts_with("b.toml:1:1: remote_write.queue_config.capacity: expected an integer from 1 to 1,000,000,000"),
         "{e}"
     );
     assert!(e.to_string().ends_with("the sweep sets it to 5000000000"), "{e}");
@@ -75,7 +76,9 @@ fn overrides_are_validated_like_the_file() {
 fn every_sweepable_duration_key_round_trips_its_values() {
     let k = SweepKey::parse("remote_write.queue_config.batch_send_deadline").unwrap();
     for v in parse_values(&k, "250ms..10s:1250ms").unwrap() {
-        let s = Source::from_text(BASE, "b.toml").load_with(&[Override { key: k.clone(), value: v }]).unwrap();
+        let s = Source::from_text(BASE, "b.toml")
+            .load_with(&[Override { key: k.clone(), value: v, by: SetBy::Sweep }])
+            .unwrap();
         assert_eq!(scenarios::units::format_duration(s.config.remote_write.queue.batch_send_deadline), v.to_string());
     }
 }
@@ -96,4 +99,67 @@ fn agent_and_alloy_durations_are_sweepable() {
     assert!(e.to_string().contains("applies only with mode = \"alloy\""), "{e}");
     let e = SweepKey::parse("sender.mode").unwrap_err();
     assert!(e.message.contains("one scenario file per sender"), "{e}");
+}
+
+#[test]
+fn a_prepared_source_loads_points_like_the_file() {
+    // Same configuration, same errors as load_with, from one parse.
+    let src = Source::from_text(format!("{BASE}[sweep]\n\"receiver.fault[0].length\" = [\"5m\", \"2h\"]\n"), "p.toml");
+    let prepared = src.prepare().unwrap();
+    let ok = [set("receiver.fault[0].length=30m"), set("remote_write.queue_config.capacity=2500")];
+    let (a, b) = (prepared.config_with(&ok).unwrap(), src.load_with(&ok).unwrap().config);
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(a.remote_write.queue.capacity, 2500);
+    let bad = [set("receiver.fault[0].length=2h")];
+    assert_eq!(
+        prepared.config_with(&bad).unwrap_err().to_string(),
+        src.load_with(&bad).unwrap_err().to_string(),
+        "the error points at the same place in the file"
+    );
+}
+
+#[test]
+fn a_sweep_list_of_a_hundred_thousand_values_loads_and_finds_its_repeat() {
+    // The duplicate check compared every pair (minutes for 100k values); a repeat is still
+    // reported as the first value listed twice.
+    let values: Vec<String> = (1..=100_000u64).map(|n| n.to_string()).collect();
+    let text = format!("{BASE}[sweep]\n\"remote_write.queue_config.capacity\" = [{}]\n", values.join(", "));
+    let s = load_str(&text, "big.toml").unwrap();
+    assert_eq!(Grid::new(&s.sweep, vec![]).unwrap().len(), 100_000);
+    let text =
+        format!("{BASE}[sweep]\n\"remote_write.queue_config.capacity\" = [{}, 7, 99999, 7]\n", values.join(", "));
+    let e = load_str(&text, "big.toml").unwrap_err();
+    assert!(e.message.contains("the value 7 is listed twice"), "{e}");
+}
+
+#[test]
+fn a_grid_beyond_the_limit_is_refused_from_its_axes_alone() {
+    // 1000 × 1000 × 1000 points: refused from the sizes, without listing a point.
+    let text = format!(
+        "{BASE}[sweep]\n\"remote_write.queue_config.capacity\" = \"1..1000:1\"\n\
+         \"remote_write.queue_config.max_shards\" = \"1..1000:1\"\n\"sender.cpu_cores\" = \"1..1000:1\"\n"
+    );
+    let s = load_str(&text, "huge.toml").unwrap();
+    let e = Grid::new(&s.sweep, vec![]).unwrap_err();
+    assert!(e.message.contains("1000 × 1000 × 1000 = 1000000000"), "{e}");
+}
+
+#[test]
+fn every_point_of_a_long_sweep_list_is_checked_from_one_parse() {
+    // 20,000 listed capacities, one of them 0: loading each point re-read the whole list
+    // (minutes); the prepared source checks them all and finds the bad one.
+    let values: Vec<String> = (0..20_000u64).map(|n| if n == 12_345 { 0 } else { n + 1 }.to_string()).collect();
+    let src = Source::from_text(
+        format!("{BASE}[sweep]\n\"remote_write.queue_config.capacity\" = [{}]\n", values.join(", ")),
+        "long.toml",
+    );
+    let grid = Grid::new(&src.load().unwrap().sweep, vec![]).unwrap();
+    let prepared = src.prepare().unwrap();
+    let bad: Vec<(u64, String)> = (0..grid.len())
+        .filter_map(|i| prepared.config_with(&grid.point(i)).err().map(|e| (i, e.to_string())))
+        .collect();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].0, 12_345);
+    assert!(bad[0].1.contains("remote_write.queue_config.capacity"), "{}", bad[0].1);
+    assert!(bad[0].1.contains("the sweep sets it to 0"), "{}", bad[0].1);
 }

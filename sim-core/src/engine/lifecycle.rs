@@ -21,6 +21,7 @@
 use super::{Ev, Phase, Sim};
 use crate::config::{ReloadChange, SenderEventKind, SenderOom};
 use crate::gaps::LossReason;
+use crate::incident::WindowLog;
 use crate::observer::{NotableKind, Observer};
 use crate::profile::Profile;
 use crate::receiver::IncidentWindow;
@@ -93,8 +94,9 @@ pub(super) struct Life {
     pub(super) down_since: Option<SimTime>,
     /// The first WAL position the current queue can send (its watcher's start).
     pub(super) queue_first_pos: u64,
-    /// Stopping, down and replay windows, for shading charts.
-    pub(super) windows: Vec<IncidentWindow>,
+    /// Stopping, down and replay windows, for shading charts (capped: a sender OOM loop
+    /// opens two per kill).
+    pub(super) windows: WindowLog,
     /// The window in progress: its kind, label and start.
     open_window: Option<(&'static str, &'static str, SimTime)>,
 }
@@ -121,7 +123,7 @@ impl Life {
             down: SimDuration::ZERO,
             down_since: None,
             queue_first_pos: 0,
-            windows: Vec::new(),
+            windows: WindowLog::default(),
             open_window: None,
         }
     }
@@ -142,7 +144,7 @@ impl Life {
     }
 
     /// The windows, the one in progress closed at `end`.
-    pub(super) fn finish_windows(&mut self, end: SimTime) -> Vec<IncidentWindow> {
+    pub(super) fn finish_windows(&mut self, end: SimTime) -> WindowLog {
         self.window(end, None);
         std::mem::take(&mut self.windows)
     }

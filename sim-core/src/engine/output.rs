@@ -243,7 +243,8 @@ impl<O: Observer> Sim<'_, O> {
         let gaps = self.finish_gaps(committed, ahead);
         let rx = self.rx.totals().clone();
         let mut incident_windows = self.rx.windows().to_vec();
-        incident_windows.extend(self.life.finish_windows(self.end));
+        let sender_windows = self.life.finish_windows(self.end);
+        incident_windows.extend_from_slice(sender_windows.kept());
         let mut timeline = std::mem::take(&mut self.timeline);
         timeline.sort_by_key(|n| n.at);
         let secs = |ns: u64| ns as f64 / 1e9;
@@ -312,6 +313,7 @@ impl<O: Observer> Sim<'_, O> {
             conservation_ok: st.conservation_ok,
             events_processed: self.events,
             incident_windows,
+            incident_windows_omitted: self.rx.windows_omitted() + sender_windows.omitted(),
             timeline,
             timeline_omitted: self.timeline_omitted,
             gaps,
