@@ -24,7 +24,7 @@
 //! and count of attempt durations, not the buckets): `rate(_sum) / rate(_count)` is right,
 //! `histogram_quantile` is not meaningful.
 //!
-//! **A vmagent run** (its rows have `vmagent_remotewrite_queues > 0`) exports vmagent's own
+//! **A vmagent run** ([`Target::vmagent`]) exports vmagent's own
 //! series instead of Prometheus's, with `url="1:secret-url"` as vmagent shows a URL without
 //! `-remoteWrite.showURL` (and `path` on the persistent-queue series):
 //! `vmagent_remotewrite_requests_total{status_code}` (rwsim keeps classes, so the codes are
@@ -41,7 +41,10 @@
 //! with `# EOF`.
 
 use sim_core::metrics::MetricsRow;
-use std::io::{self, Write};
+use sim_core::observer::Observer;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 /// Labels and clock of an export.
 #[derive(Clone, Debug)]
@@ -58,6 +61,8 @@ pub struct Target<'a> {
     pub start_unix_millis: u64,
     /// Whether `samples_dropped_total` has `reason="too_old"` (Prometheus 2.50 and later).
     pub dropped_reason_label: bool,
+    /// A vmagent run: vmagent's series instead of Prometheus's.
+    pub vmagent: bool,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq)]
@@ -97,6 +102,10 @@ fn one(name: &'static str, kind: Kind, scope: Scope, help: &'static str, v: Valu
 }
 
 fn families(t: &Target<'_>) -> Vec<Family> {
+    if t.vmagent { vmagent_families() } else { prometheus_families(t) }
+}
+
+fn prometheus_families(t: &Target<'_>) -> Vec<Family> {
     use Kind::*;
     use Scope::*;
     let dropped_label = t.dropped_reason_label.then_some(("reason", "too_old"));
@@ -407,12 +416,37 @@ fn labels(t: &Target<'_>, scope: Scope, extra: Option<(&str, &str)>) -> String {
     parts.join(",")
 }
 
-/// Writes the export of `rows` to `w`.
-pub fn write<W: Write>(mut w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Result<()> {
-    let ts: Vec<String> =
-        rows.iter().map(|r| timestamp(t.start_unix_millis + (r.t_seconds * 1000.0).round() as u64)).collect();
-    let vmagent = rows.iter().any(|r| r.vmagent_remotewrite_queues > 0);
-    for f in if vmagent { vmagent_families() } else { families(t) } {
+/// One row's sample of one series: when, whether the sender served its metrics then, the value.
+#[derive(Copy, Clone)]
+struct Point {
+    unix_millis: u64,
+    sender_up: bool,
+    value: f64,
+}
+
+/// Where an export's samples come from, one series at a time: rows in memory ([`write()`]) or
+/// the spill files of a streamed run ([`Spill`]). Both feed [`write_from`], so their bytes
+/// are the same.
+trait Source {
+    /// Calls `f` with each row's point of series `i` (in [`series_values`] order), in time order.
+    fn series(&mut self, i: usize, f: &mut dyn FnMut(Point) -> io::Result<()>) -> io::Result<()>;
+    /// Calls `f` with each row's histogram point (value: the sum) and count, in time order.
+    fn histogram(&mut self, f: &mut dyn FnMut(Point, u64) -> io::Result<()>) -> io::Result<()>;
+}
+
+/// Every plain series' value, in export order (the families', then each family's series).
+fn series_values(t: &Target<'_>) -> Vec<Value> {
+    families(t).iter().flat_map(|f| f.series.iter().map(|s| s.1)).collect()
+}
+
+fn unix_millis(t: &Target<'_>, r: &MetricsRow) -> u64 {
+    t.start_unix_millis + (r.t_seconds * 1000.0).round() as u64
+}
+
+/// Writes the export: each family's header and samples in turn, then `# EOF`.
+fn write_from<W: Write>(mut w: W, t: &Target<'_>, src: &mut dyn Source) -> io::Result<()> {
+    let mut i = 0;
+    for f in families(t) {
         let kind = match f.kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
@@ -421,16 +455,19 @@ pub fn write<W: Write>(mut w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Res
         writeln!(w, "# HELP {} {}", f.name, escape(f.help))?;
         let suffix = if f.kind == Kind::Counter { "_total" } else { "" };
         // While the sender process is down nobody serves its metrics: a gap, as in reality.
-        let served =
-            |r: &MetricsRow| r.sender_up > 0 || !f.name.starts_with("prometheus_") && !f.name.starts_with("vm");
-        for (extra, v) in &f.series {
+        let always = !f.name.starts_with("prometheus_") && !f.name.starts_with("vm");
+        for (extra, _) in &f.series {
             let l = labels(t, f.scope, *extra);
-            for (r, ts) in rows.iter().zip(&ts).filter(|(r, _)| served(r)) {
-                writeln!(w, "{}{suffix}{{{l}}} {} {ts}", f.name, value(v(r)))?;
-            }
+            src.series(i, &mut |p| {
+                if !(p.sender_up || always) {
+                    return Ok(());
+                }
+                writeln!(w, "{}{suffix}{{{l}}} {} {}", f.name, value(p.value), timestamp(p.unix_millis))
+            })?;
+            i += 1;
         }
     }
-    if vmagent {
+    if t.vmagent {
         writeln!(w, "# EOF")?;
         return Ok(());
     }
@@ -439,14 +476,219 @@ pub fn write<W: Write>(mut w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Res
     writeln!(w, "# TYPE {h} histogram")?;
     writeln!(w, "# HELP {h} Duration of send calls to the remote storage. rwsim: only the +Inf bucket.")?;
     let l = labels(t, Scope::Queue, None);
-    for (r, ts) in rows.iter().zip(&ts).filter(|(r, _)| r.sender_up > 0) {
-        let count = r.sent_batch_duration_seconds_count;
+    src.histogram(&mut |p, count| {
+        if !p.sender_up {
+            return Ok(());
+        }
+        let ts = timestamp(p.unix_millis);
         writeln!(w, "{h}_bucket{{{l},le=\"+Inf\"}} {count} {ts}")?;
-        writeln!(w, "{h}_sum{{{l}}} {} {ts}", value(r.sent_batch_duration_seconds_sum))?;
-        writeln!(w, "{h}_count{{{l}}} {count} {ts}")?;
-    }
+        writeln!(w, "{h}_sum{{{l}}} {} {ts}", value(p.value))?;
+        writeln!(w, "{h}_count{{{l}}} {count} {ts}")
+    })?;
     writeln!(w, "# EOF")?;
     Ok(())
+}
+
+/// Rows in memory as a [`Source`].
+struct Rows<'r, 't> {
+    rows: &'r [MetricsRow],
+    target: &'r Target<'t>,
+    values: Vec<Value>,
+}
+
+impl Source for Rows<'_, '_> {
+    fn series(&mut self, i: usize, f: &mut dyn FnMut(Point) -> io::Result<()>) -> io::Result<()> {
+        let v = self.values[i];
+        for r in self.rows {
+            f(Point { unix_millis: unix_millis(self.target, r), sender_up: r.sender_up > 0, value: v(r) })?;
+        }
+        Ok(())
+    }
+
+    fn histogram(&mut self, f: &mut dyn FnMut(Point, u64) -> io::Result<()>) -> io::Result<()> {
+        for r in self.rows {
+            let p = Point {
+                unix_millis: unix_millis(self.target, r),
+                sender_up: r.sender_up > 0,
+                value: r.sent_batch_duration_seconds_sum,
+            };
+            f(p, r.sent_batch_duration_seconds_count)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the export of `rows` to `w`.
+pub fn write<W: Write>(w: W, rows: &[MetricsRow], t: &Target<'_>) -> io::Result<()> {
+    write_from(w, t, &mut Rows { rows, target: t, values: series_values(t) })
+}
+
+/// The export of a run too long to keep in memory, streamed: as an [`Observer`] it appends
+/// each row's samples to unnamed temporary files (one per series, 8 bytes a sample, plus one
+/// of times and one of the histogram), and [`Spill::finish`] reads them back series by series
+/// into the export. Memory stays flat with run length; the bytes equal [`write()`]'s of the
+/// same rows. The files have no name (`O_TMPFILE` on Linux), so they vanish when the spill
+/// is dropped or the process dies, whether the export was finished or not.
+pub struct Spill {
+    dir: PathBuf,
+    start_unix_millis: u64,
+    values: Vec<Value>,
+    /// Per row: Unix milliseconds, sender up (0 or 1).
+    times: Column,
+    /// Per row: the value's bits, one column per plain series.
+    series: Vec<Column>,
+    /// Per row: the histogram's count and sum's bits.
+    histogram: Column,
+    rows: u64,
+    /// The first write error, reported by [`Spill::finish`] (an observer cannot fail).
+    error: Option<io::Error>,
+}
+
+/// One spill file of 8-byte little-endian words.
+struct Column(BufWriter<File>);
+
+impl Column {
+    fn create(dir: &Path) -> io::Result<Self> {
+        Ok(Column(BufWriter::new(tempfile::tempfile_in(dir)?)))
+    }
+
+    fn put(&mut self, word: u64) -> io::Result<()> {
+        self.0.write_all(&word.to_le_bytes())
+    }
+
+    /// Flushes the file and returns it, to read from its start.
+    fn into_file(self) -> io::Result<File> {
+        self.0.into_inner().map_err(io::IntoInnerError::into_error)
+    }
+}
+
+/// Reads `words` little-endian words a record from the start of `file`.
+struct Records<'f> {
+    reader: BufReader<&'f File>,
+}
+
+impl<'f> Records<'f> {
+    fn open(mut file: &'f File) -> io::Result<Self> {
+        file.seek(SeekFrom::Start(0))?;
+        Ok(Records { reader: BufReader::new(file) })
+    }
+
+    fn read<const N: usize>(&mut self) -> io::Result<[u64; N]> {
+        let mut words = [0; N];
+        for w in &mut words {
+            let mut b = [0; 8];
+            self.reader.read_exact(&mut b)?;
+            *w = u64::from_le_bytes(b);
+        }
+        Ok(words)
+    }
+}
+
+impl Spill {
+    /// Creates the spill files in `dir` (the export's directory, which has room for the
+    /// export: the spill is a fraction of its size). `t` must be the target later given to
+    /// [`Spill::finish`].
+    pub fn create(dir: &Path, t: &Target<'_>) -> io::Result<Self> {
+        let values = series_values(t);
+        let spill_err = |e| spill_error(dir, "create", e);
+        let series = values.iter().map(|_| Column::create(dir)).collect::<io::Result<Vec<_>>>().map_err(spill_err)?;
+        Ok(Spill {
+            dir: dir.to_path_buf(),
+            start_unix_millis: t.start_unix_millis,
+            times: Column::create(dir).map_err(spill_err)?,
+            histogram: Column::create(dir).map_err(spill_err)?,
+            series,
+            values,
+            rows: 0,
+            error: None,
+        })
+    }
+
+    fn append(&mut self, r: &MetricsRow) -> io::Result<()> {
+        let millis = self.start_unix_millis + (r.t_seconds * 1000.0).round() as u64;
+        self.times.put(millis)?;
+        self.times.put(u64::from(r.sender_up > 0))?;
+        for (c, v) in self.series.iter_mut().zip(&self.values) {
+            c.put(v(r).to_bits())?;
+        }
+        self.histogram.put(r.sent_batch_duration_seconds_count)?;
+        self.histogram.put(r.sent_batch_duration_seconds_sum.to_bits())?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Writes the export of every row seen to `w`, with `t`'s labels. An error reading or
+    /// writing a spill file names the directory; one writing `w` is returned as it is.
+    pub fn finish<W: Write>(self, w: W, t: &Target<'_>) -> io::Result<()> {
+        let dir = self.dir;
+        if let Some(e) = self.error {
+            return Err(spill_error(&dir, "write", e));
+        }
+        let files = (|| -> io::Result<_> {
+            let series = self.series.into_iter().map(Column::into_file).collect::<io::Result<Vec<_>>>()?;
+            Ok((self.times.into_file()?, series, self.histogram.into_file()?))
+        })();
+        let (times, series, histogram) = files.map_err(|e| spill_error(&dir, "write", e))?;
+        let mut src = Spilled { times: &times, series: &series, histogram: &histogram, rows: self.rows, dir: &dir };
+        write_from(w, t, &mut src)
+    }
+}
+
+impl Observer for Spill {
+    fn on_step(&mut self, row: &MetricsRow) {
+        if self.error.is_none()
+            && let Err(e) = self.append(row)
+        {
+            self.error = Some(e);
+        }
+    }
+}
+
+fn spill_error(dir: &Path, what: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot {what} a temporary spill file in {}: {e}", dir.display()))
+}
+
+/// The spill files, written, as a [`Source`].
+struct Spilled<'f> {
+    times: &'f File,
+    series: &'f [File],
+    histogram: &'f File,
+    rows: u64,
+    dir: &'f Path,
+}
+
+impl Spilled<'_> {
+    /// Reads the times and `column` in step, calling `f` with each row's point and the
+    /// column's record. Spill errors name the directory; `f`'s pass through.
+    fn each<const N: usize>(
+        &self,
+        column: &File,
+        f: &mut dyn FnMut(u64, bool, [u64; N]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let read_err = |e| spill_error(self.dir, "read", e);
+        let mut times = Records::open(self.times).map_err(read_err)?;
+        let mut values = Records::open(column).map_err(read_err)?;
+        for _ in 0..self.rows {
+            let [millis, up] = times.read::<2>().map_err(read_err)?;
+            let record = values.read::<N>().map_err(read_err)?;
+            f(millis, up != 0, record)?;
+        }
+        Ok(())
+    }
+}
+
+impl Source for Spilled<'_> {
+    fn series(&mut self, i: usize, f: &mut dyn FnMut(Point) -> io::Result<()>) -> io::Result<()> {
+        self.each::<1>(&self.series[i], &mut |unix_millis, sender_up, [bits]| {
+            f(Point { unix_millis, sender_up, value: f64::from_bits(bits) })
+        })
+    }
+
+    fn histogram(&mut self, f: &mut dyn FnMut(Point, u64) -> io::Result<()>) -> io::Result<()> {
+        self.each::<2>(self.histogram, &mut |unix_millis, sender_up, [count, sum]| {
+            f(Point { unix_millis, sender_up, value: f64::from_bits(sum) }, count)
+        })
+    }
 }
 
 /// Renders the export to a string (tests and small runs).
@@ -468,6 +710,7 @@ mod tests {
             url: "https://mimir.example/api/v1/push",
             start_unix_millis: 1_704_067_200_000,
             dropped_reason_label: true,
+            vmagent: false,
         }
     }
 
@@ -503,7 +746,7 @@ mod tests {
             r.vmagent_remotewrite_queues = 8;
             r.vm_persistentqueue_blocks_dropped_total = 3;
         }
-        let text = render(&rows, &target());
+        let text = render(&rows, &Target { vmagent: true, ..target() });
         assert!(!text.contains("prometheus_remote_storage"));
         assert!(text.contains("vmagent_remotewrite_queues{job=\"rwsim\",instance=\"demo\",url=\"1:secret-url\"} 8 "));
         assert!(text.lines().any(|l| l.starts_with("vm_persistentqueue_blocks_dropped_total{") && l.contains("path=")));
@@ -546,6 +789,44 @@ mod tests {
             "prometheus_remote_storage_sent_batch_duration_seconds_bucket{job=\"rwsim\",instance=\"demo\",remote_name=\"mimir\",url=\"https://mimir.example/api/v1/push\",le=\"+Inf\"} 2 1704067220\n"
         ));
         assert!(out.contains("_sum{job=\"rwsim\",instance=\"demo\",remote_name=\"mimir\",url=\"https://mimir.example/api/v1/push\"} 0.5 1704067220\n"));
+    }
+
+    /// A scratch directory of this test's own.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rwsim-openmetrics-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_streamed_export_equals_the_in_memory_one_and_leaves_no_files() {
+        let mut rows = rows();
+        rows[1].sender_up = 0;
+        rows[2].shards_desired = f64::NAN;
+        rows[2].lag_seconds = 0.1 + 0.2;
+        rows[2].t_seconds = 20.0005;
+        let t = target();
+        let dir = scratch("spill");
+        let mut spill = Spill::create(&dir, &t).unwrap();
+        for r in &rows {
+            spill.on_step(r);
+        }
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "the spill files have no name");
+        let mut out = Vec::new();
+        spill.finish(&mut out, &t).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), render(&rows, &t));
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        std::fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_spill_that_cannot_be_created_names_its_directory() {
+        let dir = scratch("missing").join("no-such-dir");
+        let err = Spill::create(&dir, &target()).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(err.to_string().starts_with(&format!("cannot create a temporary spill file in {}: ", dir.display())));
+        std::fs::remove_dir(dir.parent().unwrap()).unwrap();
     }
 
     #[test]

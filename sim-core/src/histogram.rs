@@ -22,6 +22,7 @@ impl Default for Histogram {
     }
 }
 
+#[inline]
 fn bucket(v: u64) -> usize {
     if v < SUB as u64 {
         return v as usize;
@@ -44,6 +45,7 @@ fn bucket_mid(b: usize) -> u64 {
 
 impl Histogram {
     /// Records `count` values equal to `v`.
+    #[inline]
     pub fn add(&mut self, v: u64, count: u64) {
         if count == 0 {
             return;

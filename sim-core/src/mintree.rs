@@ -9,28 +9,29 @@
 pub struct MinTree {
     n: usize,
     size: usize,
-    /// Leaf values live at `size + i`; inner nodes hold the index of their minimum leaf.
-    vals: Vec<u64>,
-    idx: Vec<u32>,
+    /// `(key, index)` of the minimum below each node; leaf `i` lives at `size + i`. Keeping
+    /// the key in the node (not only the index) makes an update one pass of direct loads.
+    nodes: Vec<(u64, u32)>,
 }
 
 impl MinTree {
     /// `n` keys, all `u64::MAX`.
     pub fn new(n: usize) -> Self {
         let size = n.next_power_of_two().max(1);
-        let mut idx = vec![0u32; 2 * size];
-        for (i, slot) in idx[size..].iter_mut().enumerate() {
-            *slot = i as u32;
+        let mut nodes = vec![(u64::MAX, 0u32); 2 * size];
+        for (i, slot) in nodes[size..].iter_mut().enumerate() {
+            slot.1 = i as u32;
         }
-        let mut t = MinTree { n, size, vals: vec![u64::MAX; size], idx };
         for node in (1..size).rev() {
-            t.idx[node] = t.pick(t.idx[2 * node], t.idx[2 * node + 1]);
+            nodes[node] = Self::pick(nodes[2 * node], nodes[2 * node + 1]);
         }
-        t
+        MinTree { n, size, nodes }
     }
 
-    fn pick(&self, a: u32, b: u32) -> u32 {
-        if self.vals[b as usize] < self.vals[a as usize] { b } else { a }
+    /// The smaller of a left and a right child; the left (lower indices) wins ties.
+    #[inline]
+    fn pick(a: (u64, u32), b: (u64, u32)) -> (u64, u32) {
+        if b.0 < a.0 { b } else { a }
     }
 
     /// Number of keys.
@@ -45,26 +46,34 @@ impl MinTree {
 
     /// Key `i`.
     pub fn get(&self, i: usize) -> u64 {
-        self.vals[i]
+        self.nodes[self.size + i].0
     }
 
     /// Sets key `i`.
+    #[inline]
     pub fn set(&mut self, i: usize, v: u64) {
-        if self.vals[i] == v {
+        let mut node = self.size + i;
+        if self.nodes[node].0 == v {
             return;
         }
-        self.vals[i] = v;
-        let mut node = (self.size + i) / 2;
-        while node >= 1 {
-            self.idx[node] = self.pick(self.idx[2 * node], self.idx[2 * node + 1]);
+        self.nodes[node].0 = v;
+        while node > 1 {
+            let left = node & !1;
+            let up = Self::pick(self.nodes[left], self.nodes[left + 1]);
             node /= 2;
+            if self.nodes[node] == up {
+                // Every ancestor already holds what it would be recomputed to.
+                return;
+            }
+            self.nodes[node] = up;
         }
     }
 
     /// The smallest key and its index (the lowest index among equal keys).
+    #[inline]
     pub fn min(&self) -> (u64, usize) {
-        let i = if self.size == 1 { 0 } else { self.idx[1] as usize };
-        (self.vals[i], i)
+        let (v, i) = self.nodes[1];
+        (v, i as usize)
     }
 }
 

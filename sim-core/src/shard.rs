@@ -91,8 +91,11 @@ impl ShardQueue {
             _ => self.spans.push_back(span),
         }
         self.queued += span.count;
-        let promote = (self.partial() / self.msps).min(self.slots - self.full);
-        self.full += promote;
+        let partial = self.partial();
+        // Most pushes leave the partial batch short of a batch: skip the division then.
+        if partial >= self.msps {
+            self.full += (partial / self.msps).min(self.slots - self.full);
+        }
     }
 
     fn cut(&mut self, mut n: u64) -> Span {

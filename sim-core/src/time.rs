@@ -75,8 +75,14 @@ impl SimDuration {
         if s.is_nan() || s <= 0.0 {
             return SimDuration::ZERO;
         }
-        let ns = (s * NANOS_PER_SEC as f64).round();
-        if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration(ns as u64) }
+        let ns = s * NANOS_PER_SEC as f64;
+        if ns >= u64::MAX as f64 {
+            return SimDuration(u64::MAX);
+        }
+        // `ns.round()` (half away from zero), without the libm call it compiles to on
+        // baseline x86-64: the truncation is exact and so is the fraction `ns - whole`.
+        let whole = ns as u64;
+        SimDuration(if ns - whole as f64 >= 0.5 { whole + 1 } else { whole })
     }
     /// Nanoseconds.
     pub const fn nanos(self) -> u64 {
@@ -230,6 +236,18 @@ mod tests {
         assert_eq!(mul_div(10, 20, 3), 66);
         assert_eq!(mul_div(u64::MAX, 2, 4), u64::MAX / 2, "128-bit path");
         assert_eq!(mul_div(1 << 40, 1 << 40, 1 << 50), 1 << 30);
+    }
+
+    proptest::proptest! {
+        /// The hand-rolled rounding of `from_secs_f64` is `f64::round` (half away from zero).
+        #[test]
+        fn from_secs_f64_rounds_like_f64_round(s in 0.0f64..2e10, half in 0u64..1_000_000) {
+            let want = |s: f64| (s * NANOS_PER_SEC as f64).round() as u64;
+            proptest::prop_assert_eq!(SimDuration::from_secs_f64(s).nanos(), want(s));
+            // Exact halves of a nanosecond.
+            let h = (half as f64 + 0.5) / NANOS_PER_SEC as f64;
+            proptest::prop_assert_eq!(SimDuration::from_secs_f64(h).nanos(), want(h));
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@
 use crate::config::{Latency, WorkloadConfig};
 use crate::fault::Sampler;
 use crate::rng::{Rng, Stream, unit_at};
-use crate::time::{NANOS_PER_MILLI, SimDuration, SimTime, mul_div};
+use crate::time::{NANOS_PER_MILLI, SimDuration, SimTime};
 
 /// Report series Prometheus adds to every scrape (`up`, `scrape_duration_seconds`,
 /// `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling`, `scrape_series_added`).
@@ -83,9 +83,12 @@ pub struct Workload {
     commit: Commit,
     /// Per-target phases in ns within `[0, interval)`, whole milliseconds, sorted.
     phases: Vec<u64>,
-    /// `bucket_first[b]` = number of phases below `b·interval/buckets`: turns the
-    /// "how many targets have scraped by offset r" search into one division and a short scan.
+    /// `bucket_first[b]` = number of phases below `b << bucket_shift`: turns the "how many
+    /// targets have scraped by offset r" search into a shift and a short scan. Buckets are a
+    /// power of two of nanoseconds wide, at most `interval / targets`, so there are between
+    /// one and two per target and no division on the hot path.
     bucket_first: Vec<u32>,
+    bucket_shift: u32,
     /// Samples per interval from each start time (ns) on, as configured: the series count
     /// and its changes, ignoring when the process is down.
     steps: Vec<(u64, u64)>,
@@ -108,13 +111,10 @@ impl Workload {
         phases.sort_unstable();
         let n = u64::from(cfg.targets);
         let extra = if cfg.report_series { REPORT_SERIES_PER_TARGET * n } else { 0 };
-        let buckets = phases.len().max(1);
-        let bucket_first = (0..=buckets)
-            .map(|b| {
-                phases.partition_point(|&p| (u128::from(p) * buckets as u128) < (b as u128 * u128::from(interval)))
-                    as u32
-            })
-            .collect();
+        let bucket_shift = (interval / phases.len().max(1) as u64).max(1).ilog2();
+        let buckets = interval >> bucket_shift;
+        let bucket_first =
+            (0..=buckets + 1).map(|b| phases.partition_point(|&p| (p >> bucket_shift) < b) as u32).collect();
         let commit = match &cfg.scrape_duration {
             Latency::Fixed(d) => Commit::Fixed(d.nanos()),
             l => {
@@ -136,6 +136,7 @@ impl Workload {
             commit,
             phases,
             bucket_first,
+            bucket_shift,
             steps,
             pauses: Vec::new(),
             nominal: Vec::new(),
@@ -263,8 +264,7 @@ impl Workload {
 
     /// Number of targets whose phase is `≤ r` (`r < interval`).
     fn phases_at_or_before(&self, r: u64) -> u64 {
-        let buckets = self.bucket_first.len() - 1;
-        let b = mul_div(r, buckets as u64, self.interval) as usize;
+        let b = (r >> self.bucket_shift) as usize;
         let mut i = self.bucket_first[b] as usize;
         let stop = self.bucket_first[b + 1] as usize;
         while i < stop && self.phases[i] <= r {
@@ -592,6 +592,19 @@ mod tests {
                 prop_assert!(w.timestamp_of(n - 1) <= t);
             }
             prop_assert!(w.timestamp_of(n) > t);
+        }
+
+        /// The bucketed count of phases at or before an offset is the plain binary search.
+        #[test]
+        fn phase_buckets_count_exactly(targets in 1u32..3000, interval_s in 1u64..600, seed in 0u64..50, r_frac in 0.0f64..1.0) {
+            let w = Workload::new(&cfg(1000, targets, interval_s, vec![]), seed);
+            let r = ((w.interval as f64 * r_frac) as u64).min(w.interval - 1);
+            for r in [0, r, w.interval - 1] {
+                prop_assert_eq!(w.phases_at_or_before(r), w.phases.partition_point(|&p| p <= r) as u64);
+            }
+            for &p in &w.phases {
+                prop_assert_eq!(w.phases_at_or_before(p), w.phases.partition_point(|&q| q <= p) as u64);
+            }
         }
     }
 }

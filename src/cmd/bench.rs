@@ -7,6 +7,10 @@ use crate::cli::BenchArgs;
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// Most timed runs `--runs` accepts: the walls are kept to take their median, and a typo
+/// such as `--runs 4294967295` must fail at once rather than try to allocate gigabytes.
+const MAX_RUNS: u32 = 1000;
+
 /// Peak resident set size of this process (Linux `VmHWM`), in bytes.
 fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -15,14 +19,45 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// `n` with a comma every three digits: `3546237` → `3,546,237`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Checks `--runs` before anything is simulated.
+fn check_runs(runs: u32) -> Result<(), CliError> {
+    if runs == 0 {
+        return Err(CliError::Usage("--runs must be at least 1".into()));
+    }
+    if runs > MAX_RUNS {
+        return Err(CliError::Usage(format!(
+            "--runs {runs} is more than {MAX_RUNS}: each run simulates the whole scenario (about a second for \
+             bench-1m-24h); 5 to 20 runs give a stable median"
+        )));
+    }
+    Ok(())
+}
+
+/// The report, one `label  value` line each, values aligned.
+fn report(rows: &[(&str, String)]) -> String {
+    let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    rows.iter().map(|(l, v)| format!("{l:<width$}  {v}\n")).collect()
+}
+
 pub fn run(a: BenchArgs) -> Result<ExitCode, CliError> {
+    check_runs(a.runs)?;
     let mut scenario = load(&a.scenario)?;
     if let Some(d) = &a.duration {
         let d = scenarios::units::parse_duration(d).map_err(|e| CliError::Usage(format!("--duration: {e}")))?;
         scenario.config.duration = d;
-    }
-    if a.runs == 0 {
-        return Err(CliError::Usage("--runs must be at least 1".into()));
     }
     let cfg = &scenario.config;
     let sim = |cfg| sim_core::simulate(cfg, &mut ()).map_err(|e| CliError::Sim(scenario.origin.clone(), e));
@@ -36,18 +71,54 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, CliError> {
     }
     walls.sort_by(f64::total_cmp);
     let median = walls[walls.len() / 2];
-    let events = warm.events_processed as f64;
+    let events = warm.events_processed;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("scenario            {} ({} simulated)", scenario.name, cfg.duration);
-    println!("machine             {cores} cores available; the simulation runs on one");
-    println!("runs                {} timed after 1 warm-up", a.runs);
-    println!("wall (min/median/max) {:.3}s / {:.3}s / {:.3}s", walls[0], median, walls[walls.len() - 1]);
-    println!("events              {}", warm.events_processed);
-    println!("events/s (median)   {:.2e}", events / median);
-    println!("simulated s per wall s (median) {:.0}", cfg.duration.as_secs_f64() / median);
-    match peak_rss_bytes() {
-        Some(b) => println!("peak RSS            {:.1} MiB", b as f64 / (1 << 20) as f64),
-        None => println!("peak RSS            unavailable (no /proc/self/status)"),
-    }
+    let rss = match peak_rss_bytes() {
+        Some(b) => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
+        None => "unavailable (no /proc/self/status)".into(),
+    };
+    let rows = [
+        ("scenario", format!("{} ({} simulated)", scenario.name, cfg.duration)),
+        ("machine", format!("{cores} cores available; the simulation runs on one")),
+        ("runs", format!("{} timed after 1 warm-up", a.runs)),
+        ("wall min", format!("{:.3} s", walls[0])),
+        ("wall median", format!("{median:.3} s")),
+        ("wall max", format!("{:.3} s", walls[walls.len() - 1])),
+        ("events", thousands(events)),
+        ("events/s (median)", thousands((events as f64 / median) as u64)),
+        ("ns per event (median)", format!("{:.0}", median * 1e9 / events.max(1) as f64)),
+        ("simulated s per wall s", thousands((cfg.duration.as_secs_f64() / median) as u64)),
+        ("peak RSS", rss),
+    ];
+    print!("{}", report(&rows));
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits_by_three() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(3_546_237), "3,546,237");
+        assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
+    }
+
+    #[test]
+    fn report_aligns_the_values() {
+        let r = report(&[("a", "1".into()), ("longer label", "2".into())]);
+        assert_eq!(r, "a             1\nlonger label  2\n");
+    }
+
+    #[test]
+    fn runs_are_bounded_with_a_clear_error() {
+        assert!(check_runs(5).is_ok());
+        for bad in [0, MAX_RUNS + 1, u32::MAX] {
+            let Err(CliError::Usage(msg)) = check_runs(bad) else { panic!("--runs {bad} accepted") };
+            assert!(msg.contains("--runs"), "{msg}");
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod import;
 pub mod library;
 pub mod merge;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod serve;

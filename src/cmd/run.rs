@@ -6,7 +6,6 @@ use analysis::robust::Robust;
 use reports::charts::run::{Dashboard, RunCharts, RunSeries};
 use reports::csv::CsvRows;
 use scenarios::sweep::Override;
-use sim_core::observer::RowRecorder;
 use sim_core::result::RunResult;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -62,22 +61,39 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         let file = File::create(&path).map_err(io_err(&path))?;
         csv = Some((path, CsvRows::new(BufWriter::new(file))));
     }
+    // The OpenMetrics export writes each metric family in turn, so it cannot be written as
+    // the rows come: they stream to spill files next to it (a fraction of its size, gone
+    // when the run ends), which are read back into it afterwards. Memory stays flat.
+    let url = scenario.url.clone().unwrap_or_else(|| format!("rwsim://{}", scenario.name));
+    let target = reports::openmetrics::Target {
+        job: "rwsim",
+        instance: &scenario.name,
+        remote_name: scenario.remote_name.as_deref().unwrap_or(&scenario.name),
+        url: &url,
+        start_unix_millis: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_MILLI,
+        dropped_reason_label: cfg.profile == sim_core::profile::Profile::V3,
+        vmagent: matches!(cfg.sender.mode, sim_core::config::SenderMode::Vmagent(_)),
+    };
     let mut openmetrics = match &a.openmetrics {
-        Some(path) => Some((path, BufWriter::new(File::create(path).map_err(io_err(path))?))),
+        Some(path) => {
+            let file = BufWriter::new(File::create(path).map_err(io_err(path))?);
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Some((path, file, reports::openmetrics::Spill::create(dir, &target).map_err(io_err(path))?))
+        }
         None => None,
     };
     // `--out` streams the rows to timeseries.csv and keeps only the dashboard's bounded
-    // downsample, so its memory does not grow with the run. The OpenMetrics export needs
-    // every row (it writes each metric family in turn); keep them only when asked for (a
-    // day at the default 10 s step is 8,641 rows of about 300 bytes).
-    let mut rows = RowRecorder::default();
+    // downsample, so its memory does not grow with the run either.
     let mut series = RunSeries::new(cfg.duration.as_secs_f64());
-    let want_rows = a.openmetrics.is_some();
-    let mut literal = || match (&mut csv, want_rows) {
-        (Some((_, csv_rows)), true) => sim_core::simulate(cfg, &mut (csv_rows, (&mut series, &mut rows))),
-        (Some((_, csv_rows)), false) => sim_core::simulate(cfg, &mut (csv_rows, &mut series)),
-        (None, true) => sim_core::simulate(cfg, &mut rows),
-        (None, false) => sim_core::simulate(cfg, &mut ()),
+    // A bar with an ETA on a terminal's stderr (hidden otherwise): it only watches the rows.
+    let mut progress = super::progress::RunProgress::new(cfg.duration);
+    let mut literal = || match (&mut csv, &mut openmetrics) {
+        (Some((_, csv_rows)), Some((_, _, spill))) => {
+            sim_core::simulate(cfg, &mut ((csv_rows, (&mut series, spill)), &mut progress))
+        }
+        (Some((_, csv_rows)), None) => sim_core::simulate(cfg, &mut ((csv_rows, &mut series), &mut progress)),
+        (None, Some((_, _, spill))) => sim_core::simulate(cfg, &mut (spill, &mut progress)),
+        (None, None) => sim_core::simulate(cfg, &mut progress),
     };
     let robust_wanted = !a.literal
         && (!cfg.receiver.faults.is_empty() || !cfg.receiver.incidents.is_empty() || !cfg.sender.events.is_empty());
@@ -89,6 +105,8 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         let note = if a.literal { LITERAL_NOTE } else { NO_OUTAGE_NOTE };
         (literal().map_err(|e| CliError::Sim(scenario.origin.clone(), e))?, None, Some(note.to_string()))
     };
+    // Clear the bar before anything else goes to the terminal.
+    drop(progress);
     if let Some((path, rows)) = csv {
         let mut w = rows.finish().map_err(|e| CliError::Io(path.display().to_string(), e.into()))?;
         w.flush().map_err(io_err(&path))?;
@@ -109,17 +127,8 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         });
         write_figure(dir, "dashboard", &dash)?;
     }
-    if let Some((path, w)) = &mut openmetrics {
-        let url = scenario.url.clone().unwrap_or_else(|| format!("rwsim://{}", scenario.name));
-        let target = reports::openmetrics::Target {
-            job: "rwsim",
-            instance: &scenario.name,
-            remote_name: scenario.remote_name.as_deref().unwrap_or(&scenario.name),
-            url: &url,
-            start_unix_millis: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_MILLI,
-            dropped_reason_label: cfg.profile == sim_core::profile::Profile::V3,
-        };
-        reports::openmetrics::write(&mut *w, &rows.rows, &target).and_then(|()| w.flush()).map_err(io_err(path))?;
+    if let Some((path, mut w, spill)) = openmetrics {
+        spill.finish(&mut w, &target).and_then(|()| w.flush()).map_err(io_err(path))?;
     }
     say_wrote(a);
     Ok((result, robust, json, note))

@@ -222,6 +222,44 @@ fn promtool_backfills_the_openmetrics_export_with_every_series_and_sample() {
     ));
 }
 
+/// The export is streamed through temporary files next to it (memory flat with run length):
+/// a user gets exactly the samples of timeseries.csv, gaps where the sender was down, and
+/// no stray files beside the export.
+#[test]
+fn the_openmetrics_export_holds_the_timeseries_rows_and_leaves_no_other_files() {
+    let dir = temp_dir("openmetrics-stream");
+    let (out_dir, export_dir) = (dir.join("out"), dir.join("export"));
+    std::fs::create_dir_all(&export_dir).unwrap();
+    let file = export_dir.join("run.om");
+    let name = "restart-during-outage";
+    let out = rwsim()
+        .arg("run")
+        .arg(scenario(name))
+        .args(["--literal", "--start", "2026-03-01T00:00:00Z", "--out"])
+        .arg(&out_dir)
+        .arg("--openmetrics")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = reports::csv::read(std::fs::File::open(out_dir.join("timeseries.csv")).unwrap()).unwrap();
+    assert!(rows.iter().any(|r| r.sender_up == 0), "the scenario has a sender restart, so the export has a gap");
+    let url = format!("rwsim://{name}");
+    let target = reports::openmetrics::Target {
+        job: "rwsim",
+        instance: name,
+        remote_name: name,
+        url: &url,
+        start_unix_millis: 1_772_323_200_000,
+        dropped_reason_label: true,
+        vmagent: false,
+    };
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text == reports::openmetrics::render(&rows, &target), "the export differs from the rows' in-memory export");
+    let left: Vec<_> = std::fs::read_dir(&export_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["run.om"], "only the export is left in its directory");
+}
+
 #[test]
 fn a_bad_start_time_is_refused_before_running() {
     rwsim()

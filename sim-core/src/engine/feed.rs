@@ -22,27 +22,32 @@ impl<O: Observer> Sim<'_, O> {
     /// Samples at WAL positions `[a, b)` that belong to shard `i` (`ref mod n`, modelled as
     /// round-robin over positions since the shard set started).
     pub(super) fn owned(&self, i: u64, a: u64, b: u64) -> u64 {
-        let f = |x: u64| {
-            let base = self.era_base + i;
-            if x <= base { 0 } else { (x - base).div_ceil(self.n) }
-        };
-        f(b) - f(a)
+        self.owned_before(i, b) - self.owned_before(i, a)
     }
 
-    /// The first WAL position at or after `a` that belongs to shard `i`.
-    fn first_owned(&self, i: u64, a: u64) -> u64 {
+    /// Positions of shard `i` below `x` since the shard set started.
+    fn owned_before(&self, i: u64, x: u64) -> u64 {
         let base = self.era_base + i;
-        if a <= base { base } else { a + (i + self.n - (a - self.era_base) % self.n) % self.n }
+        if x <= base { 0 } else { (x - base).div_ceil(self.n) }
+    }
+
+    /// The first WAL position at or after shard `i`'s enqueue point that belongs to it: the
+    /// position after its last owned one, from the count kept with the enqueue point.
+    fn first_owned(&self, i: usize) -> u64 {
+        debug_assert_eq!(self.shards[i].mat_owned, self.owned_before(i as u64, self.shards[i].mat));
+        self.era_base + i as u64 + self.shards[i].mat_owned * self.n
     }
 
     pub(super) fn materialize(&mut self, i: usize) {
         let w = self.watcher.pos;
         let mat = self.shards[i].mat;
         if mat < w {
-            let count = self.owned(i as u64, mat, w);
+            let to = self.owned_before(i as u64, w);
             let s = &mut self.shards[i];
+            let count = to - s.mat_owned;
             s.q.push(Span { lo: mat, hi: w, count });
             s.mat = w;
+            s.mat_owned = to;
         }
     }
 
@@ -57,8 +62,12 @@ impl<O: Observer> Sim<'_, O> {
     fn skip_watcher_to(&mut self, pos: u64) {
         self.materialize_all();
         self.watcher.pos = pos;
-        for s in &mut self.shards {
-            s.mat = s.mat.max(pos);
+        for i in 0..self.shards.len() {
+            let mat = self.shards[i].mat.max(pos);
+            let owned = self.owned_before(i as u64, mat);
+            let s = &mut self.shards[i];
+            s.mat = mat;
+            s.mat_owned = owned;
         }
         for i in 0..self.shards.len() {
             self.refresh(i);
@@ -69,7 +78,7 @@ impl<O: Observer> Sim<'_, O> {
     pub(super) fn refresh(&mut self, i: usize) {
         let s = &self.shards[i];
         let n = self.n;
-        let first = self.first_owned(i as u64, s.mat);
+        let first = self.first_owned(i);
         let block = first.saturating_add(s.q.room().saturating_mul(n));
         let fill = if s.phase == Phase::Idle && s.q.ready_batches() == 0 && self.reshard.is_none() {
             first.saturating_add((self.msps - s.q.partial() - 1).saturating_mul(n))
@@ -100,6 +109,7 @@ impl<O: Observer> Sim<'_, O> {
             .map(|_| Shard {
                 q: ShardQueue::new(self.msps, self.slots),
                 mat: self.watcher.pos,
+                mat_owned: 0,
                 phase: Phase::Idle,
                 flight: None,
                 ver: 0,

@@ -175,6 +175,9 @@ struct Shard {
     q: ShardQueue,
     /// WAL position up to which this shard's share has been enqueued.
     mat: u64,
+    /// Positions of this shard below `mat` since the shard set started (`owned_before(mat)`):
+    /// kept so that enqueueing and `first_owned` divide once, not three times.
+    mat_owned: u64,
     phase: Phase,
     flight: Option<Flight>,
     ver: u32,
