@@ -35,6 +35,10 @@ pub enum Command {
     /// Run a grid of scenario variants in parallel; write sweep.csv, print the Pareto front
     /// and a queue_config recommendation.
     Sweep(SweepArgs),
+    /// One workload and receiver through several senders (Prometheus, agent mode, Alloy,
+    /// vmagent), each with its defaults unless the file sets them: a side-by-side table of
+    /// lost time, delivered, lag, memory, disk and catch-up, and a chart of lag and loss.
+    Compare(CompareArgs),
     /// Join the partial CSVs of a partitioned sweep into the sweep.csv of a single run.
     Merge(MergeArgs),
     /// Run a real remote-write receiver that answers as the scenario's `[receiver]` does.
@@ -162,6 +166,31 @@ pub struct SweepArgs {
     pub timing: bool,
     #[command(flatten)]
     pub targets: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Scenario file or `builtin:NAME` (e.g. `builtin:compare-senders`).
+    pub scenario: String,
+    /// Senders, comma-separated: prometheus (the file's version), prometheus-2.42,
+    /// prometheus-3.x, agent, alloy, vmagent (the version in the file's `[vmagent]` table, default current),
+    /// vmagent-1.79, vmagent-current.
+    #[arg(long, value_name = "LIST", default_value = "prometheus-3.x,agent,alloy,vmagent")]
+    pub senders: String,
+    /// Override the scenario's seed (the same for every sender).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the comparison as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write compare.md, compare.json and the chart (compare.png, compare.svg) here;
+    /// `rwsim report DIR` then includes the comparison.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: RAYON_NUM_THREADS, else one per core). Results do not
+    /// depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Budget(a) => cmd::budget::run(a),
         cli::Command::Bench(a) => cmd::bench::run(a),
         cli::Command::Sweep(a) => cmd::sweep::run(a),
+        cli::Command::Compare(a) => cmd::compare::run(a),
         cli::Command::Merge(a) => cmd::merge::run(a),
         cli::Command::Serve(a) => cmd::serve::run(a),
         cli::Command::Target(a) => cmd::target::run(a),

@@ -6,7 +6,7 @@
 //! ([`crate::robust`]); one the user set is theirs and stays. The ranges and their sources
 //! are documented in `docs/scenario.md`.
 
-use sim_core::config::{IncidentKind, SimConfig};
+use sim_core::config::{IncidentKind, SenderMode, SimConfig};
 use sim_core::time::SimDuration;
 
 /// How a constant's values are written.
@@ -48,6 +48,19 @@ impl Constant {
 
     /// Why varying it cannot change this scenario's losses, if it cannot.
     pub fn inert(&self, cfg: &SimConfig) -> Option<&'static str> {
+        // vmagent has no WAL, shards or resharding: only the bytes of its blocks (with a disk
+        // cap or a rate limit) and the client's time per attempt reach its model.
+        if let SenderMode::Vmagent(v) = &cfg.sender.mode {
+            return match self.key {
+                "sender.request_overhead" => None,
+                "workload.wire_bytes_per_sample" if v.effective_disk_cap() > 0 || v.rate_limit > 0 => None,
+                "workload.wire_bytes_per_sample" => Some(
+                    "vmagent's losses depend on block bytes only through a disk cap or a rate limit, and this \
+                     scenario has neither",
+                ),
+                _ => Some("a constant of the Prometheus sender; the vmagent model does not use it"),
+            };
+        }
         (self.inert)(cfg)
     }
 }

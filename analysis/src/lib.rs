@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod budget;
+pub mod compare;
 pub mod constants;
 pub mod levers;
 pub mod phase;

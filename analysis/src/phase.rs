@@ -18,6 +18,8 @@ pub fn block_nanos(cfg: &SimConfig) -> u64 {
         SenderMode::Server => cfg.tsdb.min_block_duration,
         SenderMode::Agent(a) => AgentOptions::from_flags(a).truncate_frequency,
         SenderMode::Alloy(a) => a.truncate_frequency,
+        // vmagent has no WAL to truncate; its only cycle is the pendingSeries flush tick.
+        SenderMode::Vmagent(v) => v.flush_interval,
     };
     period.nanos().max(NANOS_PER_MILLI)
 }
@@ -28,6 +30,7 @@ pub fn reference(cfg: &SimConfig) -> &'static str {
     match cfg.sender.mode {
         SenderMode::Server => "block boundary",
         SenderMode::Agent(_) | SenderMode::Alloy(_) => "WAL truncation tick",
+        SenderMode::Vmagent(_) => "vmagent flush tick",
     }
 }
 
@@ -106,7 +109,7 @@ pub fn phase_of(cfg: &SimConfig, t: SimDuration) -> SimDuration {
     let r = u128::from(block_nanos(cfg));
     let origin = match cfg.sender.mode {
         SenderMode::Server => u128::from(cfg.clock.start_unix_nanos),
-        SenderMode::Agent(_) | SenderMode::Alloy(_) => 0,
+        SenderMode::Agent(_) | SenderMode::Alloy(_) | SenderMode::Vmagent(_) => 0,
     };
     SimDuration(((origin + u128::from(t.nanos())) % r) as u64)
 }

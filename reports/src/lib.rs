@@ -51,6 +51,7 @@
 
 pub mod budget;
 pub mod charts;
+pub mod compare;
 pub mod csv;
 pub mod json;
 pub mod openmetrics;

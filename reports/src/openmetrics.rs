@@ -24,6 +24,17 @@
 //! and count of attempt durations, not the buckets): `rate(_sum) / rate(_count)` is right,
 //! `histogram_quantile` is not meaningful.
 //!
+//! **A vmagent run** ([`Target::vmagent`]) exports vmagent's own
+//! series instead of Prometheus's, with `url="1:secret-url"` as vmagent shows a URL without
+//! `-remoteWrite.showURL` (and `path` on the persistent-queue series):
+//! `vmagent_remotewrite_requests_total{status_code}` (rwsim keeps classes, so the codes are
+//! `2XX`, `429`, `4XX`, `5XX`), `…_errors_total`, `…_retries_count_total`,
+//! `…_packets_dropped_total`, `…_blocks_sent_total`, `…_bytes_sent_total`,
+//! `…_pending_data_bytes`, `…_pending_inmemory_blocks`, `…_queues`,
+//! `…_rate_limit_reached_total`, `vm_persistentqueue_{bytes_pending, blocks_written_total,
+//! blocks_read_total, blocks_dropped_total, bytes_dropped_total}`, and rwsim's extras with
+//! `reason="disk_full"|"sender_crash"|"failed"|"not_scraped"` for the losses. No histogram.
+//!
 //! **Format.** Counter families are named without `_total` and their samples with it, as the
 //! OpenMetrics specification requires; each family's samples are contiguous, each series'
 //! in increasing time; timestamps are Unix seconds (milliseconds as decimals); the file ends
@@ -50,6 +61,8 @@ pub struct Target<'a> {
     pub start_unix_millis: u64,
     /// Whether `samples_dropped_total` has `reason="too_old"` (Prometheus 2.50 and later).
     pub dropped_reason_label: bool,
+    /// A vmagent run: vmagent's series instead of Prometheus's.
+    pub vmagent: bool,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq)]
@@ -66,6 +79,10 @@ enum Scope {
     Queue,
     /// job, instance, consumer.
     Watcher,
+    /// job, instance, url (vmagent).
+    VmUrl,
+    /// job, instance, path, url (vmagent's persistent queue).
+    VmPath,
 }
 
 type Value = fn(&MetricsRow) -> f64;
@@ -85,6 +102,10 @@ fn one(name: &'static str, kind: Kind, scope: Scope, help: &'static str, v: Valu
 }
 
 fn families(t: &Target<'_>) -> Vec<Family> {
+    if t.vmagent { vmagent_families() } else { prometheus_families(t) }
+}
+
+fn prometheus_families(t: &Target<'_>) -> Vec<Family> {
     use Kind::*;
     use Scope::*;
     let dropped_label = t.dropped_reason_label.then_some(("reason", "too_old"));
@@ -254,6 +275,99 @@ fn families(t: &Target<'_>) -> Vec<Family> {
     ]
 }
 
+/// vmagent's families (`app/vmagent/remotewrite/client.go`, `lib/persistentqueue`).
+fn vmagent_families() -> Vec<Family> {
+    use Kind::*;
+    use Scope::*;
+    vec![
+        Family {
+            name: "vmagent_remotewrite_requests",
+            kind: Counter,
+            help: "Requests to the remote storage by response status (rwsim: status classes).",
+            scope: VmUrl,
+            series: vec![
+                (Some(("status_code", "2XX")), |r| r.responses_2xx_total as f64),
+                (Some(("status_code", "429")), |r| r.responses_429_total as f64),
+                (Some(("status_code", "4XX")), |r| r.responses_4xx_total as f64),
+                (Some(("status_code", "5XX")), |r| r.responses_5xx_total as f64),
+            ],
+        },
+        one("vmagent_remotewrite_errors", Counter, VmUrl, "Transport errors and timeouts.", |r| {
+            r.vmagent_remotewrite_errors_total as f64
+        }),
+        one("vmagent_remotewrite_retries_count", Counter, VmUrl, "Sleeps before a retry.", |r| {
+            r.vmagent_remotewrite_retries_count_total as f64
+        }),
+        one("vmagent_remotewrite_packets_dropped", Counter, VmUrl, "Blocks dropped on 400/409 (current: 415).", |r| {
+            r.vmagent_remotewrite_packets_dropped_total as f64
+        }),
+        one("vmagent_remotewrite_blocks_sent", Counter, VmUrl, "Blocks sent (1.79: taken for sending).", |r| {
+            r.vmagent_remotewrite_blocks_sent_total as f64
+        }),
+        one(
+            "vmagent_remotewrite_bytes_sent",
+            Counter,
+            VmUrl,
+            "Compressed bytes sent (1.79: taken for sending).",
+            |r| r.vmagent_remotewrite_bytes_sent_total as f64,
+        ),
+        one("vmagent_remotewrite_pending_data_bytes", Gauge, VmUrl, "In-memory plus file-queue bytes.", |r| {
+            r.vmagent_remotewrite_pending_data_bytes as f64
+        }),
+        one("vmagent_remotewrite_pending_inmemory_blocks", Gauge, VmUrl, "Blocks in the in-memory queue.", |r| {
+            r.vmagent_remotewrite_pending_inmemory_blocks as f64
+        }),
+        one("vmagent_remotewrite_queues", Gauge, VmUrl, "Workers sending to the URL.", |r| {
+            f64::from(r.vmagent_remotewrite_queues)
+        }),
+        one("vmagent_remotewrite_rate_limit_reached", Counter, VmUrl, "Waits of the rate limiter.", |r| {
+            r.vmagent_remotewrite_rate_limit_reached_total as f64
+        }),
+        one("vm_persistentqueue_bytes_pending", Gauge, VmPath, "Writer minus reader offset of the file queue.", |r| {
+            r.vm_persistentqueue_bytes_pending as f64
+        }),
+        one("vm_persistentqueue_blocks_written", Counter, VmPath, "Blocks written to the file queue.", |r| {
+            r.vm_persistentqueue_blocks_written_total as f64
+        }),
+        one("vm_persistentqueue_blocks_read", Counter, VmPath, "Blocks read from the file queue.", |r| {
+            r.vm_persistentqueue_blocks_read_total as f64
+        }),
+        one("vm_persistentqueue_blocks_dropped", Counter, VmPath, "Oldest blocks dropped by the disk cap.", |r| {
+            r.vm_persistentqueue_blocks_dropped_total as f64
+        }),
+        one("vm_persistentqueue_bytes_dropped", Counter, VmPath, "Bytes of the blocks the disk cap dropped.", |r| {
+            r.vm_persistentqueue_bytes_dropped_total as f64
+        }),
+        one("rwsim_samples_delivered", Counter, VmUrl, "rwsim: samples acknowledged (2xx) by the receiver.", |r| {
+            r.delivered_total as f64
+        }),
+        Family {
+            name: "rwsim_samples_lost",
+            kind: Counter,
+            help: "rwsim: samples lost, by reason (vmagent counts blocks for the disk cap and for 400s, nothing for kills).",
+            scope: VmUrl,
+            series: vec![
+                (Some(("reason", "disk_full")), |r| r.lost_disk_full_total as f64),
+                (Some(("reason", "sender_crash")), |r| r.lost_sender_crash_total as f64),
+                (Some(("reason", "failed")), |r| r.failed_once_total as f64),
+                (Some(("reason", "not_scraped")), |r| r.not_scraped_total as f64),
+            ],
+        },
+        one("rwsim_backlog_samples", Gauge, VmUrl, "rwsim: samples scraped and not yet completed.", |r| {
+            r.backlog_samples as f64
+        }),
+        one("rwsim_lag_seconds", Gauge, VmUrl, "rwsim: newest scraped sample minus newest sent sample.", |r| {
+            r.lag_seconds
+        }),
+        one("rwsim_queue_memory_bytes", Gauge, VmUrl, "rwsim: estimated bytes of buffers and in-memory blocks.", |r| {
+            r.queue_memory_bytes as f64
+        }),
+        one("rwsim_disk_bytes", Gauge, VmPath, "rwsim: bytes of the file queue's chunk files on disk.", |r| {
+            r.disk_bytes as f64
+        }),
+    ]
+}
+
 /// Number of series an export of any non-empty run contains (the histogram counts as its
 /// three series: `_bucket{le="+Inf"}`, `_sum`, `_count`).
 pub fn series_count(t: &Target<'_>) -> usize {
@@ -291,6 +405,11 @@ fn labels(t: &Target<'_>, scope: Scope, extra: Option<(&str, &str)>) -> String {
             l.push(("url", t.url));
         }
         Scope::Watcher => l.push(("consumer", t.remote_name)),
+        Scope::VmUrl => l.push(("url", "1:secret-url")),
+        Scope::VmPath => {
+            l.push(("path", "vmagent-remotewrite-data/persistent-queue/1_rwsim"));
+            l.push(("url", "1:secret-url"));
+        }
     }
     l.extend(extra);
     let parts: Vec<String> = l.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
@@ -336,7 +455,7 @@ fn write_from<W: Write>(mut w: W, t: &Target<'_>, src: &mut dyn Source) -> io::R
         writeln!(w, "# HELP {} {}", f.name, escape(f.help))?;
         let suffix = if f.kind == Kind::Counter { "_total" } else { "" };
         // While the sender process is down nobody serves its metrics: a gap, as in reality.
-        let always = !f.name.starts_with("prometheus_");
+        let always = !f.name.starts_with("prometheus_") && !f.name.starts_with("vm");
         for (extra, _) in &f.series {
             let l = labels(t, f.scope, *extra);
             src.series(i, &mut |p| {
@@ -347,6 +466,10 @@ fn write_from<W: Write>(mut w: W, t: &Target<'_>, src: &mut dyn Source) -> io::R
             })?;
             i += 1;
         }
+    }
+    if t.vmagent {
+        writeln!(w, "# EOF")?;
+        return Ok(());
     }
     // The histogram: one point (+Inf bucket, sum, count) per row, its lines together.
     let h = "prometheus_remote_storage_sent_batch_duration_seconds";
@@ -587,6 +710,7 @@ mod tests {
             url: "https://mimir.example/api/v1/push",
             start_unix_millis: 1_704_067_200_000,
             dropped_reason_label: true,
+            vmagent: false,
         }
     }
 
@@ -613,6 +737,21 @@ mod tests {
         assert!(text.lines().filter(|l| l.starts_with("prometheus_")).all(|l| !l.ends_with(&down)));
         assert!(text.lines().filter(|l| l.starts_with("prometheus_")).count() > 0);
         assert!(text.lines().any(|l| l.starts_with("rwsim_samples_delivered") && l.ends_with(&down)));
+    }
+
+    #[test]
+    fn a_vmagent_run_exports_vmagent_series_not_prometheus_ones() {
+        let mut rows = rows();
+        for r in &mut rows {
+            r.vmagent_remotewrite_queues = 8;
+            r.vm_persistentqueue_blocks_dropped_total = 3;
+        }
+        let text = render(&rows, &Target { vmagent: true, ..target() });
+        assert!(!text.contains("prometheus_remote_storage"));
+        assert!(text.contains("vmagent_remotewrite_queues{job=\"rwsim\",instance=\"demo\",url=\"1:secret-url\"} 8 "));
+        assert!(text.lines().any(|l| l.starts_with("vm_persistentqueue_blocks_dropped_total{") && l.contains("path=")));
+        assert!(text.contains("# TYPE vmagent_remotewrite_retries_count counter"));
+        assert!(text.ends_with("# EOF\n"));
     }
 
     #[test]

@@ -100,7 +100,7 @@ pub fn samples_per_second(cfg: &SimConfig) -> f64 {
 pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
     let w = &cfg.workload;
     let start = crate::charts::axis::utc(cfg.clock.start_unix_nanos / 1_000_000_000);
-    let sender = sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str());
+    let mut sender = sim_core::config::SenderMode::describe(cfg.sender.mode.name(), cfg.profile.as_str());
     let truncation = match &cfg.sender.mode {
         SenderMode::Server => format!(
             "{} blocks (head compaction, and with it WAL truncation, about every {})",
@@ -115,10 +115,28 @@ pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
             "a truncation every {} from the process start, skipped while nothing has been sent",
             dur(a.truncate_frequency)
         ),
+        SenderMode::Vmagent(v) => {
+            sender = v.version.describe().to_string();
+            let cap = match v.effective_disk_cap() {
+                0 => "with no cap".to_string(),
+                b => format!("capped at {} (oldest blocks dropped beyond it)", bytes(b)),
+            };
+            format!(
+                "no WAL: {} fixed workers send blocks of up to {} samples from an in-memory queue of {} blocks \
+                 that spills to a disk queue {cap}",
+                v.queues(),
+                count(v.rows_per_block()),
+                count(v.max_inmemory_blocks())
+            )
+        }
+    };
+    let storage = match &cfg.sender.mode {
+        SenderMode::Vmagent(_) => format!("It has {truncation}."),
+        _ => format!("Its WAL has {} segments and {truncation}.", bytes(cfg.tsdb.wal_segment_size).replace(".0 ", " ")),
     };
     let mut out = vec![format!(
         "A {sender} sender scrapes {} series from {} target{} every {}{} — about {} samples/s \
-         — and remote-writes them for {}, from {}. Its WAL has {} segments and {truncation}.",
+         — and remote-writes them for {}, from {}. {storage}",
         count(w.series),
         count(u64::from(w.targets)),
         if w.targets == 1 { "" } else { "s" },
@@ -127,7 +145,6 @@ pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
         count(samples_per_second(cfg).round() as u64),
         dur(cfg.duration),
         start,
-        bytes(cfg.tsdb.wal_segment_size).replace(".0 ", " "),
     )];
     for c in &w.changes {
         out.push(format!(
@@ -253,7 +270,7 @@ pub fn forecast_rows(r: &RunResult) -> Vec<Vec<String>> {
     let s = &r.samples;
     let d = &s.dropped;
     let row = |label: &str, n: u64| vec![label.to_string(), count(n), pct(n, s.appended)];
-    vec![
+    let mut rows = vec![
         row("appended to the WAL", s.appended),
         row("delivered (2xx)", s.delivered),
         row("failed (4xx, 429 not retried)", s.failed),
@@ -262,7 +279,12 @@ pub fn forecast_rows(r: &RunResult) -> Vec<Vec<String>> {
         row("lost: reshard shutdown", d.reshard_shutdown),
         row("pending at the end", s.pending_at_end),
         vec!["retried (re-sends, not a bucket)".into(), count(s.retried), String::new()],
-    ]
+    ];
+    if r.vmagent.is_some() {
+        rows.insert(6, row("lost: vmagent disk cap (oldest blocks)", d.disk_full));
+        rows.insert(7, row("lost: vmagent kill (uncounted by vmagent)", d.sender_crash));
+    }
+    rows
 }
 
 /// How the queue behaved.
@@ -311,7 +333,7 @@ pub fn queue_rows(r: &RunResult) -> Vec<Vec<String>> {
 pub fn verdict(r: &RunResult) -> (String, bool) {
     let s = &r.samples;
     let d = &s.dropped;
-    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + s.failed;
+    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + d.disk_full + d.sender_crash + s.failed;
     if lost == 0 {
         ("No data lost or rejected.".into(), true)
     } else {

@@ -320,8 +320,12 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     let mut o = String::new();
     let s = &r.samples;
     let d = &s.dropped;
-    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + d.restart_skip;
-    let sender = sim_core::config::SenderMode::describe(&r.sender.mode, &r.prometheus);
+    let lost = d.total();
+    let sender = match &r.vmagent {
+        Some(v) if v.version == "1.79" => "vmagent 1.79.5".to_string(),
+        Some(_) => "vmagent (current)".to_string(),
+        None => sim_core::config::SenderMode::describe(&r.sender.mode, &r.prometheus),
+    };
     let _ = writeln!(
         o,
         "rwsim forecast: {} ({sender}, seed {}, {} simulated)\n",
@@ -345,7 +349,7 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     let mut row = |label: &str, n: u64, note: &str| {
         let _ = writeln!(o, "  {label:<24}{:>17}  {:>8}{note}", count(n), pct(n, s.appended));
     };
-    row("appended to the WAL", s.appended, "");
+    row(if r.vmagent.is_some() { "scraped (appended)" } else { "appended to the WAL" }, s.appended, "");
     row("delivered (2xx)", s.delivered, "");
     row("failed (4xx, 429)", s.failed, "");
     row("lost: WAL truncation", d.wal_truncation, if d.wal_truncation > 0 { "  <- silent in Prometheus" } else { "" });
@@ -353,6 +357,20 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     row("lost: reshard shutdown", d.reshard_shutdown, "");
     if d.restart_skip > 0 {
         row("lost: restart skip", d.restart_skip, "  <- silent in Prometheus: unsent when a queue started anew");
+    }
+    if let Some(v) = &r.vmagent {
+        let blocks = format!(
+            "  <- vm_persistentqueue_blocks_dropped_total {} ({} bytes){}",
+            count(v.disk_blocks_dropped),
+            count(v.disk_bytes_dropped),
+            if v.disk_blocks_dropped_uncounted > 0 {
+                format!(", {} blocks over the cap uncounted", count(v.disk_blocks_dropped_uncounted))
+            } else {
+                String::new()
+            }
+        );
+        row("lost: disk cap (oldest)", d.disk_full, &blocks);
+        row("lost: sender kill", d.sender_crash, if d.sender_crash > 0 { "  <- vmagent counts none" } else { "" });
     }
     row("pending at end", s.pending_at_end, "");
     if s.unsendable_at_end > 0 {
@@ -418,16 +436,44 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
         );
     }
     let w = &r.wal;
-    let _ = writeln!(o, "\nWAL");
-    let _ = writeln!(
-        o,
-        "  segments created {}, truncations {}, segments deleted {}, watcher restarts {}, enqueue retries {}",
-        w.segments_created,
-        w.truncations,
-        w.segments_deleted,
-        w.watcher_restarts,
-        count(w.enqueue_retries)
-    );
+    if let Some(v) = &r.vmagent {
+        // vmagent has no WAL: its queue instead, in its own units.
+        let _ = writeln!(o, "\nvmagent {} queue (no WAL)", v.version);
+        let cap = if v.disk_cap_bytes == 0 { "unlimited".to_string() } else { bytes(v.disk_cap_bytes) };
+        let _ = writeln!(
+            o,
+            "  queues {}, in-memory queue {} blocks, disk cap {cap}, disk pending peak {}, chunk files peak {}",
+            v.queues,
+            count(v.max_inmemory_blocks),
+            bytes(v.disk_pending_peak_bytes),
+            bytes(v.disk_file_peak_bytes)
+        );
+        let _ = writeln!(
+            o,
+            "  blocks sent {}, retries {}, packets dropped (400/409) {}, disk-cap drops {} blocks ({}){}",
+            count(v.blocks_sent),
+            count(v.retries),
+            count(v.packets_dropped),
+            count(v.disk_blocks_dropped),
+            bytes(v.disk_bytes_dropped),
+            if v.rate_limit_reached > 0 {
+                format!(", rate limit waits {}", count(v.rate_limit_reached))
+            } else {
+                String::new()
+            }
+        );
+    } else {
+        let _ = writeln!(o, "\nWAL");
+        let _ = writeln!(
+            o,
+            "  segments created {}, truncations {}, segments deleted {}, watcher restarts {}, enqueue retries {}",
+            w.segments_created,
+            w.truncations,
+            w.segments_deleted,
+            w.watcher_restarts,
+            count(w.enqueue_retries)
+        );
+    }
     if w.truncations_skipped > 0 {
         let _ = writeln!(
             o,

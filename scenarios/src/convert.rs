@@ -80,10 +80,11 @@ pub(crate) fn load(
     origin: &str,
     default_name: &str,
     overrides: &[Override],
+    sender: Option<crate::compare::SenderChoice>,
 ) -> Result<Scenario, ScenarioError> {
     let doc = parse(text, origin)?;
     let index = SpanIndex::build(&doc);
-    load_doc(text, origin, default_name, doc, &index, overrides, true)
+    load_doc(text, origin, default_name, doc, &index, overrides, true, sender)
 }
 
 /// The parsed document of `text`.
@@ -93,7 +94,9 @@ pub(crate) fn parse<'t>(text: &'t str, origin: &str) -> Result<Spanned<DeTable<'
 
 /// [`load`] from a document parsed once (`index` is that of `text` as written). Without
 /// `whole`, the scenario's `source` and `keys_set` are left empty: a sweep point needs its
-/// configuration, not a copy of the file per point.
+/// configuration, not a copy of the file per point. With `sender`, the document is pointed
+/// at that sender first (`rwsim compare`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn load_doc<'t>(
     text: &'t str,
     origin: &str,
@@ -102,6 +105,7 @@ pub(crate) fn load_doc<'t>(
     index: &SpanIndex,
     overrides: &[Override],
     whole: bool,
+    sender: Option<crate::compare::SenderChoice>,
 ) -> Result<Scenario, ScenarioError> {
     // TOML literals of the overrides; they must outlive the document they are put into.
     let literals: Vec<String> = overrides.iter().map(|o| o.value.toml()).collect();
@@ -114,7 +118,10 @@ pub(crate) fn load_doc<'t>(
     for i in order {
         ctx.apply(doc.get_mut(), &overrides[i], &literals[i])?;
     }
-    let raw = ScenarioFile::deserialize(toml::de::Deserializer::from(doc)).map_err(|e| ctx.schema_error(&e))?;
+    let mut raw = ScenarioFile::deserialize(toml::de::Deserializer::from(doc)).map_err(|e| ctx.schema_error(&e))?;
+    if let Some(s) = sender {
+        s.retarget(&mut raw);
+    }
     let scenario = ctx.convert(raw, default_name)?;
     scenario.config.validate().map_err(|e| ctx.invalid(e))?;
     Ok(scenario)
@@ -360,6 +367,7 @@ impl Ctx<'_> {
         let t = raw.tsdb.unwrap_or_default();
         let mut sender = base.sender.clone();
         sender.mode = self.sender_mode(&s, &t)?;
+        self.vmagent_table(&mut sender.mode, raw.vmagent.as_ref(), raw.remote_write.as_ref(), &s)?;
         set(&mut sender.flush_deadline, s.flush_deadline.map(|d| d.0));
         set(&mut sender.reshard_tick_offset, s.reshard_tick_offset.map(|d| d.0));
         set(&mut sender.request_overhead, s.request_overhead.map(|d| d.0));
@@ -431,9 +439,11 @@ impl Ctx<'_> {
     /// `[sender] mode` and the table of its WAL settings. Settings the chosen sender does not
     /// have are refused, as Prometheus refuses server-only flags in agent mode.
     fn sender_mode(&self, s: &raw::Sender, t: &raw::Tsdb) -> Result<SenderMode, ScenarioError> {
-        const MODES: &str = r#""server", "agent" or "alloy""#;
+        const MODES: &str = r#""server", "agent", "alloy" or "vmagent""#;
         let mode = match s.mode.as_deref() {
             None | Some("server") => SenderMode::Server,
+            // Its flags are read from `[vmagent]` by `vmagent_table`.
+            Some("vmagent") => SenderMode::Vmagent(Default::default()),
             Some("agent") => {
                 let a = s.agent.clone().unwrap_or_default();
                 let mut wal = AgentWal::default();
@@ -451,7 +461,7 @@ impl Ctx<'_> {
                 SenderMode::Alloy(wal)
             }
             Some(other) => {
-                let hint = if ["server", "agent", "alloy"].contains(&other.to_ascii_lowercase().as_str()) {
+                let hint = if ["server", "agent", "alloy", "vmagent"].contains(&other.to_ascii_lowercase().as_str()) {
                     " (in lower case)"
                 } else {
                     ""
@@ -478,7 +488,42 @@ impl Ctx<'_> {
                 ),
             ));
         }
-        if name != "server" && t.min_block_duration.is_some() {
+        if name == "vmagent" {
+            let refused = [
+                (t.min_block_duration.is_some(), "tsdb.min_block_duration"),
+                (t.wal_segment_size.is_some(), "tsdb.wal_segment_size"),
+                (t.wal_bytes_per_sample.is_some(), "tsdb.wal_bytes_per_sample"),
+            ];
+            if let Some((_, key)) = refused.iter().find(|(set, _)| *set) {
+                return Err(self.schema(
+                    key,
+                    "vmagent has no WAL: its queue is in memory and on disk, set with [vmagent] remoteWrite.* flags; \
+                     remove the key",
+                ));
+            }
+            let refused = [
+                (
+                    s.flush_deadline.is_some(),
+                    "sender.flush_deadline",
+                    "vmagent gives sends in flight a fixed 5s at shutdown",
+                ),
+                (
+                    s.wal_persisted.is_some(),
+                    "sender.wal_persisted",
+                    "vmagent has no WAL; its disk queue always survives a restart",
+                ),
+                (
+                    s.wal_replay_bytes_per_second.is_some(),
+                    "sender.wal_replay_bytes_per_second",
+                    "vmagent has no WAL to replay",
+                ),
+                (s.reshard_tick_offset.is_some(), "sender.reshard_tick_offset", "vmagent never reshards"),
+            ];
+            if let Some((_, key, why)) = refused.iter().find(|(set, _, _)| *set) {
+                return Err(self.schema(key, format!("{why}: remove the key")));
+            }
+        }
+        if name != "server" && name != "vmagent" && t.min_block_duration.is_some() {
             let period =
                 if name == "agent" { "sender.agent.wal_truncate_frequency" } else { "sender.alloy.truncate_frequency" };
             return Err(self.schema(
@@ -505,6 +550,56 @@ impl Ctx<'_> {
             }
         }
         Ok(mode)
+    }
+
+    /// `[vmagent]`: its flags go into the mode; Prometheus's queue settings are refused for
+    /// vmagent, and `[vmagent]` for any other sender.
+    fn vmagent_table(
+        &self,
+        mode: &mut SenderMode,
+        table: Option<&crate::vmagent::Vmagent>,
+        rw: Option<&raw::RemoteWrite>,
+        s: &raw::Sender,
+    ) -> Result<(), ScenarioError> {
+        let SenderMode::Vmagent(cfg) = mode else {
+            if table.is_some() {
+                return Err(self.schema(
+                    "vmagent",
+                    format!(
+                        "[vmagent] holds vmagent's flags; it applies only with [sender] mode = \"vmagent\", and this \
+                         sender is {}",
+                        mode.name()
+                    ),
+                ));
+            }
+            return Ok(());
+        };
+        if let Some(rw) = rw {
+            if rw.queue_config.is_some() {
+                return Err(self.schema(
+                    "remote_write.queue_config",
+                    "vmagent has no queue_config: its queue is set with [vmagent] remoteWrite.* flags \
+                     (remoteWrite.queues, maxBlockSize, maxRowsPerBlock, flushInterval, maxDiskUsagePerURL)",
+                ));
+            }
+            if rw.remote_timeout.is_some() {
+                return Err(self.schema(
+                    "remote_write.remote_timeout",
+                    "vmagent's per-request timeout is [vmagent] remoteWrite.sendTimeout (default 1m)",
+                ));
+            }
+        }
+        for (i, e) in s.event.iter().flatten().enumerate() {
+            if e.replay_time.is_some() {
+                return Err(self.schema(
+                    &format!("sender.event[{i}].replay_time"),
+                    "vmagent has no WAL to replay: it scrapes again as soon as it starts; remove the key",
+                ));
+            }
+        }
+        *cfg =
+            crate::vmagent::convert(&table.cloned().unwrap_or_default()).map_err(|e| self.schema(&e.key, e.message))?;
+        Ok(())
     }
 
     fn workload(&self, w: raw::Workload) -> Result<WorkloadConfig, ScenarioError> {

@@ -43,8 +43,8 @@ const UNMODELLED: [&str; 17] = [
 ];
 
 /// Every table of the schema with its keys, for "it belongs in ..." hints.
-const TABLES: [(&str, &[&str]); 13] = [
-    ("the top level", &["name", "description", "prometheus", "seed", "duration", "start"]),
+const TABLES: [(&str, &[&str]); 16] = [
+    ("the top level", &["name", "description", "prometheus", "seed", "duration", "start", "vmagent"]),
     (
         "[workload]",
         &[
@@ -95,6 +95,22 @@ const TABLES: [(&str, &[&str]); 13] = [
     ),
     ("[sender.agent]", &["wal_truncate_frequency", "retention_min_time", "retention_max_time"]),
     ("[sender.alloy]", &["truncate_frequency", "min_keepalive_time", "max_keepalive_time"]),
+    ("[vmagent]", &["version", "remoteWrite", "memory", "cpus", "host_memory", "unpacked_bytes_per_sample"]),
+    (
+        "[vmagent.remoteWrite]",
+        &[
+            "queues",
+            "maxDiskUsagePerURL",
+            "maxBlockSize",
+            "maxRowsPerBlock",
+            "flushInterval",
+            "sendTimeout",
+            "rateLimit",
+            "retryMinInterval",
+            "retryMaxInterval",
+        ],
+    ),
+    ("[vmagent.memory]", &["allowedPercent", "allowedBytes"]),
     ("[tsdb]", &["min_block_duration", "wal_segment_size", "wal_bytes_per_sample"]),
     (
         "[receiver]",

@@ -44,6 +44,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod compare;
 mod convert;
 mod error;
 mod hints;
@@ -53,6 +54,7 @@ pub mod raw;
 mod spans;
 pub mod sweep;
 pub mod units;
+pub mod vmagent;
 
 pub use error::{ErrorKind, ScenarioError};
 pub use library::{BuiltinScenario, builtin_source, library, load_builtin};
@@ -142,7 +144,13 @@ impl Source {
     /// );
     /// ```
     pub fn load_with(&self, overrides: &[sweep::Override]) -> Result<Scenario, ScenarioError> {
-        convert::load(&self.text, &self.origin, &default_name(&self.origin), overrides)
+        convert::load(&self.text, &self.origin, &default_name(&self.origin), overrides, None)
+    }
+
+    /// Loads it for one sender of `rwsim compare` (see [`compare`]): the file's workload,
+    /// receiver and events with that sender and its defaults.
+    pub fn load_for_sender(&self, sender: compare::SenderChoice) -> Result<Scenario, ScenarioError> {
+        convert::load(&self.text, &self.origin, &default_name(&self.origin), &[], Some(sender))
     }
 }
 
@@ -175,7 +183,7 @@ impl Prepared<'_> {
     /// the same errors as [`Source::load_with`], without re-reading the file.
     pub fn config_with(&self, overrides: &[sweep::Override]) -> Result<SimConfig, ScenarioError> {
         let src = self.src;
-        convert::load_doc(&src.text, &src.origin, &self.name, self.doc.clone(), &self.index, overrides, false)
+        convert::load_doc(&src.text, &src.origin, &self.name, self.doc.clone(), &self.index, overrides, false, None)
             .map(|s| s.config)
     }
 }
@@ -189,7 +197,7 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Loads a scenario from text. `origin` is used in errors and for the default name: the stem
 /// of a path (`"scenarios/outage.toml"` → `outage`) or `NAME` of `"<builtin:NAME>"`.
 pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-    convert::load(text, origin, &default_name(origin), &[])
+    convert::load(text, origin, &default_name(origin), &[], None)
 }
 
 impl Scenario {

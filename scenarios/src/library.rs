@@ -31,12 +31,13 @@ macro_rules! builtin {
 }
 
 /// Sorted by name.
-static LIBRARY: [BuiltinScenario; 22] = [
+static LIBRARY: [BuiltinScenario; 23] = [
     builtin!("agent-outage"),
     builtin!("alloy-outage"),
     builtin!("bench-1m-24h"),
     builtin!("body-too-large-as-500"),
     builtin!("cardinality-spike"),
+    builtin!("compare-senders"),
     builtin!("default"),
     builtin!("ingester-oom-crashloop"),
     builtin!("network-partition"),

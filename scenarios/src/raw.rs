@@ -46,6 +46,8 @@ pub struct ScenarioFile {
     pub output: Option<Output>,
     /// `[simulation]`.
     pub simulation: Option<Simulation>,
+    /// `[vmagent]`: vmagent's flags, for `[sender] mode = "vmagent"`.
+    pub vmagent: Option<crate::vmagent::Vmagent>,
     /// `[sweep]`: scenario key → the values `rwsim sweep` gives it (see [`crate::sweep`]).
     /// Keys are dotted scenario keys, so they are quoted: `"remote_write.queue_config.capacity"`.
     pub sweep: Option<BTreeMap<String, SweepValues>>,
@@ -147,7 +149,7 @@ pub struct Sender {
     pub replay_memory_factor: Option<Number>,
     /// `[[sender.event]]`.
     pub event: Option<Vec<SenderEvent>>,
-    /// `mode`: `"server"`, `"agent"` or `"alloy"`.
+    /// `mode`: `"server"`, `"agent"`, `"alloy"` or `"vmagent"`.
     pub mode: Option<String>,
     /// `[sender.agent]`: Prometheus agent mode's WAL flags.
     pub agent: Option<AgentWal>,

@@ -48,6 +48,10 @@ pub enum LossReason {
     /// Never scraped: the sender was down, replaying its WAL, or waiting for its scrape
     /// manager. A hole in the local TSDB too.
     NotScraped,
+    /// vmagent: the oldest blocks dropped by the disk cap (`-remoteWrite.maxDiskUsagePerURL`).
+    DiskFull,
+    /// vmagent: lost when the process was killed (buffers, in-memory queue, in flight).
+    SenderCrash,
 }
 
 impl LossReason {
@@ -61,6 +65,8 @@ impl LossReason {
             LossReason::UnsendableAtEnd => "unsendable_at_end",
             LossReason::RestartSkip => "restart_skip",
             LossReason::NotScraped => "not_scraped",
+            LossReason::DiskFull => "disk_full",
+            LossReason::SenderCrash => "sender_crash",
         }
     }
 
@@ -74,6 +80,8 @@ impl LossReason {
             LossReason::UnsendableAtEnd => "unsent at the end, certain to be skipped",
             LossReason::RestartSkip => "skipped at a sender restart or reload",
             LossReason::NotScraped => "never scraped (sender down)",
+            LossReason::DiskFull => "dropped by the disk cap (oldest blocks)",
+            LossReason::SenderCrash => "lost at a sender kill",
         }
     }
 }

@@ -114,4 +114,61 @@ pub struct MetricsRow {
     pub failed_once_total: u64,
     /// rwsim: samples dropped as older than `sample_age_limit`, over the whole run.
     pub lost_too_old_total: u64,
+    /// vmagent: `vmagent_remotewrite_blocks_sent_total` (1.79: counted when a block is taken
+    /// for sending; current: on 2xx). 0 for Prometheus. Like every `vmagent_*` and
+    /// `vm_persistentqueue_*` counter here it starts again at 0 with each vmagent process;
+    /// the run's totals are in the summary's `vmagent` object.
+    #[serde(default)]
+    pub vmagent_remotewrite_blocks_sent_total: u64,
+    /// vmagent: `vmagent_remotewrite_bytes_sent_total` (compressed; same rule).
+    #[serde(default)]
+    pub vmagent_remotewrite_bytes_sent_total: u64,
+    /// vmagent: `vmagent_remotewrite_retries_count_total`: sleeps before a retry.
+    #[serde(default)]
+    pub vmagent_remotewrite_retries_count_total: u64,
+    /// vmagent: `vmagent_remotewrite_errors_total`: transport errors and timeouts.
+    #[serde(default)]
+    pub vmagent_remotewrite_errors_total: u64,
+    /// vmagent: `vmagent_remotewrite_packets_dropped_total`: blocks dropped on 400/409.
+    #[serde(default)]
+    pub vmagent_remotewrite_packets_dropped_total: u64,
+    /// vmagent: `vmagent_remotewrite_pending_data_bytes`: in-memory plus file-queue bytes.
+    #[serde(default)]
+    pub vmagent_remotewrite_pending_data_bytes: u64,
+    /// vmagent: `vmagent_remotewrite_pending_inmemory_blocks`.
+    #[serde(default)]
+    pub vmagent_remotewrite_pending_inmemory_blocks: u64,
+    /// vmagent: `vmagent_remotewrite_queues` (workers, fixed).
+    #[serde(default)]
+    pub vmagent_remotewrite_queues: u32,
+    /// vmagent: `vmagent_remotewrite_rate_limit_reached_total`.
+    #[serde(default)]
+    pub vmagent_remotewrite_rate_limit_reached_total: u64,
+    /// vmagent: `vm_persistentqueue_bytes_pending` (writer minus reader offset; what the
+    /// disk cap limits).
+    #[serde(default)]
+    pub vm_persistentqueue_bytes_pending: u64,
+    /// vmagent: `vm_persistentqueue_blocks_written_total`.
+    #[serde(default)]
+    pub vm_persistentqueue_blocks_written_total: u64,
+    /// vmagent: `vm_persistentqueue_blocks_read_total`.
+    #[serde(default)]
+    pub vm_persistentqueue_blocks_read_total: u64,
+    /// vmagent: `vm_persistentqueue_blocks_dropped_total`: oldest blocks dropped by the cap.
+    #[serde(default)]
+    pub vm_persistentqueue_blocks_dropped_total: u64,
+    /// vmagent: `vm_persistentqueue_bytes_dropped_total`.
+    #[serde(default)]
+    pub vm_persistentqueue_bytes_dropped_total: u64,
+    /// rwsim (vmagent): samples in blocks the disk cap dropped.
+    #[serde(default)]
+    pub lost_disk_full_total: u64,
+    /// rwsim (vmagent): samples lost at kills.
+    #[serde(default)]
+    pub lost_sender_crash_total: u64,
+    /// rwsim: the sender's remote-write data on disk, bytes. vmagent: its persistent queue's
+    /// chunk files. Prometheus: the WAL's segments on disk, each counted at full segment size
+    /// (an upper bound; checkpoints not included).
+    #[serde(default)]
+    pub disk_bytes: u64,
 }

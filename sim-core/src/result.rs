@@ -54,6 +54,40 @@ pub struct RunResult {
     /// The sender process's own life: restarts, kills, reloads (§18).
     #[serde(default)]
     pub sender: SenderStats,
+    /// vmagent's own numbers, for a vmagent run (`sender.mode = "vmagent"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmagent: Option<VmagentStats>,
+}
+
+/// What a vmagent run did, in vmagent's units (blocks and bytes) where vmagent counts them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct VmagentStats {
+    /// `"1.79"` or `"current"`.
+    pub version: String,
+    /// `-remoteWrite.queues` in effect (workers; fixed).
+    pub queues: u32,
+    /// Capacity of the in-memory queue, blocks.
+    pub max_inmemory_blocks: u64,
+    /// Disk cap in effect, bytes (0 = unlimited).
+    pub disk_cap_bytes: u64,
+    /// `vmagent_remotewrite_blocks_sent_total` (1.79: blocks taken for sending).
+    pub blocks_sent: u64,
+    /// `vmagent_remotewrite_retries_count_total`.
+    pub retries: u64,
+    /// `vmagent_remotewrite_packets_dropped_total`: blocks dropped on 400/409 (current: 415).
+    pub packets_dropped: u64,
+    /// `vm_persistentqueue_blocks_dropped_total`: oldest blocks dropped by the disk cap.
+    pub disk_blocks_dropped: u64,
+    /// `vm_persistentqueue_bytes_dropped_total`.
+    pub disk_bytes_dropped: u64,
+    /// Blocks larger than the whole cap, dropped without any counter.
+    pub disk_blocks_dropped_uncounted: u64,
+    /// Peak `vm_persistentqueue_bytes_pending`.
+    pub disk_pending_peak_bytes: u64,
+    /// Peak bytes of the queue's chunk files on the file system.
+    pub disk_file_peak_bytes: u64,
+    /// `vmagent_remotewrite_rate_limit_reached_total`.
+    pub rate_limit_reached: u64,
 }
 
 /// What happened to the sender process.
@@ -122,6 +156,25 @@ pub struct Dropped {
     /// Silent in Prometheus.
     #[serde(default)]
     pub restart_skip: u64,
+    /// vmagent: the oldest blocks dropped by `-remoteWrite.maxDiskUsagePerURL` (and blocks
+    /// larger than the whole cap), in samples.
+    #[serde(default)]
+    pub disk_full: u64,
+    /// vmagent: lost at a kill (buffers, in-memory queue, sends in flight, unsynced file data).
+    #[serde(default)]
+    pub sender_crash: u64,
+}
+
+impl Dropped {
+    /// Every bucket.
+    pub fn total(&self) -> u64 {
+        self.wal_truncation
+            + self.too_old
+            + self.reshard_shutdown
+            + self.restart_skip
+            + self.disk_full
+            + self.sender_crash
+    }
 }
 
 /// Lag statistics, sampled at every output step.

@@ -25,6 +25,8 @@ pub enum Stream {
     ScrapeCommit,
     /// Go's random `select` among shards leaving at a hard shutdown.
     ShutdownSelect,
+    /// vmagent's retry jitter (current releases).
+    VmagentRetry,
 }
 
 impl Stream {
@@ -37,6 +39,7 @@ impl Stream {
             Stream::RateLimit => 3,
             Stream::ScrapeCommit => 4,
             Stream::ShutdownSelect => 5,
+            Stream::VmagentRetry => 6,
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod budget;
 pub mod calibrate;
+pub mod compare;
 pub mod import;
 pub mod library;
 pub mod merge;

@@ -1,7 +1,8 @@
 //! `rwsim report FILE|DIR`: report.md and report.html for a run or a sweep.
 //!
-//! A directory is recognised by what it holds: `summary.json` (from `rwsim run --out`) or
-//! `sweep.csv` (from `rwsim sweep --out` or `rwsim merge --out`). A scenario file is run
+//! A directory is recognised by what it holds: `summary.json` (from `rwsim run --out`),
+//! `sweep.csv` (from `rwsim sweep --out` or `rwsim merge --out`) or `compare.json` (from
+//! `rwsim compare --out`). A scenario file is run
 //! first into `--out` (default `report-NAME/`): once, or, when it has a `[sweep]` table,
 //! as the whole sweep with the targets given here.
 
@@ -69,6 +70,12 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, CliError> {
         }
         dir
     };
+    if dir.join("compare.json").is_file() && !dir.join("summary.json").is_file() && !dir.join(sweep_dir::CSV).is_file()
+    {
+        report_compare_dir(&dir)?;
+        println!("rwsim: wrote {} and {}", dir.join("report.md").display(), dir.join("report.html").display());
+        return Ok(ExitCode::SUCCESS);
+    }
     match (dir.join("summary.json").is_file(), dir.join(sweep_dir::CSV).is_file()) {
         (true, true) => {
             return Err(CliError::Usage(format!(
@@ -81,6 +88,31 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, CliError> {
     }
     println!("rwsim: wrote {} and {}", dir.join("report.md").display(), dir.join("report.html").display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads what `rwsim compare --out DIR` wrote and writes the report next to it.
+fn report_compare_dir(dir: &Path) -> Result<(), CliError> {
+    let json = dir.join("compare.json");
+    let text = fs::read_to_string(&json).map_err(io_err(&json))?;
+    let cmp: analysis::compare::Comparison = serde_json::from_str(&text)
+        .map_err(|e| invalid(&json, format!("not a compare.json of `rwsim compare`: {e}")))?;
+    let png_path = dir.join("compare.png");
+    let images = if png_path.is_file() {
+        vec![Image {
+            title: "Each sender's lag (top) and share of the data lost so far (bottom); receiver faults shaded".into(),
+            file: "compare.png".into(),
+            png: fs::read(&png_path).map_err(io_err(&png_path))?,
+        }]
+    } else {
+        Vec::new()
+    };
+    let blocks = reports::compare::document(&cmp, (!images.is_empty()).then_some(0));
+    let md = dir.join("report.md");
+    fs::write(&md, reports::report::render_markdown(&blocks, &images)).map_err(io_err(&md))?;
+    let html = dir.join("report.html");
+    let title = format!("rwsim compare: {}", cmp.scenario);
+    fs::write(&html, reports::report::render_html(&title, &blocks, &images)).map_err(io_err(&html))?;
+    Ok(())
 }
 
 fn invalid(path: &Path, what: impl std::fmt::Display) -> CliError {

@@ -72,6 +72,7 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         url: &url,
         start_unix_millis: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_MILLI,
         dropped_reason_label: cfg.profile == sim_core::profile::Profile::V3,
+        vmagent: matches!(cfg.sender.mode, sim_core::config::SenderMode::Vmagent(_)),
     };
     let mut openmetrics = match &a.openmetrics {
         Some(path) => {

@@ -2,6 +2,7 @@
 
 mod answers;
 mod cli;
+mod compare;
 mod determinism;
 mod import;
 mod incidents;

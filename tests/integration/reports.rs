@@ -252,6 +252,7 @@ fn the_openmetrics_export_holds_the_timeseries_rows_and_leaves_no_other_files() 
         url: &url,
         start_unix_millis: 1_772_323_200_000,
         dropped_reason_label: true,
+        vmagent: false,
     };
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text == reports::openmetrics::render(&rows, &target), "the export differs from the rows' in-memory export");

@@ -12,6 +12,7 @@
 //! without DejaVu Sans substitutes its sans-serif font.
 
 pub mod axis;
+pub mod compare;
 pub mod downsample;
 mod draw;
 pub mod palette;

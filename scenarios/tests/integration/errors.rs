@@ -351,8 +351,16 @@ fn agent_and_alloy_settings_report_file_line_column_key_and_fix() {
     let cases: Vec<(&str, String, &str)> = vec![
         (
             "unknown sender",
+            append("\n[sender]\nmode = \"telegraf\"\n"),
+            "scenarios/bad.toml:20:8: sender.mode: unknown sender \"telegraf\": expected \"server\", \"agent\", \"alloy\" \
+             or \"vmagent\"",
+        ),
+        (
+            "Prometheus queue settings for vmagent",
             append("\n[sender]\nmode = \"vmagent\"\n"),
-            "scenarios/bad.toml:20:8: sender.mode: unknown sender \"vmagent\": expected \"server\", \"agent\" or \"alloy\"",
+            "scenarios/bad.toml:10:1: remote_write.queue_config: vmagent has no queue_config: its queue is set with \
+             [vmagent] remoteWrite.* flags (remoteWrite.queues, maxBlockSize, maxRowsPerBlock, flushInterval, \
+             maxDiskUsagePerURL)",
         ),
         (
             "the sender as a top-level string",
@@ -363,8 +371,8 @@ fn agent_and_alloy_settings_report_file_line_column_key_and_fix() {
         (
             "capitalised sender",
             append("\n[sender]\nmode = \"Alloy\"\n"),
-            "scenarios/bad.toml:20:8: sender.mode: unknown sender \"Alloy\": expected \"server\", \"agent\" or \"alloy\" \
-             (in lower case)",
+            "scenarios/bad.toml:20:8: sender.mode: unknown sender \"Alloy\": expected \"server\", \"agent\", \"alloy\" \
+             or \"vmagent\" (in lower case)",
         ),
         (
             "agent flags without agent mode",
@@ -484,7 +492,7 @@ fn unknown_builtin_lists_the_library() {
     assert_eq!(
         e.to_string(),
         "<builtin:nope>: no built-in scenario has this name; the library has: agent-outage, alloy-outage, bench-1m-24h, body-too-large-as-500, \
-         cardinality-spike, default, ingester-oom-crashloop, network-partition, object-storage-outage, outage-short, \
+         cardinality-spike, compare-senders, default, ingester-oom-crashloop, network-partition, object-storage-outage, outage-short, \
          outage-wal-loss, proxy-timeout-slow-upstream, rejected-400, rejects-400, reload-during-backlog, \
          restart-during-outage, ring-unready-rollout, sender-oom-catchup, slow-receiver, sweep-outage, \
          tenant-throttled-429, throttled-429"

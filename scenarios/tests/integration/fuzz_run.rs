@@ -146,13 +146,7 @@ fn check_run(text: &str) -> Result<(), TestCaseError> {
             prop_assert!(r.conservation_ok, "conservation violated: {:?}", r.timeline.last());
             prop_assert_eq!(
                 s.appended,
-                s.delivered
-                    + s.failed
-                    + d.wal_truncation
-                    + d.too_old
-                    + d.reshard_shutdown
-                    + d.restart_skip
-                    + s.pending_at_end,
+                s.delivered + s.failed + d.total() + s.pending_at_end,
                 "appended != delivered + failed + dropped + pending"
             );
         }

@@ -86,6 +86,9 @@ impl From<ConfigError> for SimError {
 /// ```
 pub fn simulate<O: Observer>(cfg: &SimConfig, obs: &mut O) -> Result<RunResult, SimError> {
     cfg.validate()?;
+    if let crate::config::SenderMode::Vmagent(vm) = &cfg.sender.mode {
+        return crate::sender::vmagent::simulate(cfg, vm, obs);
+    }
     let mut sim = Sim::new(cfg, obs);
     sim.run()?;
     Ok(sim.finish())

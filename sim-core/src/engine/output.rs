@@ -182,6 +182,8 @@ impl<O: Observer> Sim<'_, O> {
             appended_total: committed,
             failed_once_total: self.ledger.failed,
             lost_too_old_total: self.ledger.too_old,
+            disk_bytes: (self.wal.range().1 + 1 - self.wal.range().0) * self.cfg.tsdb.wal_segment_size,
+            ..MetricsRow::default()
         };
         self.obs.on_step(&row);
         self.last_row_at = Some(self.now);
@@ -272,6 +274,7 @@ impl<O: Observer> Sim<'_, O> {
                     too_old: self.ledger.too_old,
                     reshard_shutdown: self.ledger.reshard_shutdown,
                     restart_skip,
+                    ..Dropped::default()
                 },
                 pending_at_end: unread + held,
                 unread_wal_at_end: unread,
@@ -327,6 +330,7 @@ impl<O: Observer> Sim<'_, O> {
                 memory_peak_bytes: self.stats.sender_memory_peak,
                 mode: self.cfg.sender.mode.name().to_string(),
             },
+            vmagent: None,
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod alloy;
 pub mod server;
+pub mod vmagent;
 
 use crate::config::SenderMode;
 use crate::time::{Clock, SimTime};
@@ -72,6 +73,8 @@ impl Retention {
             }
             SenderMode::Agent(a) => Retention::Agent(agent::Agent::new(a)),
             SenderMode::Alloy(a) => Retention::Alloy(alloy::Alloy::new(a)),
+            // vmagent has no WAL; `engine::simulate` hands it to its own model.
+            SenderMode::Vmagent(_) => Retention::Server(server::Server::new(u64::MAX)),
         };
         r.on_process_start(SimTime::ZERO);
         r
