@@ -10,8 +10,8 @@ vmagent's and serve's /metrics every second, writes a compact recording under
 recordings/vmagent/, runs `rwsim run` on the same scenario and prints both side by side.
 `offline` redoes the comparison from a recording.
 
-    tools/fidelity/vmagent.py live [NAME ...]      # default: every vmagent-* scenario (~15 min)
-    tools/fidelity/vmagent.py offline [NAME ...]   # from recordings/vmagent/
+    tools/fidelity/vmagent.py live [NAME ...] [--run-label run2]   # default: every vmagent-* scenario (~15 min)
+    tools/fidelity/vmagent.py offline [NAME[@LABEL] ...]   # default: every recording in recordings/vmagent/
     tools/fidelity/vmagent.py table [NAME ...]     # markdown rows for docs/fidelity.md
 
 Ports 19600 + 10*k (target +1, serve +2, vmagent +3). Python 3.11 standard library only;
@@ -67,8 +67,13 @@ SERVE_KEEP = {
 }
 
 
+def scenario_of(name: str) -> str:
+    """The scenario a recording plays: a recording NAME@LABEL is a further run of NAME."""
+    return name.split("@", 1)[0]
+
+
 def load_scenario(name: str) -> dict:
-    with open(SCENARIOS / f"{name}.toml", "rb") as f:
+    with open(SCENARIOS / f"{scenario_of(name)}.toml", "rb") as f:
         sc = fx.tomllib.load(f)
     if sc.get("sender", {}).get("mode") != "vmagent":
         sys.exit(f"vmagent: {name}: not a vmagent scenario ([sender] mode = \"vmagent\")")
@@ -149,7 +154,7 @@ def live(name: str, rwsim: str, port_base: int, log=print) -> None:
             [rwsim, "target", "--series", str(w["series"]), "--targets", str(w.get("targets", 1)),
              "--listen", f"127.0.0.1:{ports['target']}"], stderr=open(tmp / "target.log", "wb"))
         fx.check_listening(fx.wait_line(procs["target"], tmp / "target.log", "rwsim target", 10), "rwsim target")
-        (tmp / "scenario.toml").write_text(fx.without_fidelity((SCENARIOS / f"{name}.toml").read_text()))
+        (tmp / "scenario.toml").write_text(fx.without_fidelity((SCENARIOS / f"{scenario_of(name)}.toml").read_text()))
         procs["serve"] = subprocess.Popen(
             [rwsim, "serve", str(tmp / "scenario.toml"), "--listen", f"127.0.0.1:{ports['serve']}",
              "--out", str(tmp / "serve")], stderr=open(tmp / "serve.log", "wb"))
@@ -256,8 +261,10 @@ def real_losses(meta: dict, cut_s: float, scrapes_per_s: float) -> tuple[int, li
 
 def model(name: str, rwsim: str) -> tuple[dict, list[dict]]:
     with tempfile.TemporaryDirectory() as d:
-        out = subprocess.run([rwsim, "run", str(SCENARIOS / f"{name}.toml"), "--literal", "--json", "--out", d],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run([rwsim, "run", str(SCENARIOS / f"{scenario_of(name)}.toml"), "--literal", "--json",
+                              "--out", d], capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"vmagent: {name}: {rwsim} run failed: {out.stderr.strip()}")
         rows = list(fx.csv.DictReader(open(Path(d) / "timeseries.csv")))
     return json.loads(out.stdout), [{k: float(v) for k, v in r.items()} for r in rows]
 
@@ -334,12 +341,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("mode", choices=["live", "offline", "table"])
     ap.add_argument("names", nargs="*")
-    ap.add_argument("--rwsim", default=str(fx.ROOT / "target" / "debug" / "rwsim"))
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR", fx.ROOT / "target"))
+    ap.add_argument("--rwsim", default=str(target_dir / "release" / "rwsim"))
     ap.add_argument("--port-base", type=int, default=PORT_BASE)
+    ap.add_argument("--run-label", help="live: record as NAME@LABEL (a further run of the scenario NAME)")
     a = ap.parse_args()
-    names = a.names or sorted(p.stem for p in SCENARIOS.glob("vmagent-*.toml"))
+    if a.mode == "live":
+        names = a.names or sorted(p.stem for p in SCENARIOS.glob("vmagent-*.toml"))
+    else:
+        names = a.names or sorted(p.stem for p in RECORDINGS.glob("vmagent-*.json"))
     for i, name in enumerate(names):
         if a.mode == "live":
+            if a.run_label:
+                name = f"{name}@{a.run_label}"
             live(name, a.rwsim, a.port_base + 10 * (i % 10))
         rows = compare(name, a.rwsim)
         print(table(name, rows))
