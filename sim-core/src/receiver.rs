@@ -268,9 +268,10 @@ impl Receiver {
             match &inc.kind {
                 IncidentKind::Oom(o) => oom = Some(OomMachine::new(o.clone(), span)),
                 IncidentKind::Rollout(r) => {
-                    end = span
-                        .end
-                        .min(span.start + SimDuration(r.interval.nanos() * u64::from(r.ingesters - 1)) + r.unready_for);
+                    // Saturating: an interval of years times thousands of ingesters is valid
+                    // input (the rollout then outlasts the run) and must not overflow.
+                    let last_start = SimDuration(r.interval.nanos().saturating_mul(u64::from(r.ingesters - 1)));
+                    end = span.end.min(span.start.saturating_add(last_start).saturating_add(r.unready_for));
                     back.push(Box::new(RolloutRule::new(r.clone(), span.start, end, rng)));
                 }
                 IncidentKind::Proxy(p) => proxies.push((span, p.clone())),
