@@ -265,6 +265,34 @@ pub struct Responses {
     pub reset: u64,
 }
 
+/// The class of one attempt's result, as both sender models count it in [`Responses`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResponseClass {
+    Ok,
+    Throttled,
+    ClientError,
+    ServerError,
+    Timeout,
+    Refused,
+    Reset,
+}
+
+impl Responses {
+    /// Counts one attempt's result.
+    pub(crate) fn count(&mut self, class: ResponseClass) {
+        let n = match class {
+            ResponseClass::Ok => &mut self.ok,
+            ResponseClass::Throttled => &mut self.throttled,
+            ResponseClass::ClientError => &mut self.client_error,
+            ResponseClass::ServerError => &mut self.server_error,
+            ResponseClass::Timeout => &mut self.timeout,
+            ResponseClass::Refused => &mut self.refused,
+            ResponseClass::Reset => &mut self.reset,
+        };
+        *n += 1;
+    }
+}
+
 /// WAL statistics.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct WalStats {

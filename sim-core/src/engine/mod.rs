@@ -27,6 +27,7 @@ use crate::mintree::MinTree;
 use crate::observer::{Notable, NotableKind, Observer};
 use crate::receiver::Receiver;
 use crate::resharder::{Ewma, SHARD_UPDATE_DURATION};
+use crate::result::ResponseClass as Class;
 use crate::result::{Responses, RunResult};
 use crate::sender::Retention;
 use crate::shard::{ShardQueue, Span};
@@ -143,17 +144,6 @@ enum Outcome {
     Success,
     NonRecoverable,
     Recoverable(Option<SimDuration>),
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Class {
-    Ok,
-    Throttled,
-    ClientError,
-    ServerError,
-    Timeout,
-    Refused,
-    Reset,
 }
 
 #[derive(Clone, Debug)]

@@ -154,16 +154,7 @@ impl<O: Observer> Sim<'_, O> {
         let f = self.shards[i].flight.clone().expect("send done without a batch");
         self.c.sent_batch_duration_ns += u128::from(now.saturating_since(f.attempt_start).nanos());
         self.c.sent_batch_count += 1;
-        let r = &mut self.c.responses;
-        match f.class {
-            Class::Ok => r.ok += 1,
-            Class::Throttled => r.throttled += 1,
-            Class::ClientError => r.client_error += 1,
-            Class::ServerError => r.server_error += 1,
-            Class::Timeout => r.timeout += 1,
-            Class::Refused => r.refused += 1,
-            Class::Reset => r.reset += 1,
-        }
+        self.c.responses.count(f.class);
         let n = f.span.count;
         match f.outcome {
             Outcome::Success => {

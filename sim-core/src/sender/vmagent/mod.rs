@@ -42,6 +42,7 @@ use crate::histogram::Histogram;
 use crate::metrics::MetricsRow;
 use crate::observer::{Notable, NotableKind, Observer};
 use crate::receiver::{Answer, IncidentWindow, Receiver};
+use crate::result::ResponseClass as Class;
 use crate::result::{
     Dropped, LagStats, LatencyStats, PendingStats, ReceiverStats, Responses, RunResult, SampleTotals, SenderStats,
     ShardStats, VmagentStats, WalStats,
@@ -91,17 +92,6 @@ enum Phase {
     Waiting,
     /// An HTTP attempt is in flight.
     Sending,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
-    Ok,
-    Throttled,
-    ClientError,
-    ServerError,
-    Timeout,
-    Refused,
-    Reset,
 }
 
 #[derive(Clone, Debug)]
@@ -608,16 +598,7 @@ impl<'c, O: Observer> VmSim<'c, O> {
         let b = wk.block.expect("send done without a block");
         self.c.attempts += 1;
         self.c.attempt_ns += u128::from(now.saturating_since(wk.attempt_start).nanos());
-        let r = &mut self.c.responses;
-        match wk.class {
-            Class::Ok => r.ok += 1,
-            Class::Throttled => r.throttled += 1,
-            Class::ClientError => r.client_error += 1,
-            Class::ServerError => r.server_error += 1,
-            Class::Timeout => r.timeout += 1,
-            Class::Refused => r.refused += 1,
-            Class::Reset => r.reset += 1,
-        }
+        self.c.responses.count(wk.class);
         if matches!(wk.class, Class::Timeout | Class::Refused | Class::Reset) {
             self.c.errors += 1;
         }
