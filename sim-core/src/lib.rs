@@ -46,6 +46,7 @@
 
 pub mod backoff;
 pub mod config;
+pub mod divisor;
 pub mod engine;
 pub mod event;
 pub mod fault;

@@ -19,6 +19,7 @@
 //! keeps the cost of a run proportional to batches, not to samples or scrapes.
 
 use crate::config::{Latency, WorkloadConfig};
+use crate::divisor::Divisor;
 use crate::fault::Sampler;
 use crate::rng::{Rng, Stream, unit_at};
 use crate::time::{NANOS_PER_MILLI, SimDuration, SimTime};
@@ -41,6 +42,11 @@ struct Epoch {
     first_pos: u64,
     /// `cum(start − 1)` in this epoch's sizing, to rebase the epoch's cumulative function.
     offset: u64,
+    /// `per_interval`, `base + 1` and `base` as divisors for [`Workload::scrape_of`] (each at
+    /// least 1: a zero is never divided by there).
+    per_interval_div: Divisor,
+    big_div: Divisor,
+    base_div: Divisor,
 }
 
 /// Quantile at which a scrape-to-commit distribution is cut: draws beyond it take it, so
@@ -80,6 +86,7 @@ pub fn commit_delay_bounds(l: &Latency) -> (SimDuration, SimDuration) {
 #[derive(Clone, Debug)]
 pub struct Workload {
     interval: u64,
+    interval_div: Divisor,
     commit: Commit,
     /// Per-target phases in ns within `[0, interval)`, whole milliseconds, sorted.
     phases: Vec<u64>,
@@ -133,6 +140,7 @@ impl Workload {
             .collect();
         let mut w = Workload {
             interval,
+            interval_div: Divisor::new(interval),
             commit,
             phases,
             bucket_first,
@@ -152,8 +160,18 @@ impl Workload {
         let n = self.phases.len() as u64;
         let mut epochs: Vec<Epoch> = Vec::with_capacity(steps.len());
         for &(start, per_interval) in steps {
-            let mut e =
-                Epoch { start, per_interval, base: per_interval / n, rem: per_interval % n, first_pos: 0, offset: 0 };
+            let (base, rem) = (per_interval / n, per_interval % n);
+            let mut e = Epoch {
+                start,
+                per_interval,
+                base,
+                rem,
+                first_pos: 0,
+                offset: 0,
+                per_interval_div: Divisor::new(per_interval.max(1)),
+                big_div: Divisor::new(base + 1),
+                base_div: Divisor::new(base.max(1)),
+            };
             e.first_pos = match epochs.last() {
                 None => 0,
                 Some(prev) => prev.first_pos + self.cum_in(prev, start - 1) - prev.offset,
@@ -257,8 +275,7 @@ impl Workload {
 
     /// Samples in scrapes that start at or before `s`, if every scrape used epoch `e`'s sizes.
     fn cum_in(&self, e: &Epoch, s: u64) -> u64 {
-        let q = s / self.interval;
-        let r = s % self.interval;
+        let (q, r) = self.interval_div.div_rem(s);
         q * e.per_interval + Self::prefix(e, self.phases_at_or_before(r))
     }
 
@@ -319,7 +336,10 @@ impl Workload {
     fn scrape_after(&self, after: Option<u64>) -> (u64, u64) {
         match after {
             None => (0, 0),
-            Some(a) => self.next_scrape_from(a / self.interval, self.phases_at_or_before(a % self.interval)),
+            Some(a) => {
+                let (k, r) = self.interval_div.div_rem(a);
+                self.next_scrape_from(k, self.phases_at_or_before(r))
+            }
         }
     }
 
@@ -366,11 +386,11 @@ impl Workload {
         }
         // 0-based index of the sample in epoch e's own cumulative numbering.
         let x = p - e.first_pos + e.offset;
-        let q = x / e.per_interval;
-        let need = x % e.per_interval + 1;
+        let (q, r) = e.per_interval_div.div_rem(x);
+        let need = r + 1;
         // Smallest m with prefix(m) ≥ need: the sample is in the scrape of phase rank m − 1.
         let big = (e.base + 1) * e.rem;
-        let m = if need <= big { need.div_ceil(e.base + 1) } else { e.rem + (need - big).div_ceil(e.base) };
+        let m = if need <= big { e.big_div.div_ceil(need) } else { e.rem + e.base_div.div_ceil(need - big) };
         let ts = q.checked_mul(self.interval)?.checked_add(self.phases[(m - 1) as usize])?;
         Some(((q, m - 1), ts))
     }

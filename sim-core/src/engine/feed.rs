@@ -28,7 +28,7 @@ impl<O: Observer> Sim<'_, O> {
     /// Positions of shard `i` below `x` since the shard set started.
     fn owned_before(&self, i: u64, x: u64) -> u64 {
         let base = self.era_base + i;
-        if x <= base { 0 } else { (x - base).div_ceil(self.n) }
+        if x <= base { 0 } else { self.n_div.div_ceil(x - base) }
     }
 
     /// The first WAL position at or after shard `i`'s enqueue point that belongs to it: the
@@ -103,6 +103,7 @@ impl<O: Observer> Sim<'_, O> {
         self.gen_ += 1;
         self.era_base = self.watcher.pos;
         self.n = u64::from(n);
+        self.n_div = crate::divisor::Divisor::new(self.n);
         let timer_at = self.now + self.cfg.remote_write.queue.batch_send_deadline;
         self.sending = 0;
         self.shards = (0..n)

@@ -20,6 +20,7 @@ mod send;
 
 use crate::backoff::SendBackoff;
 use crate::config::{ConfigError, SimConfig};
+use crate::divisor::Divisor;
 use crate::event::EventQueue;
 use crate::gaps::GapLog;
 use crate::histogram::Histogram;
@@ -290,6 +291,8 @@ struct Sim<'c, O: Observer> {
     gen_: u32,
     era_base: u64,
     n: u64,
+    /// `n` as a [`Divisor`]: positions are divided by it on every enqueue.
+    n_div: Divisor,
     num_shards: u32,
     block_tree: MinTree,
     fill_tree: MinTree,
@@ -356,6 +359,7 @@ impl<'c, O: Observer> Sim<'c, O> {
             gen_: 0,
             era_base: 0,
             n: 1,
+            n_div: Divisor::new(1),
             num_shards: q.min_shards,
             block_tree: MinTree::new(1),
             fill_tree: MinTree::new(1),
