@@ -53,6 +53,7 @@ pub mod fault;
 pub mod gaps;
 pub mod histogram;
 pub mod incident;
+pub(crate) mod lag;
 pub mod metrics;
 pub mod mintree;
 pub mod observer;

@@ -491,7 +491,7 @@ impl<O: Observer> Sim<'_, O> {
         self.ledger.restart_skip += skipped;
         self.ledger.last_skip = super::SkipKind::Restart;
         // What the old queue was behind by is skipped, not caught up.
-        self.stats.behind_since = None;
+        self.stats.behind.forget();
         self.watcher.pos = resume_pos;
         self.life.queue_first_pos = resume_pos;
         self.watcher.restart(self.now, resume_pos);

@@ -250,8 +250,8 @@ struct Stats {
     stall_last_unblock: Option<SimTime>,
     stall_blocked_since: Option<SimTime>,
     stall_blocked: SimDuration,
-    behind_since: Option<SimTime>,
-    behind_lag_max: f64,
+    /// The open lag episode of the timeline.
+    behind: crate::lag::LagEpisode,
 }
 
 struct Sim<'c, O: Observer> {

@@ -10,7 +10,6 @@ use crate::result::{
     Dropped, LagStats, LatencyStats, PendingStats, ReceiverStats, RunResult, SampleTotals, SenderStats, ShardStats,
     WalStats,
 };
-use crate::time::SimDuration;
 use crate::time::SimTime;
 use crate::watcher::WatcherState;
 
@@ -19,10 +18,6 @@ use crate::watcher::WatcherState;
 const QUEUED_ITEM_BYTES: u64 = 88;
 /// Per-sample size of a shard's reusable send buffers (`prompb.TimeSeries` plus its sample).
 const SEND_BUFFER_BYTES_PER_SAMPLE: u64 = 112;
-
-/// Lag above which the queue is reported as behind, and below which as caught up again.
-const BEHIND_LAG_SECS: f64 = 60.0;
-const CAUGHT_UP_LAG_SECS: f64 = 30.0;
 
 impl<O: Observer> Sim<'_, O> {
     /// Samples enqueued in shard `i` (including its not yet materialised share) and in flight.
@@ -117,7 +112,9 @@ impl<O: Observer> Sim<'_, O> {
         {
             self.close_stall(last);
         }
-        self.track_behind(lag);
+        if let Some((kind, msg)) = self.stats.behind.observe(self.now, lag, true) {
+            self.note(self.now, kind, msg);
+        }
         let st = &mut self.stats;
         st.lag_max = st.lag_max.max(lag);
         st.lag_final = lag;
@@ -188,26 +185,6 @@ impl<O: Observer> Sim<'_, O> {
         self.obs.on_step(&row);
         self.last_row_at = Some(self.now);
         self.check_memory();
-    }
-
-    fn track_behind(&mut self, lag: f64) {
-        match self.stats.behind_since {
-            None if lag > BEHIND_LAG_SECS => {
-                self.stats.behind_since = Some(self.now);
-                self.stats.behind_lag_max = lag;
-                self.note(self.now, NotableKind::FellBehind, format!("remote write fell behind: lag {lag:.0}s"));
-            }
-            Some(since) => {
-                self.stats.behind_lag_max = self.stats.behind_lag_max.max(lag);
-                if lag < CAUGHT_UP_LAG_SECS {
-                    let d = self.now.saturating_since(since);
-                    let max = SimDuration::from_secs_f64(self.stats.behind_lag_max);
-                    self.stats.behind_since = None;
-                    self.note(self.now, NotableKind::CaughtUp, format!("caught up after {d} behind (max lag {max})"));
-                }
-            }
-            None => {}
-        }
     }
 
     /// Unread samples the watcher will skip when it restarts: everything after the end of a

@@ -57,10 +57,6 @@ use queue::{Block, FastQueue, Loss, Run};
 const TIMELINE_CAP: usize = 10_000;
 /// `runWorker` waits this long for a send in flight when vmagent stops (C.5.3).
 const STOP_WAIT: SimDuration = SimDuration::from_secs(5);
-/// Lag above which the sender is reported as behind, and below which as caught up again
-/// (the same thresholds as for Prometheus).
-const BEHIND_LAG_SECS: f64 = 60.0;
-const CAUGHT_UP_LAG_SECS: f64 = 30.0;
 
 /// Runs `cfg` with vmagent `vm` as the sender. `cfg` must be valid.
 pub(crate) fn simulate<O: Observer>(cfg: &SimConfig, vm: &VmagentConfig, obs: &mut O) -> Result<RunResult, SimError> {
@@ -153,8 +149,8 @@ struct Stats {
     latency_max_ns: u64,
     conservation_ok: bool,
     violation: Option<String>,
-    behind_since: Option<SimTime>,
-    behind_lag_max: f64,
+    /// The open lag episode of the timeline (the same thresholds as for Prometheus).
+    behind: crate::lag::LagEpisode,
     restarts: u32,
     crashes: u32,
     reloads: u32,
@@ -881,7 +877,7 @@ impl<'c, O: Observer> VmSim<'c, O> {
         self.process = Process::Running;
         self.stats.starts += 1;
         self.window(None);
-        self.stats.behind_since = None;
+        self.stats.behind.forget();
         let pgen = self.pgen;
         self.schedule(self.now + self.vm.flush_interval, Ev::Flush { pgen });
         self.note(
@@ -956,7 +952,10 @@ impl<'c, O: Observer> VmSim<'c, O> {
         let held = self.check_conservation(committed);
         let lag = self.lag_seconds(committed);
         let memory = self.memory_bytes(committed);
-        self.track_behind(lag);
+        let running = self.process == Process::Running;
+        if let Some((kind, msg)) = self.stats.behind.observe(self.now, lag, running) {
+            self.note(self.now, kind, msg);
+        }
         let st = &mut self.stats;
         st.lag_max = st.lag_max.max(lag);
         st.lag_final = lag;
@@ -1037,26 +1036,6 @@ impl<'c, O: Observer> VmSim<'c, O> {
         };
         self.obs.on_step(&row);
         self.last_row_at = Some(self.now);
-    }
-
-    fn track_behind(&mut self, lag: f64) {
-        match self.stats.behind_since {
-            None if lag > BEHIND_LAG_SECS && self.process == Process::Running => {
-                self.stats.behind_since = Some(self.now);
-                self.stats.behind_lag_max = lag;
-                self.note(self.now, NotableKind::FellBehind, format!("remote write fell behind: lag {lag:.0}s"));
-            }
-            Some(since) => {
-                self.stats.behind_lag_max = self.stats.behind_lag_max.max(lag);
-                if lag < CAUGHT_UP_LAG_SECS {
-                    let d = self.now.saturating_since(since);
-                    let max = SimDuration::from_secs_f64(self.stats.behind_lag_max);
-                    self.stats.behind_since = None;
-                    self.note(self.now, NotableKind::CaughtUp, format!("caught up after {d} behind (max lag {max})"));
-                }
-            }
-            None => {}
-        }
     }
 
     fn finish(mut self) -> RunResult {
