@@ -47,6 +47,7 @@
 pub mod backoff;
 pub mod config;
 pub mod divisor;
+pub(crate) mod edges;
 pub mod engine;
 pub mod event;
 pub mod fault;

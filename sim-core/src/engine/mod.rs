@@ -21,6 +21,7 @@ mod send;
 use crate::backoff::SendBackoff;
 use crate::config::{ConfigError, SimConfig};
 use crate::divisor::Divisor;
+use crate::edges::Edge;
 use crate::event::EventQueue;
 use crate::gaps::GapLog;
 use crate::histogram::Histogram;
@@ -98,23 +99,47 @@ pub fn simulate<O: Observer>(cfg: &SimConfig, obs: &mut O) -> Result<RunResult, 
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    WatcherRestart { qgen: u32 },
+    WatcherRestart {
+        qgen: u32,
+    },
     ReceiverTick,
-    Incident { index: u32, start: bool },
-    SendDone { gen_: u32, shard: u32, ver: u32 },
-    Retry { gen_: u32, shard: u32, ver: u32 },
-    DataInTick { pgen: u32 },
-    ReshardTick { qgen: u32 },
-    FlushCheck { gen_: u32 },
-    FlushDeadline { gen_: u32 },
-    WalCheck { gen_: u32 },
-    Sender { index: u32 },
-    ProcessStart { pgen: u32 },
-    ReplayDone { pgen: u32 },
-    ScrapeResume { gen_: u32 },
+    SendDone {
+        gen_: u32,
+        shard: u32,
+        ver: u32,
+    },
+    Retry {
+        gen_: u32,
+        shard: u32,
+        ver: u32,
+    },
+    DataInTick {
+        pgen: u32,
+    },
+    ReshardTick {
+        qgen: u32,
+    },
+    FlushCheck {
+        gen_: u32,
+    },
+    FlushDeadline {
+        gen_: u32,
+    },
+    WalCheck {
+        gen_: u32,
+    },
+    ProcessStart {
+        pgen: u32,
+    },
+    ReplayDone {
+        pgen: u32,
+    },
+    ScrapeResume {
+        gen_: u32,
+    },
     Output,
-    Fault { index: u32, start: bool },
-    WorkloadChange { index: u32 },
+    /// A fault window, incident, sender event or workload change of the scenario.
+    Edge(Edge),
 }
 
 /// Why the watcher wakes up.
@@ -405,21 +430,8 @@ impl<'c, O: Observer> Sim<'c, O> {
         let first_ms = (first != SimTime::NEVER).then(|| cfg.clock.unix_millis(first));
         sim.retention = Retention::new(cfg, first_ms);
         sim.schedule_wal_check();
-        for (i, f) in cfg.receiver.faults.iter().enumerate() {
-            sim.schedule(SimTime(f.start.nanos()), Ev::Fault { index: i as u32, start: true });
-            sim.schedule(SimTime(f.end.nanos()), Ev::Fault { index: i as u32, start: false });
-        }
-        for (i, e) in cfg.sender.events.iter().enumerate() {
-            sim.schedule(SimTime(e.at.nanos()), Ev::Sender { index: i as u32 });
-        }
-        for (i, ch) in cfg.workload.changes.iter().enumerate() {
-            sim.schedule(SimTime(ch.at.nanos()), Ev::WorkloadChange { index: i as u32 });
-        }
-        for (i, inc) in cfg.receiver.incidents.iter().enumerate() {
-            sim.schedule(SimTime(inc.start.nanos()), Ev::Incident { index: i as u32, start: true });
-            if let Some(end) = inc.end {
-                sim.schedule(SimTime(end.nanos()), Ev::Incident { index: i as u32, start: false });
-            }
+        for (at, edge) in Edge::all(cfg) {
+            sim.schedule(at, Ev::Edge(edge));
         }
         sim.after_receiver();
         sim
@@ -491,7 +503,6 @@ impl<'c, O: Observer> Sim<'c, O> {
                     self.after_receiver();
                 }
             }
-            Ev::Incident { index, start } => self.on_incident_edge(index as usize, start),
             Ev::SendDone { gen_, shard, ver } => {
                 if self.live(gen_, shard, ver) {
                     self.on_send_done(shard as usize);
@@ -527,7 +538,6 @@ impl<'c, O: Observer> Sim<'c, O> {
                     self.on_wal_check();
                 }
             }
-            Ev::Sender { index } => self.on_sender_event(index as usize),
             Ev::ProcessStart { pgen } => {
                 if pgen == self.life.pgen {
                     self.process_start();
@@ -540,8 +550,12 @@ impl<'c, O: Observer> Sim<'c, O> {
                 }
             }
             Ev::Output => self.on_output(),
-            Ev::Fault { index, start } => self.on_fault_edge(index as usize, start),
-            Ev::WorkloadChange { index } => self.on_workload_change(index as usize),
+            Ev::Edge(Edge::Sender { index }) => self.on_sender_event(index as usize),
+            Ev::Edge(edge) => {
+                if let Some((kind, msg)) = edge.note(self.cfg) {
+                    self.note(self.now, kind, msg);
+                }
+            }
         }
     }
 
@@ -575,41 +589,5 @@ impl<'c, O: Observer> Sim<'c, O> {
 
     fn abs_ms(&self, t: SimTime) -> u64 {
         self.cfg.clock.unix_millis(t)
-    }
-
-    fn on_fault_edge(&mut self, index: usize, start: bool) {
-        let f = &self.cfg.receiver.faults[index];
-        let (kind, msg) = if start {
-            let pct = f.probability * 100.0;
-            let ra = f.retry_after.map(|r| format!(", Retry-After {r}")).unwrap_or_default();
-            (
-                NotableKind::FaultStarted,
-                format!(
-                    "receiver fault #{index}: {} on {pct:.0}% of requests{ra}, for {}",
-                    f.response,
-                    f.end.saturating_sub(f.start)
-                ),
-            )
-        } else {
-            (NotableKind::FaultEnded, format!("receiver fault #{index} ({}) ended", f.response))
-        };
-        self.note(self.now, kind, msg);
-    }
-
-    fn on_incident_edge(&mut self, index: usize, start: bool) {
-        let inc = &self.cfg.receiver.incidents[index];
-        let (kind, msg) = if start {
-            (NotableKind::IncidentStarted, format!("incident #{index} started: {}", inc.kind))
-        } else {
-            (NotableKind::IncidentEnded, format!("incident #{index} ({}) ended", inc.kind.name()))
-        };
-        self.note(self.now, kind, msg);
-    }
-
-    fn on_workload_change(&mut self, index: usize) {
-        let w = &self.cfg.workload;
-        let prev = if index == 0 { w.series } else { w.changes[index - 1].series };
-        let msg = format!("workload: {prev} → {} series", w.changes[index].series);
-        self.note(self.now, NotableKind::WorkloadChanged, msg);
     }
 }

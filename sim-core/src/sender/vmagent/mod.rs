@@ -34,6 +34,7 @@ pub mod queue;
 pub use flags::{VmVersion, VmagentConfig};
 
 use crate::config::{SenderEventKind, SimConfig};
+use crate::edges::Edge;
 use crate::engine::SimError;
 use crate::event::EventQueue;
 use crate::fault::Request;
@@ -67,17 +68,27 @@ pub(crate) fn simulate<O: Observer>(cfg: &SimConfig, vm: &VmagentConfig, obs: &m
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    Flush { pgen: u32 },
-    Attempt { w: u32, ver: u32 },
-    SendDone { w: u32, ver: u32 },
-    StopDone { pgen: u32 },
-    ProcessStart { pgen: u32 },
-    Sender { index: u32 },
+    Flush {
+        pgen: u32,
+    },
+    Attempt {
+        w: u32,
+        ver: u32,
+    },
+    SendDone {
+        w: u32,
+        ver: u32,
+    },
+    StopDone {
+        pgen: u32,
+    },
+    ProcessStart {
+        pgen: u32,
+    },
     Output,
     ReceiverTick,
-    Fault { index: u32, start: bool },
-    Incident { index: u32, start: bool },
-    WorkloadChange { index: u32 },
+    /// A fault window, incident, sender event or workload change of the scenario.
+    Edge(Edge),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,21 +277,8 @@ impl<'c, O: Observer> VmSim<'c, O> {
         };
         sim.schedule(SimTime::ZERO + vm.flush_interval, Ev::Flush { pgen: 0 });
         sim.schedule(SimTime::ZERO, Ev::Output);
-        for (i, f) in cfg.receiver.faults.iter().enumerate() {
-            sim.schedule(SimTime(f.start.nanos()), Ev::Fault { index: i as u32, start: true });
-            sim.schedule(SimTime(f.end.nanos()), Ev::Fault { index: i as u32, start: false });
-        }
-        for (i, e) in cfg.sender.events.iter().enumerate() {
-            sim.schedule(SimTime(e.at.nanos()), Ev::Sender { index: i as u32 });
-        }
-        for (i, ch) in cfg.workload.changes.iter().enumerate() {
-            sim.schedule(SimTime(ch.at.nanos()), Ev::WorkloadChange { index: i as u32 });
-        }
-        for (i, inc) in cfg.receiver.incidents.iter().enumerate() {
-            sim.schedule(SimTime(inc.start.nanos()), Ev::Incident { index: i as u32, start: true });
-            if let Some(end) = inc.end {
-                sim.schedule(SimTime(end.nanos()), Ev::Incident { index: i as u32, start: false });
-            }
+        for (at, edge) in Edge::all(cfg) {
+            sim.schedule(at, Ev::Edge(edge));
         }
         sim.note(
             SimTime::ZERO,
@@ -384,7 +382,7 @@ impl<'c, O: Observer> VmSim<'c, O> {
                     self.start();
                 }
             }
-            Ev::Sender { index } => self.on_sender_event(index as usize),
+            Ev::Edge(Edge::Sender { index }) => self.on_sender_event(index as usize),
             Ev::Output => {
                 let next = self.now + self.cfg.output_step;
                 self.schedule(next, Ev::Output);
@@ -397,38 +395,10 @@ impl<'c, O: Observer> VmSim<'c, O> {
                     self.after_receiver();
                 }
             }
-            Ev::Fault { index, start } => {
-                let f = &self.cfg.receiver.faults[index as usize];
-                let (kind, msg) = if start {
-                    (
-                        NotableKind::FaultStarted,
-                        format!(
-                            "receiver fault #{index}: {} on {:.0}% of requests, for {}",
-                            f.response,
-                            f.probability * 100.0,
-                            f.end.saturating_sub(f.start)
-                        ),
-                    )
-                } else {
-                    (NotableKind::FaultEnded, format!("receiver fault #{index} ({}) ended", f.response))
-                };
-                self.note(self.now, kind, msg);
-            }
-            Ev::Incident { index, start } => {
-                let inc = &self.cfg.receiver.incidents[index as usize];
-                let (kind, msg) = if start {
-                    (NotableKind::IncidentStarted, format!("incident #{index} started: {}", inc.kind))
-                } else {
-                    (NotableKind::IncidentEnded, format!("incident #{index} ({}) ended", inc.kind.name()))
-                };
-                self.note(self.now, kind, msg);
-            }
-            Ev::WorkloadChange { index } => {
-                let w = &self.cfg.workload;
-                let i = index as usize;
-                let prev = if i == 0 { w.series } else { w.changes[i - 1].series };
-                let msg = format!("workload: {prev} → {} series", w.changes[i].series);
-                self.note(self.now, NotableKind::WorkloadChanged, msg);
+            Ev::Edge(edge) => {
+                if let Some((kind, msg)) = edge.note(self.cfg) {
+                    self.note(self.now, kind, msg);
+                }
             }
         }
     }
