@@ -464,11 +464,24 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
     let minor = r.timeline.len() - major.len();
     let more = major.len().saturating_sub(TIMELINE_ROWS) as u64 + r.timeline_omitted;
     if minor > 0 || more > 0 {
+        // Past the timeline's cap the run counts moments without keeping them.
+        let kept = if r.timeline_omitted > 0 {
+            format!("summary.json has the first {} of them", count(r.timeline.len() as u64))
+        } else {
+            "summary.json has every one".to_string()
+        };
         b.push(Block::Note(format!(
-            "Not listed: {} routine moments (small reshards, short WAL-reading stalls){}; \
-             summary.json has every one.",
+            "Not listed: {} routine moments (small reshards, short WAL-reading stalls){}; {kept}.",
             count(minor as u64),
             if more > 0 { format!(" and {} more", count(more)) } else { String::new() }
+        )));
+    }
+    if r.incident_windows_omitted > 0 {
+        b.push(Block::Note(format!(
+            "The receiver had {} more incident windows than the first {} this run keeps; they are \
+             counted (`incident_windows_omitted`), and the dashboard shades only the kept ones.",
+            count(r.incident_windows_omitted),
+            count(r.incident_windows.len() as u64)
         )));
     }
 

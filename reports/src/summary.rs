@@ -538,6 +538,13 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     if minor_stalls > 0 {
         notes.push(format!("{minor_stalls} WAL-reading stalls under a minute"));
     }
+    if r.incident_windows_omitted > 0 {
+        // A crash loop over months: the run keeps the first windows only (incident.rs).
+        notes.push(format!(
+            "{} later incident windows, counted but not kept (the dashboard shades the first ones)",
+            r.incident_windows_omitted
+        ));
+    }
     if !notes.is_empty() {
         let _ = writeln!(o, "  ... and {} (see --json)", notes.join(", "));
     }

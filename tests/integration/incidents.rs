@@ -164,3 +164,30 @@ fn bad_incident_parameters_get_located_errors() {
     ];
     assert_located_errors(&dir, "validate", base, cases);
 }
+
+#[test]
+fn a_crash_loop_past_the_window_cap_says_so_in_the_text_and_the_report() {
+    // Crashes every few milliseconds all day: far more than the 10,000 incident windows a
+    // run keeps. The JSON counts the rest; the forecast and the report must say it too.
+    let dir = temp_dir("window-cap");
+    let file = dir.join("loop.toml");
+    let text = "prometheus = \"3.x\"\nduration = \"1d\"\n[workload]\nseries = 1000\ntargets = 10\n\
+         [receiver]\nmemory_base = \"7999MiB\"\nmemory_per_inflight_sample = 1000000\n\
+         [[receiver.incident]]\nkind = \"oom\"\nmemory_limit = \"8000MiB\"\ncrash_at = \"1m\"\n\
+         restart_time = \"0s\"\nreplay_time = \"0s\"\nbackoff_initial = \"1ms\"\nbackoff_max = \"1ms\"\n";
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("out");
+    let run = crate::rwsim()
+        .args(["run", "--literal", "--set", "simulation.max_events=100000000", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let forecast = String::from_utf8(run.stdout).unwrap();
+    assert!(forecast.contains("later incident windows, counted but not kept"), "{forecast}");
+    let report = crate::rwsim().arg("report").arg(&out).output().unwrap();
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("more incident windows than the first 10,000"), "{md}");
+}
