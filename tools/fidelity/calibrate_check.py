@@ -38,7 +38,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from fidelity import ROOT, fetch, parse_metrics, wait_http, wal_bytes  # noqa: E402
+from fidelity import ROOT, fetch, parse_metrics, stop_processes, wait_http, wal_bytes  # noqa: E402
 
 PORTS = {"target": 19301, "serve": 19302, "a": 19303, "b": 19304}
 SERIES = 2000
@@ -191,14 +191,7 @@ def main() -> int:
                     bad.append(f"{key}: --from {key}.json did not reproduce the scenario")
     finally:
         # Prometheus first, while serve still answers its final flush; then the rest.
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=70)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_processes(procs, 70)
         if a.keep or bad:
             print(f"calibrate_check: kept {tmp}")
         else:

@@ -332,6 +332,26 @@ def wait_http(url: str, timeout: float) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
 
 
+def stop_process(p: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    if p is None:
+        return
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def stop_processes(procs: list[subprocess.Popen], timeout: float) -> None:
+    """Stops `procs` newest first, each as `stop_process` does: the scripts start the
+    target, then serve, then the sender, so the sender flushes while serve still answers."""
+    for p in reversed(procs):
+        stop_process(p, timeout)
+
+
 def proc_cpu_seconds(pid: int) -> float | None:
     """utime + stime of a process, from /proc (Linux)."""
     try:
@@ -448,14 +468,7 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, log=print, labe
     def stop_all():
         # Prometheus first, while serve still answers its final flush; then serve (which
         # writes its CSV files), then the target.
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=70)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_processes(procs, 70)
 
     try:
         w = sc["workload"]

@@ -54,7 +54,7 @@ sys.path.insert(0, str(HERE))
 from fidelity import (  # noqa: E402
     HOST_COLUMNS, LOG_COUNT, PROM_KEEP, ROOT, SERVE_KEEP, TOL_SHARE_PP, check_listening, fetch, fmt, host_cpu,
     log_unix_ms, parse_duration, parse_metrics, proc_cpu_seconds, prometheus_flags, prometheus_yml, size_flag,
-    wait_line, wal_bytes, without_fidelity,
+    stop_processes, wait_line, wal_bytes, without_fidelity,
 )
 
 SCENARIOS = HERE / "scenarios" / "lifecycle"
@@ -316,14 +316,7 @@ def live(name: str, rwsim: str, prometheus: str, port_base: int, label: str, log
     uptime_before = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
     def stop_rest():
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_processes(procs, 30)
 
     try:
         w = sc["workload"]

@@ -140,13 +140,9 @@ def live(name: str, rwsim: str, port_base: int, log=print) -> None:
     procs: dict[str, subprocess.Popen] = {}
 
     def stop(p: subprocess.Popen | None) -> None:
+        # Only a process still running is signalled (one that exited is left as it is).
         if p is not None and p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            fx.stop_process(p, 30)
 
     try:
         w = sc["workload"]
