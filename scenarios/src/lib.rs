@@ -205,6 +205,26 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     convert::load(text, origin, &default_name(origin), &[], None)
 }
 
+/// Loads the `scenario.toml` of a run directory as the run had it: with the `--set` flags its
+/// header lists when they could not be written into its values (see
+/// [`Scenario::pinned_source`]); any other file as [`load_file`] does.
+pub fn load_pinned(path: &Path) -> Result<Scenario, ScenarioError> {
+    let src = Source::read(path)?;
+    let mut set = Vec::new();
+    for (line, flag) in pin::flags_needed(&src.text) {
+        let o = sweep::Override::from_flag(flag).map_err(|e| ScenarioError {
+            origin: src.origin.clone(),
+            line,
+            column: 1,
+            key: e.key.clone(),
+            message: format!("the --set flag listed in the header does not parse: {}", e.message),
+            kind: ErrorKind::Schema,
+        })?;
+        set.push(o);
+    }
+    src.load_with(&set)
+}
+
 impl Scenario {
     /// Whether the user gave `key` a value (in the file or with `--set`), rather than leaving
     /// it to its default. A model constant the user set is not varied by the robust answer.

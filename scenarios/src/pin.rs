@@ -27,6 +27,11 @@ pub struct Pinned {
 /// How edited and added lines are marked.
 const MARK: &str = "--set on the command line";
 
+/// The header line of a file that takes the `--set` values only as flags, and the prefix of
+/// each flag's line ([`flags_needed`] reads them back).
+const NEEDS_FLAGS: &str = "# It reproduces the run only with them:";
+const FLAG_LINE: &str = "#   --set ";
+
 /// The origin the text is reloaded under to check it (`name` is pinned, so it does not matter).
 const CHECK_ORIGIN: &str = "scenario.toml";
 
@@ -41,7 +46,7 @@ pub(crate) fn pinned(sc: &Scenario) -> Pinned {
         let intro = format!("{first}# pinned to the values that ran.\n");
         return Pinned { text: assemble(sc, &intro, "", &sc.source), note: None };
     }
-    let flags: String = sc.set.iter().map(|o| format!("#   --set {}\n", flag(o))).collect();
+    let flags: String = sc.set.iter().map(|o| format!("{FLAG_LINE}{}\n", flag(o))).collect();
     let reason = match edited(sc) {
         Ok((root, body)) => {
             let intro = format!(
@@ -67,7 +72,7 @@ fn fallback(sc: &Scenario, first: &str, flags: &str, reason: &str) -> Pinned {
     let mut intro = format!(
         "{first}# pinned to the values that ran. NOT the whole run: it also had the --set values below,\n\
          # which could not be written into this file ({reason}).\n\
-         # It reproduces the run only with them: rwsim run scenario.toml{command}\n{flags}"
+         {NEEDS_FLAGS} rwsim run scenario.toml{command}\n{flags}"
     );
     let text = assemble(sc, &intro, "", &sc.source);
     let reproduces = sc
@@ -89,6 +94,16 @@ fn fallback(sc: &Scenario, first: &str, flags: &str, reason: &str) -> Pinned {
         return Pinned { text: assemble(sc, &intro, "", &sc.source), note: Some(note) };
     }
     Pinned { text, note: Some(note) }
+}
+
+/// The `--set` flags a pinned file's header says it needs to reproduce its run (when the
+/// values could not be written in): `(line, KEY=VALUE)` each; empty for any other file.
+pub(crate) fn flags_needed(text: &str) -> Vec<(usize, &str)> {
+    let header = text.lines().enumerate().take_while(|(_, l)| l.starts_with('#'));
+    if !text.lines().take_while(|l| l.starts_with('#')).any(|l| l.starts_with(NEEDS_FLAGS)) {
+        return Vec::new();
+    }
+    header.filter_map(|(i, l)| l.strip_prefix(FLAG_LINE).map(|f| (i + 1, f))).collect()
 }
 
 /// `KEY=VALUE` as given to `--set`, in the syntax [`Override::from_flag`] reads back.
@@ -325,6 +340,7 @@ status = 500
         ));
         assert!(p.text.contains("[receiver]\nmax_concurrency = 4  # --set"));
         assert!(again.is_set("remote_write.queue_config.max_shards"));
+        assert!(flags_needed(&p.text).is_empty(), "the values are in the file: not to be applied twice");
     }
 
     #[test]
@@ -384,6 +400,14 @@ status = 500
             let set = sc_flags(&["remote_write.queue_config.max_shards=10", "workload.series=20000"]);
             let with = Source::from_text(p.text.as_str(), "scenario.toml").load_with(&set).unwrap();
             assert_eq!(format!("{:?}", with.config), format!("{:?}", run.config));
+            // `rwsim report DIR` reads them back from the header.
+            let needed: Vec<&str> = flags_needed(&p.text).into_iter().map(|(_, f)| f).collect();
+            assert_eq!(needed, ["remote_write.queue_config.max_shards=10", "workload.series=20000"]);
+            let path = std::env::temp_dir().join(format!("rwsim-pin-{}.toml", std::process::id()));
+            std::fs::write(&path, &p.text).unwrap();
+            let record = crate::load_pinned(&path);
+            std::fs::remove_file(&path).unwrap();
+            assert_eq!(format!("{:?}", record.unwrap().config), format!("{:?}", run.config));
         }
     }
 

@@ -389,4 +389,8 @@ fn scenario_toml_of_a_run_with_set_reruns_to_the_same_forecast() {
     let text = std::fs::read_to_string(dir.join("scenario.toml")).unwrap();
     assert!(text.contains("# What to look at:"), "the comments of the scenario are kept:\n{text}");
     assert!(text.contains("capacity = 5000  # --set on the command line"), "{text}");
+    // The report of the directory describes the configuration that ran.
+    rwsim().arg("report").arg(&dir).assert().success();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("| capacity | 5,000 |"), "{md}");
 }
