@@ -183,7 +183,11 @@ fn edited(sc: &Scenario) -> Result<(String, String), String> {
                 if old.starts_with('[') || old.contains('\n') {
                     return Err(format!("{path} is a table in the file"));
                 }
-                let eol = span.end + text[span.end..].find('\n').unwrap_or(text.len() - span.end);
+                // Before a CRLF's CR: a lone CR inside a line is not TOML.
+                let mut eol = span.end + text[span.end..].find('\n').unwrap_or(text.len() - span.end);
+                if text[..eol].ends_with('\r') {
+                    eol -= 1;
+                }
                 // A key inside an inline table is named: its line is that of the table.
                 let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
                 let own_line = text[line_start..]
@@ -413,6 +417,16 @@ status = 500
 
     fn sc_flags(flags: &[&str]) -> Vec<Override> {
         flags.iter().map(|f| Override::from_flag(f).unwrap()).collect()
+    }
+
+    #[test]
+    fn windows_line_endings_take_the_comment_before_the_cr() {
+        let crlf = PLAN.replace('\n', "\r\n");
+        let (run, p) = pin(&crlf, &["remote_write.queue_config.capacity=5000"]);
+        assert_eq!(p.note, None, "{}", p.text);
+        let again = load_str(&p.text, "scenario.toml").unwrap();
+        assert_eq!(format!("{:?}", again.config), format!("{:?}", run.config));
+        assert!(p.text.contains("\ncapacity = 5000  # --set on the command line (was: 2500)\n"), "{:?}", p.text);
     }
 
     #[test]
