@@ -2,9 +2,10 @@
 //! command line changed written in, so that the directory of a run reloads to that run.
 //!
 //! A `--set` value is written over the value the file gives the key (its byte range from the
-//! [`SpanIndex`]), or added to the key's table, each such line marked with a comment. The
-//! result is loaded again and compared with the configuration that ran; when it differs or
-//! the edit cannot be made (a key inside an inline table, or in a table the file writes with
+//! [`SpanIndex`]), or added to the key's table (after its header, inside its inline table, or
+//! in a table appended at the end), each such line marked with a comment. The result is
+//! loaded again and compared with the configuration that ran; when it differs or the edit
+//! cannot be made (a value over a whole `[table]`, a key of a table the file writes with
 //! dotted keys), the file is the scenario as written with the flags listed in its header,
 //! and [`Pinned::note`] says so.
 
@@ -151,6 +152,7 @@ fn edited(sc: &Scenario) -> Result<(String, String), String> {
     let mut replaced: BTreeMap<usize, (usize, String)> = BTreeMap::new();
     let mut comments: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut after_header: BTreeMap<usize, String> = BTreeMap::new();
+    let mut in_inline: BTreeMap<usize, String> = BTreeMap::new();
     let mut root = String::new();
     // Tables the file does not write, appended at its end in the order first needed.
     let mut appended: Vec<(String, String)> = Vec::new();
@@ -183,11 +185,7 @@ fn edited(sc: &Scenario) -> Result<(String, String), String> {
                 if old.starts_with('[') || old.contains('\n') {
                     return Err(format!("{path} is a table in the file"));
                 }
-                // Before a CRLF's CR: a lone CR inside a line is not TOML.
-                let mut eol = span.end + text[span.end..].find('\n').unwrap_or(text.len() - span.end);
-                if text[..eol].ends_with('\r') {
-                    eol -= 1;
-                }
+                let eol = line_end(&text, span.end);
                 // A key inside an inline table is named: its line is that of the table.
                 let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
                 let own_line = text[line_start..]
@@ -201,15 +199,24 @@ fn edited(sc: &Scenario) -> Result<(String, String), String> {
             None => {
                 let line = format!("{name} = {literal}  # {how} (was: not set, its default)\n");
                 let parent = spans::parent(&path).unwrap_or("");
-                let parent_text = index.value_span(parent).map(|s| (s.end, &text[s]));
+                let parent_text = index.value_span(parent).map(|s| (s.clone(), &text[s]));
                 match parent_text {
                     _ if parent.is_empty() => root += &line,
-                    Some((end, header)) if header.starts_with('[') => {
+                    Some((span, header)) if header.starts_with('[') => {
+                        let end = span.end;
                         let next_line = end + text[end..].find('\n').map_or(text.len() - end, |i| i + 1);
                         after_header.entry(next_line).or_default().push_str(&line);
                     }
-                    Some((_, inline)) if inline.starts_with('{') => {
-                        return Err(format!("{path} would go inside the inline table `{parent} = {{ ... }}`"));
+                    Some((span, inline)) if inline.starts_with('{') => {
+                        // `{ a = 1 }` → `{ a = 1, name = literal }`, on its one line.
+                        let inner = inline[1..inline.len() - 1].trim_end();
+                        if inner.trim_start().is_empty() || inline.contains('\n') || inner.ends_with(',') {
+                            return Err(format!("{path} would go inside the inline table `{parent} = {inline}`"));
+                        }
+                        let at = span.start + 1 + inner.len();
+                        in_inline.entry(at).or_default().push_str(&format!(", {name} = {literal}"));
+                        let eol = line_end(&text, span.end);
+                        comments.entry(eol).or_default().push(format!("{name}: {how} (was: not set, its default)"));
                     }
                     _ if parent.contains('[') => {
                         return Err(format!("{path}: its table {parent} is not in the file"));
@@ -223,7 +230,8 @@ fn edited(sc: &Scenario) -> Result<(String, String), String> {
         }
     }
     // From the end, so that every offset still points into the text as written.
-    let mut offsets: Vec<usize> = replaced.keys().chain(comments.keys()).chain(after_header.keys()).copied().collect();
+    let mut offsets: Vec<usize> =
+        replaced.keys().chain(comments.keys()).chain(after_header.keys()).chain(in_inline.keys()).copied().collect();
     offsets.sort_unstable();
     offsets.dedup();
     for &at in offsets.iter().rev() {
@@ -233,6 +241,9 @@ fn edited(sc: &Scenario) -> Result<(String, String), String> {
         if let Some(notes) = comments.get(&at) {
             text.insert_str(at, &format!("  # {}", notes.join("; ")));
         }
+        if let Some(pairs) = in_inline.get(&at) {
+            text.insert_str(at, pairs);
+        }
         if let Some((end, literal)) = replaced.get(&at) {
             text.replace_range(at..*end, literal);
         }
@@ -241,6 +252,13 @@ fn edited(sc: &Scenario) -> Result<(String, String), String> {
         text += &format!("\n[{table}]\n{lines}");
     }
     Ok((root, text))
+}
+
+/// Where a comment goes on the line of byte `at`: its end, before a CRLF's CR (a lone CR
+/// inside a line is not TOML).
+fn line_end(text: &str, at: usize) -> usize {
+    let eol = at + text[at..].find('\n').unwrap_or(text.len() - at);
+    if text[..eol].ends_with('\r') { eol - 1 } else { eol }
 }
 
 /// Whether `again` (the pinned file, loaded) is the run of `sc`: the same configuration, the
@@ -345,6 +363,23 @@ status = 500
         assert!(p.text.contains("[receiver]\nmax_concurrency = 4  # --set"));
         assert!(again.is_set("remote_write.queue_config.max_shards"));
         assert!(flags_needed(&p.text).is_empty(), "the values are in the file: not to be applied twice");
+        // Into an inline table, on its line.
+        let inline = PLAN.replace(
+            "[remote_write.queue_config]\n# sized for the 1.5M series of 2025\ncapacity = 2500\n",
+            "[remote_write]\nqueue_config = { capacity = 2500 }  # ours\n",
+        );
+        let (run, p) =
+            pin(&inline, &["remote_write.queue_config.max_shards=10", "remote_write.queue_config.min_shards=2"]);
+        assert_reloads_to_the_run(&run, &p, &inline);
+        assert!(
+            p.text.contains(
+                "\nqueue_config = { capacity = 2500, max_shards = 10, min_shards = 2 }  # ours  \
+             # max_shards: --set on the command line (was: not set, its default); \
+             min_shards: --set on the command line (was: not set, its default)\n"
+            ),
+            "{}",
+            p.text
+        );
     }
 
     #[test]
@@ -379,34 +414,50 @@ status = 500
 
     #[test]
     fn a_value_that_cannot_be_written_in_is_listed_in_the_header_instead() {
-        // Inside an inline table (refused before editing) and in a table written with dotted
-        // keys (the edit does not load, which the check catches).
-        for (table, why) in [
-            ("[remote_write]\nqueue_config = { capacity = 2500 }  # ours\n", "inside the inline table"),
-            ("[remote_write]\nqueue_config.capacity = 2500  # ours\n", "the edited file does not load"),
-        ] {
-            let text = PLAN
-                .replace("[remote_write.queue_config]\n# sized for the 1.5M series of 2025\ncapacity = 2500\n", table);
-            let (run, p) = pin(&text, &["remote_write.queue_config.max_shards=10", "workload.series=20000"]);
+        const QUEUE: &str = "[remote_write.queue_config]\n# sized for the 1.5M series of 2025\ncapacity = 2500\n";
+        const LATENCY: &str =
+            "[receiver]\nlatency = { distribution = \"lognormal\", median = \"30ms\", p99 = \"250ms\" }\n";
+        // A value over a whole table (refused before editing), and a key of a table written
+        // with dotted keys (the edit does not load, which the check catches).
+        let cases = [
+            (
+                LATENCY,
+                "[receiver.latency]  # measured\ndistribution = \"lognormal\"\nmedian = \"30ms\"\np99 = \"250ms\"\n",
+                "receiver.latency=5s",
+                "receiver.latency is a table in the file",
+            ),
+            (
+                QUEUE,
+                "[remote_write]\nqueue_config.capacity = 2500  # ours\n",
+                "remote_write.queue_config.max_shards=10",
+                "the edited file does not load",
+            ),
+        ];
+        for (from, to, set, why) in cases {
+            let text = PLAN.replace(from, to);
+            let flags = [set, "workload.series=20000"];
+            let (run, p) = pin(&text, &flags);
             let note = p.note.as_deref().expect("a note for stderr");
             assert!(note.contains(why), "{note}");
             assert!(
                 note.ends_with("it reproduces the run only when run with the same --set flags, which its header lists")
             );
-            assert!(p.text.contains(
-                "\n# It reproduces the run only with them: rwsim run scenario.toml --set \
-                 remote_write.queue_config.max_shards=10 --set workload.series=20000\n\
-                 #   --set remote_write.queue_config.max_shards=10\n#   --set workload.series=20000\nname = \"eu\"\n"
-            ));
+            assert!(
+                p.text.contains(&format!(
+                    "\n# It reproduces the run only with them: rwsim run scenario.toml --set {set} \
+                     --set workload.series=20000\n#   --set {set}\n#   --set workload.series=20000\nname = \"eu\"\n"
+                )),
+                "{}",
+                p.text
+            );
             assert!(p.text.ends_with(&text), "the scenario as written, comments and all:\n{}", p.text);
             let alone = load_str(&p.text, "scenario.toml").unwrap();
             assert_eq!(alone.config.workload.series, 10_000, "on its own, the file is not the run");
-            let set = sc_flags(&["remote_write.queue_config.max_shards=10", "workload.series=20000"]);
-            let with = Source::from_text(p.text.as_str(), "scenario.toml").load_with(&set).unwrap();
+            let with = Source::from_text(p.text.as_str(), "scenario.toml").load_with(&sc_flags(&flags)).unwrap();
             assert_eq!(format!("{:?}", with.config), format!("{:?}", run.config));
             // `rwsim report DIR` reads them back from the header.
             let needed: Vec<&str> = flags_needed(&p.text).into_iter().map(|(_, f)| f).collect();
-            assert_eq!(needed, ["remote_write.queue_config.max_shards=10", "workload.series=20000"]);
+            assert_eq!(needed, flags);
             let path = std::env::temp_dir().join(format!("rwsim-pin-{}.toml", std::process::id()));
             std::fs::write(&path, &p.text).unwrap();
             let record = crate::load_pinned(&path);
