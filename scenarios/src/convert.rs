@@ -122,8 +122,11 @@ pub(crate) fn load_doc<'t>(
     if let Some(s) = sender {
         s.retarget(&mut raw);
     }
-    let scenario = ctx.convert(raw, default_name)?;
+    let mut scenario = ctx.convert(raw, default_name)?;
     scenario.config.validate().map_err(|e| ctx.invalid(e))?;
+    if whole {
+        scenario.set = overrides.to_vec();
+    }
     Ok(scenario)
 }
 
@@ -433,6 +436,7 @@ impl Ctx<'_> {
             source: if self.whole { self.text.to_string() } else { String::new() },
             sweep: self.sweep_axes(sweep)?,
             keys_set: if self.whole { self.keys_set() } else { Vec::new() },
+            set: Vec::new(),
         })
     }
 

@@ -50,6 +50,7 @@ mod error;
 mod hints;
 pub mod import;
 mod library;
+mod pin;
 pub mod raw;
 mod spans;
 pub mod sweep;
@@ -58,6 +59,7 @@ pub mod vmagent;
 
 pub use error::{ErrorKind, ScenarioError};
 pub use library::{BuiltinScenario, builtin_source, library, load_builtin};
+pub use pin::Pinned;
 
 use sim_core::config::SimConfig;
 use std::path::Path;
@@ -86,6 +88,9 @@ pub struct Scenario {
     /// excluded), e.g. `tsdb.wal_bytes_per_sample`, `receiver.fault[0].start`. Everything
     /// else is a default; see [`Scenario::is_set`].
     pub keys_set: Vec<String>,
+    /// The `--set` overrides it was loaded with ([`Source::load_with`]), in the order given;
+    /// [`Scenario::pinned_source`] writes them into the file.
+    pub set: Vec<sweep::Override>,
 }
 
 /// A scenario's text and where it came from, to load once or, with overrides, once per
@@ -200,6 +205,26 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     convert::load(text, origin, &default_name(origin), &[], None)
 }
 
+/// Loads the `scenario.toml` of a run directory as the run had it: with the `--set` flags its
+/// header lists when they could not be written into its values (see
+/// [`Scenario::pinned_source`]); any other file as [`load_file`] does.
+pub fn load_pinned(path: &Path) -> Result<Scenario, ScenarioError> {
+    let src = Source::read(path)?;
+    let mut set = Vec::new();
+    for (line, flag) in pin::flags_needed(&src.text) {
+        let o = sweep::Override::from_flag(flag).map_err(|e| ScenarioError {
+            origin: src.origin.clone(),
+            line,
+            column: 1,
+            key: e.key.clone(),
+            message: format!("the --set flag listed in the header does not parse: {}", e.message),
+            kind: ErrorKind::Schema,
+        })?;
+        set.push(o);
+    }
+    src.load_with(&set)
+}
+
 impl Scenario {
     /// Whether the user gave `key` a value (in the file or with `--set`), rather than leaving
     /// it to its default. A model constant the user set is not varied by the robust answer.
@@ -213,37 +238,15 @@ impl Scenario {
         self.keys_set.binary_search_by(|k| k.as_str().cmp(key)).is_ok()
     }
 
-    /// The source text with `name`, `seed` and `start` pinned to the values that run (the
-    /// command line may override seed and start): those keys, if present at the top level,
-    /// are commented out, and the run's values are written first. Loading the result gives
-    /// the same configuration under any file name; `rwsim run --out` saves it as
-    /// `scenario.toml` next to the outputs.
-    pub fn pinned_source(&self) -> String {
-        let start = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(self.config.clock.start_unix_nanos);
-        let mut out = format!(
-            "# The scenario of this run, copied from {} by rwsim {}, with name, seed and start\n\
-             # pinned to the values that ran.\n\
-             name = {}\nseed = {}\nstart = \"{}\"\n\n",
-            self.origin,
-            env!("CARGO_PKG_VERSION"),
-            toml_string(&self.name),
-            self.config.seed,
-            humantime::format_rfc3339_millis(start).to_string().replace(".000Z", "Z"),
-        );
-        let mut top_level = true;
-        for line in self.source.lines() {
-            let t = line.trim_start();
-            if t.starts_with('[') {
-                top_level = false;
-            }
-            let key = t.split(['=', ' ', '\t']).next().unwrap_or("");
-            if top_level && matches!(key, "name" | "seed" | "start") && t.contains('=') {
-                out += "# pinned above: ";
-            }
-            out += line;
-            out.push('\n');
-        }
-        out
+    /// The text of `scenario.toml`, which `rwsim run --out` saves next to the outputs: the
+    /// source with `name`, `seed` and `start` pinned to the values that ran (the command line
+    /// may override seed and start; those keys, if present at the top level, are commented
+    /// out, and the run's values written first), and the `--set` values written in, each
+    /// marked with a comment. Loading it gives the same configuration under any file name:
+    /// that is checked, and when the `--set` values cannot be written in faithfully the file
+    /// is the source with the flags listed in its header, and [`Pinned::note`] says so.
+    pub fn pinned_source(&self) -> Pinned {
+        pin::pinned(self)
     }
 }
 
@@ -281,7 +284,7 @@ mod tests {
         let mut sc = load_builtin("outage-short").unwrap();
         sc.config.seed = 42;
         sc.config.clock.start_unix_nanos = 1_767_225_600_000_000_000; // 2026-01-01
-        let text = sc.pinned_source();
+        let text = sc.pinned_source().text;
         assert!(text.contains("name = \"outage-short\"\nseed = 42\nstart = \"2026-01-01T00:00:00Z\"\n"));
         let again = load_str(&text, "out/scenario.toml").unwrap();
         assert_eq!(again.name, "outage-short");

@@ -73,6 +73,11 @@ impl SpanIndex {
         self.entries.iter().any(|e| e.path == path)
     }
 
+    /// The byte range of `path`'s value (see [`Entry::value`]), if it is in the document.
+    pub(crate) fn value_span(&self, path: &str) -> Option<Range<usize>> {
+        self.entries.iter().find(|e| e.path == path).map(|e| e.value.clone())
+    }
+
     /// The byte offset to report for `path`: its value if present, else the nearest enclosing
     /// key that is present (its table header or its key), else the start of the file.
     pub(crate) fn offset_of(&self, path: &str) -> usize {

@@ -153,13 +153,14 @@ fn report_run_dir(dir: &Path) -> Result<(), CliError> {
     let output: reports::json::RunOutput = serde_json::from_str(&text)
         .map_err(|e| invalid(&summary, format!("not a summary.json of `rwsim run`: {e}")))?;
     let (result, robust) = (output.result, output.robust);
-    let scenario = scenarios::load_file(&need("scenario.toml")?)?;
+    // With the --set flags its header lists, if it could not take them in its values.
+    let scenario = scenarios::load_pinned(&need("scenario.toml")?)?;
     let png_path = dir.join("dashboard.png");
     if !png_path.is_file() {
         let csv = need("timeseries.csv")?;
         let file = fs::File::open(&csv).map_err(io_err(&csv))?;
-        // scenario.toml does not record `run --set` overrides; the length that ran is in
-        // summary.json, so the time axis follows it.
+        // The length that ran is in summary.json; the time axis follows it even if
+        // scenario.toml was edited since.
         let mut config = scenario.config.clone();
         config.duration = sim_core::time::SimDuration::from_secs_f64(result.simulated_seconds);
         // Row by row into the bounded downsample: a year of rows never sits in memory.

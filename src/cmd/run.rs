@@ -116,7 +116,11 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         let path = dir.join("summary.json");
         fs::write(&path, &json).map_err(io_err(&path))?;
         let path = dir.join("scenario.toml");
-        fs::write(&path, scenario.pinned_source()).map_err(io_err(&path))?;
+        let pinned = scenario.pinned_source();
+        fs::write(&path, &pinned.text).map_err(io_err(&path))?;
+        if let Some(note) = pinned.note {
+            eprintln!("rwsim: note: {}: {note}", path.display());
+        }
         let dash = Dashboard::for_run(&RunCharts {
             config: cfg,
             result: &result,

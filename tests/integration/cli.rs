@@ -359,3 +359,38 @@ fn unwritable_out_dir_fails_before_simulating() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a-file"));
 }
+
+/// The scenario.toml of a run with `--set` is that run: running it again, without the flags,
+/// gives the same forecast as the summary.json next to it.
+#[test]
+fn scenario_toml_of_a_run_with_set_reruns_to_the_same_forecast() {
+    let dir = temp_dir("set-scenario-toml");
+    let flags = [
+        "remote_write.queue_config.capacity=5000",
+        "receiver.fault[0].length=40m",
+        "sender.request_overhead=5ms",
+        "receiver.latency.median=60ms",
+    ];
+    let mut first = rwsim();
+    first.args(["run", "builtin:outage-short", "--literal"]);
+    for f in flags {
+        first.args(["--set", f]);
+    }
+    let out = first.arg("--out").arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"), "the values were written in");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let again = run_json(&dir.join("scenario.toml"), &[]);
+    assert_eq!(again, summary);
+    let plain = rwsim().args(["run", "builtin:outage-short", "--literal", "--json"]).output().unwrap();
+    let plain: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert_ne!(plain, summary, "the flags change the run, so the check above can fail");
+    let text = std::fs::read_to_string(dir.join("scenario.toml")).unwrap();
+    assert!(text.contains("# What to look at:"), "the comments of the scenario are kept:\n{text}");
+    assert!(text.contains("capacity = 5000  # --set on the command line"), "{text}");
+    // The report of the directory describes the configuration that ran.
+    rwsim().arg("report").arg(&dir).assert().success();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("| capacity | 5,000 |"), "{md}");
+}
