@@ -153,6 +153,12 @@ impl From<SimError> for BudgetError {
     }
 }
 
+/// Whether the scenario has an outage whose length [`search`] can vary: a fault window, or
+/// an incident with an end.
+pub fn has_outage(cfg: &SimConfig) -> bool {
+    main_outage(cfg).is_ok()
+}
+
 /// The scenario reduced to its main outage: `(config, window key, kind, own length, left out)`.
 fn main_outage(cfg: &SimConfig) -> Result<(SimConfig, String, String, SimDuration, Vec<String>), BudgetError> {
     let mut c = cfg.clone();

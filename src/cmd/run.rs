@@ -13,8 +13,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
-    let (result, robust, json, note) = execute(&a)?;
-    let out = if a.json { json } else { reports::summary::render_with(&result, robust.as_ref(), note.as_deref()) };
+    let (result, robust, json, note, budget_applies) = execute(&a)?;
+    let out = if a.json {
+        json
+    } else {
+        let mut text = reports::summary::render_with(&result, robust.as_ref(), note.as_deref());
+        text.push_str(&next_steps(&a.scenario, &result, budget_applies));
+        text
+    };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = stdout.write_all(out.as_bytes());
@@ -25,15 +31,36 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// After a forecast that loses data, where the "what do I change?" answers are: the outage
+/// budget and a sweep (which, when no `queue_config` helps, evaluates the levers besides it).
+/// The forecast alone says how much is lost, not what would prevent it.
+fn next_steps(file: &str, r: &RunResult, budget_applies: bool) -> String {
+    if r.gaps.samples == 0 {
+        return String::new();
+    }
+    let mut o = String::from("\nWhat would help\n");
+    if budget_applies {
+        o += &format!(
+            "  rwsim budget {file}    the longest outage of this kind that loses nothing, at the worst and the best start\n"
+        );
+    }
+    o += &format!(
+        "  rwsim sweep {file} --set KEY=VALUES    try settings; when none meets the targets, it also runs the \
+         levers besides them (docs/answers.md §4)\n"
+    );
+    o
+}
+
 /// What `rwsim run` says when it ran the scenario only once, and why.
 const LITERAL_NOTE: &str = "--literal: the scenario as written, run once (no best or worst case).";
 const NO_OUTAGE_NOTE: &str = "Run once: this scenario has no fault window, incident or sender event, so no outage whose timing \
 or constants could change its losses. The model constants' plausible ranges are in docs/scenario.md; set one in the \
 file to try another value.";
 
-/// The run's results: the scenario as written, the robust answer when it ran, the JSON, and
-/// why the robust answer did not run.
-pub type Executed = (RunResult, Option<Robust>, String, Option<String>);
+/// The run's results: the scenario as written, the robust answer when it ran, the JSON, why
+/// the robust answer did not run, and whether `rwsim budget` applies (the scenario has an
+/// outage to lengthen).
+pub type Executed = (RunResult, Option<Robust>, String, Option<String>, bool);
 
 /// Runs the scenario (and, unless `--literal` or it has no fault window or incident, the
 /// robust answer) and writes every requested file.
@@ -135,7 +162,8 @@ pub fn execute(a: &RunArgs) -> Result<Executed, CliError> {
         spill.finish(&mut w, &target).and_then(|()| w.flush()).map_err(io_err(path))?;
     }
     say_wrote(a);
-    Ok((result, robust, json, note))
+    let budget_applies = analysis::budget::has_outage(cfg);
+    Ok((result, robust, json, note, budget_applies))
 }
 
 /// Says on stderr which files the run wrote (stdout carries the forecast or the JSON only).

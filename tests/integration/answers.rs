@@ -188,3 +188,15 @@ fn a_sweep_over_outage_lengths_has_the_budget_per_setting() {
         assert_eq!(b % 600.0, 0.0, "{line}");
     }
 }
+
+#[test]
+fn a_lossy_forecast_ends_with_what_would_help_and_a_clean_one_does_not() {
+    let dir = temp_dir("next-steps");
+    let lossy =
+        run(&file(&dir, PHASE_SENSITIVE.replace("end = \"1h6m\"", "end = \"2h\"").as_str()), &["--literal"], &[]);
+    let tail = lossy.split("What would help").nth(1).unwrap_or_else(|| panic!("no next steps: {lossy}"));
+    assert!(tail.contains("rwsim budget ") && tail.contains("rwsim sweep "), "{tail}");
+    // As written the WAL holds the outage: nothing lost, nothing to suggest.
+    let clean = run(&file(&dir, PHASE_SENSITIVE), &["--literal"], &[]);
+    assert!(!clean.contains("What would help"), "{clean}");
+}
