@@ -59,20 +59,7 @@ const TABLES: [(&str, &[&str]); 16] = [
     ),
     ("[[workload.change]]", &["at", "series"]),
     ("[remote_write]", &["url", "name", "remote_timeout", "queue_config"]),
-    (
-        "[remote_write.queue_config]",
-        &[
-            "capacity",
-            "max_shards",
-            "min_shards",
-            "max_samples_per_send",
-            "batch_send_deadline",
-            "min_backoff",
-            "max_backoff",
-            "retry_on_http_429",
-            "sample_age_limit",
-        ],
-    ),
+    ("[remote_write.queue_config]", &crate::raw::QUEUE_CONFIG_KEYS),
     (
         "[sender]",
         &[

@@ -97,6 +97,20 @@ pub struct RemoteWrite {
     pub queue_config: Option<QueueConfig>,
 }
 
+/// The keys of [`QueueConfig`], in Prometheus's order: the scenario uses prometheus.yml's
+/// names, so `rwsim import` reads the same keys and the hints list them.
+pub const QUEUE_CONFIG_KEYS: [&str; 9] = [
+    "capacity",
+    "max_shards",
+    "min_shards",
+    "max_samples_per_send",
+    "batch_send_deadline",
+    "min_backoff",
+    "max_backoff",
+    "retry_on_http_429",
+    "sample_age_limit",
+];
+
 /// `[remote_write.queue_config]`, with Prometheus's key names.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -744,5 +758,18 @@ impl<'de> Deserialize<'de> for SweepValues {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_config_keys_are_the_fields_of_queue_config_in_order() {
+        // serde names every field it expects, in declaration order, when it meets an unknown one.
+        let e = toml::from_str::<QueueConfig>("bogus = 1").unwrap_err().to_string();
+        let expected: Vec<String> = QUEUE_CONFIG_KEYS.iter().map(|k| format!("`{k}`")).collect();
+        assert!(e.contains(&expected.join(", ")), "{e}");
     }
 }

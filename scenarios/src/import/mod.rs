@@ -180,17 +180,7 @@ const PROM_KEYS: Keys = Keys {
     name: "name",
     remote_timeout: "remote_timeout",
     queue_config: "queue_config",
-    queue: [
-        "capacity",
-        "max_shards",
-        "min_shards",
-        "max_samples_per_send",
-        "batch_send_deadline",
-        "min_backoff",
-        "max_backoff",
-        "retry_on_http_429",
-        "sample_age_limit",
-    ],
+    queue: crate::raw::QUEUE_CONFIG_KEYS,
     unmodelled: &[
         ("write_relabel_configs", true, WRITE_RELABEL),
         ("metadata_config", false, METADATA),
