@@ -293,7 +293,9 @@ pub fn search(cfg: &SimConfig, opts: &Options) -> Result<Budget, BudgetError> {
             "the longest length must be at least one step, with at least one phase".into(),
         ));
     }
-    let (base, window, kind, own_len, left_out) = main_outage(cfg)?;
+    let (mut base, window, kind, own_len, left_out) = main_outage(cfg)?;
+    // A curve point reads losses only, never the latency histogram.
+    base.limits.delivery_latency = false;
     let r = phase::block_nanos(cfg);
     let step = opts.step.nanos() / res;
     let max = opts.max_length.nanos() / res / step * step;

@@ -308,6 +308,8 @@ impl Plan<'_> {
         for (c, v) in constants {
             c.set(&mut cfg, *v);
         }
+        // An outcome reads losses, lag and memory, never the latency histogram.
+        cfg.limits.delivery_latency = false;
         let phase_seconds =
             phase::outage_start(&cfg).filter(|_| self.phases).map(|s| phase::phase_of(&cfg, s).as_secs_f64());
         let v = Variation {

@@ -735,11 +735,16 @@ pub struct FaultWindow {
 pub struct Limits {
     /// Events processed before the run stops with an error. Default 1e9 (about two minutes).
     pub max_events: u64,
+    /// Whether to record the delivery-latency histogram (`RunResult::delivery_latency_seconds`,
+    /// zero when off). It is work that only that report needs, about an eighth of a large
+    /// run's time; analyses that read only losses (the robust answer's variations, the outage
+    /// budget) turn it off. Nothing else in the run depends on it. Default on.
+    pub delivery_latency: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_events: 1_000_000_000 }
+        Limits { max_events: 1_000_000_000, delivery_latency: true }
     }
 }
 

@@ -245,6 +245,27 @@ prop_compose! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
+    /// The delivery-latency histogram is reporting only: a run without it (as the robust
+    /// answer's variations and the outage budget make) has the same rows and results, but
+    /// for the latency figures themselves.
+    #[test]
+    fn the_latency_histogram_changes_nothing_else(c in scenario()) {
+        prop_assume!(c.validate().is_ok());
+        let mut on = RowRecorder::default();
+        let a = sim_core::simulate(&c, &mut on).expect("valid scenarios run");
+        let mut quiet = c.clone();
+        quiet.limits.delivery_latency = false;
+        let mut off = RowRecorder::default();
+        let mut b = sim_core::simulate(&quiet, &mut off).expect("valid scenarios run");
+        if a.samples.delivered > 0 {
+            prop_assert!(a.delivery_latency_seconds.max > 0.0);
+        }
+        prop_assert_eq!(b.delivery_latency_seconds.max, 0.0);
+        b.delivery_latency_seconds = a.delivery_latency_seconds.clone();
+        prop_assert_eq!(format!("{b:?}"), format!("{a:?}"));
+        prop_assert_eq!(format!("{:?}", off.rows), format!("{:?}", on.rows));
+    }
+
     #[test]
     fn every_sample_is_accounted_for_and_time_moves_forward(c in scenario()) {
         prop_assume!(c.validate().is_ok());

@@ -240,6 +240,19 @@ proptest! {
 
     /// Every committed sample is in exactly one bucket at every step (checked by the model
     /// at each row), the totals add up at the end, and the gaps are the same losses.
+    /// As for Prometheus: without the latency histogram only the latency figures differ.
+    #[test]
+    fn the_latency_histogram_changes_nothing_else(c in scenario()) {
+        prop_assume!(c.validate().is_ok());
+        let a = sim_core::simulate(&c, &mut ()).expect("valid scenarios run");
+        let mut quiet = c.clone();
+        quiet.limits.delivery_latency = false;
+        let mut b = sim_core::simulate(&quiet, &mut ()).expect("valid scenarios run");
+        prop_assert_eq!(b.delivery_latency_seconds.max, 0.0);
+        b.delivery_latency_seconds = a.delivery_latency_seconds.clone();
+        prop_assert_eq!(format!("{b:?}"), format!("{a:?}"));
+    }
+
     #[test]
     fn every_sample_is_accounted_for_with_random_faults(c in scenario()) {
         prop_assume!(c.validate().is_ok());

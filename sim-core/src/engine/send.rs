@@ -160,7 +160,9 @@ impl<O: Observer> Sim<'_, O> {
             Outcome::Success => {
                 self.ledger.delivered += n;
                 let newest = self.batch_newest(f.span);
-                if let Some(newest) = newest {
+                if let Some(newest) = newest
+                    && self.cfg.limits.delivery_latency
+                {
                     self.record_latency(f.span, newest);
                 }
                 self.complete(i, newest);

@@ -575,7 +575,9 @@ impl<'c, O: Observer> VmSim<'c, O> {
                     self.c.blocks_sent += 1;
                     self.c.bytes_sent += b.bytes;
                 }
-                self.record_latency(b);
+                if self.cfg.limits.delivery_latency {
+                    self.record_latency(b);
+                }
                 self.block_done(w, b);
             }
             Disposition::Dropped => {
