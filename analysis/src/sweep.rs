@@ -302,12 +302,14 @@ pub struct SweepPoint {
 }
 
 /// The points of a sweep (all of them, or one partition's), sorted by index.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SweepResult {
     /// The swept keys, in grid order.
     pub params: Vec<String>,
     /// The points, sorted by [`SweepPoint::index`].
     pub points: Vec<SweepPoint>,
+    /// The sending program: how the recommended settings are spelled.
+    pub sender: crate::settings::Sender,
 }
 
 /// Targets of the recommendation. A point meets a target when its value — the upper end of
@@ -431,9 +433,9 @@ pub enum Recommendation {
     },
 }
 
-/// Whether a swept key is a sender setting — a `queue_config` or `remote_write` key, or a
+/// Whether a swept key is a sender setting — a `queue_config` or `remote_write` key, a
 /// Prometheus flag (`tsdb.min_block_duration`, `tsdb.wal_segment_size`,
-/// `sender.flush_deadline`) — rather than a condition of the world (the workload, the
+/// `sender.flush_deadline`), an attribute of Alloy's `wal` block or a vmagent flag — rather than a condition of the world (the workload, the
 /// receiver, its faults and incidents) or a model constant (`tsdb.wal_bytes_per_sample`,
 /// `sender.request_overhead`, ...), which a setting has to hold across.
 pub fn is_setting(key: &str) -> bool {

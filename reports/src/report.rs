@@ -55,6 +55,9 @@ pub enum Block {
     Para(String),
     /// A YAML snippet to paste (a `queue_config:` block), shown as is.
     Yaml(String),
+    /// A snippet of another configuration language to paste (`alloy`: Grafana Alloy's
+    /// syntax), shown as is; Markdown fences it with the language's name.
+    Code(&'static str, String),
     /// A short note in smaller type.
     Note(String),
     /// A table: header, rows; `numeric[i]` right-aligns column `i`.
@@ -508,6 +511,9 @@ pub fn render_markdown(blocks: &[Block], images: &[Image]) -> String {
             Block::Yaml(t) => {
                 let _ = writeln!(o, "```yaml\n{}\n```\n", t.trim_end());
             }
+            Block::Code(lang, t) => {
+                let _ = writeln!(o, "```{lang}\n{}\n```\n", t.trim_end());
+            }
             Block::Note(t) | Block::Footer(t) => {
                 let _ = writeln!(o, "*{}*\n", t.replace('*', "\\*"));
             }
@@ -572,7 +578,7 @@ pub fn render_html(title: &str, blocks: &[Block], images: &[Image]) -> String {
             Block::Para(t) => {
                 let _ = writeln!(body, "<p>{}</p>", escape_html(t));
             }
-            Block::Yaml(t) => {
+            Block::Yaml(t) | Block::Code(_, t) => {
                 let _ = writeln!(body, "<pre><code>{}</code></pre>", escape_html(t.trim_end()));
             }
             Block::Note(t) => {

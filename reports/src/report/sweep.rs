@@ -11,10 +11,11 @@ use super::{Block, Image, queue_config_rows, render_html, render_markdown, scena
 use crate::summary::{bytes, count, secs};
 use crate::sweep::{
     CONFIDENCE, PARETO_LINES, Recommendation, SweepResult, Targets, budget_text, candidates_of, condition_keys,
-    describe, distinct_values, is_setting, metrics_line, pareto_front, percent, recommend, recommended_row,
-    setting_assignments, short_names, to_apply, why,
+    describe, distinct_values, flags_of, is_setting, lever_words, levers_it_lacks, metrics_line, pareto_front,
+    paste_where, percent, recommend, recommended_row, setting_assignments, short_names, to_apply, why,
 };
 use analysis::levers::{How, Levers};
+use analysis::settings::Sender;
 use sim_core::config::SimConfig;
 
 /// What a sweep report shows.
@@ -163,14 +164,14 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             b.push(Block::Para(format!("Why: {}.", why(r, *candidates))));
             let (yaml, flags) = to_apply(r, p, "");
             if let Some(yaml) = yaml {
-                b.push(Block::Para(format!(
-                    "Paste into the remote_write entry of prometheus.yml (Prometheus {}):",
-                    p.row.prometheus
-                )));
-                b.push(Block::Yaml(yaml));
+                b.push(Block::Para(format!("{}:", paste_where(r, &p.row))));
+                b.push(match r.sender {
+                    Sender::Alloy => Block::Code("alloy", yaml),
+                    _ => Block::Yaml(yaml),
+                });
             }
             if !flags.is_empty() {
-                b.push(Block::Para("Start Prometheus with these flags:".into()));
+                b.push(Block::Para(format!("Start {} with these flags:", flags_of(r.sender))));
                 b.push(Block::Yaml(flags.join("\n") + "\n"));
             }
             let conditions = condition_keys(r);
@@ -234,6 +235,9 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
              case ({} runs).",
             l.runs
         )));
+        if let Some(none) = levers_it_lacks(l.sender) {
+            b.push(Block::Note(format!("{}{}.", none[..1].to_uppercase(), &none[1..])));
+        }
         if let Some(bg) = &l.budget {
             let at = |x: Option<f64>| x.map_or_else(|| format!("more than {}", secs(bg.max_length_seconds)), secs);
             b.push(Block::Para(format!(
@@ -256,7 +260,11 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
                 .map(|x| {
                     let what = match &x.how {
                         How::Flag(f) => f.clone(),
+                        How::QueueConfig { .. } | How::AlloyWal { .. } if l.sender == Sender::Alloy => {
+                            lever_words(l.sender, &x.how)
+                        }
                         How::QueueConfig { key, value } => format!("queue_config {key}: {value}"),
+                        How::AlloyWal { key, value } => format!("wal {key} = {value}"),
                         How::Series(n) => format!("{} series", count(*n)),
                         How::Receiver(w) => w.clone(),
                     };
@@ -398,6 +406,7 @@ mod tests {
                     },
                 })
                 .collect(),
+            sender: Default::default(),
         }
     }
 
