@@ -239,10 +239,17 @@ fn wal_candidates(c: &SimConfig) -> Vec<Candidate> {
             let disk = |k: u64| {
                 let new = cap.saturating_mul(k);
                 (
-                    How::Flag(format!("-remoteWrite.maxDiskUsagePerURL={}", crate::settings::vmagent_size(new))),
+                    How::Flag(format!(
+                        "-remoteWrite.maxDiskUsagePerURL={}",
+                        sim_core::sender::vmagent::flags::format_vm_bytes(new)
+                    )),
                     Cost {
                         disk_bytes: Some(new - cap),
-                        note: format!("a disk queue of up to {} MiB instead of {} MiB", mib(new), mib(cap)),
+                        note: format!(
+                            "a disk queue of up to {} instead of {}",
+                            sim_core::sender::vmagent::flags::format_vm_bytes(new),
+                            sim_core::sender::vmagent::flags::format_vm_bytes(cap)
+                        ),
                         ..Cost::default()
                     },
                     (|c: &mut SimConfig, v: f64| {
@@ -253,7 +260,22 @@ fn wal_candidates(c: &SimConfig) -> Vec<Candidate> {
                     new as f64,
                 )
             };
-            out.push(Candidate { steps: vec![disk(4), disk(16)] });
+            let unlimited = (
+                How::Flag("-remoteWrite.maxDiskUsagePerURL=0".into()),
+                Cost {
+                    note: "no cap (0, vmagent's default): the disk queue holds the whole backlog, as large as the \
+                           outage makes it"
+                        .into(),
+                    ..Cost::default()
+                },
+                (|c: &mut SimConfig, _: f64| {
+                    if let SenderMode::Vmagent(vm) = &mut c.sender.mode {
+                        vm.max_disk_usage_per_url = 0;
+                    }
+                }) as Apply,
+                0.0,
+            );
+            out.push(Candidate { steps: vec![disk(4), disk(16), unlimited] });
         }
         SenderMode::Vmagent(_) => {}
     }

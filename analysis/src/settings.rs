@@ -224,21 +224,3 @@ pub fn size_flag(b: u64) -> String {
 pub fn flag_assignment(flag: &str, value: &str) -> String {
     format!("{flag}={}", flag_value(value))
 }
-
-/// A size as vmagent's flags take it (`flagutil.Bytes`): the largest power-of-1024 unit that
-/// divides it (`KiB` ... `TiB`, which vmagent reads as powers of 1024, unlike its `KB`), else
-/// the bare number of bytes.
-///
-/// ```
-/// use analysis::settings::vmagent_size;
-/// assert_eq!(vmagent_size(512 << 20), "512MiB");
-/// assert_eq!(vmagent_size(2_000_000), "2000000");
-/// ```
-pub fn vmagent_size(b: u64) -> String {
-    for (unit, m) in [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if b >= m && b.is_multiple_of(m) {
-            return format!("{}{unit}", b / m);
-        }
-    }
-    b.to_string()
-}

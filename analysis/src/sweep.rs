@@ -27,6 +27,10 @@ pub struct RunMetrics {
     pub dropped_too_old: u64,
     /// Samples dropped at a reshard's hard shutdown.
     pub dropped_reshard_shutdown: u64,
+    /// vmagent's own losses: blocks dropped from a full disk queue, and what a kill loses.
+    /// `sweep.csv` has no column for them (its columns are Prometheus's), but they count in
+    /// the loss.
+    pub dropped_vmagent: u64,
     /// Samples still queued or unread at the end.
     pub pending_at_end: u64,
     /// Largest lag, seconds.
@@ -53,6 +57,7 @@ impl RunMetrics {
             dropped_wal_truncation: s.dropped.wal_truncation,
             dropped_too_old: s.dropped.too_old,
             dropped_reshard_shutdown: s.dropped.reshard_shutdown,
+            dropped_vmagent: s.dropped.disk_full + s.dropped.sender_crash,
             pending_at_end: s.pending_at_end,
             lag_max_seconds: r.lag_seconds.max,
             delivery_latency_p50_seconds: r.delivery_latency_seconds.p50,
@@ -69,7 +74,11 @@ impl RunMetrics {
 
     /// Samples that never reached the receiver: failed plus dropped for every reason.
     pub fn lost(&self) -> u64 {
-        self.failed + self.dropped_wal_truncation + self.dropped_too_old + self.dropped_reshard_shutdown
+        self.failed
+            + self.dropped_wal_truncation
+            + self.dropped_too_old
+            + self.dropped_reshard_shutdown
+            + self.dropped_vmagent
     }
 
     /// `lost / appended` (0 when nothing was appended).
@@ -101,8 +110,9 @@ pub fn prometheus_duration(d: SimDuration) -> String {
 /// Counts are totals over the point's replications; every other metric is the mean over
 /// them, with `_ci_low` / `_ci_high` the [`CONFIDENCE`] Student-t interval, empty with one
 /// replication. Samples "lost" are those that never reached the receiver: `failed` plus
-/// every `dropped_*` reason (WAL truncation included, which Prometheus reports nowhere);
-/// `pending_at_end` is not lost.
+/// every `dropped_*` reason (WAL truncation included, which Prometheus reports nowhere), and
+/// for vmagent its disk-full and crash drops, which have no column; `pending_at_end` is not
+/// lost.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PointRow {
     /// Replications run for this point.
@@ -286,7 +296,9 @@ impl PointRow {
     }
     /// Whether any sample of any replication never reached the receiver.
     pub fn loses_data(&self) -> bool {
+        // The loss also holds vmagent's drops, which have no column.
         self.failed + self.dropped_wal_truncation + self.dropped_too_old + self.dropped_reshard_shutdown > 0
+            || self.loss_fraction > 0.0
     }
 }
 

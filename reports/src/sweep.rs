@@ -9,7 +9,7 @@
 //! partitions print and write identical output.
 
 use analysis::levers::{How, Levers};
-use analysis::settings::{Role, Sender, flag_assignment, role, role_for, vmagent_size};
+use analysis::settings::{Role, Sender, flag_assignment, role, role_for};
 pub use analysis::stats::{CONFIDENCE, LOSS_TIE_ABS, LOSS_TIE_REL, Stat};
 pub use analysis::sweep::{
     PointRow, Recommendation, RunMetrics, SweepMeta, SweepPoint, SweepResult, Target, Targets, candidates_of,
@@ -468,7 +468,8 @@ pub fn to_apply(result: &SweepResult, p: &SweepPoint, indent: &str) -> (Option<S
         match role_for(sender, k) {
             Role::QueueConfig(_) => queue = true,
             Role::RemoteWrite(name) => rw.push(format!("{indent}{name}: {v}\n")),
-            Role::Flag(flag) if sender == Sender::Vmagent => flags.push(vmagent_assignment(flag, v)),
+            // A swept vmagent value is already in vmagent's spelling (its units included).
+            Role::Flag(flag) if sender == Sender::Vmagent => flags.push(format!("{flag}={v}")),
             Role::Flag(flag) => flags.push(flag_assignment(flag, v)),
             Role::AlloyWal(_) | Role::Constant | Role::Condition => {}
         }
@@ -481,21 +482,6 @@ pub fn to_apply(result: &SweepResult, p: &SweepPoint, indent: &str) -> (Option<S
         yaml.push_str(&queue_config_yaml(&p.row, indent));
     }
     ((!yaml.is_empty()).then_some(yaml), flags)
-}
-
-/// `-flag=value` for a vmagent flag and its value as swept: sizes in vmagent's spelling
-/// ([`vmagent_size`]; a swept size is bytes, shown with binary units), everything else as is.
-fn vmagent_assignment(flag: &str, value: &str) -> String {
-    let bytes = value.parse::<u64>().ok().or_else(|| {
-        let units = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)];
-        units.iter().find_map(|(u, m)| value.strip_suffix(u).and_then(|n| n.parse::<u64>().ok()).map(|n| n * m))
-    });
-    let sized = flag.ends_with("PerURL") || flag.ends_with("BlockSize") || flag.ends_with("Bytes");
-    let sized = sized || flag.ends_with("rateLimit");
-    match bytes {
-        Some(b) if sized => format!("{flag}={}", vmagent_size(b)),
-        _ => format!("{flag}={value}"),
-    }
 }
 
 /// A value in Alloy's configuration syntax: durations are strings (`"5s"`, read with Go's
@@ -784,12 +770,24 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
         }
         None => {}
     }
-    let _ = writeln!(
-        o,
-        "\nLoss counts every sample that never reached the receiver: failed (4xx, 429 without retry) and \
-         dropped, including samples deleted by WAL truncation, which no Prometheus metric reports."
-    );
+    let _ = writeln!(o, "\n{}", loss_note(result.sender));
     o
+}
+
+/// What the loss counts, for the sender: WAL truncation for the senders with Prometheus's
+/// WAL, the disk queue and kills for vmagent.
+pub fn loss_note(sender: Sender) -> &'static str {
+    match sender {
+        Sender::Vmagent => {
+            "Loss counts every sample that never reached the receiver: failed (400, 409, 415 in current \
+             versions) and dropped: the oldest blocks of a full disk queue (vm_persistentqueue_blocks_dropped_total) \
+             and what a kill loses."
+        }
+        _ => {
+            "Loss counts every sample that never reached the receiver: failed (4xx, 429 without retry) and \
+             dropped, including samples deleted by WAL truncation, which no Prometheus metric reports."
+        }
+    }
 }
 
 /// A lever as the user applies it, in the sender's spelling: `start Prometheus with
@@ -843,13 +841,22 @@ pub fn render_levers(l: &Levers, targets: &Targets, closest: &PointRow) -> Strin
             o,
             "  - shorter outages: as it is, the setting survives an outage of {} ({}) of up to {worst} when it \
              starts {} after a {}, {best} at best; the scenario's is {}. Page before the budget runs \
-             out (alert on prometheus_remote_storage_highest_timestamp_in_seconds - \
-             prometheus_remote_storage_queue_highest_sent_timestamp_seconds).",
+             out (alert on {}).",
             b.window,
             b.kind,
             secs(b.worst.phase_seconds),
             b.reference,
-            secs(b.scenario_length_seconds)
+            secs(b.scenario_length_seconds),
+            match l.sender {
+                Sender::Vmagent => {
+                    "vmagent_remotewrite_pending_data_bytes nearing -remoteWrite.maxDiskUsagePerURL, or on its \
+                     growth"
+                }
+                _ => {
+                    "prometheus_remote_storage_highest_timestamp_in_seconds - \
+                     prometheus_remote_storage_queue_highest_sent_timestamp_seconds"
+                }
+            }
         );
     }
     if let Some(none) = levers_it_lacks(l.sender) {
@@ -1110,11 +1117,11 @@ mod tests {
         r.sender = Sender::Vmagent;
         r.params = vec!["vmagent.remoteWrite.queues".into(), "vmagent.remoteWrite.maxDiskUsagePerURL".into()];
         r.points[0].params = vec!["2".into(), "1GiB".into()];
-        r.points[1].params = vec!["8".into(), "512MiB".into()];
+        r.points[1].params = vec!["8".into(), "500MB".into()];
         let text = render(&r, &Targets::default());
         assert!(
             text.contains(
-                "Start vmagent with:\n\n    -remoteWrite.queues=8\n    -remoteWrite.maxDiskUsagePerURL=512MiB\n"
+                "Start vmagent with:\n\n    -remoteWrite.queues=8\n    -remoteWrite.maxDiskUsagePerURL=500MB\n"
             ),
             "{text}"
         );

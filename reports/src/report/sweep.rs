@@ -11,8 +11,8 @@ use super::{Block, Image, queue_config_rows, render_html, render_markdown, scena
 use crate::summary::{bytes, count, secs};
 use crate::sweep::{
     CONFIDENCE, PARETO_LINES, Recommendation, SweepResult, Targets, budget_text, candidates_of, condition_keys,
-    describe, distinct_values, flags_of, is_setting, lever_words, levers_it_lacks, metrics_line, pareto_front,
-    paste_where, percent, recommend, recommended_row, setting_assignments, short_names, to_apply, why,
+    describe, distinct_values, flags_of, is_setting, lever_words, levers_it_lacks, loss_note, metrics_line,
+    pareto_front, paste_where, percent, recommend, recommended_row, setting_assignments, short_names, to_apply, why,
 };
 use analysis::levers::{How, Levers};
 use analysis::settings::Sender;
@@ -222,11 +222,7 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
         }
         None => {}
     }
-    b.push(Block::Note(
-        "Loss counts every sample that never reached the receiver: failed (4xx, 429 without retry) and dropped, \
-         including samples deleted by WAL truncation, which no Prometheus metric reports."
-            .into(),
-    ));
+    b.push(Block::Note(loss_note(r.sender).into()));
 
     if let Some(l) = rep.levers {
         b.push(Block::Heading(2, "What else would meet the targets".into()));
