@@ -127,9 +127,15 @@ fn wal_bytes(c: &SimConfig, span: SimDuration) -> u64 {
     (span.as_secs_f64() * samples_per_second(c) * c.tsdb.wal_bytes_per_sample) as u64
 }
 
-/// The steps of a WAL truncation period lever: the period doubled, then tripled. `flag`
-/// spells the lever for the sender; `apply` sets the period.
-fn period_steps(c: &SimConfig, period: SimDuration, how: fn(SimDuration) -> How, apply: Apply) -> Candidate {
+/// The steps of a WAL truncation period lever: the period doubled, then tripled. `how`
+/// spells the lever for the sender, `also` adds to its cost note; `apply` sets the period.
+fn period_steps(
+    c: &SimConfig,
+    period: SimDuration,
+    how: fn(SimDuration) -> How,
+    also: &str,
+    apply: Apply,
+) -> Candidate {
     let step = |k: u64| {
         let new = SimDuration(period.nanos() * k);
         (
@@ -138,7 +144,7 @@ fn period_steps(c: &SimConfig, period: SimDuration, how: fn(SimDuration) -> How,
                 disk_bytes: Some(wal_bytes(c, SimDuration(new.nanos() - period.nanos()))),
                 note: format!(
                     "the WAL is truncated every {new} instead of every {period}: up to that much more WAL on \
-                     disk, and a longer WAL replay at restart"
+                     disk, and a longer WAL replay at restart{also}"
                 ),
                 ..Cost::default()
             },
@@ -186,6 +192,7 @@ fn wal_candidates(c: &SimConfig) -> Vec<Candidate> {
             c,
             a.wal_truncate_frequency,
             |d| How::Flag(format!("--storage.agent.wal-truncate-frequency={}", crate::sweep::prometheus_duration(d))),
+            "; a hidden flag",
             |c, v| {
                 if let SenderMode::Agent(a) = &mut c.sender.mode {
                     a.wal_truncate_frequency = SimDuration::from_secs_f64(v);
@@ -200,6 +207,7 @@ fn wal_candidates(c: &SimConfig) -> Vec<Candidate> {
                     key: "truncate_frequency".into(),
                     value: format!("\"{}\"", crate::sweep::prometheus_duration(d)),
                 },
+                "",
                 |c, v| {
                     if let SenderMode::Alloy(a) = &mut c.sender.mode {
                         a.truncate_frequency = SimDuration::from_secs_f64(v);
@@ -532,5 +540,38 @@ mod tests {
         assert!(matches!(&block.how, How::Flag(f) if f.starts_with("--storage.tsdb.min-block-duration=")));
         assert!(block.cost.memory_bytes.unwrap_or(0) > 0, "and costs head memory");
         assert!(l.budget.is_some(), "the outage budget of the setting as it is");
+    }
+
+    /// The same WAL-bound outage in Alloy: no segment-size or block-range flag is run (Alloy
+    /// has neither, and the run would be refused), but its `wal` block's attributes are.
+    #[test]
+    fn alloy_gets_its_wal_block_and_no_prometheus_flags() {
+        let mut c = SimConfig::baseline(Profile::V3);
+        c.duration = SimDuration::from_hours(3);
+        c.workload.series = 20_000;
+        c.workload.targets = 20;
+        c.sender.mode = SenderMode::Alloy(sim_core::config::AlloyWal {
+            truncate_frequency: SimDuration::from_mins(20),
+            min_keepalive_time: SimDuration::from_mins(5),
+            max_keepalive_time: SimDuration::from_mins(30),
+        });
+        c.remote_write.queue = sim_core::config::QueueConfig::defaults_for(c.profile, &c.sender.mode);
+        c.receiver.faults.push(FaultWindow {
+            start: SimDuration::from_mins(30),
+            end: SimDuration::from_hours(2),
+            response: Response::Status(503),
+            probability: 1.0,
+            retry_after: None,
+            latency: None,
+        });
+        let l = evaluate(std::slice::from_ref(&c), &Targets::default()).unwrap();
+        assert_eq!(l.sender, Sender::Alloy);
+        assert!(!l.levers.iter().any(|x| matches!(&x.how, How::Flag(_))), "{:?}", l.levers);
+        let period =
+            l.levers.iter().find(|x| matches!(&x.how, How::AlloyWal { key, .. } if key == "truncate_frequency"));
+        let period = period.expect("the truncation period is tried");
+        assert!(period.meets, "a 40m period keeps the WAL through the outage: {period:?}");
+        assert_eq!(period.how, How::AlloyWal { key: "truncate_frequency".into(), value: "\"40m\"".into() });
+        assert!(l.levers.iter().any(|x| matches!(&x.how, How::AlloyWal { key, .. } if key == "max_keepalive_time")));
     }
 }
