@@ -1,7 +1,8 @@
 //! Sweep results on paper: the `sweep.csv` contract, `sweep.json`, and the text `rwsim sweep`
 //! and `rwsim merge` print — the grid, the Pareto front over settings, the recommendation
-//! with what to paste (a `queue_config:` block, a `remote_write` key, command-line flags),
-//! and, when nothing meets the targets, the levers besides `queue_config`.
+//! with what to paste (a `queue_config:` block, a `remote_write` key, command-line flags;
+//! for Alloy a `prometheus.remote_write` component, for vmagent its flags), and, when nothing
+//! meets the targets, the levers besides `queue_config`.
 //!
 //! The analysis — rows and their statistics, the Pareto front, the noise-aware
 //! recommendation, the budget per setting — is [`analysis::sweep`], re-exported here. The

@@ -7,7 +7,7 @@
 //! the grid, the base `queue_config`, the recommendation with its `queue_config:` YAML (or
 //! why there is none), the Pareto front, and the charts.
 
-use super::{Block, Image, queue_config_rows, render_html, render_markdown, scenario_words};
+use super::{Block, Image, queue_config_rows, queue_config_words, render_html, render_markdown, scenario_words};
 use crate::summary::{bytes, count, secs};
 use crate::sweep::{
     CONFIDENCE, PARETO_LINES, Recommendation, SweepResult, Targets, budget_text, candidates_of, condition_keys,
@@ -37,12 +37,17 @@ pub struct SweepReport<'a> {
     pub levers: Option<&'a Levers>,
 }
 
-/// Where a swept key shows in the `queue_config` table, by the table's key names.
-fn table_key(param: &str) -> Option<&str> {
+/// Where a swept key shows in the `queue_config` table, by the table's key names (Alloy's
+/// `wal` attributes and vmagent's flags included).
+fn table_key(param: &str) -> Option<String> {
     match param {
-        "remote_write.remote_timeout" => Some("remote_timeout"),
-        "sender.flush_deadline" => Some("flush_deadline (flag)"),
-        p => p.strip_prefix("remote_write.queue_config."),
+        "remote_write.remote_timeout" => Some("remote_timeout".into()),
+        "sender.flush_deadline" => Some("flush_deadline (flag)".into()),
+        p => p
+            .strip_prefix("remote_write.queue_config.")
+            .map(str::to_string)
+            .or_else(|| p.strip_prefix("sender.alloy.").map(|k| format!("{k} (wal)")))
+            .or_else(|| p.strip_prefix("vmagent.").map(|k| format!("-{k}"))),
     }
 }
 
@@ -123,10 +128,11 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
         ));
     }
     if let Some(cfg) = rep.config {
-        b.push(Block::Heading(2, "queue_config".into()));
+        let (heading, note) = queue_config_words(cfg);
+        b.push(Block::Heading(2, heading.into()));
         let mut rows = queue_config_rows(cfg);
         for row in &mut rows {
-            if r.params.iter().any(|p| table_key(p) == Some(row[0].as_str())) {
+            if r.params.iter().any(|p| table_key(p).as_deref() == Some(row[0].as_str())) {
                 row[1] = "swept".into();
                 row[2] = "see the grid".into();
             }
@@ -136,10 +142,7 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             rows,
             numeric: vec![false, true, false],
         });
-        b.push(Block::Note(format!(
-            "The scenario as written; \"default\" is Prometheus {}'s default.",
-            cfg.profile.as_str()
-        )));
+        b.push(Block::Note(format!("The scenario as written; {note}")));
     }
 
     b.push(Block::Heading(2, "Recommendation".into()));
@@ -172,7 +175,8 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             }
             if !flags.is_empty() {
                 b.push(Block::Para(format!("Start {} with these flags:", flags_of(r.sender))));
-                b.push(Block::Yaml(flags.join("\n") + "\n"));
+                let flags = flags.join("\n") + "\n";
+                b.push(if r.sender.is_server() { Block::Yaml(flags) } else { Block::Code("text", flags) });
             }
             let conditions = condition_keys(r);
             if !conditions.is_empty() {
