@@ -1,20 +1,25 @@
 //! The levers besides `queue_config`: what else would meet the targets when no swept setting
 //! does, each evaluated by running it.
 //!
-//! A lever changes the closest setting's configuration in one way — a Prometheus flag
-//! (`--storage.tsdb.wal-segment-size`, `--storage.tsdb.min-block-duration`), a queue key
-//! (`sample_age_limit`), the workload (fewer series) or the receiver (faster) — and is run
+//! A lever changes the closest setting's configuration in one way — a flag of the sender
+//! (`--storage.tsdb.wal-segment-size`, `--storage.tsdb.min-block-duration`, an agent's
+//! `--storage.agent.wal-truncate-frequency`, vmagent's `-remoteWrite.maxDiskUsagePerURL`),
+//! an attribute of Alloy's `wal` block, a queue key (`sample_age_limit`), the workload
+//! (fewer series) or the receiver (faster) — and is run
 //! under every swept condition, like a setting: it is judged by its worst case. The outage
 //! budget says how long an outage the setting survives as it is. Each lever carries its cost
-//! (memory, disk, freshness, capacity) so a recommendation can weigh it.
+//! (memory, disk, freshness, capacity) so a recommendation can weigh it. Only levers the
+//! sender has are tried: Alloy has no segment size and no block range, an agent no block
+//! range, vmagent no WAL and no `queue_config`.
 
 use crate::budget::{self, Budget};
 use crate::phase;
+use crate::settings::Sender;
 use crate::sweep::{RunMetrics, Targets};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sim_core::SimError;
-use sim_core::config::{IncidentKind, Latency, SimConfig};
+use sim_core::config::{IncidentKind, Latency, SenderMode, SimConfig};
 use sim_core::profile::Profile;
 use sim_core::time::SimDuration;
 
@@ -29,8 +34,17 @@ pub const LEVER_SEEDS: usize = 3;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum How {
-    /// A Prometheus command-line flag, e.g. `--storage.tsdb.wal-segment-size=256MB`.
+    /// A command-line flag of the sender, e.g. `--storage.tsdb.wal-segment-size=256MB`
+    /// (Prometheus) or `-remoteWrite.maxDiskUsagePerURL=0` (vmagent).
     Flag(String),
+    /// An attribute of the `wal` block of Alloy's `prometheus.remote_write`, its value in
+    /// Alloy syntax (`"4h"`).
+    AlloyWal {
+        /// The attribute.
+        key: String,
+        /// The value.
+        value: String,
+    },
     /// A `queue_config` key and its value in `prometheus.yml` spelling.
     QueueConfig {
         /// The key.
@@ -85,6 +99,9 @@ pub struct Levers {
     pub budget: Option<Budget>,
     /// Simulations run.
     pub runs: usize,
+    /// The sender the levers are for (absent from the file for a Prometheus server).
+    #[serde(default, skip_serializing_if = "Sender::is_server")]
+    pub sender: Sender,
 }
 
 /// Applies a lever at a strength.
@@ -105,15 +122,55 @@ fn mib(b: u64) -> u64 {
     b / (1 << 20)
 }
 
-/// The levers that apply to `c` (the closest setting, first condition).
-fn candidates(c: &SimConfig) -> Vec<Candidate> {
+/// Disk for `span` more of WAL at the scrape's rate, bytes.
+fn wal_bytes(c: &SimConfig, span: SimDuration) -> u64 {
+    (span.as_secs_f64() * samples_per_second(c) * c.tsdb.wal_bytes_per_sample) as u64
+}
+
+/// The steps of a WAL truncation period lever: the period doubled, then tripled. `how`
+/// spells the lever for the sender, `also` adds to its cost note; `apply` sets the period.
+fn period_steps(
+    c: &SimConfig,
+    period: SimDuration,
+    how: fn(SimDuration) -> How,
+    also: &str,
+    apply: Apply,
+) -> Candidate {
+    let step = |k: u64| {
+        let new = SimDuration(period.nanos() * k);
+        (
+            how(new),
+            Cost {
+                disk_bytes: Some(wal_bytes(c, SimDuration(new.nanos() - period.nanos()))),
+                note: format!(
+                    "the WAL is truncated every {new} instead of every {period}: up to that much more WAL on \
+                     disk, and a longer WAL replay at restart{also}"
+                ),
+                ..Cost::default()
+            },
+            apply,
+            new.as_secs_f64(),
+        )
+    };
+    Candidate { steps: vec![step(2), step(3)] }
+}
+
+/// The WAL levers of `c`'s sender: a Prometheus server's segment size and block range, an
+/// agent's segment size and truncation period, Alloy's truncation period and
+/// `max_keepalive_time`, vmagent's disk-queue cap.
+fn wal_candidates(c: &SimConfig) -> Vec<Candidate> {
     let mut out = Vec::new();
     let seg = c.tsdb.wal_segment_size;
     let max_seg = 256u64 << 20;
-    if seg < max_seg {
+    let segment_flag = match c.sender.mode {
+        SenderMode::Server => Some("--storage.tsdb.wal-segment-size"),
+        SenderMode::Agent(_) => Some("--storage.agent.wal-segment-size"),
+        SenderMode::Alloy(_) | SenderMode::Vmagent(_) => None,
+    };
+    if let Some(flag) = segment_flag.filter(|_| seg < max_seg) {
         out.push(Candidate {
             steps: vec![(
-                How::Flag(format!("--storage.tsdb.wal-segment-size={}MB", mib(max_seg))),
+                How::Flag(format!("{flag}={}MB", mib(max_seg))),
                 Cost {
                     disk_bytes: Some(2 * (max_seg - seg)),
                     note: format!(
@@ -129,6 +186,112 @@ fn candidates(c: &SimConfig) -> Vec<Candidate> {
             )],
         });
     }
+    match &c.sender.mode {
+        SenderMode::Server => out.push(block_candidate(c)),
+        SenderMode::Agent(a) => out.push(period_steps(
+            c,
+            a.wal_truncate_frequency,
+            |d| How::Flag(format!("--storage.agent.wal-truncate-frequency={}", crate::sweep::prometheus_duration(d))),
+            "; a hidden flag",
+            |c, v| {
+                if let SenderMode::Agent(a) = &mut c.sender.mode {
+                    a.wal_truncate_frequency = SimDuration::from_secs_f64(v);
+                }
+            },
+        )),
+        SenderMode::Alloy(a) => {
+            out.push(period_steps(
+                c,
+                a.truncate_frequency,
+                |d| How::AlloyWal {
+                    key: "truncate_frequency".into(),
+                    value: format!("\"{}\"", crate::sweep::prometheus_duration(d)),
+                },
+                "",
+                |c, v| {
+                    if let SenderMode::Alloy(a) = &mut c.sender.mode {
+                        a.truncate_frequency = SimDuration::from_secs_f64(v);
+                    }
+                },
+            ));
+            let keepalive = |k: u64| {
+                let new = SimDuration(a.max_keepalive_time.nanos() * k);
+                (
+                    How::AlloyWal {
+                        key: "max_keepalive_time".into(),
+                        value: format!("\"{}\"", crate::sweep::prometheus_duration(new)),
+                    },
+                    Cost {
+                        disk_bytes: Some(wal_bytes(c, SimDuration(new.nanos() - a.max_keepalive_time.nanos()))),
+                        note: format!(
+                            "while nothing at all is sent, Alloy skips truncations for about {} instead of {} \
+                             (max_keepalive_time − min_keepalive_time), and the WAL grows meanwhile; it does not \
+                             help while the queue still sends (a slow receiver)",
+                            SimDuration(new.nanos().saturating_sub(a.min_keepalive_time.nanos())),
+                            SimDuration(a.max_keepalive_time.nanos().saturating_sub(a.min_keepalive_time.nanos()))
+                        ),
+                        ..Cost::default()
+                    },
+                    (|c: &mut SimConfig, v: f64| {
+                        if let SenderMode::Alloy(a) = &mut c.sender.mode {
+                            a.max_keepalive_time = SimDuration::from_secs_f64(v);
+                        }
+                    }) as Apply,
+                    new.as_secs_f64(),
+                )
+            };
+            out.push(Candidate { steps: vec![keepalive(2), keepalive(3)] });
+        }
+        SenderMode::Vmagent(v) if v.max_disk_usage_per_url > 0 => {
+            let cap = v.max_disk_usage_per_url;
+            let disk = |k: u64| {
+                let new = cap.saturating_mul(k);
+                (
+                    How::Flag(format!(
+                        "-remoteWrite.maxDiskUsagePerURL={}",
+                        sim_core::sender::vmagent::flags::format_vm_bytes(new)
+                    )),
+                    Cost {
+                        disk_bytes: Some(new - cap),
+                        note: format!(
+                            "a disk queue of up to {} instead of {}",
+                            sim_core::sender::vmagent::flags::format_vm_bytes(new),
+                            sim_core::sender::vmagent::flags::format_vm_bytes(cap)
+                        ),
+                        ..Cost::default()
+                    },
+                    (|c: &mut SimConfig, v: f64| {
+                        if let SenderMode::Vmagent(vm) = &mut c.sender.mode {
+                            vm.max_disk_usage_per_url = v as u64;
+                        }
+                    }) as Apply,
+                    new as f64,
+                )
+            };
+            let unlimited = (
+                How::Flag("-remoteWrite.maxDiskUsagePerURL=0".into()),
+                Cost {
+                    note: "no cap (0, vmagent's default): the disk queue holds the whole backlog, as large as the \
+                           outage makes it"
+                        .into(),
+                    ..Cost::default()
+                },
+                (|c: &mut SimConfig, _: f64| {
+                    if let SenderMode::Vmagent(vm) = &mut c.sender.mode {
+                        vm.max_disk_usage_per_url = 0;
+                    }
+                }) as Apply,
+                0.0,
+            );
+            out.push(Candidate { steps: vec![disk(4), disk(16), unlimited] });
+        }
+        SenderMode::Vmagent(_) => {}
+    }
+    out
+}
+
+/// A server's longer block range (`--storage.tsdb.min-block-duration` doubled, then tripled).
+fn block_candidate(c: &SimConfig) -> Candidate {
     let r = c.tsdb.min_block_duration;
     let rate = samples_per_second(c);
     let block_step = |k: u64| {
@@ -150,8 +313,20 @@ fn candidates(c: &SimConfig) -> Vec<Candidate> {
             new.as_secs_f64(),
         )
     };
-    out.push(Candidate { steps: vec![block_step(2), block_step(3)] });
-    if c.profile == Profile::V3 {
+    Candidate { steps: vec![block_step(2), block_step(3)] }
+}
+
+/// The levers that apply to `c` (the closest setting, first condition).
+fn candidates(c: &SimConfig) -> Vec<Candidate> {
+    let mut out = wal_candidates(c);
+    // The span a truncation keeps: the block range of a server, the period of a timer.
+    let r = match &c.sender.mode {
+        SenderMode::Agent(a) => a.wal_truncate_frequency,
+        SenderMode::Alloy(a) => a.truncate_frequency,
+        _ => c.tsdb.min_block_duration,
+    };
+    // vmagent has no queue_config (and so no sample_age_limit).
+    if c.profile == Profile::V3 && !matches!(c.sender.mode, SenderMode::Vmagent(_)) {
         let age = |frac: f64| {
             let limit = SimDuration::from_secs((r.as_secs_f64() * frac).round() as u64);
             (
@@ -244,7 +419,7 @@ fn candidates(c: &SimConfig) -> Vec<Candidate> {
 /// (coarsely: 4 phases, to 5 minutes) when its first condition has an outage.
 pub fn evaluate(conditions: &[SimConfig], targets: &Targets) -> Result<Levers, SimError> {
     let Some(first) = conditions.first() else {
-        return Ok(Levers { levers: Vec::new(), budget: None, runs: 0 });
+        return Ok(Levers { levers: Vec::new(), budget: None, runs: 0, sender: Sender::Server });
     };
     let cands = candidates(first);
     // Every condition with its own seed and two derived ones: a lever must hold whatever the
@@ -324,7 +499,7 @@ pub fn evaluate(conditions: &[SimConfig], targets: &Targets) -> Result<Levers, S
     } else {
         None
     };
-    Ok(Levers { levers, budget, runs })
+    Ok(Levers { levers, budget, runs, sender: Sender::of(&first.sender.mode) })
 }
 
 #[cfg(test)]
@@ -365,5 +540,38 @@ mod tests {
         assert!(matches!(&block.how, How::Flag(f) if f.starts_with("--storage.tsdb.min-block-duration=")));
         assert!(block.cost.memory_bytes.unwrap_or(0) > 0, "and costs head memory");
         assert!(l.budget.is_some(), "the outage budget of the setting as it is");
+    }
+
+    /// The same WAL-bound outage in Alloy: no segment-size or block-range flag is run (Alloy
+    /// has neither, and the run would be refused), but its `wal` block's attributes are.
+    #[test]
+    fn alloy_gets_its_wal_block_and_no_prometheus_flags() {
+        let mut c = SimConfig::baseline(Profile::V3);
+        c.duration = SimDuration::from_hours(3);
+        c.workload.series = 20_000;
+        c.workload.targets = 20;
+        c.sender.mode = SenderMode::Alloy(sim_core::config::AlloyWal {
+            truncate_frequency: SimDuration::from_mins(20),
+            min_keepalive_time: SimDuration::from_mins(5),
+            max_keepalive_time: SimDuration::from_mins(30),
+        });
+        c.remote_write.queue = sim_core::config::QueueConfig::defaults_for(c.profile, &c.sender.mode);
+        c.receiver.faults.push(FaultWindow {
+            start: SimDuration::from_mins(30),
+            end: SimDuration::from_hours(2),
+            response: Response::Status(503),
+            probability: 1.0,
+            retry_after: None,
+            latency: None,
+        });
+        let l = evaluate(std::slice::from_ref(&c), &Targets::default()).unwrap();
+        assert_eq!(l.sender, Sender::Alloy);
+        assert!(!l.levers.iter().any(|x| matches!(&x.how, How::Flag(_))), "{:?}", l.levers);
+        let period =
+            l.levers.iter().find(|x| matches!(&x.how, How::AlloyWal { key, .. } if key == "truncate_frequency"));
+        let period = period.expect("the truncation period is tried");
+        assert!(period.meets, "a 40m period keeps the WAL through the outage: {period:?}");
+        assert_eq!(period.how, How::AlloyWal { key: "truncate_frequency".into(), value: "\"40m\"".into() });
+        assert!(l.levers.iter().any(|x| matches!(&x.how, How::AlloyWal { key, .. } if key == "max_keepalive_time")));
     }
 }

@@ -1,10 +1,64 @@
-//! What a scenario key is to the person running Prometheus: a setting they choose (and where
-//! it goes: `queue_config`, the `remote_write` entry, or a command-line flag), a model
-//! constant they may not know (a property of their data or network), or a condition of the
-//! world (the workload, the receiver, its faults).
+//! What a scenario key is to the person running the sender: a setting they choose (and where
+//! it goes: `queue_config`, the `remote_write` entry, Alloy's `wal` block, or a command-line
+//! flag), a model constant they may not know (a property of their data or network), or a
+//! condition of the world (the workload, the receiver, its faults).
 //!
 //! A sweep recommends settings only, judged by their worst case over the conditions and
-//! constants it swept; a recommended flag is printed as a flag.
+//! constants it swept; a recommended flag is printed as a flag. Where a setting goes depends
+//! on the sending program ([`Sender`]): the same scenario key is a server flag for a
+//! Prometheus server, an agent flag in agent mode, and does not exist in Alloy.
+
+use serde::{Deserialize, Serialize};
+use sim_core::config::SenderMode;
+
+/// The sending program of a scenario (`[sender] mode`), which decides how its settings are
+/// spelled: `prometheus.yml` and server flags, agent flags, Alloy's configuration syntax, or
+/// vmagent's flags.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sender {
+    /// A Prometheus server.
+    #[default]
+    Server,
+    /// Prometheus in agent mode.
+    Agent,
+    /// Grafana Alloy's `prometheus.remote_write` component.
+    Alloy,
+    /// VictoriaMetrics vmagent.
+    Vmagent,
+}
+
+impl Sender {
+    /// The sender of a configuration.
+    pub fn of(mode: &SenderMode) -> Sender {
+        match mode {
+            SenderMode::Server => Sender::Server,
+            SenderMode::Agent(_) => Sender::Agent,
+            SenderMode::Alloy(_) => Sender::Alloy,
+            SenderMode::Vmagent(_) => Sender::Vmagent,
+        }
+    }
+
+    /// The scenario spelling (`[sender] mode`): `server`, `agent`, `alloy`, `vmagent`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sender::Server => "server",
+            Sender::Agent => "agent",
+            Sender::Alloy => "alloy",
+            Sender::Vmagent => "vmagent",
+        }
+    }
+
+    /// The sender of a [`Sender::name`].
+    pub fn from_name(name: &str) -> Option<Sender> {
+        [Sender::Server, Sender::Agent, Sender::Alloy, Sender::Vmagent].into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether it is a Prometheus server (the default, whose files carry no sender).
+    pub fn is_server(&self) -> bool {
+        *self == Sender::Server
+    }
+}
 
 /// The role of a scenario key.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -13,8 +67,11 @@ pub enum Role {
     QueueConfig(&'static str),
     /// A key of the `remote_write` entry itself (its Prometheus name).
     RemoteWrite(&'static str),
-    /// A Prometheus command-line flag (its name, with the dashes).
+    /// A command-line flag of the sender (its name, with the dashes: `--storage.tsdb...` for
+    /// Prometheus, `-remoteWrite...` for vmagent).
     Flag(&'static str),
+    /// An attribute of the `wal` block of Alloy's `prometheus.remote_write` (its Alloy name).
+    AlloyWal(&'static str),
     /// A model constant: not a Prometheus setting, but a property of the data, the machine
     /// or the network that the model needs (`tsdb.wal_bytes_per_sample`, ...).
     Constant,
@@ -32,17 +89,40 @@ const FLAGS: [(&str, &str); 6] = [
     ("sender.agent.retention_max_time", "--storage.agent.retention.max-time"),
 ];
 
+/// Agent mode's flag for `tsdb.wal_segment_size` (the server's flag is refused in agent mode).
+const AGENT_SEGMENT_FLAG: &str = "--storage.agent.wal-segment-size";
+
+/// vmagent's flags that scenario keys stand for (`[vmagent]` keeps vmagent's names).
+const VMAGENT_FLAGS: [(&str, &str); 11] = [
+    ("vmagent.remoteWrite.queues", "-remoteWrite.queues"),
+    ("vmagent.remoteWrite.maxDiskUsagePerURL", "-remoteWrite.maxDiskUsagePerURL"),
+    ("vmagent.remoteWrite.maxBlockSize", "-remoteWrite.maxBlockSize"),
+    ("vmagent.remoteWrite.maxRowsPerBlock", "-remoteWrite.maxRowsPerBlock"),
+    ("vmagent.remoteWrite.flushInterval", "-remoteWrite.flushInterval"),
+    ("vmagent.remoteWrite.sendTimeout", "-remoteWrite.sendTimeout"),
+    ("vmagent.remoteWrite.rateLimit", "-remoteWrite.rateLimit"),
+    ("vmagent.remoteWrite.retryMinInterval", "-remoteWrite.retryMinInterval"),
+    ("vmagent.remoteWrite.retryMaxInterval", "-remoteWrite.retryMaxInterval"),
+    ("vmagent.memory.allowedPercent", "-memory.allowedPercent"),
+    ("vmagent.memory.allowedBytes", "-memory.allowedBytes"),
+];
+
+/// The attributes of Alloy's `wal` block that scenario keys stand for.
+const ALLOY_WAL: [&str; 3] = ["truncate_frequency", "min_keepalive_time", "max_keepalive_time"];
+
 /// Model constants among the scenario keys.
-const CONSTANTS: [&str; 6] = [
+const CONSTANTS: [&str; 7] = [
     "tsdb.wal_bytes_per_sample",
     "workload.wire_bytes_per_sample",
     "sender.request_overhead",
     "sender.reshard_tick_offset",
     "sender.cpu_us_per_sample",
     "sender.cpu_cores",
+    "vmagent.unpacked_bytes_per_sample",
 ];
 
-/// The role of `key` (a dotted scenario key, as swept).
+/// The role of `key` (a dotted scenario key, as swept) for a Prometheus server; see
+/// [`role_for`]. Whether a key is a setting does not depend on the sender, only its spelling.
 ///
 /// ```
 /// use analysis::settings::{Role, role};
@@ -52,14 +132,35 @@ const CONSTANTS: [&str; 6] = [
 /// assert_eq!(role("receiver.fault[0].length"), Role::Condition);
 /// ```
 pub fn role(key: &str) -> Role {
+    role_for(Sender::Server, key)
+}
+
+/// The role of `key` for `sender`, with the sender's own names: an agent's segment size is
+/// `--storage.agent.wal-segment-size`, Alloy's WAL keys are its `wal` block's attributes,
+/// vmagent's keys its flags.
+///
+/// ```
+/// use analysis::settings::{Role, Sender, role_for};
+/// assert_eq!(role_for(Sender::Agent, "tsdb.wal_segment_size"), Role::Flag("--storage.agent.wal-segment-size"));
+/// assert_eq!(role_for(Sender::Alloy, "sender.alloy.truncate_frequency"), Role::AlloyWal("truncate_frequency"));
+/// assert_eq!(role_for(Sender::Vmagent, "vmagent.remoteWrite.queues"), Role::Flag("-remoteWrite.queues"));
+/// assert_eq!(role_for(Sender::Vmagent, "vmagent.cpus"), Role::Condition);
+/// ```
+pub fn role_for(sender: Sender, key: &str) -> Role {
     if let Some(k) = key.strip_prefix("remote_write.queue_config.") {
         return Role::QueueConfig(static_name(k));
     }
     if CONSTANTS.contains(&key) {
         return Role::Constant;
     }
-    if let Some((_, flag)) = FLAGS.iter().find(|(k, _)| *k == key) {
+    if sender == Sender::Agent && key == "tsdb.wal_segment_size" {
+        return Role::Flag(AGENT_SEGMENT_FLAG);
+    }
+    if let Some((_, flag)) = FLAGS.iter().chain(&VMAGENT_FLAGS).find(|(k, _)| *k == key) {
         return Role::Flag(flag);
+    }
+    if let Some(name) = key.strip_prefix("sender.alloy.").and_then(|k| ALLOY_WAL.iter().find(|n| **n == k)) {
+        return Role::AlloyWal(name);
     }
     if key == "remote_write.remote_timeout" {
         return Role::RemoteWrite("remote_timeout");
@@ -83,9 +184,10 @@ fn static_name(k: &str) -> &'static str {
     NAMES.iter().find(|n| **n == k).copied().unwrap_or("queue_config")
 }
 
-/// Whether `key` is something the user sets (queue_config, remote_write, a flag).
+/// Whether `key` is something the user sets (queue_config, remote_write, a flag, Alloy's
+/// `wal` block).
 pub fn is_setting(key: &str) -> bool {
-    matches!(role(key), Role::QueueConfig(_) | Role::RemoteWrite(_) | Role::Flag(_))
+    matches!(role(key), Role::QueueConfig(_) | Role::RemoteWrite(_) | Role::Flag(_) | Role::AlloyWal(_))
 }
 
 /// A value in scenario syntax as the flag takes it: sizes in Prometheus's `units.Base2Bytes`

@@ -27,6 +27,10 @@ pub struct RunMetrics {
     pub dropped_too_old: u64,
     /// Samples dropped at a reshard's hard shutdown.
     pub dropped_reshard_shutdown: u64,
+    /// vmagent's own losses: blocks dropped from a full disk queue, and what a kill loses.
+    /// `sweep.csv` has no column for them (its columns are Prometheus's), but they count in
+    /// the loss.
+    pub dropped_vmagent: u64,
     /// Samples still queued or unread at the end.
     pub pending_at_end: u64,
     /// Largest lag, seconds.
@@ -53,6 +57,7 @@ impl RunMetrics {
             dropped_wal_truncation: s.dropped.wal_truncation,
             dropped_too_old: s.dropped.too_old,
             dropped_reshard_shutdown: s.dropped.reshard_shutdown,
+            dropped_vmagent: s.dropped.disk_full + s.dropped.sender_crash,
             pending_at_end: s.pending_at_end,
             lag_max_seconds: r.lag_seconds.max,
             delivery_latency_p50_seconds: r.delivery_latency_seconds.p50,
@@ -69,7 +74,11 @@ impl RunMetrics {
 
     /// Samples that never reached the receiver: failed plus dropped for every reason.
     pub fn lost(&self) -> u64 {
-        self.failed + self.dropped_wal_truncation + self.dropped_too_old + self.dropped_reshard_shutdown
+        self.failed
+            + self.dropped_wal_truncation
+            + self.dropped_too_old
+            + self.dropped_reshard_shutdown
+            + self.dropped_vmagent
     }
 
     /// `lost / appended` (0 when nothing was appended).
@@ -101,8 +110,9 @@ pub fn prometheus_duration(d: SimDuration) -> String {
 /// Counts are totals over the point's replications; every other metric is the mean over
 /// them, with `_ci_low` / `_ci_high` the [`CONFIDENCE`] Student-t interval, empty with one
 /// replication. Samples "lost" are those that never reached the receiver: `failed` plus
-/// every `dropped_*` reason (WAL truncation included, which Prometheus reports nowhere);
-/// `pending_at_end` is not lost.
+/// every `dropped_*` reason (WAL truncation included, which Prometheus reports nowhere), and
+/// for vmagent its disk-full and crash drops, which have no column; `pending_at_end` is not
+/// lost.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PointRow {
     /// Replications run for this point.
@@ -286,7 +296,9 @@ impl PointRow {
     }
     /// Whether any sample of any replication never reached the receiver.
     pub fn loses_data(&self) -> bool {
+        // The loss also holds vmagent's drops, which have no column.
         self.failed + self.dropped_wal_truncation + self.dropped_too_old + self.dropped_reshard_shutdown > 0
+            || self.loss_fraction > 0.0
     }
 }
 
@@ -302,12 +314,14 @@ pub struct SweepPoint {
 }
 
 /// The points of a sweep (all of them, or one partition's), sorted by index.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SweepResult {
     /// The swept keys, in grid order.
     pub params: Vec<String>,
     /// The points, sorted by [`SweepPoint::index`].
     pub points: Vec<SweepPoint>,
+    /// The sending program: how the recommended settings are spelled.
+    pub sender: crate::settings::Sender,
 }
 
 /// Targets of the recommendation. A point meets a target when its value — the upper end of
@@ -431,9 +445,9 @@ pub enum Recommendation {
     },
 }
 
-/// Whether a swept key is a sender setting — a `queue_config` or `remote_write` key, or a
+/// Whether a swept key is a sender setting — a `queue_config` or `remote_write` key, a
 /// Prometheus flag (`tsdb.min_block_duration`, `tsdb.wal_segment_size`,
-/// `sender.flush_deadline`) — rather than a condition of the world (the workload, the
+/// `sender.flush_deadline`), an attribute of Alloy's `wal` block or a vmagent flag — rather than a condition of the world (the workload, the
 /// receiver, its faults and incidents) or a model constant (`tsdb.wal_bytes_per_sample`,
 /// `sender.request_overhead`, ...), which a setting has to hold across.
 pub fn is_setting(key: &str) -> bool {

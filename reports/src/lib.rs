@@ -9,8 +9,8 @@
 //! - [`csv`]: `timeseries.csv`, one [`sim_core::metrics::MetricsRow`] per output step,
 //!   streamed while the simulation runs, and read back.
 //! - [`sweep`]: `sweep.csv` (one [`sweep::PointRow`] per grid point), `sweep.json`
-//!   ([`sweep::SweepSummary`]) and the printed Pareto front, recommendation (`queue_config:`
-//!   YAML and flags) and levers. The statistics, Pareto front and recommendation themselves
+//!   ([`sweep::SweepSummary`]) and the printed Pareto front, recommendation (in the sender's
+//!   language: `queue_config:` YAML and flags, an Alloy component, vmagent flags) and levers. The statistics, Pareto front and recommendation themselves
 //!   are the `analysis` crate's, which every module here only renders.
 //! - [`charts`]: PNG and SVG charts. [`charts::downsample`] keeps a bounded per-pixel
 //!   (min/max) downsample of a run's rows as they stream; [`charts::run`] prepares the run

@@ -55,6 +55,9 @@ pub enum Block {
     Para(String),
     /// A YAML snippet to paste (a `queue_config:` block), shown as is.
     Yaml(String),
+    /// A snippet of another configuration language to paste (`alloy`: Grafana Alloy's
+    /// syntax), shown as is; Markdown fences it with the language's name.
+    Code(&'static str, String),
     /// A short note in smaller type.
     Note(String),
     /// A table: header, rows; `numeric[i]` right-aligns column `i`.
@@ -214,10 +217,74 @@ pub fn scenario_words(cfg: &SimConfig) -> Vec<String> {
     out
 }
 
-/// `queue_config` and the other sender settings, with the version's defaults marked.
+/// The heading of [`queue_config_rows`] and the note under it, for the sender: a vmagent
+/// has flags, not a `queue_config`; Alloy's defaults are its own.
+pub fn queue_config_words(cfg: &SimConfig) -> (&'static str, String) {
+    match &cfg.sender.mode {
+        SenderMode::Vmagent(v) => {
+            ("vmagent flags", format!("\"default\" is vmagent {}'s default.", v.version.as_str()))
+        }
+        SenderMode::Alloy(_) => (
+            "queue_config",
+            "Alloy's prometheus.remote_write attributes (endpoint, queue_config and wal blocks); \"default\" is \
+             Grafana Alloy's default."
+                .to_string(),
+        ),
+        _ => ("queue_config", format!("\"default\" is Prometheus {}'s default.", cfg.profile.as_str())),
+    }
+}
+
+/// vmagent's flags, with its defaults marked.
+fn vmagent_rows(v: &sim_core::sender::vmagent::VmagentConfig) -> Vec<Vec<String>> {
+    use sim_core::sender::vmagent::flags::format_vm_bytes as vb;
+    let d = sim_core::sender::vmagent::VmagentConfig { version: v.version, cpus: v.cpus, ..Default::default() };
+    let mark = |same: bool| if same { "default" } else { "set" }.to_string();
+    let mut rows = vec![
+        vec!["-remoteWrite.queues".into(), v.queues().to_string(), mark(v.queues == d.queues)],
+        vec![
+            "-remoteWrite.maxDiskUsagePerURL".into(),
+            vb(v.max_disk_usage_per_url),
+            mark(v.max_disk_usage_per_url == d.max_disk_usage_per_url),
+        ],
+        vec!["-remoteWrite.maxBlockSize".into(), vb(v.max_block_size), mark(v.max_block_size == d.max_block_size)],
+        vec![
+            "-remoteWrite.maxRowsPerBlock".into(),
+            count(v.max_rows_per_block),
+            mark(v.max_rows_per_block == d.max_rows_per_block),
+        ],
+        vec!["-remoteWrite.flushInterval".into(), dur(v.flush_interval), mark(v.flush_interval == d.flush_interval)],
+        vec!["-remoteWrite.sendTimeout".into(), dur(v.send_timeout), mark(v.send_timeout == d.send_timeout)],
+        vec!["-remoteWrite.rateLimit".into(), vb(v.rate_limit), mark(v.rate_limit == d.rate_limit)],
+    ];
+    if v.version == sim_core::sender::vmagent::VmVersion::Current {
+        rows.push(vec![
+            "-remoteWrite.retryMinInterval".into(),
+            dur(v.retry_min_interval),
+            mark(v.retry_min_interval == d.retry_min_interval),
+        ]);
+        rows.push(vec![
+            "-remoteWrite.retryMaxInterval".into(),
+            dur(v.retry_max_interval),
+            mark(v.retry_max_interval == d.retry_max_interval),
+        ]);
+    }
+    rows.push(vec![
+        "-memory.allowedPercent".into(),
+        v.memory_allowed_percent.to_string(),
+        mark(v.memory_allowed_percent == d.memory_allowed_percent),
+    ]);
+    rows
+}
+
+/// `queue_config` and the other sender settings, with the version's defaults marked, in the
+/// sender's names: Alloy's `wal` attributes and no flush-deadline flag (Alloy's is fixed),
+/// vmagent's flags.
 pub fn queue_config_rows(cfg: &SimConfig) -> Vec<Vec<String>> {
+    if let SenderMode::Vmagent(v) = &cfg.sender.mode {
+        return vmagent_rows(v);
+    }
     let q = &cfg.remote_write.queue;
-    let d = sim_core::config::QueueConfig::defaults(cfg.profile);
+    let d = sim_core::config::QueueConfig::defaults_for(cfg.profile, &cfg.sender.mode);
     let mark = |same: bool| if same { "default" } else { "set" }.to_string();
     let mut rows = vec![
         vec!["capacity".into(), count(q.capacity.into()), mark(q.capacity == d.capacity)],
@@ -253,6 +320,17 @@ pub fn queue_config_rows(cfg: &SimConfig) -> Vec<Vec<String>> {
         dur(cfg.remote_write.remote_timeout),
         mark(cfg.remote_write.remote_timeout == SimDuration::from_secs(30)),
     ]);
+    if let SenderMode::Alloy(a) = &cfg.sender.mode {
+        let wd = sim_core::config::AlloyWal::default();
+        for (k, v, dv) in [
+            ("truncate_frequency (wal)", a.truncate_frequency, wd.truncate_frequency),
+            ("min_keepalive_time (wal)", a.min_keepalive_time, wd.min_keepalive_time),
+            ("max_keepalive_time (wal)", a.max_keepalive_time, wd.max_keepalive_time),
+        ] {
+            rows.push(vec![k.into(), dur(v), mark(v == dv)]);
+        }
+        return rows;
+    }
     rows.push(vec![
         "flush_deadline (flag)".into(),
         dur(cfg.sender.flush_deadline),
@@ -427,13 +505,14 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
     b.push(Block::Heading(2, "The scenario".into()));
     b.extend(scenario_words(cfg).into_iter().map(Block::Para));
 
-    b.push(Block::Heading(2, "queue_config".into()));
+    let (heading, note) = queue_config_words(cfg);
+    b.push(Block::Heading(2, heading.into()));
     b.push(Block::Table {
         header: vec!["key".into(), "value".into(), "".into()],
         rows: queue_config_rows(cfg),
         numeric: vec![false, true, false],
     });
-    b.push(Block::Note(format!("\"default\" is Prometheus {}'s default.", cfg.profile.as_str())));
+    b.push(Block::Note(note));
 
     b.push(Block::Heading(2, "Forecast".into()));
     b.push(Block::Table {
@@ -521,6 +600,9 @@ pub fn render_markdown(blocks: &[Block], images: &[Image]) -> String {
             Block::Yaml(t) => {
                 let _ = writeln!(o, "```yaml\n{}\n```\n", t.trim_end());
             }
+            Block::Code(lang, t) => {
+                let _ = writeln!(o, "```{lang}\n{}\n```\n", t.trim_end());
+            }
             Block::Note(t) | Block::Footer(t) => {
                 let _ = writeln!(o, "*{}*\n", t.replace('*', "\\*"));
             }
@@ -585,7 +667,7 @@ pub fn render_html(title: &str, blocks: &[Block], images: &[Image]) -> String {
             Block::Para(t) => {
                 let _ = writeln!(body, "<p>{}</p>", escape_html(t));
             }
-            Block::Yaml(t) => {
+            Block::Yaml(t) | Block::Code(_, t) => {
                 let _ = writeln!(body, "<pre><code>{}</code></pre>", escape_html(t.trim_end()));
             }
             Block::Note(t) => {
@@ -680,6 +762,25 @@ mod tests {
         let rows = queue_config_rows(&cfg);
         assert_eq!(rows[1], vec!["max_shards", "20", "set"]);
         assert_eq!(rows[0], vec!["capacity", "10,000", "default"]);
+    }
+
+    /// The settings table speaks the sender's names: Alloy's defaults (429 retried), its
+    /// `wal` block and no flush-deadline flag; vmagent's flags instead of a queue_config.
+    #[test]
+    fn the_settings_table_is_the_senders() {
+        let (mut cfg, _) = run();
+        cfg.sender.mode = SenderMode::Alloy(sim_core::config::AlloyWal::default());
+        cfg.remote_write.queue.retry_on_http_429 = true;
+        let rows = queue_config_rows(&cfg);
+        assert!(rows.contains(&vec!["retry_on_http_429".into(), "true".into(), "default".into()]), "{rows:?}");
+        assert!(rows.contains(&vec!["max_keepalive_time (wal)".into(), "8h".into(), "default".into()]), "{rows:?}");
+        assert!(!rows.iter().any(|r| r[0].contains("flush_deadline")), "{rows:?}");
+        assert!(queue_config_words(&cfg).1.contains("Grafana Alloy's default"));
+        cfg.sender.mode = SenderMode::Vmagent(Default::default());
+        let rows = queue_config_rows(&cfg);
+        assert_eq!(rows[0], vec!["-remoteWrite.queues", "8", "default"], "2 × 4 CPUs");
+        assert!(!rows.iter().any(|r| r[0] == "capacity"), "{rows:?}");
+        assert_eq!(queue_config_words(&cfg).0, "vmagent flags");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Sweep results on paper: the `sweep.csv` contract, `sweep.json`, and the text `rwsim sweep`
 //! and `rwsim merge` print — the grid, the Pareto front over settings, the recommendation
-//! with what to paste (a `queue_config:` block, a `remote_write` key, command-line flags),
-//! and, when nothing meets the targets, the levers besides `queue_config`.
+//! with what to paste (a `queue_config:` block, a `remote_write` key, command-line flags;
+//! for Alloy a `prometheus.remote_write` component, for vmagent its flags), and, when nothing
+//! meets the targets, the levers besides `queue_config`.
 //!
 //! The analysis — rows and their statistics, the Pareto front, the noise-aware
 //! recommendation, the budget per setting — is [`analysis::sweep`], re-exported here. The
@@ -9,7 +10,7 @@
 //! partitions print and write identical output.
 
 use analysis::levers::{How, Levers};
-use analysis::settings::{Role, flag_assignment, role};
+use analysis::settings::{Role, Sender, flag_assignment, role, role_for};
 pub use analysis::stats::{CONFIDENCE, LOSS_TIE_ABS, LOSS_TIE_REL, Stat};
 pub use analysis::sweep::{
     PointRow, Recommendation, RunMetrics, SweepMeta, SweepPoint, SweepResult, Target, Targets, candidates_of,
@@ -60,6 +61,15 @@ impl From<csv::Error> for SweepCsvError {
     }
 }
 
+/// The fields of a row, as `write_csv` writes them.
+fn row_record(row: &PointRow) -> Result<csv::StringRecord, csv::Error> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    w.serialize(row)?;
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    let mut rd = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes.as_slice());
+    Ok(rd.records().next().transpose()?.unwrap_or_default())
+}
+
 /// The column names of [`PointRow`], in order.
 pub fn row_columns() -> Vec<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -70,20 +80,38 @@ pub fn row_columns() -> Vec<String> {
     header.split(',').map(str::to_string).collect()
 }
 
-/// Writes `sweep.csv`: a header (`point`, the swept keys, then [`row_columns`]) and one
-/// line per point.
+/// The last column of a `sweep.csv` whose sender is not a Prometheus server: `agent`,
+/// `alloy` or `vmagent` on every line, so that `rwsim merge` and `rwsim report` spell the
+/// recommendation for it. A server's file has no such column (files of earlier versions
+/// read as a server's).
+pub const SENDER_COLUMN: &str = "sender";
+
+/// Writes `sweep.csv`: a header (`point`, the swept keys, then [`row_columns`], then
+/// [`SENDER_COLUMN`] for a sender other than a Prometheus server) and one line per point.
 pub fn write_csv<W: Write>(result: &SweepResult, w: W) -> Result<W, csv::Error> {
     let mut out = csv::WriterBuilder::new().has_headers(false).from_writer(w);
     let mut header = vec!["point".to_string()];
     header.extend(result.params.iter().cloned());
     header.extend(row_columns());
+    let sender = (!result.sender.is_server()).then_some(result.sender.name());
+    if sender.is_some() {
+        header.push(SENDER_COLUMN.to_string());
+    }
     out.write_record(&header)?;
     for p in &result.points {
         out.write_field(p.index.to_string())?;
         for v in &p.params {
             out.write_field(v)?;
         }
-        out.serialize(&p.row)?;
+        match sender {
+            None => out.serialize(&p.row)?,
+            Some(name) => {
+                // `serialize` ends the line: the row's fields go through a record first.
+                let mut fields = row_record(&p.row)?;
+                fields.push_field(name);
+                out.write_record(&fields)?;
+            }
+        }
     }
     out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
@@ -91,7 +119,11 @@ pub fn write_csv<W: Write>(result: &SweepResult, w: W) -> Result<W, csv::Error> 
 /// Reads a `sweep.csv` written by [`write_csv`].
 pub fn read_csv<R: Read>(r: R) -> Result<SweepResult, SweepCsvError> {
     let mut rd = csv::ReaderBuilder::new().has_headers(true).from_reader(r);
-    let header = rd.headers()?.clone();
+    let mut header = rd.headers()?.clone();
+    let with_sender = header.iter().next_back() == Some(SENDER_COLUMN);
+    if with_sender {
+        header.truncate(header.len() - 1);
+    }
     let mut cols = row_columns();
     // Files of rwsim before the outage budget column read as if it were empty.
     if header.iter().next_back() != cols.last().map(String::as_str) {
@@ -111,8 +143,25 @@ pub fn read_csv<R: Read>(r: R) -> Result<SweepResult, SweepCsvError> {
     let params: Vec<String> = header.iter().skip(1).take(n_params).map(str::to_string).collect();
     let row_header = csv::StringRecord::from(cols);
     let mut points = Vec::new();
+    let mut sender = None;
     for rec in rd.records() {
-        let rec = rec?;
+        let mut rec = rec?;
+        if with_sender {
+            let line = rec.position().map_or(0, |p| p.line());
+            let name = rec.get(rec.len().saturating_sub(1)).unwrap_or_default();
+            let s = Sender::from_name(name).ok_or_else(|| {
+                SweepCsvError::Content(format!(
+                    "line {line}: sender {name:?} is not one of server, agent, alloy, vmagent"
+                ))
+            })?;
+            if sender.is_some_and(|first| first != s) {
+                return Err(SweepCsvError::Content(format!(
+                    "line {line}: sender {name:?} differs from the lines above"
+                )));
+            }
+            sender = Some(s);
+            rec.truncate(rec.len() - 1);
+        }
         let index: u64 = rec[0].parse().map_err(|_| {
             SweepCsvError::Content(format!(
                 "line {}: point {:?} is not a point index",
@@ -124,7 +173,7 @@ pub fn read_csv<R: Read>(r: R) -> Result<SweepResult, SweepCsvError> {
         let row: PointRow = tail.deserialize(Some(&row_header))?;
         points.push(SweepPoint { index, params: rec.iter().skip(1).take(n_params).map(str::to_string).collect(), row });
     }
-    Ok(SweepResult { params, points })
+    Ok(SweepResult { params, points, sender: sender.unwrap_or_default() })
 }
 
 /// Joins the points of partial results into one, sorted by index, and checks that they
@@ -133,6 +182,7 @@ pub fn read_csv<R: Read>(r: R) -> Result<SweepResult, SweepCsvError> {
 pub fn merge(parts: Vec<(String, SweepResult)>) -> Result<SweepResult, SweepCsvError> {
     let content = |m: String| Err(SweepCsvError::Content(m));
     let mut params: Option<(String, Vec<String>)> = None;
+    let mut sender: Option<(String, Sender)> = None;
     let mut id: Option<(String, String, u64)> = None;
     let mut points: Vec<(SweepPoint, usize)> = Vec::new();
     let names: Vec<String> = parts.iter().map(|(n, _)| n.clone()).collect();
@@ -144,6 +194,17 @@ pub fn merge(parts: Vec<(String, SweepResult)>) -> Result<SweepResult, SweepCsvE
                     "{name} sweeps {} but {first} sweeps {}: they are not parts of one sweep",
                     part.params.join(", "),
                     p.join(", ")
+                ));
+            }
+            Some(_) => {}
+        }
+        match &sender {
+            None => sender = Some((name.clone(), part.sender)),
+            Some((first, s)) if *s != part.sender => {
+                return content(format!(
+                    "{name} is a sweep of {} but {first} of {}: they are not parts of one sweep",
+                    part.sender.name(),
+                    s.name()
                 ));
             }
             Some(_) => {}
@@ -194,6 +255,7 @@ pub fn merge(parts: Vec<(String, SweepResult)>) -> Result<SweepResult, SweepCsvE
     Ok(SweepResult {
         params: params.map(|(_, p)| p).unwrap_or_default(),
         points: points.into_iter().map(|(p, _)| p).collect(),
+        sender: sender.map(|(_, s)| s).unwrap_or_default(),
     })
 }
 
@@ -312,6 +374,9 @@ pub struct SweepSummary {
     pub scenario: String,
     /// `"2.42"` or `"3.x"`.
     pub prometheus: String,
+    /// The sending program when it is not a Prometheus server (absent for a server).
+    #[serde(default, skip_serializing_if = "Sender::is_server")]
+    pub sender: Sender,
     /// See [`PointRow::sweep_id`].
     pub sweep_id: String,
     /// Points in the grid.
@@ -338,6 +403,7 @@ impl SweepSummary {
         SweepSummary {
             scenario: first.map(|r| r.scenario.clone()).unwrap_or_default(),
             prometheus: first.map(|r| r.prometheus.clone()).unwrap_or_default(),
+            sender: result.sender,
             sweep_id: first.map(|r| r.sweep_id.clone()).unwrap_or_default(),
             grid_points: first.map_or(0, |r| r.grid_points),
             replications: first.map_or(0, |r| r.replications),
@@ -387,26 +453,140 @@ pub fn budget_text(result: &SweepResult, b: Option<f64>) -> String {
     }
 }
 
-/// What to change to apply the setting of point `p`: the `remote_write` YAML (`queue_config:`
-/// when a queue key is swept, `remote_timeout` when it is) and the command-line flags of the
-/// swept flag keys. Only swept settings are printed; the rest stay as the scenario has them.
+/// What to change to apply the setting of point `p`: the block to paste (`None` when no
+/// swept key goes into one) and the command-line flags of the swept flag keys, both in the
+/// sender's own spelling ([`SweepResult::sender`]). For a Prometheus server or agent the
+/// block is `remote_write` YAML (`queue_config:` when a queue key is swept, `remote_timeout`
+/// when it is); for Alloy it is a `prometheus.remote_write` component ([`alloy_block`]);
+/// vmagent has flags only. Only swept settings are printed; the rest stay as the scenario
+/// has them.
 pub fn to_apply(result: &SweepResult, p: &SweepPoint, indent: &str) -> (Option<String>, Vec<String>) {
+    let sender = result.sender;
     let mut queue = false;
     let mut rw = Vec::new();
     let mut flags = Vec::new();
     for (k, v) in result.params.iter().zip(&p.params) {
-        match role(k) {
+        match role_for(sender, k) {
             Role::QueueConfig(_) => queue = true,
             Role::RemoteWrite(name) => rw.push(format!("{indent}{name}: {v}\n")),
+            // A swept vmagent value is already in vmagent's spelling (its units included).
+            Role::Flag(flag) if sender == Sender::Vmagent => flags.push(format!("{flag}={v}")),
             Role::Flag(flag) => flags.push(flag_assignment(flag, v)),
-            Role::Constant | Role::Condition => {}
+            Role::AlloyWal(_) | Role::Constant | Role::Condition => {}
         }
+    }
+    if sender == Sender::Alloy {
+        return (alloy_block(result, p, indent), flags);
     }
     let mut yaml = rw.concat();
     if queue {
         yaml.push_str(&queue_config_yaml(&p.row, indent));
     }
     ((!yaml.is_empty()).then_some(yaml), flags)
+}
+
+/// A value in Alloy's configuration syntax: durations are strings (`"5s"`, read with Go's
+/// `time.ParseDuration`), numbers and booleans bare.
+fn alloy_value(v: &str) -> String {
+    let bare = v == "true" || v == "false" || (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+    if bare { v.to_string() } else { format!("{v:?}") }
+}
+
+/// `name = value` lines of one Alloy block, with the `=` aligned as `alloy fmt` does.
+fn alloy_attributes(o: &mut String, indent: &str, attrs: &[(&str, String)]) {
+    let width = attrs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in attrs {
+        let _ = writeln!(o, "{indent}{k:<width$} = {v}");
+    }
+}
+
+/// The setting of point `p` as Grafana Alloy's `prometheus.remote_write` component (the
+/// attribute names of Alloy's `EndpointOptions`, `QueueOptions` and `WALOptions`): the
+/// swept `remote_timeout` and the whole `queue_config` block in the `endpoint` block, the
+/// swept `wal` attributes in the `wal` block. A `queue_config` block Alloy is given starts
+/// from Alloy's defaults, so every key is written, as for Prometheus. The component's label
+/// and the endpoint's `url` are the user's own: the block says so in a comment.
+pub fn alloy_block(result: &SweepResult, p: &SweepPoint, indent: &str) -> Option<String> {
+    let mut timeout = None;
+    let mut queue = false;
+    let mut wal = Vec::new();
+    for (k, v) in result.params.iter().zip(&p.params) {
+        match role_for(Sender::Alloy, k) {
+            Role::QueueConfig(_) => queue = true,
+            Role::RemoteWrite(name) => timeout = Some((name, alloy_value(v))),
+            Role::AlloyWal(name) => wal.push((name, alloy_value(v))),
+            Role::Flag(_) | Role::Constant | Role::Condition => {}
+        }
+    }
+    if timeout.is_none() && !queue && wal.is_empty() {
+        return None;
+    }
+    let r = &p.row;
+    let mut o = String::new();
+    let _ = writeln!(o, "{indent}prometheus.remote_write \"default\" {{");
+    if timeout.is_some() || queue {
+        let _ = writeln!(o, "{indent}  endpoint {{");
+        let _ = writeln!(o, "{indent}    // url and the other attributes of your endpoint stay as they are");
+        alloy_attributes(&mut o, &format!("{indent}    "), timeout.as_slice());
+        if queue {
+            let _ = writeln!(o, "{indent}    queue_config {{");
+            let d = |s: &str| format!("{s:?}");
+            alloy_attributes(
+                &mut o,
+                &format!("{indent}      "),
+                &[
+                    ("capacity", r.capacity.to_string()),
+                    ("max_shards", r.max_shards.to_string()),
+                    ("min_shards", r.min_shards.to_string()),
+                    ("max_samples_per_send", r.max_samples_per_send.to_string()),
+                    ("batch_send_deadline", d(&r.batch_send_deadline)),
+                    ("min_backoff", d(&r.min_backoff)),
+                    ("max_backoff", d(&r.max_backoff)),
+                    ("retry_on_http_429", r.retry_on_http_429.to_string()),
+                    ("sample_age_limit", d(&r.sample_age_limit)),
+                ],
+            );
+            let _ = writeln!(o, "{indent}    }}");
+        }
+        let _ = writeln!(o, "{indent}  }}");
+    }
+    if !wal.is_empty() {
+        let _ = writeln!(o, "{indent}  wal {{");
+        alloy_attributes(&mut o, &format!("{indent}    "), &wal);
+        let _ = writeln!(o, "{indent}  }}");
+    }
+    let _ = writeln!(o, "{indent}}}");
+    Some(o)
+}
+
+/// Where the block of [`to_apply`] goes, in words (without the colon).
+pub fn paste_where(result: &SweepResult, row: &PointRow) -> String {
+    match result.sender {
+        Sender::Alloy => "Set in your Grafana Alloy configuration (v1.18; the prometheus.remote_write component's \
+                          label, url and other attributes stay yours)"
+            .into(),
+        _ => format!("Paste into the remote_write entry of prometheus.yml (Prometheus {})", row.prometheus),
+    }
+}
+
+/// The program the flags of [`to_apply`] are given to: "Prometheus", "Prometheus in agent
+/// mode", "vmagent" (Alloy's swept settings have no flags).
+pub fn flags_of(sender: Sender) -> &'static str {
+    match sender {
+        Sender::Agent => "Prometheus in agent mode",
+        Sender::Vmagent => "vmagent",
+        Sender::Server | Sender::Alloy => "Prometheus",
+    }
+}
+
+/// The sender of a sweep in words for headers: "Prometheus 3.x" for a server (as always),
+/// "Prometheus 3.x in agent mode", "Grafana Alloy on Prometheus 3.x code", "VictoriaMetrics
+/// vmagent".
+pub fn sender_words(result: &SweepResult, row: &PointRow) -> String {
+    match result.sender {
+        Sender::Alloy => format!("Grafana Alloy on Prometheus {} code", row.prometheus),
+        s => sim_core::config::SenderMode::describe(s.name(), &row.prometheus),
+    }
 }
 
 /// The report printed by `rwsim sweep` and `rwsim merge`: the grid, the Pareto front and
@@ -421,9 +601,9 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
     let k = first.row.replications;
     let _ = writeln!(
         o,
-        "rwsim sweep: {} (Prometheus {}), {n} point{} × {k} replication{}",
+        "rwsim sweep: {} ({}), {n} point{} × {k} replication{}",
         first.row.scenario,
-        first.row.prometheus,
+        sender_words(result, &first.row),
         if n == 1 { "" } else { "s" },
         if k == 1 { "" } else { "s" },
     );
@@ -546,15 +726,11 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
             let _ = writeln!(o, "  why: {}", why(result, candidates));
             let (yaml, flags) = to_apply(result, p, "      ");
             if let Some(yaml) = yaml {
-                let _ = writeln!(
-                    o,
-                    "\n  Paste into the remote_write entry of prometheus.yml (Prometheus {}):\n",
-                    p.row.prometheus
-                );
+                let _ = writeln!(o, "\n  {}:\n", paste_where(result, &p.row));
                 o.push_str(&yaml.replace("\n      ", "\n    ").replacen("      ", "    ", 1));
             }
             if !flags.is_empty() {
-                let _ = writeln!(o, "\n  Start Prometheus with:\n");
+                let _ = writeln!(o, "\n  Start {} with:\n", flags_of(result.sender));
                 for f in &flags {
                     let _ = writeln!(o, "    {f}");
                 }
@@ -595,12 +771,57 @@ pub fn render(result: &SweepResult, targets: &Targets) -> String {
         }
         None => {}
     }
-    let _ = writeln!(
-        o,
-        "\nLoss counts every sample that never reached the receiver: failed (4xx, 429 without retry) and \
-         dropped, including samples deleted by WAL truncation, which no Prometheus metric reports."
-    );
+    let _ = writeln!(o, "\n{}", loss_note(result.sender));
     o
+}
+
+/// What the loss counts, for the sender: WAL truncation for the senders with Prometheus's
+/// WAL, the disk queue and kills for vmagent.
+pub fn loss_note(sender: Sender) -> &'static str {
+    match sender {
+        Sender::Vmagent => {
+            "Loss counts every sample that never reached the receiver: failed (400, 409, 415 in current \
+             versions) and dropped: the oldest blocks of a full disk queue (vm_persistentqueue_blocks_dropped_total) \
+             and what a kill loses."
+        }
+        _ => {
+            "Loss counts every sample that never reached the receiver: failed (4xx, 429 without retry) and \
+             dropped, including samples deleted by WAL truncation, which no Prometheus metric reports."
+        }
+    }
+}
+
+/// A lever as the user applies it, in the sender's spelling: `start Prometheus with
+/// --flag=value`, `queue_config: key: value` (prometheus.yml), `queue_config { key = value }`
+/// and `wal { key = value }` (Alloy), `start vmagent with -flag=value`.
+pub fn lever_words(sender: Sender, how: &How) -> String {
+    match (sender, how) {
+        (_, How::Flag(f)) => format!("start {} with {f}", flags_of(sender)),
+        (Sender::Alloy, How::QueueConfig { key, value }) => {
+            format!("queue_config {{ {key} = {} }} in the endpoint block", alloy_value(value))
+        }
+        (_, How::QueueConfig { key, value }) => format!("queue_config: {key}: {value}"),
+        (_, How::AlloyWal { key, value }) => format!("wal {{ {key} = {value} }} in prometheus.remote_write"),
+        (_, How::Series(n)) => format!("scrape {} series", crate::summary::count(*n)),
+        (_, How::Receiver(w)) => w.clone(),
+    }
+}
+
+/// The WAL levers a sender does not have, in words (`None` for a Prometheus server, which
+/// has them all), so that their absence from the list is explained rather than silent.
+pub fn levers_it_lacks(sender: Sender) -> Option<&'static str> {
+    match sender {
+        Sender::Server => None,
+        Sender::Agent => Some("agent mode has no block range: its WAL is truncated by a timer, tried instead"),
+        Sender::Alloy => Some(
+            "Alloy has no setting for the WAL segment size (fixed at 128 MiB) and no block range: its wal block's \
+             truncate_frequency and max_keepalive_time are tried instead",
+        ),
+        Sender::Vmagent => Some(
+            "vmagent has no WAL and no queue_config: only its disk-queue cap (when set), the workload and the \
+             receiver are tried",
+        ),
+    }
 }
 
 /// The levers besides the swept settings, each evaluated by running it (printed after
@@ -621,22 +842,29 @@ pub fn render_levers(l: &Levers, targets: &Targets, closest: &PointRow) -> Strin
             o,
             "  - shorter outages: as it is, the setting survives an outage of {} ({}) of up to {worst} when it \
              starts {} after a {}, {best} at best; the scenario's is {}. Page before the budget runs \
-             out (alert on prometheus_remote_storage_highest_timestamp_in_seconds - \
-             prometheus_remote_storage_queue_highest_sent_timestamp_seconds).",
+             out (alert on {}).",
             b.window,
             b.kind,
             secs(b.worst.phase_seconds),
             b.reference,
-            secs(b.scenario_length_seconds)
+            secs(b.scenario_length_seconds),
+            match l.sender {
+                Sender::Vmagent => {
+                    "vmagent_remotewrite_pending_data_bytes nearing -remoteWrite.maxDiskUsagePerURL, or on its \
+                     growth"
+                }
+                _ => {
+                    "prometheus_remote_storage_highest_timestamp_in_seconds - \
+                     prometheus_remote_storage_queue_highest_sent_timestamp_seconds"
+                }
+            }
         );
     }
+    if let Some(none) = levers_it_lacks(l.sender) {
+        let _ = writeln!(o, "  ({none})");
+    }
     for lever in &l.levers {
-        let what = match &lever.how {
-            How::Flag(f) => format!("start Prometheus with {f}"),
-            How::QueueConfig { key, value } => format!("queue_config: {key}: {value}"),
-            How::Series(n) => format!("scrape {} series", crate::summary::count(*n)),
-            How::Receiver(w) => w.clone(),
-        };
+        let what = lever_words(l.sender, &lever.how);
         let verdict = if lever.meets {
             "meets the targets".to_string()
         } else if closest.loss_fraction > 0.0 && lever.loss_fraction < 0.01 * closest.loss_fraction {
@@ -697,6 +925,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, row)| SweepPoint { index: i as u64, params: vec![(i * 1000).to_string()], row })
                 .collect(),
+            sender: Default::default(),
         }
     }
 
@@ -753,6 +982,7 @@ mod tests {
                 point(2, "10000", "1h", row(0.0, 300.0, 12.0)),
                 point(3, "10000", "3h", row(0.0, 400.0, 20.0)),
             ],
+            sender: Default::default(),
         };
         assert_eq!(setting_groups(&r), vec![vec![0, 1], vec![2, 3]]);
         let rec = recommend(&r, &Targets::default());
@@ -818,6 +1048,7 @@ mod tests {
         let part = |keep: &[u64]| SweepResult {
             params: r.params.clone(),
             points: r.points.iter().filter(|p| keep.contains(&p.index)).cloned().collect(),
+            sender: Default::default(),
         };
         let merged = merge(vec![("b".into(), part(&[1])), ("a".into(), part(&[0, 2]))]).unwrap();
         assert_eq!(merged, r);
@@ -829,6 +1060,109 @@ mod tests {
         other.points[0].row.sweep_id = "def".into();
         let e = merge(vec![("a".into(), part(&[0, 2])), ("b".into(), other)]).unwrap_err().to_string();
         assert!(e.contains("different"), "{e}");
+    }
+
+    /// An Alloy sweep of a queue key and a `wal` attribute: the recommendation is Alloy's
+    /// `prometheus.remote_write` component with the point's values, in Alloy's syntax (strings
+    /// for durations, bare numbers and booleans), never prometheus.yml.
+    #[test]
+    fn an_alloy_recommendation_is_an_alloy_component() {
+        let mut r = result(vec![row(0.2, 100.0, 10.0), row(0.0, 200.0, 10.0)]);
+        r.sender = Sender::Alloy;
+        r.params = vec!["remote_write.queue_config.capacity".into(), "sender.alloy.truncate_frequency".into()];
+        for (p, v) in r.points.iter_mut().zip(["2h", "4h"]) {
+            p.params = vec!["2500".into(), v.into()];
+            p.row.capacity = 2500;
+            p.row.max_shards = 50;
+            p.row.batch_send_deadline = "5s".into();
+            p.row.retry_on_http_429 = true;
+            p.row.sample_age_limit = "0s".into();
+        }
+        let text = render(&r, &Targets::default());
+        assert!(text.contains("sender.alloy.truncate_frequency = 4h"), "{text}");
+        assert!(text.contains("Grafana Alloy"), "{text}");
+        assert!(!text.contains("queue_config:") && !text.contains("prometheus.yml"), "{text}");
+        let block = &text[text.find("prometheus.remote_write \"default\" {").expect(&text)..];
+        let block = &block[..block.find("\n    }\n").expect("the component closes") + 7];
+        for line in [
+            "      endpoint {",
+            "        queue_config {",
+            "          capacity             = 2500\n",
+            "          max_shards           = 50\n",
+            "          batch_send_deadline  = \"5s\"\n",
+            "          retry_on_http_429    = true\n",
+            "          sample_age_limit     = \"0s\"\n",
+            "      wal {\n        truncate_frequency = \"4h\"\n      }",
+        ] {
+            assert!(block.contains(line), "{line:?} in\n{block}");
+        }
+        // Balanced braces: a block that Alloy parses as a whole.
+        assert_eq!(block.matches('{').count(), block.matches('}').count(), "{block}");
+        // A `wal` key alone gives a wal block and no endpoint.
+        r.params.remove(0);
+        for p in &mut r.points {
+            p.params.remove(0);
+        }
+        let (paste, flags) = to_apply(&r, &r.points[1], "");
+        let paste = paste.expect("a block");
+        assert!(paste.starts_with("prometheus.remote_write \"default\" {\n  wal {\n"), "{paste}");
+        assert!(!paste.contains("endpoint"), "{paste}");
+        assert!(flags.is_empty());
+    }
+
+    /// vmagent's swept flags are printed with its own names and units; an agent's segment
+    /// size is the agent's flag.
+    #[test]
+    fn vmagent_and_agent_flags_are_their_own() {
+        let mut r = result(vec![row(0.2, 100.0, 10.0), row(0.0, 200.0, 10.0)]);
+        r.sender = Sender::Vmagent;
+        r.params = vec!["vmagent.remoteWrite.queues".into(), "vmagent.remoteWrite.maxDiskUsagePerURL".into()];
+        r.points[0].params = vec!["2".into(), "1GiB".into()];
+        r.points[1].params = vec!["8".into(), "500MB".into()];
+        let text = render(&r, &Targets::default());
+        assert!(
+            text.contains(
+                "Start vmagent with:\n\n    -remoteWrite.queues=8\n    -remoteWrite.maxDiskUsagePerURL=500MB\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("queue_config") && !text.contains("prometheus.yml"), "{text}");
+        assert!(text.contains("(VictoriaMetrics vmagent)"), "{text}");
+        r.sender = Sender::Agent;
+        r.params = vec!["tsdb.wal_segment_size".into()];
+        r.points[0].params = vec!["128MiB".into()];
+        r.points[1].params = vec!["256MiB".into()];
+        let text = render(&r, &Targets::default());
+        assert!(text.contains("Start Prometheus in agent mode with:\n\n    --storage.agent.wal-segment-size=256MB"));
+        assert!(!text.contains("--storage.tsdb"), "{text}");
+    }
+
+    /// The sender travels in sweep.csv (a last column, for any sender but a server) and in
+    /// sweep.json, so `rwsim merge` and `rwsim report` spell the recommendation for it.
+    #[test]
+    fn the_sender_round_trips_through_the_files() {
+        let mut r = result(vec![row(0.0, 100.0, 10.0), row(0.1, 200.0, 10.0)]);
+        let server = String::from_utf8(write_csv(&r, Vec::new()).unwrap()).unwrap();
+        assert!(!server.contains("sender"), "a server's file is unchanged");
+        assert!(!SweepSummary::new(&r, &Targets::default(), vec![]).to_json().contains("sender"));
+        r.sender = Sender::Alloy;
+        let bytes = write_csv(&r, Vec::new()).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.lines().next().unwrap().ends_with(",outage_budget_seconds,sender"), "{text}");
+        assert!(text.lines().skip(1).all(|l| l.ends_with(",alloy")), "{text}");
+        let back = read_csv(bytes.as_slice()).unwrap();
+        assert_eq!(back, r);
+        let json = SweepSummary::new(&r, &Targets::default(), vec![]).to_json();
+        assert!(json.contains("\"sender\": \"alloy\""), "{json}");
+        let e = merge(vec![
+            ("a".into(), r.clone()),
+            ("b".into(), {
+                r.sender = Sender::Agent;
+                r
+            }),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("b is a sweep of agent but a of alloy"), "{e}");
     }
 
     /// A sweep of a TSDB flag: the recommendation is the flag, printed as a flag, with no
@@ -910,6 +1244,7 @@ mod tests {
                 point(4, "10000", "1h", row(0.0, 300.0, 12.0)),
                 point(5, "10000", "2h", row(0.0, 400.0, 20.0)),
             ],
+            sender: Default::default(),
         };
         // Point 0 alone (no loss at 30m, least memory) would dominate every other point.
         assert_eq!(pareto_front(&r), vec![3, 0], "one entry per setting, at its worst case");

@@ -37,6 +37,10 @@ pub enum ValueKind {
     Duration,
     /// A size (`"128MiB"` or bytes).
     Size,
+    /// A size of a vmagent flag, in vmagent's units (`KB`, `MB` powers of 1000, `KiB`, `MiB`
+    /// powers of 1024), as `[vmagent]` reads it: the same text means the same bytes in the
+    /// file and in a sweep.
+    VmSize,
     /// `true` or `false`.
     Bool,
 }
@@ -48,6 +52,7 @@ impl ValueKind {
             ValueKind::Number => "a number",
             ValueKind::Duration => "a duration",
             ValueKind::Size => "a size",
+            ValueKind::VmSize => "a size in vmagent's units",
             ValueKind::Bool => "a boolean",
         }
     }
@@ -134,6 +139,20 @@ const SWEEPABLE: &[(&str, ValueKind)] = &[
     ("receiver.fault[].latency.mean", ValueKind::Duration),
     ("receiver.fault[].latency.min", ValueKind::Duration),
     ("receiver.fault[].latency.max", ValueKind::Duration),
+    ("vmagent.remoteWrite.queues", ValueKind::Integer),
+    ("vmagent.remoteWrite.maxDiskUsagePerURL", ValueKind::VmSize),
+    ("vmagent.remoteWrite.maxBlockSize", ValueKind::VmSize),
+    ("vmagent.remoteWrite.maxRowsPerBlock", ValueKind::Integer),
+    ("vmagent.remoteWrite.flushInterval", ValueKind::Duration),
+    ("vmagent.remoteWrite.sendTimeout", ValueKind::Duration),
+    ("vmagent.remoteWrite.rateLimit", ValueKind::VmSize),
+    ("vmagent.remoteWrite.retryMinInterval", ValueKind::Duration),
+    ("vmagent.remoteWrite.retryMaxInterval", ValueKind::Duration),
+    ("vmagent.memory.allowedPercent", ValueKind::Number),
+    ("vmagent.memory.allowedBytes", ValueKind::VmSize),
+    ("vmagent.cpus", ValueKind::Integer),
+    ("vmagent.host_memory", ValueKind::VmSize),
+    ("vmagent.unpacked_bytes_per_sample", ValueKind::Number),
     ("output.step", ValueKind::Duration),
     ("simulation.max_events", ValueKind::Integer),
 ];
@@ -165,6 +184,11 @@ const NOT_SWEEPABLE: &[(&str, &str, &str)] = &[
         "sender.mode",
         "it is a string, not a number; write one scenario file per sender",
         "it is a string: edit [sender] in the file",
+    ),
+    (
+        "vmagent.version",
+        "it is a version, not a number; write one scenario file per version",
+        "it is a version: edit [vmagent] in the file",
     ),
     ("start", "it is a timestamp; sweep the fault windows' start or length instead", "use rwsim run --start TIME"),
     ("remote_write.url", "it is informational only", "it is informational only: edit the file"),
@@ -456,6 +480,8 @@ pub enum Value {
     Duration(SimDuration),
     /// A size in bytes.
     Size(u64),
+    /// A size in bytes of a vmagent flag, shown in vmagent's units.
+    VmSize(u64),
     /// A boolean.
     Bool(bool),
 }
@@ -464,7 +490,7 @@ impl Value {
     /// The value as a TOML literal, as it would be written in a scenario file.
     pub(crate) fn toml(&self) -> String {
         match *self {
-            Value::Integer(n) | Value::Size(n) => n.to_string(),
+            Value::Integer(n) | Value::Size(n) | Value::VmSize(n) => n.to_string(),
             // Debug keeps a `.0` or an exponent, so TOML reads a float back.
             Value::Number(x) => format!("{x:?}"),
             Value::Duration(d) => format!("\"{}\"", units::format_duration(d)),
@@ -481,6 +507,7 @@ impl fmt::Display for Value {
             Value::Number(x) => write!(f, "{x}"),
             Value::Duration(d) => f.write_str(&units::format_duration(d)),
             Value::Size(b) => f.write_str(&units::format_size(b)),
+            Value::VmSize(b) => f.write_str(&crate::vmagent::format_vm_bytes(b)),
             Value::Bool(b) => write!(f, "{b}"),
         }
     }
@@ -510,6 +537,7 @@ fn parse_one(kind: ValueKind, key: &str, s: &str) -> Result<Value, SweepError> {
         },
         ValueKind::Duration => parse_duration(s).map(Value::Duration).map_err(|e| bad(e.to_string())),
         ValueKind::Size => parse_size(s).map(Value::Size).map_err(|e| bad(e.to_string())),
+        ValueKind::VmSize => crate::vmagent::parse_vm_bytes(s).map(Value::VmSize).map_err(bad),
         ValueKind::Bool => match s {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
@@ -573,7 +601,7 @@ fn first_repeat(values: &[Value]) -> Option<&Value> {
             Value::Integer(n) => (0, n),
             Value::Number(x) => (1, (x + 0.0).to_bits()),
             Value::Duration(d) => (2, d.nanos()),
-            Value::Size(n) => (3, n),
+            Value::Size(n) | Value::VmSize(n) => (3, n),
             Value::Bool(b) => (4, u64::from(b)),
         }
     };
@@ -631,6 +659,9 @@ fn range(key: &SweepKey, spec: &str, a: &str, rest: &str) -> Result<Vec<Value>, 
             ints(a, b, s)?.into_iter().map(Value::Integer).collect()
         }
         (Value::Size(a), Value::Size(b), Value::Size(s)) => ints(a, b, s)?.into_iter().map(Value::Size).collect(),
+        (Value::VmSize(a), Value::VmSize(b), Value::VmSize(s)) => {
+            ints(a, b, s)?.into_iter().map(Value::VmSize).collect()
+        }
         (Value::Duration(a), Value::Duration(b), Value::Duration(s)) => {
             if s.nanos() == 0 {
                 return Err(zero());
@@ -671,6 +702,7 @@ fn example(kind: ValueKind) -> &'static str {
         ValueKind::Number => "0.1..0.5:0.1",
         ValueKind::Duration => "30m..6h:30m",
         ValueKind::Size => "16MiB..128MiB:16MiB",
+        ValueKind::VmSize => "500MB..2GB:500MB",
         ValueKind::Bool => "true,false",
     }
 }

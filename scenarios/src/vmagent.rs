@@ -101,6 +101,8 @@ pub fn parse_vm_bytes(s: &str) -> Result<u64, String> {
     }
 }
 
+pub use sim_core::sender::vmagent::flags::format_vm_bytes;
+
 impl<'de> Deserialize<'de> for VmBytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;

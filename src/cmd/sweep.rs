@@ -266,6 +266,7 @@ pub fn execute(a: &SweepArgs) -> Result<String, CliError> {
     let mut result = SweepResult {
         params: grid.axes().iter().map(|a| a.key.to_string()).collect(),
         points: Vec::with_capacity(configs.len()),
+        sender: analysis::settings::Sender::of(&base.config.sender.mode),
     };
     for (p, cfg) in configs.iter().enumerate() {
         let mut runs = Vec::with_capacity(k as usize);

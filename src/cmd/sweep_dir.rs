@@ -147,7 +147,7 @@ pub fn swept_keys(result: &SweepResult) -> Result<Vec<SweptKey>, CliError> {
                 ValueKind::Integer => ParamKind::Integer,
                 ValueKind::Number => ParamKind::Number,
                 ValueKind::Duration => ParamKind::Duration,
-                ValueKind::Size => ParamKind::Size,
+                ValueKind::Size | ValueKind::VmSize => ParamKind::Size,
                 ValueKind::Bool => ParamKind::Bool,
             };
             let values = distinct_values(result, i)
@@ -166,7 +166,7 @@ pub fn swept_keys(result: &SweepResult) -> Result<Vec<SweptKey>, CliError> {
 /// The number a swept value stands for: seconds, bytes, 0 or 1 for booleans.
 fn number(v: Value) -> f64 {
     match v {
-        Value::Integer(n) | Value::Size(n) => n as f64,
+        Value::Integer(n) | Value::Size(n) | Value::VmSize(n) => n as f64,
         Value::Number(x) => x,
         Value::Duration(d) => d.as_secs_f64(),
         Value::Bool(b) => f64::from(u8::from(b)),

@@ -277,3 +277,120 @@ fn bad_grid_specs_get_clear_errors() {
         ":16:40: sweep.\"remote_write.queue_config.capacity\": the range \"5..1:1\" is empty",
     ));
 }
+
+/// A short Grafana Alloy scenario: a 10-minute outage that the default WAL keeps.
+const ALLOY: &str = r#"
+duration = "2h"
+seed = 7
+prometheus = "3.x"
+[workload]
+series = 20_000
+targets = 20
+scrape_interval = "15s"
+[sender]
+mode = "alloy"
+[receiver]
+latency = { distribution = "lognormal", median = "20ms", p99 = "200ms" }
+[[receiver.fault]]
+start = "10m"
+end = "20m"
+status = 503
+"#;
+
+/// An Alloy sweep's recommendation is Alloy's `prometheus.remote_write` component with the
+/// recommended values in Alloy's syntax, not prometheus.yml; partitions merged without the
+/// scenario print the same (the sender travels in sweep.csv).
+#[test]
+fn an_alloy_sweep_recommends_an_alloy_component() {
+    let dir = temp_dir("sweep-alloy");
+    let file = scenario_file(&dir, ALLOY);
+    let grid =
+        ["--set", "remote_write.queue_config.capacity=2500,5000", "--set", "sender.alloy.truncate_frequency=1h,2h"];
+    let (out, csv) = sweep(&file, &dir.join("single"), &grid, &[]);
+    assert!(out.starts_with("rwsim sweep: scenario (Grafana Alloy on Prometheus 3.x code)"), "{out}");
+    assert!(!out.contains("queue_config:") && !out.contains("prometheus.yml"), "no Prometheus YAML: {out}");
+    let rec = out.lines().find(|l| l.starts_with("Recommendation: point ")).expect(&out);
+    let value = |key: &str| rec.split(&format!("{key} = ")).nth(1).unwrap().split([',', ' ']).next().unwrap();
+    let (capacity, period) = (value("capacity"), value("truncate_frequency"));
+    let block = &out[out.find("    prometheus.remote_write \"default\" {\n").expect(&out)..];
+    let block = &block[..block.find("\n    }\n").expect("the component closes") + 6];
+    for line in [
+        "      endpoint {\n".to_string(),
+        "        queue_config {\n".into(),
+        format!("          capacity             = {capacity}\n"),
+        "          batch_send_deadline  = \"5s\"\n".into(),
+        "          retry_on_http_429    = true\n".into(),
+        format!("      wal {{\n        truncate_frequency = \"{period}\"\n      }}\n"),
+    ] {
+        assert!(block.contains(&line), "{line:?} in\n{block}");
+    }
+    assert_eq!(block.matches('{').count(), block.matches('}').count(), "{block}");
+    let json = std::fs::read_to_string(dir.join("single/sweep.json")).unwrap();
+    assert!(json.contains("\"sender\": \"alloy\""), "{json}");
+    assert!(rows(&csv).iter().all(|r| field(r, "sender") == "alloy"));
+
+    let parts = dir.join("parts");
+    for i in 0..2 {
+        let p = format!("{i}/2");
+        sweep(&file, &parts, &[&grid[..], &["--partition", &p]].concat(), &[]);
+    }
+    let part = |i: usize| parts.join(format!("sweep-part-{i}-of-2.csv"));
+    let o = rwsim().arg("merge").args([part(1), part(0)]).arg("--out").arg(dir.join("merged")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), out, "merged without the scenario, still Alloy's spelling");
+}
+
+/// When no Alloy setting meets the targets, the levers are Alloy's own (its `wal` block),
+/// and the segment size and block range it lacks are said to be absent, not run (running
+/// them made the sweep fail on Alloy's fixed 128MiB segments).
+#[test]
+fn an_alloy_sweep_that_loses_data_tries_alloys_own_levers() {
+    let dir = temp_dir("sweep-alloy-levers");
+    let text =
+        ALLOY.replace("duration = \"2h\"", "duration = \"3h\"").replace("end = \"20m\"", "end = \"2h\"").replace(
+            "[receiver]",
+            "[sender.alloy]\ntruncate_frequency = \"20m\"\nmax_keepalive_time = \"30m\"\n[receiver]",
+        );
+    let file = scenario_file(&dir, &text);
+    let (out, _) = sweep(&file, &dir.join("out"), &["--set", "remote_write.queue_config.capacity=2500,5000"], &[]);
+    assert!(out.contains("No recommendation"), "{out}");
+    assert!(out.contains("Alloy has no setting for the WAL segment size"), "{out}");
+    assert!(
+        out.contains("  - wal { truncate_frequency = \"40m\" } in prometheus.remote_write: meets the targets"),
+        "{out}"
+    );
+    assert!(out.contains("queue_config { sample_age_limit = "), "{out}");
+    assert!(!out.contains("--storage.") && !out.contains("queue_config:"), "no Prometheus flag or YAML: {out}");
+    let levers = std::fs::read_to_string(dir.join("out/levers.json")).unwrap();
+    assert!(levers.contains("\"sender\": \"alloy\""), "{levers}");
+}
+
+/// A vmagent sweep recommends vmagent's flags, with its names and units, and counts the
+/// blocks a full disk queue drops as lost.
+#[test]
+fn a_vmagent_sweep_recommends_vmagent_flags() {
+    let dir = temp_dir("sweep-vmagent");
+    let file = scenario_file(
+        &dir,
+        &SCENARIO.replace(
+            "[receiver]",
+            "[sender]\nmode = \"vmagent\"\n[vmagent]\nversion = \"1.79\"\ncpus = 1\n\
+             remoteWrite.maxDiskUsagePerURL = \"1MB\"\n[receiver]",
+        ),
+    );
+    let grid = ["--set", "vmagent.remoteWrite.queues=1,4", "--set", "vmagent.remoteWrite.maxDiskUsagePerURL=1MB,2GB"];
+    let (out, csv) = sweep(&file, &dir.join("out"), &grid, &[]);
+    assert!(out.contains("(VictoriaMetrics vmagent)"), "{out}");
+    assert!(out.contains("  vmagent.remoteWrite.maxDiskUsagePerURL: 1MB, 2GB\n"), "{out}");
+    assert!(out.contains("\n  Start vmagent with:\n\n    -remoteWrite.queues="), "{out}");
+    assert!(out.contains("    -remoteWrite.maxDiskUsagePerURL=2GB\n"), "the cap that keeps the backlog: {out}");
+    for prometheus in ["queue_config", "prometheus.yml", "--storage.", "Start Prometheus"] {
+        assert!(!out.contains(prometheus), "{prometheus} in {out}");
+    }
+    let rows = rows(&csv);
+    let small: Vec<_> = rows.iter().filter(|r| field(r, "vmagent.remoteWrite.maxDiskUsagePerURL") == "1MB").collect();
+    // The 10-minute window of 429s (half the requests) fills a 1MB disk queue: blocks are
+    // dropped, and that is loss even though no Prometheus column counts it.
+    assert!(small.len() == 2 && small.iter().all(|r| num(r, "loss_fraction") > 0.01), "{rows:?}");
+    assert!(small.iter().all(|r| num(r, "failed") == 0.0 && num(r, "dropped_wal_truncation") == 0.0));
+}

@@ -7,14 +7,15 @@
 //! the grid, the base `queue_config`, the recommendation with its `queue_config:` YAML (or
 //! why there is none), the Pareto front, and the charts.
 
-use super::{Block, Image, queue_config_rows, render_html, render_markdown, scenario_words};
+use super::{Block, Image, queue_config_rows, queue_config_words, render_html, render_markdown, scenario_words};
 use crate::summary::{bytes, count, secs};
 use crate::sweep::{
     CONFIDENCE, PARETO_LINES, Recommendation, SweepResult, Targets, budget_text, candidates_of, condition_keys,
-    describe, distinct_values, is_setting, metrics_line, pareto_front, percent, recommend, recommended_row,
-    setting_assignments, short_names, to_apply, why,
+    describe, distinct_values, flags_of, is_setting, lever_words, levers_it_lacks, loss_note, metrics_line,
+    pareto_front, paste_where, percent, recommend, recommended_row, setting_assignments, short_names, to_apply, why,
 };
 use analysis::levers::{How, Levers};
+use analysis::settings::Sender;
 use sim_core::config::SimConfig;
 
 /// What a sweep report shows.
@@ -36,12 +37,17 @@ pub struct SweepReport<'a> {
     pub levers: Option<&'a Levers>,
 }
 
-/// Where a swept key shows in the `queue_config` table, by the table's key names.
-fn table_key(param: &str) -> Option<&str> {
+/// Where a swept key shows in the `queue_config` table, by the table's key names (Alloy's
+/// `wal` attributes and vmagent's flags included).
+fn table_key(param: &str) -> Option<String> {
     match param {
-        "remote_write.remote_timeout" => Some("remote_timeout"),
-        "sender.flush_deadline" => Some("flush_deadline (flag)"),
-        p => p.strip_prefix("remote_write.queue_config."),
+        "remote_write.remote_timeout" => Some("remote_timeout".into()),
+        "sender.flush_deadline" => Some("flush_deadline (flag)".into()),
+        p => p
+            .strip_prefix("remote_write.queue_config.")
+            .map(str::to_string)
+            .or_else(|| p.strip_prefix("sender.alloy.").map(|k| format!("{k} (wal)")))
+            .or_else(|| p.strip_prefix("vmagent.").map(|k| format!("-{k}"))),
     }
 }
 
@@ -122,10 +128,11 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
         ));
     }
     if let Some(cfg) = rep.config {
-        b.push(Block::Heading(2, "queue_config".into()));
+        let (heading, note) = queue_config_words(cfg);
+        b.push(Block::Heading(2, heading.into()));
         let mut rows = queue_config_rows(cfg);
         for row in &mut rows {
-            if r.params.iter().any(|p| table_key(p) == Some(row[0].as_str())) {
+            if r.params.iter().any(|p| table_key(p).as_deref() == Some(row[0].as_str())) {
                 row[1] = "swept".into();
                 row[2] = "see the grid".into();
             }
@@ -135,10 +142,7 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             rows,
             numeric: vec![false, true, false],
         });
-        b.push(Block::Note(format!(
-            "The scenario as written; \"default\" is Prometheus {}'s default.",
-            cfg.profile.as_str()
-        )));
+        b.push(Block::Note(format!("The scenario as written; {note}")));
     }
 
     b.push(Block::Heading(2, "Recommendation".into()));
@@ -163,15 +167,16 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             b.push(Block::Para(format!("Why: {}.", why(r, *candidates))));
             let (yaml, flags) = to_apply(r, p, "");
             if let Some(yaml) = yaml {
-                b.push(Block::Para(format!(
-                    "Paste into the remote_write entry of prometheus.yml (Prometheus {}):",
-                    p.row.prometheus
-                )));
-                b.push(Block::Yaml(yaml));
+                b.push(Block::Para(format!("{}:", paste_where(r, &p.row))));
+                b.push(match r.sender {
+                    Sender::Alloy => Block::Code("alloy", yaml),
+                    _ => Block::Yaml(yaml),
+                });
             }
             if !flags.is_empty() {
-                b.push(Block::Para("Start Prometheus with these flags:".into()));
-                b.push(Block::Yaml(flags.join("\n") + "\n"));
+                b.push(Block::Para(format!("Start {} with these flags:", flags_of(r.sender))));
+                let flags = flags.join("\n") + "\n";
+                b.push(if r.sender.is_server() { Block::Yaml(flags) } else { Block::Code("text", flags) });
             }
             let conditions = condition_keys(r);
             if !conditions.is_empty() {
@@ -221,11 +226,7 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
         }
         None => {}
     }
-    b.push(Block::Note(
-        "Loss counts every sample that never reached the receiver: failed (4xx, 429 without retry) and dropped, \
-         including samples deleted by WAL truncation, which no Prometheus metric reports."
-            .into(),
-    ));
+    b.push(Block::Note(loss_note(r.sender).into()));
 
     if let Some(l) = rep.levers {
         b.push(Block::Heading(2, "What else would meet the targets".into()));
@@ -234,6 +235,9 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
              case ({} runs).",
             l.runs
         )));
+        if let Some(none) = levers_it_lacks(l.sender) {
+            b.push(Block::Note(format!("{}{}.", none[..1].to_uppercase(), &none[1..])));
+        }
         if let Some(bg) = &l.budget {
             let at = |x: Option<f64>| x.map_or_else(|| format!("more than {}", secs(bg.max_length_seconds)), secs);
             b.push(Block::Para(format!(
@@ -256,7 +260,11 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
                 .map(|x| {
                     let what = match &x.how {
                         How::Flag(f) => f.clone(),
+                        How::QueueConfig { .. } | How::AlloyWal { .. } if l.sender == Sender::Alloy => {
+                            lever_words(l.sender, &x.how)
+                        }
                         How::QueueConfig { key, value } => format!("queue_config {key}: {value}"),
+                        How::AlloyWal { key, value } => format!("wal {key} = {value}"),
                         How::Series(n) => format!("{} series", count(*n)),
                         How::Receiver(w) => w.clone(),
                     };
@@ -398,6 +406,7 @@ mod tests {
                     },
                 })
                 .collect(),
+            sender: Default::default(),
         }
     }
 

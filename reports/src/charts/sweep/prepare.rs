@@ -555,7 +555,7 @@ mod tests {
                 }
             })
             .collect();
-        SweepResult { params: keys.iter().map(|k| k.key.clone()).collect(), points }
+        SweepResult { params: keys.iter().map(|k| k.key.clone()).collect(), points, ..Default::default() }
     }
 
     fn shards() -> SweptKey {

@@ -249,6 +249,27 @@ impl VmagentConfig {
     }
 }
 
+/// A byte count in vmagent's spelling, as vmagent's `flagutil.Bytes` (and rwsim's `[vmagent]` table) reads it back: the largest unit
+/// that divides it exactly, powers of 1000 first (`2GB`, `50MB`), then of 1024 (`512MiB`),
+/// else the bare number.
+///
+/// ```
+/// use sim_core::sender::vmagent::flags::format_vm_bytes;
+/// assert_eq!(format_vm_bytes(2_000_000_000), "2GB");
+/// assert_eq!(format_vm_bytes(512 << 20), "512MiB");
+/// assert_eq!(format_vm_bytes(1500), "1500");
+/// ```
+pub fn format_vm_bytes(b: u64) -> String {
+    let units = [("TB", 1_000_000_000_000u64), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000)];
+    let binary = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, m) in units.into_iter().chain(binary) {
+        if b >= m && b.is_multiple_of(m) {
+            return format!("{}{unit}", b / m);
+        }
+    }
+    b.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
