@@ -27,10 +27,12 @@ pub struct RunMetrics {
     pub dropped_too_old: u64,
     /// Samples dropped at a reshard's hard shutdown.
     pub dropped_reshard_shutdown: u64,
-    /// vmagent's own losses: blocks dropped from a full disk queue, and what a kill loses.
-    /// `sweep.csv` has no column for them (its columns are Prometheus's), but they count in
-    /// the loss.
-    pub dropped_vmagent: u64,
+    /// The other losses of the run's gaps: the sender's own (WAL skipped by a restarted
+    /// queue, samples never scraped while the process was down, unread WAL certain to be
+    /// skipped at the end) and vmagent's (blocks dropped from a full disk queue, what a kill
+    /// loses). `sweep.csv` has no column for them, but they count in the loss, so that a
+    /// sweep's loss is the run's (`RunResult::gaps`).
+    pub dropped_other: u64,
     /// Samples still queued or unread at the end.
     pub pending_at_end: u64,
     /// Largest lag, seconds.
@@ -57,7 +59,11 @@ impl RunMetrics {
             dropped_wal_truncation: s.dropped.wal_truncation,
             dropped_too_old: s.dropped.too_old,
             dropped_reshard_shutdown: s.dropped.reshard_shutdown,
-            dropped_vmagent: s.dropped.disk_full + s.dropped.sender_crash,
+            dropped_other: s.dropped.restart_skip
+                + s.not_scraped
+                + s.unsendable_at_end
+                + s.dropped.disk_full
+                + s.dropped.sender_crash,
             pending_at_end: s.pending_at_end,
             lag_max_seconds: r.lag_seconds.max,
             delivery_latency_p50_seconds: r.delivery_latency_seconds.p50,
@@ -78,7 +84,7 @@ impl RunMetrics {
             + self.dropped_wal_truncation
             + self.dropped_too_old
             + self.dropped_reshard_shutdown
-            + self.dropped_vmagent
+            + self.dropped_other
     }
 
     /// `lost / appended` (0 when nothing was appended).

@@ -394,3 +394,46 @@ fn a_vmagent_sweep_recommends_vmagent_flags() {
     assert!(small.len() == 2 && small.iter().all(|r| num(r, "loss_fraction") > 0.01), "{rows:?}");
     assert!(small.iter().all(|r| num(r, "failed") == 0.0 && num(r, "dropped_wal_truncation") == 0.0));
 }
+
+#[test]
+fn a_sweeps_loss_is_the_runs_loss_restart_skips_included() {
+    // A restart during the outage: its new queue skips the WAL it had not sent (restart_skip)
+    // and nothing is scraped while the process is down (not_scraped). The sweep's loss must
+    // be the run's (all of its gaps), or a sweep would rank settings on part of the loss.
+    let dir = temp_dir("sweep-restart-loss");
+    let out = dir.join("out");
+    rwsim()
+        .args([
+            "sweep",
+            "builtin:restart-during-outage",
+            "--set",
+            "remote_write.queue_config.capacity=2500,20000",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let mut rows = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let header = rows.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut checked = 0;
+    for row in rows.records() {
+        let row = row.unwrap();
+        let (capacity, seed) = (&row[col("capacity")], &row[col("seed")]);
+        let sweep_loss: f64 = row[col("loss_fraction")].parse().unwrap();
+        let run = rwsim()
+            .args(["run", "builtin:restart-during-outage", "--literal", "--json", "--seed", seed, "--set"])
+            .arg(format!("remote_write.queue_config.capacity={capacity}"))
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let skipped =
+            v["samples"]["dropped"]["restart_skip"].as_u64().unwrap() + v["samples"]["not_scraped"].as_u64().unwrap();
+        assert!(skipped > 0, "the restart loses data of its own: {}", v["samples"]);
+        let run_loss = v["gaps"]["samples"].as_f64().unwrap() / v["samples"]["appended"].as_f64().unwrap();
+        assert!((sweep_loss - run_loss).abs() < 1e-12, "capacity {capacity}: sweep {sweep_loss} vs run {run_loss}");
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}
