@@ -573,7 +573,8 @@ pub fn paste_where(result: &SweepResult, row: &PointRow) -> String {
 /// mode", "vmagent" (Alloy's swept settings have no flags).
 pub fn flags_of(sender: Sender) -> &'static str {
     match sender {
-        Sender::Agent => "Prometheus in agent mode",
+        // Agent mode itself is `--agent` in 3.x and a feature flag in 2.x.
+        Sender::Agent => "Prometheus in agent mode (--agent; --enable-feature=agent before 3.0)",
         Sender::Vmagent => "vmagent",
         Sender::Server | Sender::Alloy => "Prometheus",
     }
@@ -1133,7 +1134,10 @@ mod tests {
         r.points[0].params = vec!["128MiB".into()];
         r.points[1].params = vec!["256MiB".into()];
         let text = render(&r, &Targets::default());
-        assert!(text.contains("Start Prometheus in agent mode with:\n\n    --storage.agent.wal-segment-size=256MB"));
+        assert!(text.contains(
+            "Start Prometheus in agent mode (--agent; --enable-feature=agent before 3.0) with:\n\n    \
+             --storage.agent.wal-segment-size=256MB"
+        ));
         assert!(!text.contains("--storage.tsdb"), "{text}");
     }
 
