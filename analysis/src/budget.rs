@@ -221,7 +221,7 @@ fn point(length: SimDuration, r: &RunResult) -> CurvePoint {
     CurvePoint {
         length_seconds: length.as_secs_f64(),
         lost_samples: lost,
-        loss_fraction: if r.samples.appended == 0 { 0.0 } else { lost as f64 / r.samples.appended as f64 },
+        loss_fraction: r.loss_fraction(),
         lost_seconds: r.gaps.lost_seconds,
         settled: r.lag_seconds.final_ <= SETTLED_LAG_SECONDS || r.samples.unsendable_at_end > 0,
         reason: r.gaps.largest_gap().map(|g| g.reason),

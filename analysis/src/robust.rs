@@ -88,7 +88,10 @@ pub struct Outcome {
     pub lost_samples: u64,
     /// Samples appended.
     pub appended: u64,
-    /// `lost_samples / appended`.
+    /// Samples produced: appended plus never scraped ([`RunResult::produced`]).
+    #[serde(default)]
+    pub produced: u64,
+    /// `lost_samples / produced`.
     pub loss_fraction: f64,
     /// The time's worth of data lost (Σ gap duration × coverage), seconds.
     pub lost_seconds: f64,
@@ -108,12 +111,19 @@ impl Outcome {
             variation: v,
             lost_samples: lost,
             appended: r.samples.appended,
-            loss_fraction: if r.samples.appended == 0 { 0.0 } else { lost as f64 / r.samples.appended as f64 },
+            produced: r.produced(),
+            loss_fraction: r.loss_fraction(),
             lost_seconds: r.gaps.lost_seconds,
             largest_gap: r.gaps.largest_gap().cloned(),
             lag_max_seconds: r.lag_seconds.max,
             queue_memory_bytes_peak: r.queue_memory_bytes_peak,
         }
+    }
+
+    /// What `loss_fraction` divides by: the produced samples (`appended` in a summary.json
+    /// written before `produced` was recorded).
+    pub fn produced_or_appended(&self) -> u64 {
+        self.produced.max(self.appended)
     }
 
     /// Worse first: more time lost, then more samples.
@@ -327,8 +337,10 @@ impl Plan<'_> {
         let mut o = Outcome::of(j.v.clone(), r);
         if j.cfg.duration < self.cfg.duration {
             let wl = sim_core::workload::Workload::new(&j.cfg.workload, j.cfg.seed);
+            // The arrival function alone knows no pauses: what the whole run would produce.
             o.appended = wl.committed_by(sim_core::time::SimTime(self.cfg.duration.nanos()));
-            o.loss_fraction = if o.appended == 0 { 0.0 } else { o.lost_samples as f64 / o.appended as f64 };
+            o.produced = o.appended;
+            o.loss_fraction = sim_core::result::loss_share(o.lost_samples, o.produced);
         }
         o
     }

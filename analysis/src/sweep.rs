@@ -33,6 +33,9 @@ pub struct RunMetrics {
     /// loses). `sweep.csv` has no column for them, but they count in the loss, so that a
     /// sweep's loss is the run's (`RunResult::gaps`).
     pub dropped_other: u64,
+    /// Samples never scraped while the sender was down: not appended, but produced, so part
+    /// of the loss's denominator as in [`RunResult::loss_fraction`] (no column of its own).
+    pub not_scraped: u64,
     /// Samples still queued or unread at the end.
     pub pending_at_end: u64,
     /// Largest lag, seconds.
@@ -64,6 +67,7 @@ impl RunMetrics {
                 + s.unsendable_at_end
                 + s.dropped.disk_full
                 + s.dropped.sender_crash,
+            not_scraped: s.not_scraped,
             pending_at_end: s.pending_at_end,
             lag_max_seconds: r.lag_seconds.max,
             delivery_latency_p50_seconds: r.delivery_latency_seconds.p50,
@@ -87,9 +91,10 @@ impl RunMetrics {
             + self.dropped_other
     }
 
-    /// `lost / appended` (0 when nothing was appended).
+    /// `lost / (appended + not_scraped)`, as [`RunResult::loss_fraction`] (0 when nothing was
+    /// produced).
     pub fn loss_fraction(&self) -> f64 {
-        if self.appended == 0 { 0.0 } else { self.lost() as f64 / self.appended as f64 }
+        sim_core::result::loss_share(self.lost(), self.appended + self.not_scraped)
     }
 }
 

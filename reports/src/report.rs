@@ -409,13 +409,16 @@ pub fn queue_rows(r: &RunResult) -> Vec<Vec<String>> {
 
 /// The one-line verdict.
 pub fn verdict(r: &RunResult) -> (String, bool) {
-    let s = &r.samples;
-    let d = &s.dropped;
-    let lost = d.wal_truncation + d.too_old + d.reshard_shutdown + d.disk_full + d.sender_crash + s.failed;
+    // Every gap, as the forecast's headline counts it (restart skips, samples not scraped
+    // while the sender was down and unread WAL certain to be skipped included).
+    let lost = r.gaps.samples;
     if lost == 0 {
         ("No data lost or rejected.".into(), true)
     } else {
-        (format!("{} of the data ({} samples) never reached the receiver.", pct(lost, s.appended), count(lost)), false)
+        (
+            format!("{} of the data ({} samples) never reached the receiver.", pct(lost, r.produced()), count(lost)),
+            false,
+        )
     }
 }
 
@@ -472,7 +475,7 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
             vec![
                 name.to_string(),
                 if o.lost_samples == 0 { "nothing".into() } else { crate::summary::span(o.lost_seconds) },
-                pct(o.lost_samples, o.appended),
+                pct(o.lost_samples, o.produced_or_appended()),
                 crate::summary::variation_words(&o.variation, crate::summary::reference(rb)),
             ]
         };

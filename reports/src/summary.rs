@@ -118,12 +118,13 @@ pub fn gap_words(g: &Gap) -> String {
 }
 
 /// The answer in time for one run: `3h58m40s of data lost: the gap 01:01:38–05:00:18 (...)`.
-pub fn loss_words(gaps: &Gaps, appended: u64) -> String {
+/// `produced` is what the share is of ([`RunResult::produced`]).
+pub fn loss_words(gaps: &Gaps, produced: u64) -> String {
     let Some(largest) = gaps.largest_gap() else {
         return "No data lost".into();
     };
     let share =
-        if appended == 0 { String::new() } else { format!(", {} of the run's samples", pct(gaps.samples, appended)) };
+        if produced == 0 { String::new() } else { format!(", {} of the run's samples", pct(gaps.samples, produced)) };
     let more = match gaps.list.len() {
         1 => String::new(),
         n => format!(" and {} more gap{}", n - 1, if n == 2 { "" } else { "s" }),
@@ -166,14 +167,14 @@ fn case_line(o: &Outcome, reference: &str) -> String {
     let lost = if o.lost_samples == 0 {
         "nothing lost".to_string()
     } else {
-        format!("{} lost ({})", span(o.lost_seconds), pct(o.lost_samples, o.appended))
+        format!("{} lost ({})", span(o.lost_seconds), pct(o.lost_samples, o.produced_or_appended()))
     };
     format!("{lost:<22}  {}", variation_words(&o.variation, reference))
 }
 
 /// The headline: the answer in time, and the worst case when the robust answer ran.
 pub fn headline(r: &RunResult, robust: Option<&Robust>) -> String {
-    let mut o = format!("{}.", loss_words(&r.gaps, r.samples.appended));
+    let mut o = format!("{}.", loss_words(&r.gaps, r.produced()));
     if let Some(rb) = robust {
         let w = &rb.worst;
         if w.lost_samples == 0 {
@@ -185,7 +186,7 @@ pub fn headline(r: &RunResult, robust: Option<&Robust>) -> String {
                 o,
                 " Worst case: {} ({}), when {}.",
                 span(w.lost_seconds),
-                pct(w.lost_samples, w.appended),
+                pct(w.lost_samples, w.produced_or_appended()),
                 variation_words(&w.variation, reference(rb))
             );
         }

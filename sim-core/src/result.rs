@@ -59,6 +59,26 @@ pub struct RunResult {
     pub vmagent: Option<VmagentStats>,
 }
 
+impl RunResult {
+    /// Samples the workload produced: appended to the WAL, plus those never scraped while
+    /// the sender was down (§18), which are lost without ever being appended.
+    pub fn produced(&self) -> u64 {
+        self.samples.appended + self.samples.not_scraped
+    }
+
+    /// The share of the produced samples that never reach the receiver: every gap's samples
+    /// over [`RunResult::produced`] (0 when nothing was produced). The one definition of the
+    /// loss that the forecast, the robust answer, the outage budget and sweeps report.
+    pub fn loss_fraction(&self) -> f64 {
+        loss_share(self.gaps.samples, self.produced())
+    }
+}
+
+/// `lost / produced`, 0 when nothing was produced.
+pub fn loss_share(lost: u64, produced: u64) -> f64 {
+    if produced == 0 { 0.0 } else { lost as f64 / produced as f64 }
+}
+
 /// What a vmagent run did, in vmagent's units (blocks and bytes) where vmagent counts them.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct VmagentStats {

@@ -18,7 +18,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
         json
     } else {
         let mut text = reports::summary::render_with(&result, robust.as_ref(), note.as_deref());
-        text.push_str(&next_steps(&a.scenario, &result, budget_applies));
+        text.push_str(&next_steps(&a, &result, budget_applies));
         text
     };
     let mut stdout = std::io::stdout().lock();
@@ -34,10 +34,15 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
 /// After a forecast that loses data, where the "what do I change?" answers are: the outage
 /// budget and a sweep (which, when no `queue_config` helps, evaluates the levers besides it).
 /// The forecast alone says how much is lost, not what would prevent it.
-fn next_steps(file: &str, r: &RunResult, budget_applies: bool) -> String {
+fn next_steps(a: &RunArgs, r: &RunResult, budget_applies: bool) -> String {
     if r.gaps.samples == 0 {
         return String::new();
     }
+    // The same scenario as this run: its file and its --set values, quoted for a shell.
+    let file: String = std::iter::once(shell_word(&a.scenario))
+        .chain(a.set.iter().map(|s| format!("--set {}", shell_word(s))))
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut o = String::from("\nWhat would help\n");
     if budget_applies {
         o += &format!(
@@ -49,6 +54,12 @@ fn next_steps(file: &str, r: &RunResult, budget_applies: bool) -> String {
          levers besides them (docs/answers.md §4)\n"
     );
     o
+}
+
+/// `s` as one shell word: as it is when it needs no quoting, else in single quotes.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-./:=,+@%".contains(c));
+    if plain { s.to_string() } else { format!("'{}'", s.replace('\'', "'\\''")) }
 }
 
 /// What `rwsim run` says when it ran the scenario only once, and why.

@@ -199,4 +199,41 @@ fn a_lossy_forecast_ends_with_what_would_help_and_a_clean_one_does_not() {
     // As written the WAL holds the outage: nothing lost, nothing to suggest.
     let clean = run(&file(&dir, PHASE_SENSITIVE), &["--literal"], &[]);
     assert!(!clean.contains("What would help"), "{clean}");
+    // Made lossy on the command line: the suggestions are about that same scenario.
+    let set = run(&file(&dir, PHASE_SENSITIVE), &["--literal", "--set", "receiver.fault[0].length=1h30m"], &[]);
+    let tail = set.split("What would help").nth(1).unwrap_or_else(|| panic!("no next steps: {set}"));
+    assert!(tail.contains("phase-sensitive.toml --set 'receiver.fault[0].length=1h30m'"), "{tail}");
+}
+
+#[test]
+fn a_sender_down_most_of_the_run_loses_at_most_everything_in_every_answer() {
+    // Down for 1h50m of 2h: what was never scraped is lost, and every answer's share is of
+    // what the workload produced, so none can pass 100% (a share of the appended samples
+    // alone went far past it).
+    let dir = temp_dir("down-most");
+    let text = "prometheus = \"3.x\"\nduration = \"2h\"\n[workload]\nseries = 20_000\ntargets = 20\n\
+                [[sender.event]]\nat = \"5m\"\nkind = \"crash\"\ndown_for = \"1h50m\"\n";
+    let f = dir.join("down.toml");
+    std::fs::write(&f, text).unwrap();
+    let forecast = run(&f, &["--literal"], &[]);
+    let share = |text: &str, after: &str| -> f64 {
+        let tail = &text[text.find(after).unwrap_or_else(|| panic!("{after:?} in {text}")) + after.len()..];
+        tail.split('%').next().unwrap().trim().parse().unwrap()
+    };
+    let headline = share(&forecast, "of data lost, ");
+    assert!(headline > 80.0 && headline <= 100.0, "{forecast}");
+    let out = dir.join("sweep");
+    rwsim()
+        .args(["sweep"])
+        .arg(&f)
+        .args(["--set", "remote_write.queue_config.capacity=2500,10000", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let mut rows = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let col = rows.headers().unwrap().iter().position(|h| h == "loss_fraction").unwrap();
+    for row in rows.records() {
+        let loss: f64 = row.unwrap()[col].parse().unwrap();
+        assert!((loss * 100.0 - headline).abs() < 1.0, "sweep {loss} vs forecast {headline}%");
+    }
 }

@@ -431,7 +431,9 @@ fn a_sweeps_loss_is_the_runs_loss_restart_skips_included() {
         let skipped =
             v["samples"]["dropped"]["restart_skip"].as_u64().unwrap() + v["samples"]["not_scraped"].as_u64().unwrap();
         assert!(skipped > 0, "the restart loses data of its own: {}", v["samples"]);
-        let run_loss = v["gaps"]["samples"].as_f64().unwrap() / v["samples"]["appended"].as_f64().unwrap();
+        // What `rwsim run` prints: every gap over the samples produced (appended or not scraped).
+        let produced = v["samples"]["appended"].as_f64().unwrap() + v["samples"]["not_scraped"].as_f64().unwrap();
+        let run_loss = v["gaps"]["samples"].as_f64().unwrap() / produced;
         assert!((sweep_loss - run_loss).abs() < 1e-12, "capacity {capacity}: sweep {sweep_loss} vs run {run_loss}");
         checked += 1;
     }
