@@ -175,7 +175,8 @@ fn wal_candidates(c: &SimConfig) -> Vec<Candidate> {
                     disk_bytes: Some(2 * (max_seg - seg)),
                     note: format!(
                         "up to two more segments' worth of WAL on disk (segments of {} MiB instead of {} MiB); \
-                         no memory; a longer WAL replay at restart",
+                         no memory; a longer WAL replay at restart; a hidden flag (it works, but --help does not \
+                         list it)",
                         mib(max_seg),
                         mib(seg)
                     ),

@@ -170,18 +170,7 @@ pub fn role_for(sender: Sender, key: &str) -> Role {
 
 /// The `queue_config` key names as `'static` strings.
 fn static_name(k: &str) -> &'static str {
-    const NAMES: [&str; 9] = [
-        "capacity",
-        "max_shards",
-        "min_shards",
-        "max_samples_per_send",
-        "batch_send_deadline",
-        "min_backoff",
-        "max_backoff",
-        "retry_on_http_429",
-        "sample_age_limit",
-    ];
-    NAMES.iter().find(|n| **n == k).copied().unwrap_or("queue_config")
+    sim_core::config::QUEUE_CONFIG_KEYS.iter().find(|n| **n == k).copied().unwrap_or("queue_config")
 }
 
 /// Whether `key` is something the user sets (queue_config, remote_write, a flag, Alloy's

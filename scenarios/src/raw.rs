@@ -97,19 +97,9 @@ pub struct RemoteWrite {
     pub queue_config: Option<QueueConfig>,
 }
 
-/// The keys of [`QueueConfig`], in Prometheus's order: the scenario uses prometheus.yml's
-/// names, so `rwsim import` reads the same keys and the hints list them.
-pub const QUEUE_CONFIG_KEYS: [&str; 9] = [
-    "capacity",
-    "max_shards",
-    "min_shards",
-    "max_samples_per_send",
-    "batch_send_deadline",
-    "min_backoff",
-    "max_backoff",
-    "retry_on_http_429",
-    "sample_age_limit",
-];
+/// The keys of [`QueueConfig`] (checked by a test): the scenario uses prometheus.yml's names,
+/// so `rwsim import` reads the same keys and the hints list them.
+pub use sim_core::config::QUEUE_CONFIG_KEYS;
 
 /// `[remote_write.queue_config]`, with Prometheus's key names.
 #[derive(Clone, Debug, Default, Deserialize)]

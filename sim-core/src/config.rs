@@ -79,6 +79,20 @@ pub struct RemoteWriteConfig {
     pub queue: QueueConfig,
 }
 
+/// The `queue_config` keys of prometheus.yml, in Prometheus's order: the scenario format, the
+/// importer and the sweep analysis all use these names for [`QueueConfig`]'s fields.
+pub const QUEUE_CONFIG_KEYS: [&str; 9] = [
+    "capacity",
+    "max_shards",
+    "min_shards",
+    "max_samples_per_send",
+    "batch_send_deadline",
+    "min_backoff",
+    "max_backoff",
+    "retry_on_http_429",
+    "sample_age_limit",
+];
+
 /// `queue_config` with Prometheus's key names (§1).
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueConfig {

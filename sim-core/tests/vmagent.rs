@@ -238,8 +238,6 @@ prop_compose! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
-    /// Every committed sample is in exactly one bucket at every step (checked by the model
-    /// at each row), the totals add up at the end, and the gaps are the same losses.
     /// As for Prometheus: without the latency histogram only the latency figures differ.
     #[test]
     fn the_latency_histogram_changes_nothing_else(c in scenario()) {
@@ -253,6 +251,8 @@ proptest! {
         prop_assert_eq!(format!("{b:?}"), format!("{a:?}"));
     }
 
+    /// Every committed sample is in exactly one bucket at every step (checked by the model
+    /// at each row), the totals add up at the end, and the gaps are the same losses.
     #[test]
     fn every_sample_is_accounted_for_with_random_faults(c in scenario()) {
         prop_assume!(c.validate().is_ok());

@@ -54,7 +54,7 @@ sys.path.insert(0, str(HERE))
 from fidelity import (  # noqa: E402
     HOST_COLUMNS, LOG_COUNT, PROM_KEEP, ROOT, SERVE_KEEP, TOL_SHARE_PP, check_listening, fetch, fmt, host_cpu,
     log_unix_ms, parse_duration, parse_metrics, proc_cpu_seconds, prometheus_flags, prometheus_yml, size_flag,
-    stop_processes, wait_line, wal_bytes, without_fidelity,
+    stop_process, stop_processes, wait_line, wal_bytes, without_fidelity,
 )
 
 SCENARIOS = HERE / "scenarios" / "lifecycle"
@@ -230,12 +230,7 @@ class Prom:
         p = self.proc
         if p is None or p.poll() is not None:
             return
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        stop_process(p, timeout)
         self.exited(now_ms(), p.returncode)
 
 
