@@ -321,7 +321,6 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     let mut o = String::new();
     let s = &r.samples;
     let d = &s.dropped;
-    let lost = d.total();
     let sender = match &r.vmagent {
         Some(v) if v.version == "1.79" => "vmagent 1.79.5".to_string(),
         Some(_) => "vmagent (current)".to_string(),
@@ -387,11 +386,12 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
             pct(s.not_scraped, s.appended)
         );
     }
-    let never = lost + s.failed + s.unsendable_at_end + s.not_scraped;
+    // Every gap: the buckets above that never reach the receiver, as the headline counts them.
+    let never = r.gaps.samples;
     let verdict = if never == 0 {
         "no data lost or rejected".to_string()
     } else {
-        format!("{} of the data never reaches the receiver", pct(never, s.appended + s.not_scraped))
+        format!("{} of the data never reaches the receiver", pct(never, r.produced()))
     };
     let _ = writeln!(o, "  => {verdict}\n");
 

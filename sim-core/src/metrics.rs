@@ -5,6 +5,8 @@
 //! `samples_failed_total` over-counts at hard shutdown, `samples_pending` resets at every
 //! reshard). Columns without a Prometheus twin are rwsim's own and say so.
 
+use crate::receiver::{ReceiverSnapshot, ReceiverTotals};
+use crate::result::Responses;
 use serde::{Deserialize, Serialize};
 
 /// One row of `timeseries.csv`. Field order is the column order.
@@ -171,4 +173,27 @@ pub struct MetricsRow {
     /// (an upper bound; checkpoints not included).
     #[serde(default)]
     pub disk_bytes: u64,
+}
+
+impl MetricsRow {
+    /// A row with only the receiver's columns set: the answers the sender counted (`r`), the
+    /// receiver's state and its totals. Both sender models fill the rest (`..` this row), so
+    /// these columns mean the same for Prometheus and vmagent.
+    pub fn receiver_columns(r: &Responses, rs: &ReceiverSnapshot, totals: &ReceiverTotals) -> MetricsRow {
+        MetricsRow {
+            responses_2xx_total: r.ok,
+            responses_429_total: r.throttled,
+            responses_4xx_total: r.client_error,
+            responses_5xx_total: r.server_error,
+            responses_timeout_total: r.timeout,
+            responses_refused_total: r.refused,
+            duplicate_samples_total: totals.duplicate_samples,
+            responses_reset_total: r.reset,
+            receiver_memory_bytes: rs.memory_bytes,
+            receiver_inflight_requests: rs.inflight_requests,
+            receiver_up: rs.up,
+            receiver_crashes_total: u64::from(totals.crashes),
+            ..MetricsRow::default()
+        }
+    }
 }

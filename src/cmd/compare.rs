@@ -4,7 +4,7 @@
 //! an indexed parallel map, so the output is byte-identical on any number of threads.
 //! The numbers come from `analysis::compare`, the words and the chart from `reports::compare`.
 
-use super::{CliError, io_err, source};
+use super::{CliError, io_err, source, thread_pool};
 use crate::cli::CompareArgs;
 use analysis::compare::{Comparison, Trace, outage_end, outcome};
 use rayon::prelude::*;
@@ -38,15 +38,7 @@ pub fn run(a: CompareArgs) -> Result<ExitCode, CliError> {
         }
         configs.push(sc.config);
     }
-    let threads = match a.threads {
-        Some(0) => return Err(CliError::Usage("--threads must be at least 1".into())),
-        Some(n) => n,
-        None => rayon::current_num_threads(),
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::Usage(format!("--threads {threads}: {e}")))?;
+    let (pool, _) = thread_pool(a.threads)?;
     let origin = &src.origin;
     let runs: Vec<Result<(sim_core::result::RunResult, Trace), CliError>> = pool.install(|| {
         configs

@@ -99,6 +99,20 @@ pub fn set_err(arg: &str) -> impl FnOnce(scenarios::sweep::SweepError) -> CliErr
     move |e| CliError::Usage(format!("--set {arg}: {}", e.message))
 }
 
+/// The pool of `--threads N` runs (all cores when not given), and its size.
+pub fn thread_pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, usize), CliError> {
+    let threads = match threads {
+        Some(0) => return Err(CliError::Usage("--threads must be at least 1".into())),
+        Some(n) => n,
+        None => rayon::current_num_threads(),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| CliError::Usage(format!("--threads {threads}: {e}")))?;
+    Ok((pool, threads))
+}
+
 /// Wraps an I/O error with the path it concerns.
 pub fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
     move |e| CliError::Io(path.display().to_string(), e)

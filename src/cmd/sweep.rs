@@ -10,7 +10,7 @@
 //! progress bar and `--timing`, never by the model.
 
 use super::sweep_dir::{self, SweepFiles, closest_row};
-use super::{CliError, io_err, set_err, source};
+use super::{CliError, io_err, set_err, source, thread_pool};
 use crate::cli::{SweepArgs, TargetArgs};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -192,15 +192,7 @@ pub fn execute(a: &SweepArgs) -> Result<String, CliError> {
         None => (0, 1),
     };
     let targets = targets(&a.targets)?;
-    let threads = match a.threads {
-        Some(0) => return Err(CliError::Usage("--threads must be at least 1".into())),
-        Some(n) => n,
-        None => rayon::current_num_threads(),
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::Usage(format!("--threads {threads}: {e}")))?;
+    let (pool, threads) = thread_pool(a.threads)?;
 
     // Open the outputs before the long part, so a bad path fails at once. A partition
     // writes only its CSV; `rwsim merge` writes the rest.

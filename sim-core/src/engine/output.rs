@@ -160,18 +160,6 @@ impl<O: Observer> Sim<'_, O> {
                 .watcher
                 .current_segment(self.wal.segment_of(self.watcher.pos.min(committed)), self.wal.range().0),
             watcher_blocked: u8::from(blocked),
-            responses_2xx_total: r.ok,
-            responses_429_total: r.throttled,
-            responses_4xx_total: r.client_error,
-            responses_5xx_total: r.server_error,
-            responses_timeout_total: r.timeout,
-            responses_refused_total: r.refused,
-            duplicate_samples_total: self.rx.totals().duplicate_samples,
-            responses_reset_total: r.reset,
-            receiver_memory_bytes: rs.memory_bytes,
-            receiver_inflight_requests: rs.inflight_requests,
-            receiver_up: rs.up,
-            receiver_crashes_total: u64::from(self.rx.totals().crashes),
             sender_up: self.life.up_gauge(),
             lost_restart_skip_total: restart_skip,
             not_scraped_total: self.ledger.not_scraped,
@@ -180,7 +168,7 @@ impl<O: Observer> Sim<'_, O> {
             failed_once_total: self.ledger.failed,
             lost_too_old_total: self.ledger.too_old,
             disk_bytes: (self.wal.range().1 + 1 - self.wal.range().0) * self.cfg.tsdb.wal_segment_size,
-            ..MetricsRow::default()
+            ..MetricsRow::receiver_columns(r, &rs, self.rx.totals())
         };
         self.obs.on_step(&row);
         self.last_row_at = Some(self.now);

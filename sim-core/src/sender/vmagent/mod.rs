@@ -969,18 +969,6 @@ impl<'c, O: Observer> VmSim<'c, O> {
             delivered_total: self.ledger.delivered,
             backlog_samples: held,
             queue_memory_bytes: memory,
-            responses_2xx_total: r.ok,
-            responses_429_total: r.throttled,
-            responses_4xx_total: r.client_error,
-            responses_5xx_total: r.server_error,
-            responses_timeout_total: r.timeout,
-            responses_refused_total: r.refused,
-            duplicate_samples_total: self.rx.totals().duplicate_samples,
-            responses_reset_total: r.reset,
-            receiver_memory_bytes: rs.memory_bytes,
-            receiver_inflight_requests: rs.inflight_requests,
-            receiver_up: rs.up,
-            receiver_crashes_total: u64::from(self.rx.totals().crashes),
             sender_up: up,
             not_scraped_total: self.ledger.not_scraped,
             sender_memory_bytes: memory,
@@ -1004,7 +992,7 @@ impl<'c, O: Observer> VmSim<'c, O> {
             lost_disk_full_total: self.ledger.disk_full,
             lost_sender_crash_total: self.ledger.crash,
             disk_bytes: self.fq.disk_file_bytes(),
-            ..MetricsRow::default()
+            ..MetricsRow::receiver_columns(r, &rs, self.rx.totals())
         };
         self.obs.on_step(&row);
         self.last_row_at = Some(self.now);
