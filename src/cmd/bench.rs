@@ -46,6 +46,19 @@ fn check_runs(runs: u32) -> Result<(), CliError> {
     Ok(())
 }
 
+/// How this binary was built, for the report: a debug build's timings say nothing about the
+/// simulator, and a profile-guided build (`scripts/pgo-build.sh` sets `RWSIM_PGO` when it
+/// compiles) is faster than a plain release build with the same results.
+fn build_kind() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug: timings are not representative (build with --release)"
+    } else if option_env!("RWSIM_PGO").is_some() {
+        "release, profile-guided (scripts/pgo-build.sh)"
+    } else {
+        "release"
+    }
+}
+
 /// The report, one `label  value` line each, values aligned.
 fn report(rows: &[(&str, String)]) -> String {
     let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
@@ -80,6 +93,7 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, CliError> {
     let rows = [
         ("scenario", format!("{} ({} simulated)", scenario.name, cfg.duration)),
         ("machine", format!("{cores} cores available; the simulation runs on one")),
+        ("build", build_kind().to_string()),
         ("runs", format!("{} timed after 1 warm-up", a.runs)),
         ("wall min", format!("{:.3} s", walls[0])),
         ("wall median", format!("{median:.3} s")),
@@ -111,6 +125,13 @@ mod tests {
     fn report_aligns_the_values() {
         let r = report(&[("a", "1".into()), ("longer label", "2".into())]);
         assert_eq!(r, "a             1\nlonger label  2\n");
+    }
+
+    #[test]
+    fn a_debug_build_says_its_timings_mean_nothing() {
+        // `cargo test` builds with debug assertions, like `cargo run` without --release.
+        let kind = build_kind();
+        assert!(kind.starts_with("debug") && kind.contains("--release"), "{kind}");
     }
 
     #[test]
