@@ -61,7 +61,7 @@ if [ -z "$profdata" ]; then
   fi
   if [ "$as_root" != none ] && command -v apt-get >/dev/null 2>&1; then
     echo "pgo-build: installing llvm-$llvm_major for llvm-profdata (rustc uses LLVM $llvm_major)"
-    $as_root apt-get update -qq
+    $as_root apt-get update -qq || true
     $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "llvm-$llvm_major" \
       || true
   fi
