@@ -181,6 +181,12 @@ fn main_outage(cfg: &SimConfig) -> Result<(SimConfig, String, String, SimDuratio
     Ok((c, format!("receiver.incident[{i}]"), inc.kind.to_string(), len, left_out))
 }
 
+/// The length of the outage [`search`] would lengthen (the first fault window, else the
+/// first incident with an end), if the scenario has one.
+pub fn outage_length(cfg: &SimConfig) -> Option<SimDuration> {
+    main_outage(cfg).ok().map(|(_, _, _, len, _)| len)
+}
+
 fn crate_pct(p: f64) -> String {
     let v = p * 100.0;
     if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v}") }

@@ -95,7 +95,7 @@ pub struct Levers {
     /// limit), the gentlest that meets the targets, else the strongest.
     pub levers: Vec<Lever>,
     /// The outage budget of the closest setting (its first condition), when it has an
-    /// outage.
+    /// outage; its `scenario_length_seconds` is the longest outage among the conditions.
     pub budget: Option<Budget>,
     /// Simulations run.
     pub runs: usize,
@@ -490,8 +490,13 @@ pub fn evaluate(conditions: &[SimConfig], targets: &Targets) -> Result<Levers, S
         opts.step = SimDuration((opts.step.nanos() / opts.resolution.nanos()).max(1) * opts.resolution.nanos());
         opts.max_length = SimDuration(opts.step.nanos() * 16);
         match budget::search(first, &opts) {
-            Ok(b) => {
+            Ok(mut b) => {
                 runs += b.runs;
+                // The setting has to survive every swept condition: when the outage's length
+                // is swept, the first condition holds the shortest, not the one to beat.
+                if let Some(longest) = conditions.iter().filter_map(budget::outage_length).max() {
+                    b.scenario_length_seconds = longest.as_secs_f64();
+                }
                 Some(b)
             }
             Err(budget::BudgetError::Sim(e)) => return Err(e),

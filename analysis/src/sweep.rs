@@ -547,8 +547,9 @@ impl Metric {
 }
 
 /// The candidate (index into `rows`) that is best on `metrics` in order, where a candidate
-/// indistinguishable from the best on a metric stays in the running for the next one; the
-/// earliest (`order`) of the last survivors wins.
+/// indistinguishable from the best on a metric stays in the running for the next one. Among
+/// the last survivors, the best on the first metric as measured wins (so the choice is on
+/// the Pareto front of the estimates whenever one of them is), then the earliest (`order`).
 fn choose(cands: &[usize], rows: &[PointRow], metrics: &[Metric], order: impl Fn(usize) -> u64) -> usize {
     let mut alive: Vec<usize> = cands.to_vec();
     for &m in metrics {
@@ -558,7 +559,11 @@ fn choose(cands: &[usize], rows: &[PointRow], metrics: &[Metric], order: impl Fn
             .expect("candidates");
         alive.retain(|&c| c == best || m.tied(&rows[c], &rows[best]));
     }
-    *alive.iter().min_by_key(|&&c| order(c)).expect("the best survives")
+    let first = metrics[0];
+    *alive
+        .iter()
+        .min_by(|&&a, &&b| first.of(&rows[a]).0.total_cmp(&first.of(&rows[b]).0).then(order(a).cmp(&order(b))))
+        .expect("the best survives")
 }
 
 /// Picks the recommended setting. A candidate is a combination of the swept sender settings,
@@ -567,7 +572,8 @@ fn choose(cands: &[usize], rows: &[PointRow], metrics: &[Metric], order: impl Fn
 /// answer to "which queue_config is safe for any of these outages". Among the candidates that
 /// do, the one with the least peak queue memory wins; candidates whose memory cannot be told
 /// apart from the least (overlapping confidence intervals) go on to the lower p99 delivery
-/// latency, then the lower loss, then the earlier grid point. When none meets every target,
+/// latency, then the lower loss, then the least memory as measured, then the earlier grid
+/// point. When none meets every target,
 /// the closest is among those meeting the most targets the lowest loss — where a loss within
 /// the noise of the lowest counts as equal and the cheaper memory decides, so a setting is
 /// never named for a difference smaller than its noise. Without swept conditions a candidate

@@ -3,13 +3,9 @@
 //! data.
 
 use crate::charts::compare::{CompareChart, SenderCurves};
-use crate::summary::{bytes, count, secs};
+use crate::summary::{bytes, count, pct, secs};
 use analysis::compare::{Comparison, SenderOutcome, Trace};
 use std::fmt::Write;
-
-fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 { "-".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
-}
 
 fn catch_up(s: &SenderOutcome) -> String {
     match s.catch_up_seconds {
@@ -27,12 +23,14 @@ fn largest(s: &SenderOutcome) -> String {
 }
 
 fn cells(s: &SenderOutcome) -> Vec<String> {
+    // One denominator for every share, so that a row's shares add up: what the workload
+    // produced, scraped or not (a sender down for a while scrapes less than it produces).
     let produced = s.appended + s.not_scraped;
     vec![
         s.label.clone(),
         secs(s.lost_seconds),
         format!("{} ({})", s.gaps, largest(s)),
-        format!("{} ({})", count(s.delivered), pct(s.delivered, s.appended)),
+        format!("{} ({})", count(s.delivered), pct(s.delivered, produced)),
         count(s.failed),
         format!("{} ({})", count(s.lost_other), pct(s.lost_other, produced)),
         secs(s.max_lag_seconds),
@@ -106,7 +104,7 @@ fn notes(c: &Comparison) -> String {
     let _ = writeln!(
         o,
         "lost time: Σ gap × coverage at the receiver; other loss: dropped (WAL truncation, restart skip, disk cap, \
-         kill), never scraped, or certain to be lost at the end, as a share of what was produced; catch-up: from the \
+         kill), never scraped, or certain to be lost at the end; shares are of what was produced; catch-up: from the \
          end of the last receiver fault{} to the first step with lag under 30s.",
         c.outage_end_seconds.map(|e| format!(" ({})", crate::charts::axis::hhmm(e))).unwrap_or_default()
     );

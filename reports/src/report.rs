@@ -9,7 +9,7 @@
 
 pub mod sweep;
 
-use crate::summary::{bytes, count, secs};
+use crate::summary::{bytes, count, pct, secs};
 use analysis::robust::{Outcome, Robust};
 use base64::Engine;
 use sim_core::config::{Latency, Response, SenderMode, SimConfig};
@@ -339,10 +339,6 @@ pub fn queue_config_rows(cfg: &SimConfig) -> Vec<Vec<String>> {
     rows
 }
 
-fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 { "-".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
-}
-
 /// The forecast: where the samples went.
 pub fn forecast_rows(r: &RunResult) -> Vec<Vec<String>> {
     let s = &r.samples;
@@ -412,7 +408,9 @@ pub fn verdict(r: &RunResult) -> (String, bool) {
     // Every gap, as the forecast's headline counts it (restart skips, samples not scraped
     // while the sender was down and unread WAL certain to be skipped included).
     let lost = r.gaps.samples;
-    if lost == 0 {
+    if let (0, Some(behind)) = (lost, crate::summary::behind_words(r)) {
+        (format!("No data lost or rejected by the end of the run. {behind}."), false)
+    } else if lost == 0 {
         ("No data lost or rejected.".into(), true)
     } else {
         (
@@ -433,7 +431,8 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
     if let Some(d) = rep.description {
         b.push(Block::Note(d.to_string()));
     }
-    b.push(Block::Verdict(crate::summary::headline(r, rep.robust), r.gaps.samples == 0));
+    let clean = r.gaps.samples == 0 && crate::summary::behind_at_end(r).is_none();
+    b.push(Block::Verdict(crate::summary::headline(r, rep.robust), clean));
     if !r.gaps.list.is_empty() {
         b.push(Block::Heading(2, "Data lost".into()));
         b.push(Block::Para(

@@ -57,7 +57,8 @@ pub fn bytes(b: u64) -> String {
     if u == 0 { format!("{b} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }
 
-fn pct(part: u64, whole: u64) -> String {
+/// `part` as a percentage of `whole`, two decimals (`-` for an empty whole).
+pub fn pct(part: u64, whole: u64) -> String {
     if whole == 0 { "-".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
 }
 
@@ -132,6 +133,32 @@ pub fn loss_words(gaps: &Gaps, produced: u64) -> String {
     format!("{} of data lost{share}: the gap {}{more}", span(gaps.lost_seconds), gap_words(largest),)
 }
 
+/// A run "ends behind" when its final lag is at least this. What it has not sent may still be
+/// lost after the run (at the next WAL truncation, or a disk cap), which "no data lost" must
+/// not hide. A queue that keeps up ends well under a minute behind.
+pub const BEHIND_AT_END_SECONDS: f64 = 60.0;
+
+/// The final lag and the samples not yet sent (and not already counted lost) when the run
+/// ends behind ([`BEHIND_AT_END_SECONDS`]).
+pub fn behind_at_end(r: &RunResult) -> Option<(f64, u64)> {
+    let unsent = r.samples.pending_at_end.saturating_sub(r.samples.unsendable_at_end);
+    (r.lag_seconds.final_ >= BEHIND_AT_END_SECONDS && unsent > 0).then_some((r.lag_seconds.final_, unsent))
+}
+
+/// `The run ends 2h26m behind: 176.1 M samples (81.13%) not yet sent, ...` for a run that
+/// ends behind.
+pub fn behind_words(r: &RunResult) -> Option<String> {
+    behind_at_end(r).map(|(lag, unsent)| {
+        format!(
+            "The run ends {} behind: {} samples ({}) are not yet sent, and whether they arrive or are lost depends \
+             on what follows; run it longer (--set duration=...) to see",
+            span(lag),
+            samples_words(unsent),
+            pct(unsent, r.produced())
+        )
+    })
+}
+
 /// What the phases of `rb` are measured from: `block boundary` or `WAL truncation tick`.
 pub fn reference(rb: &Robust) -> &str {
     rb.phase.as_ref().map_or("block boundary", |p| p.reference.as_str())
@@ -174,11 +201,20 @@ fn case_line(o: &Outcome, reference: &str) -> String {
 
 /// The headline: the answer in time, and the worst case when the robust answer ran.
 pub fn headline(r: &RunResult, robust: Option<&Robust>) -> String {
-    let mut o = format!("{}.", loss_words(&r.gaps, r.produced()));
+    let behind = behind_words(r);
+    let mut o = if behind.is_some() && r.gaps.samples == 0 {
+        "No data lost by the end of the run.".to_string()
+    } else {
+        format!("{}.", loss_words(&r.gaps, r.produced()))
+    };
+    if let Some(b) = &behind {
+        let _ = write!(o, " {b}.");
+    }
     if let Some(rb) = robust {
         let w = &rb.worst;
         if w.lost_samples == 0 {
-            let _ = write!(o, " Worst case: nothing lost either ({} runs).", rb.runs);
+            let by_end = if behind.is_some() { " by the end of the run" } else { "" };
+            let _ = write!(o, " Worst case: nothing lost{by_end} either ({} runs).", rb.runs);
         } else if w.variation.is_literal() {
             let _ = write!(o, " Worst case: the same; no variation of {} runs loses more.", rb.runs);
         } else {
@@ -388,7 +424,9 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     }
     // Every gap: the buckets above that never reach the receiver, as the headline counts them.
     let never = r.gaps.samples;
-    let verdict = if never == 0 {
+    let verdict = if let (0, Some((_, unsent))) = (never, behind_at_end(r)) {
+        format!("no data lost or rejected by the end of the run; {} not yet sent", pct(unsent, r.produced()))
+    } else if never == 0 {
         "no data lost or rejected".to_string()
     } else {
         format!("{} of the data never reaches the receiver", pct(never, r.produced()))

@@ -326,7 +326,7 @@ pub fn why(result: &SweepResult, candidates: usize) -> String {
         return format!(
             "the least peak queue memory of the {candidates} of {n} {noun} that meet every target \
              (memory that cannot be told apart goes to the lower p99 latency, then the lower loss, then the \
-             earlier point)"
+             least memory as measured, then the earlier point)"
         );
     }
     let per = result.points.len() / n.max(1);
@@ -334,7 +334,7 @@ pub fn why(result: &SweepResult, candidates: usize) -> String {
         "the least worst-case peak queue memory of the {candidates} of {n} {noun} that meet every target \
          under all {per} swept conditions ({}); the metrics shown are its worst case \
          (memory that cannot be told apart goes to the lower p99 latency, then the lower loss, then the \
-         earlier point)",
+         least memory as measured, then the earlier point)",
         conditions.join(", ")
     )
 }
@@ -842,7 +842,7 @@ pub fn render_levers(l: &Levers, targets: &Targets, closest: &PointRow) -> Strin
         let _ = writeln!(
             o,
             "  - shorter outages: as it is, the setting survives an outage of {} ({}) of up to {worst} when it \
-             starts {} after a {}, {best} at best; the scenario's is {}. Page before the budget runs \
+             starts {} after a {}, {best} at best; the longest it has to survive here is {}. Page before the budget runs \
              out (alert on {}).",
             b.window,
             b.kind,
@@ -1227,6 +1227,23 @@ mod tests {
         assert_eq!(recommend(&r, &Targets::default()), Some(Recommendation::Chosen { point: 1, candidates: 2 }));
         assert!(render(&r, &Targets::default()).contains("overlap count as equal"));
         assert!(render(&result(vec![row(0.0, 1.0, 1.0)]), &Targets::default()).contains("single run per point, noisy"));
+    }
+
+    #[test]
+    fn a_tie_on_every_metric_goes_to_the_least_memory_as_measured_not_the_earlier_point() {
+        // Replicated points whose memory, p99 and loss intervals all overlap: the earlier
+        // point once won, though it was off the Pareto front of the estimates.
+        let t = |mem: f64, lo: f64, hi: f64| PointRow {
+            replications: 2,
+            queue_memory_bytes_peak_ci_low: Some(lo),
+            queue_memory_bytes_peak_ci_high: Some(hi),
+            delivery_latency_p99_seconds_ci_low: Some(6000.0),
+            delivery_latency_p99_seconds_ci_high: Some(6100.0),
+            ..row(0.0, mem, 6060.0)
+        };
+        let r = result(vec![t(15.5e6, 6.2e6, 26.3e6), t(14.9e6, 13.4e6, 17.9e6)]);
+        assert_eq!(pareto_front(&r), vec![1]);
+        assert_eq!(recommend(&r, &Targets::default()), Some(Recommendation::Chosen { point: 1, candidates: 2 }));
     }
 
     /// Outage lengths are conditions: the front lists settings at their worst case, never an

@@ -31,11 +31,13 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// After a forecast that loses data, where the "what do I change?" answers are: the outage
+/// After a forecast that loses data or ends far behind, where the "what do I change?" answers are: the outage
 /// budget and a sweep (which, when no `queue_config` helps, evaluates the levers besides it).
 /// The forecast alone says how much is lost, not what would prevent it.
 fn next_steps(a: &RunArgs, r: &RunResult, budget_applies: bool) -> String {
-    if r.gaps.samples == 0 {
+    // A run that ends far behind has not lost its backlog yet, but a sweep finds the settings
+    // that keep up.
+    if r.gaps.samples == 0 && reports::summary::behind_at_end(r).is_none() {
         return String::new();
     }
     // The same scenario as this run: its file and its --set values, quoted for a shell.

@@ -206,6 +206,27 @@ fn a_lossy_forecast_ends_with_what_would_help_and_a_clean_one_does_not() {
 }
 
 #[test]
+fn a_run_that_ends_far_behind_does_not_say_plainly_that_nothing_is_lost() {
+    // The receiver is down for the last half hour: nothing is lost yet, but half an hour of
+    // samples is unsent, and the next WAL truncation may take it.
+    let dir = temp_dir("behind");
+    let scenario = |end: &str| {
+        format!(
+            "prometheus = \"3.x\"\nduration = \"1h\"\n[workload]\nseries = 20_000\ntargets = 20\n\
+             [[receiver.fault]]\nstart = \"30m\"\nend = \"{end}\"\nstatus = 503\n"
+        )
+    };
+    let behind = run(&file(&dir, &scenario("1h")), &["--literal"], &[]);
+    assert!(behind.contains("No data lost by the end of the run. The run ends 30m"), "{behind}");
+    assert!(behind.contains("not yet sent"), "{behind}");
+    assert!(behind.contains("What would help"), "{behind}");
+    // The same outage over by 35m: the queue catches up, and the plain answer stands.
+    let caught_up = run(&file(&dir, &scenario("35m")), &["--literal"], &[]);
+    assert!(caught_up.contains("No data lost."), "{caught_up}");
+    assert!(!caught_up.contains("The run ends") && !caught_up.contains("What would help"), "{caught_up}");
+}
+
+#[test]
 fn a_sender_down_most_of_the_run_loses_at_most_everything_in_every_answer() {
     // Down for 1h50m of 2h: what was never scraped is lost, and every answer's share is of
     // what the workload produced, so none can pass 100% (a share of the appended samples

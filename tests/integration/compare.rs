@@ -51,3 +51,22 @@ fn an_unknown_sender_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown sender \"telegraf\"") && err.contains("vmagent-1.79"), "{err}");
 }
+
+#[test]
+fn a_rows_shares_add_up_to_at_most_everything_produced() {
+    // The Prometheus senders are down for a while and scrape less than they produce: their
+    // delivered share was once of the scraped samples and the loss of the produced ones, so
+    // a row summed to more than 100 %.
+    let out = compare(&["builtin:compare-senders"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("  ") && l.contains('%')).collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    for row in rows {
+        let shares: Vec<f64> =
+            row.split('(').skip(1).filter_map(|s| s.split_once("%)").and_then(|(v, _)| v.parse().ok())).collect();
+        assert_eq!(shares.len(), 2, "{row}");
+        let sum = shares[0] + shares[1];
+        assert!((99.0..=100.0).contains(&sum), "delivered + other loss = {sum} % in: {row}");
+    }
+}

@@ -242,7 +242,7 @@ pub fn document(rep: &SweepReport<'_>) -> Vec<Block> {
             let at = |x: Option<f64>| x.map_or_else(|| format!("more than {}", secs(bg.max_length_seconds)), secs);
             b.push(Block::Para(format!(
                 "Shorter outages: as it is, the setting survives an outage of {} ({}) of up to {} when it starts {} \
-                 after a {}, {} at best; the scenario's is {}.",
+                 after a {}, {} at best; the longest it has to survive here is {}.",
                 bg.window,
                 bg.kind,
                 at(bg.worst.budget_seconds),
