@@ -37,16 +37,21 @@ pub struct Options {
     pub max_length: SimDuration,
     /// The bisection's resolution: budgets are multiples of it.
     pub resolution: SimDuration,
+    /// Rounds of refinement around the worst and the best phase, each halving the phase
+    /// spacing there (as the robust answer does): a budget can jump between two phases of
+    /// the grid, where an outage starts late enough to miss a truncation, and the worst
+    /// phase sits just before such a jump.
+    pub refine_rounds: usize,
 }
 
 impl Options {
-    /// The defaults for a scenario: 8 phases, lengths every R/4 up to 4R (R the block
-    /// range), to the minute.
+    /// The defaults for a scenario: 8 phases refined to R/64 around the worst and the best,
+    /// lengths every R/4 up to 4R (R the block range), to the minute.
     pub fn for_scenario(cfg: &SimConfig) -> Options {
         let r = phase::block_nanos(cfg);
         let min = SimDuration::from_mins(1);
         let step = SimDuration((r / 4 / min.nanos()).max(1) * min.nanos());
-        Options { phases: 8, step, max_length: SimDuration(step.nanos() * 16), resolution: min }
+        Options { phases: 8, step, max_length: SimDuration(step.nanos() * 16), resolution: min, refine_rounds: 3 }
     }
 }
 
@@ -108,6 +113,13 @@ pub struct Budget {
     pub max_length_seconds: f64,
     /// Resolution of the budgets, seconds.
     pub resolution_seconds: f64,
+    /// Phases of the even grid; `phases` holds more when refinement added some.
+    #[serde(default)]
+    pub grid_phases: usize,
+    /// The finest phase spacing reached around the worst and the best phase, seconds (the
+    /// grid's spacing when nothing was refined).
+    #[serde(default)]
+    pub phase_resolution_seconds: f64,
     /// Per phase, in phase order.
     pub phases: Vec<PhaseBudget>,
     /// The phase with the smallest budget.
@@ -286,6 +298,55 @@ impl Search {
     fn lossy(&self, k: (usize, u64)) -> bool {
         self.seen[&k].lossy()
     }
+
+    /// The budget of each phase of `ps` as `(last lossless, first lossy)` in resolution
+    /// units (`None`: nothing up to `max` loses data): the grid of lengths walked (every
+    /// `step`, all phases in step) until each finds a loss, then bisection between the last
+    /// lossless grid length and the first lossy one.
+    fn budgets(&mut self, ps: &[usize], step: u64, max: u64) -> Result<Vec<Option<(u64, u64)>>, SimError> {
+        let n = ps.len();
+        let mut first_loss: Vec<Option<u64>> = vec![None; n];
+        let mut k = step;
+        while k <= max {
+            let open: Vec<usize> = (0..n).filter(|&i| first_loss[i].is_none()).collect();
+            if open.is_empty() {
+                break;
+            }
+            let wanted: Vec<(usize, u64)> = open.iter().map(|&i| (ps[i], k)).collect();
+            self.run(&wanted)?;
+            for i in open {
+                if self.lossy((ps[i], k)) {
+                    first_loss[i] = Some(k);
+                }
+            }
+            k += step;
+        }
+        let mut bounds: Vec<Option<(u64, u64)>> = first_loss.iter().map(|f| f.map(|hi| (hi - step, hi))).collect();
+        loop {
+            let wanted: Vec<(usize, u64)> = (0..n)
+                .filter_map(|i| bounds[i].filter(|(lo, hi)| hi - lo > 1).map(|(lo, hi)| (ps[i], lo + (hi - lo) / 2)))
+                .collect();
+            if wanted.is_empty() {
+                break;
+            }
+            self.run(&wanted)?;
+            for (p, mid) in wanted {
+                let i = ps.iter().position(|&q| q == p).expect("a phase of this search");
+                let (lo, hi) = bounds[i].expect("bisecting");
+                bounds[i] = Some(if self.lossy((p, mid)) { (lo, mid) } else { (mid, hi) });
+            }
+        }
+        Ok(bounds)
+    }
+}
+
+/// The phase with the smallest budget and the one with the largest (`None`, no loss up to
+/// the longest length, is the largest), the earlier phase on a tie.
+fn extremes(phases: &[SimDuration], bounds: &[Option<(u64, u64)>]) -> (usize, usize) {
+    let key = |i: usize| bounds[i].map_or(u64::MAX, |(lo, _)| lo);
+    let worst = (0..phases.len()).min_by_key(|&i| (key(i), phases[i])).expect("phases");
+    let best = (0..phases.len()).max_by(|&a, &b| key(a).cmp(&key(b)).then(phases[b].cmp(&phases[a]))).expect("phases");
+    (worst, best)
 }
 
 /// Searches the outage budget of `cfg` (see the module doc).
@@ -314,50 +375,38 @@ pub fn search(cfg: &SimConfig, opts: &Options) -> Result<Budget, BudgetError> {
         runs: 0,
     };
     let n = opts.phases;
-    // Walk the grid, all phases in step, until each finds a loss or the end.
-    let mut first_loss: Vec<Option<u64>> = vec![None; n];
-    let mut k = step;
-    while k <= max {
-        let open: Vec<usize> = (0..n).filter(|&p| first_loss[p].is_none()).collect();
-        if open.is_empty() {
+    let mut bounds = s.budgets(&(0..n).collect::<Vec<_>>(), step, max)?;
+    // Refine around the worst and the best phase: halve the spacing there, each round.
+    let mut spacing = r / n as u64;
+    for _ in 0..opts.refine_rounds {
+        if spacing / 2 < 1_000_000_000 {
             break;
         }
-        let wanted: Vec<(usize, u64)> = open.iter().map(|&p| (p, k)).collect();
-        s.run(&wanted)?;
-        for p in open {
-            if s.lossy((p, k)) {
-                first_loss[p] = Some(k);
+        spacing /= 2;
+        let (worst, best) = extremes(&s.phases, &bounds);
+        let mut fresh = Vec::new();
+        for i in [worst, best] {
+            let p = s.phases[i].nanos();
+            for q in [(p + r - spacing) % r, (p + spacing) % r] {
+                if !s.phases.iter().any(|x| x.nanos() == q) {
+                    s.phases.push(SimDuration(q));
+                    fresh.push(s.phases.len() - 1);
+                }
             }
         }
-        k += step;
-    }
-    // Bisect between the last lossless grid length and the first lossy one.
-    let mut bounds: Vec<Option<(u64, u64)>> = first_loss.iter().map(|f| f.map(|hi| (hi - step, hi))).collect();
-    loop {
-        let wanted: Vec<(usize, u64)> = (0..n)
-            .filter_map(|p| bounds[p].filter(|(lo, hi)| hi - lo > 1).map(|(lo, hi)| (p, lo + (hi - lo) / 2)))
-            .collect();
-        if wanted.is_empty() {
-            break;
-        }
-        s.run(&wanted)?;
-        for (p, mid) in wanted {
-            let (lo, hi) = bounds[p].expect("bisecting");
-            bounds[p] = Some(if s.lossy((p, mid)) { (lo, mid) } else { (mid, hi) });
-        }
+        bounds.extend(s.budgets(&fresh, step, max)?);
     }
     let secs = |k: u64| (k * res) as f64 / 1e9;
-    let phases: Vec<PhaseBudget> = (0..n)
-        .map(|p| PhaseBudget {
-            phase_seconds: s.phases[p].as_secs_f64(),
-            budget_seconds: bounds[p].map(|(lo, _)| secs(lo)),
-            first_loss_seconds: bounds[p].map(|(_, hi)| secs(hi)),
-        })
-        .collect();
-    // None (no loss up to the longest length) is the largest budget.
-    let key = |b: &PhaseBudget| b.budget_seconds.unwrap_or(f64::INFINITY);
-    let worst_i = (0..n).min_by(|&a, &b| key(&phases[a]).total_cmp(&key(&phases[b]))).expect("phases");
-    let best_i = (0..n).max_by(|&a, &b| key(&phases[a]).total_cmp(&key(&phases[b])).then(b.cmp(&a))).expect("phases");
+    let mut order: Vec<usize> = (0..s.phases.len()).collect();
+    order.sort_by_key(|&i| s.phases[i]);
+    let budget_at = |i: usize| PhaseBudget {
+        phase_seconds: s.phases[i].as_secs_f64(),
+        budget_seconds: bounds[i].map(|(lo, _)| secs(lo)),
+        first_loss_seconds: bounds[i].map(|(_, hi)| secs(hi)),
+    };
+    let phases: Vec<PhaseBudget> = order.iter().map(|&i| budget_at(i)).collect();
+    let (worst_i, best_i) = extremes(&s.phases, &bounds);
+    let (worst, best) = (budget_at(worst_i), budget_at(best_i));
     let grid: Vec<u64> = (0..=max / step).map(|i| i * step).collect();
     let wanted: Vec<(usize, u64)> = grid.iter().flat_map(|&k| [(worst_i, k), (best_i, k)]).collect();
     s.run(&wanted)?;
@@ -372,8 +421,10 @@ pub fn search(cfg: &SimConfig, opts: &Options) -> Result<Budget, BudgetError> {
         step_seconds: secs(step),
         max_length_seconds: secs(max),
         resolution_seconds: secs(1),
-        worst: phases[worst_i].clone(),
-        best: phases[best_i].clone(),
+        grid_phases: n,
+        phase_resolution_seconds: spacing as f64 / 1e9,
+        worst,
+        best,
         curve_worst: curve(worst_i),
         curve_best: curve(best_i),
         phases,
@@ -408,7 +459,8 @@ mod tests {
         c
     }
 
-    /// The budget equals a brute-force scan of every length at the resolution.
+    /// The budget equals a brute-force scan of every length at the resolution, at every
+    /// phase of the grid and of its refinement.
     #[test]
     fn budget_equals_brute_force_on_a_small_grid() {
         let cfg = small();
@@ -417,13 +469,22 @@ mod tests {
             step: SimDuration::from_mins(8),
             max_length: SimDuration::from_mins(40),
             resolution: SimDuration::from_mins(2),
+            refine_rounds: 2,
         };
         let b = search(&cfg, &opts).unwrap();
         let (base, ..) = main_outage(&cfg).unwrap();
         let settle = SimDuration(2 * phase::block_nanos(&cfg));
+        let phases: Vec<SimDuration> = b.phases.iter().map(|p| SimDuration::from_secs_f64(p.phase_seconds)).collect();
+        assert_eq!(b.grid_phases, 4);
+        assert!(phase::grid(&cfg, 4).iter().all(|g| phases.contains(g)), "{phases:?}");
+        assert!(phases.len() > 4 && phases.is_sorted(), "refined, in phase order: {phases:?}");
+        // Refinement halves the spacing around the worst phase: its neighbours are 2.5 min away.
+        let worst = SimDuration::from_secs_f64(b.worst.phase_seconds);
+        let r = phase::block_nanos(&cfg);
+        let near = |d: u64| phases.iter().any(|p| (p.nanos() + r - worst.nanos()) % r == d);
+        assert!(near(150_000_000_000) || near(r - 150_000_000_000), "{phases:?} around {worst:?}");
         for (i, pb) in b.phases.iter().enumerate() {
-            let ph = SimDuration::from_secs_f64(pb.phase_seconds);
-            assert_eq!(ph, phase::grid(&cfg, 4)[i]);
+            let ph = phases[i];
             let mut brute = None;
             for k in 1..=20u64 {
                 let len = SimDuration::from_mins(2 * k);
@@ -442,6 +503,8 @@ mod tests {
             }
             assert_eq!(pb.budget_seconds, brute, "phase {i}: {pb:?}");
         }
+        let key = |p: &PhaseBudget| p.budget_seconds.unwrap_or(f64::INFINITY);
+        assert!(b.phases.iter().all(|p| key(&b.worst) <= key(p) && key(p) <= key(&b.best)), "{b:?}");
         assert!(b.phases.iter().any(|p| p.budget_seconds.is_some()), "the grid reaches a loss: {b:?}");
         assert!(b.worst.budget_seconds.unwrap_or(f64::INFINITY) <= b.best.budget_seconds.unwrap_or(f64::INFINITY));
         assert_eq!(b.curve_worst.len(), 6, "0 to 40 minutes every 8");

@@ -41,6 +41,19 @@ fn loss_cell(p: &CurvePoint) -> String {
     s
 }
 
+/// `, refined to 1m53s around the worst and the best (17 in all)` when phases were added.
+fn refined_words(b: &Budget) -> String {
+    if b.phases.len() > b.grid_phases {
+        format!(
+            ", refined to {} around the worst and the best: {} in all",
+            span(b.phase_resolution_seconds),
+            b.phases.len()
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// The budget as text: the answer, the budget per phase, the loss against length.
 pub fn render(b: &Budget, of: &Of<'_>) -> String {
     let mut o = String::new();
@@ -84,10 +97,11 @@ pub fn render(b: &Budget, of: &Of<'_>) -> String {
 
     let _ = writeln!(
         o,
-        "\nBudget by phase ({} phases over the {} {}; lengths every {} up to {}, then to {})",
-        b.phases.len(),
+        "\nBudget by phase ({} phases over the {} {}{}; lengths every {} up to {}, then to {})",
+        b.grid_phases,
         span(b.block_seconds),
         if b.reference == "block boundary" { "block range" } else { "truncation period" },
+        refined_words(b),
         span(b.step_seconds),
         span(b.max_length_seconds),
         span(b.resolution_seconds)
@@ -172,13 +186,14 @@ pub fn chart(b: &Budget, of: &Of<'_>) -> Curves {
             ),
         ],
         subtitle: vec![format!(
-            "Prometheus {}, seed {} · {} phases over the {} {}; the budget is the longest outage that \
+            "Prometheus {}, seed {} · {} phases over the {} {}{}; the budget is the longest outage that \
              loses nothing, found to {}",
             of.prometheus,
             of.seed,
-            b.phases.len(),
+            b.grid_phases,
             span(b.block_seconds),
             if b.reference == "block boundary" { "block range" } else { "truncation period" },
+            refined_words(b),
             span(b.resolution_seconds)
         )],
         x_labels: Vec::new(),

@@ -175,14 +175,15 @@ pub fn variation_words(v: &Variation, reference: &str) -> String {
         let name = c.key.rsplit('.').next().unwrap_or(&c.key);
         let value =
             if analysis::constants::constant(&c.key).is_some_and(|k| k.unit == analysis::constants::Unit::Seconds) {
-                SimDuration::from_secs_f64(c.value).to_string()
+                short_duration(c.value)
             } else {
                 format!("{}", c.value)
             };
         parts.push(format!("{name} {value}"));
     }
-    if v.seed.is_some() {
-        parts.push("another seed (scrape phases, receiver draws)".into());
+    if let Some(seed) = v.seed {
+        // The seed itself, so that the case can be run again (`--seed`).
+        parts.push(format!("seed {seed} (scrape phases, receiver draws)"));
     }
     if parts.is_empty() {
         return "the scenario as written".into();

@@ -140,7 +140,9 @@ fn budget_prints_the_worst_and_best_phase_with_the_curve_as_text_json_and_chart(
         text.contains("Outage budget: 14m when it starts 15m5s after a block boundary (the worst phase)"),
         "{text}"
     );
-    assert!(text.contains("32m when it starts 17m35s after one (the best)"), "{text}");
+    // The grid's best (32m at 17m35s) is improved by the refinement around it.
+    assert!(text.contains("33m when it starts 16m1s after one (the best)"), "{text}");
+    assert!(text.contains("around the worst and the best"), "{text}");
     assert!(text.contains("Data lost against outage length"));
     let said = format!("rwsim: wrote {}/: budget.json, budget.png, budget.svg\n", out_dir.display());
     assert_eq!(String::from_utf8(o.stderr).unwrap(), said, "what --out wrote, on stderr");

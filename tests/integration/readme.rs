@@ -81,3 +81,23 @@ fn every_rwsim_command_in_the_readme_parses() {
     }
     assert!(checked >= 10, "only {checked} rwsim commands found in the README's code blocks");
 }
+
+/// The README's table of bundled scenarios names every file of `scenarios/library/` (the one
+/// a newcomer reads to pick a scenario; `rwsim scenarios` lists the same files).
+#[test]
+fn every_bundled_scenario_is_in_the_readme_table() {
+    let text = readme();
+    let table = text.split("**Bundled scenarios**").nth(1).expect("the table").split("\n\n").nth(1).unwrap();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/library");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if let Some(stem) = name.strip_suffix(".toml")
+            && !table.contains(&format!("`{stem}`"))
+        {
+            missing.push(stem.to_string());
+        }
+    }
+    missing.sort();
+    assert!(missing.is_empty(), "not in the README's table of bundled scenarios: {missing:?}");
+}
