@@ -8,8 +8,9 @@
 #   scripts/pgo-build.sh              # builds target/pgo/release/rwsim
 #   scripts/pgo-build.sh --check      # ... and compares its outputs with the plain build's
 #
-# Exit status: 0 built (and, with --check, identical), 1 a step failed (a --check difference
-# is a bug: report it), 2 bad usage, 3 no llvm-profdata for rustc's LLVM could be found.
+# Exit status: 0 built (and, with --check, identical), 2 bad usage, 3 no llvm-profdata for
+# rustc's LLVM could be found, anything else the failing step's own (a --check difference is
+# a bug: report it). RUSTFLAGS already set are kept, and the profile flags added to them.
 #
 # Steps: an instrumented build (target/pgo-gen), training runs of bundled scenarios that
 # cover every sender model and the sweep path, merging their profiles with llvm-profdata,
@@ -36,9 +37,10 @@ if [ -z "$llvm_major" ]; then
   exit 1
 fi
 
+host=$(rustc -vV | sed -n 's/^host: //p')
+
 find_profdata() {
-  local host sysroot p
-  host=$(rustc -vV | sed -n 's/^host: //p')
+  local sysroot p plain
   sysroot=$(rustc --print sysroot)
   for p in "$sysroot/lib/rustlib/$host/bin/llvm-profdata" "$(command -v "llvm-profdata-$llvm_major" || true)" \
            "/usr/lib/llvm-$llvm_major/bin/llvm-profdata"; do
@@ -47,6 +49,12 @@ find_profdata() {
       return 0
     fi
   done
+  # An unversioned one on PATH, if it is of the same LLVM major version.
+  plain=$(command -v llvm-profdata || true)
+  if [ -n "$plain" ] && "$plain" --version 2>/dev/null | grep -q "LLVM version $llvm_major\."; then
+    echo "$plain"
+    return 0
+  fi
   return 1
 }
 
@@ -79,8 +87,11 @@ trap 'rm -rf "$work"' EXIT
 profiles="$work/profiles"
 
 echo "pgo-build: 1/3 instrumented build (target/pgo-gen)"
-RUSTFLAGS="-Cprofile-generate=$profiles" cargo build --release --quiet --target-dir target/pgo-gen --bin rwsim
-gen=target/pgo-gen/release/rwsim
+# --target: RUSTFLAGS then apply to rwsim and its dependencies only, not to build scripts
+# and proc-macros (the rustc book's advice for PGO).
+RUSTFLAGS="${RUSTFLAGS:-} -Cprofile-generate=$profiles" \
+  cargo build --release --locked --quiet --target "$host" --target-dir target/pgo-gen --bin rwsim
+gen=target/pgo-gen/$host/release/rwsim
 
 echo "pgo-build: 2/3 training runs"
 # A 12-point corner of the bundled sweep: instrumented code is slow, and the sweep path is
@@ -99,13 +110,16 @@ done
 "$profdata" merge -o "$work/rwsim.profdata" "$profiles"
 
 echo "pgo-build: 3/3 optimised build (target/pgo)"
-RWSIM_PGO=1 RUSTFLAGS="-Cprofile-use=$work/rwsim.profdata" cargo build --release --quiet --target-dir target/pgo --bin rwsim
+RWSIM_PGO=1 RUSTFLAGS="${RUSTFLAGS:-} -Cprofile-use=$work/rwsim.profdata" \
+  cargo build --release --locked --quiet --target "$host" --target-dir target/pgo --bin rwsim
+mkdir -p target/pgo/release
+cp "target/pgo/$host/release/rwsim" target/pgo/release/rwsim
 bin=target/pgo/release/rwsim
 echo "pgo-build: built $bin"
 
 if [ "$check" -eq 1 ]; then
   # The PGO binary must give the same bytes as the plain build.
-  cargo build --release --quiet --bin rwsim
+  cargo build --release --locked --quiet --bin rwsim
   plain=target/release/rwsim
   for s in bench-1m-24h outage-wal-loss agent-outage alloy-outage sender-oom-catchup; do
     "$plain" run "builtin:$s" --literal --json >"$work/plain.json"

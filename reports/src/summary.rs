@@ -150,8 +150,8 @@ pub fn behind_at_end(r: &RunResult) -> Option<(f64, u64)> {
 pub fn behind_words(r: &RunResult) -> Option<String> {
     behind_at_end(r).map(|(lag, unsent)| {
         format!(
-            "The run ends {} behind: {} samples ({}) are not yet sent, and whether they arrive or are lost depends \
-             on what follows; run it longer (--set duration=...) to see",
+            "The run ends {} behind: {} samples ({}) not yet sent, lost or not depending on what follows; run it \
+             longer to see",
             span(lag),
             samples_words(unsent),
             pct(unsent, r.produced())
@@ -229,6 +229,11 @@ pub fn headline(r: &RunResult, robust: Option<&Robust>) -> String {
         }
     }
     o
+}
+
+/// A headline ([`headline`]) as lines: the answer, whether the run ends behind, the worst case.
+pub fn headline_lines(h: &str) -> String {
+    h.replacen(". The run ends ", ".\nThe run ends ", 1).replacen(". Worst case: ", ".\nWorst case: ", 1)
 }
 
 /// The gaps as a table.
@@ -370,7 +375,7 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
         r.seed,
         secs(r.simulated_seconds)
     );
-    let _ = writeln!(o, "{}\n", headline(r, robust).replacen(". Worst case: ", ".\nWorst case: ", 1));
+    let _ = writeln!(o, "{}\n", headline_lines(&headline(r, robust)));
     gaps_table(&mut o, &r.gaps);
     match (robust, note) {
         (Some(rb), _) => {
@@ -573,10 +578,13 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
         notes.push(format!("{more} more moments"));
     }
     if minor_reshards > 0 {
-        notes.push(format!("{minor_reshards} small reshards"));
+        notes.push(format!("{minor_reshards} small reshard{}", if minor_reshards == 1 { "" } else { "s" }));
     }
     if minor_stalls > 0 {
-        notes.push(format!("{minor_stalls} WAL-reading stalls under a minute"));
+        notes.push(format!(
+            "{minor_stalls} WAL-reading stall{} under a minute",
+            if minor_stalls == 1 { "" } else { "s" }
+        ));
     }
     if r.incident_windows_omitted > 0 {
         // A crash loop over months: the run keeps the first windows only (incident.rs).

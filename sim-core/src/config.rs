@@ -1046,7 +1046,8 @@ impl SimConfig {
             return Err(err("duration", "must be greater than 0"));
         }
         if d > MAX_DURATION {
-            return Err(err("duration", format!("{d} is longer than the limit of 366 days")));
+            let days = d.as_secs_f64() / 86_400.0;
+            return Err(err("duration", format!("{d} ({days:.1} days) is longer than the limit of 366 days")));
         }
 
         if !self.clock.start_unix_nanos.is_multiple_of(NANOS_PER_MILLI) {

@@ -219,7 +219,7 @@ fn a_run_that_ends_far_behind_does_not_say_plainly_that_nothing_is_lost() {
         )
     };
     let behind = run(&file(&dir, &scenario("1h")), &["--literal"], &[]);
-    assert!(behind.contains("No data lost by the end of the run. The run ends 30m"), "{behind}");
+    assert!(behind.contains("No data lost by the end of the run.\nThe run ends 30m"), "{behind}");
     assert!(behind.contains("not yet sent"), "{behind}");
     assert!(behind.contains("What would help"), "{behind}");
     // The same outage over by 35m: the queue catches up, and the plain answer stands.

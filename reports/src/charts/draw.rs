@@ -212,6 +212,8 @@ impl YAxis {
 const TITLE_LINE: i32 = 50;
 /// Height of a headline line.
 const HEADLINE_LINE: i32 = 34;
+/// Headline lines drawn: the answer, whether the run ends behind, the worst case.
+const HEADLINE_LINES: usize = 3;
 /// Height of a subtitle line.
 const SUBTITLE_LINE: i32 = 28;
 /// Height of a marker-key row.
@@ -226,7 +228,7 @@ impl Dashboard {
     /// marker key, height)`: only as tall as what it holds, so no empty band.
     fn header_layout(&self) -> (i32, i32, i32, u32) {
         let headline = HEADER_TOP + TITLE_LINE;
-        let lines = self.headline.as_ref().map_or(0, |h| h.lines().take(2).count()) as i32;
+        let lines = self.headline.as_ref().map_or(0, |h| h.lines().take(HEADLINE_LINES).count()) as i32;
         let subtitle = headline + lines * HEADLINE_LINE + if lines > 0 { 6 } else { 0 };
         let markers = subtitle + self.subtitle.lines().take(2).count() as i32 * SUBTITLE_LINE + 10;
         let rows = self.markers.len().min(MARKER_ROWS) as i32;
@@ -271,10 +273,10 @@ impl Dashboard {
         area.draw_text(&self.title, &top_left(bold(36.0, palette::BLACK)), (PAD, HEADER_TOP))?;
         let mut y = headline_y;
         if let Some(h) = &self.headline {
-            // The answer in time, in the colour of the gap bands, then the worst case: each
-            // line shrunk to fit the width.
+            // The answer in time, in the colour of the gap bands, then whether the run ends
+            // behind and the worst case: each line shrunk to fit the width.
             let avail = DASHBOARD_WIDTH as i32 - 2 * PAD;
-            for (i, line) in h.lines().take(2).enumerate() {
+            for (i, line) in h.lines().take(HEADLINE_LINES).enumerate() {
                 let sizes: &[f64] = if i == 0 { &[26.0, 23.0, 20.0, 18.0] } else { &[22.0, 20.0, 18.0, 16.0] };
                 let mut style = top_left(bold(sizes[0], palette::GAP));
                 for &size in sizes {

@@ -321,7 +321,7 @@ impl Dashboard {
         let subtitle = subtitle(cfg, input.description);
         Dashboard {
             title: format!("rwsim run: {}", cfg.name),
-            headline: input.headline.as_ref().map(|h| h.replacen(". Worst case: ", ".\nWorst case: ", 1)),
+            headline: input.headline.as_deref().map(crate::summary::headline_lines),
             subtitle,
             duration_s: cfg.duration.as_secs_f64(),
             start_unix_secs: cfg.clock.start_unix_nanos / sim_core::time::NANOS_PER_SEC,
