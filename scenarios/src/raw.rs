@@ -571,9 +571,18 @@ impl<'de> Deserialize<'de> for Version {
                     return Ok(Version(p));
                 }
                 let hint = if s.trim_start_matches('v').starts_with("3.") {
-                    r#"; write "3.x" for any 3.x release (modelled on v3.14)"#
+                    r#"; write "3.x" for any 3.x release (modelled on v3.14)"#.to_string()
+                } else if let Ok((p, diffs)) = crate::import::profile_for_version(s) {
+                    // The release's nearest model, as `rwsim import` picks it.
+                    let n = diffs.len();
+                    let unmodelled = match n {
+                        0 => String::new(),
+                        1 => " (with 1 difference; `rwsim import` names it)".to_string(),
+                        _ => format!(" (with {n} differences; `rwsim import` names them)"),
+                    };
+                    format!("; for {s} write {:?}, its nearest model{unmodelled}", p.as_str())
                 } else {
-                    ""
+                    String::new()
                 };
                 Err(E::custom(format!(r#"unsupported Prometheus version {s:?}: expected "2.42" or "3.x"{hint}"#)))
             }
@@ -745,6 +754,15 @@ impl<'de> Deserialize<'de> for SweepValues {
                     out.push(s);
                 }
                 Ok(SweepValues::List(out))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<SweepValues, A::Error> {
+                // TOML reads an unquoted dotted key (`remote_write.queue_config.max_shards = ...`)
+                // as nested tables, which is never what a sweep means.
+                Err(de::Error::custom(
+                    "expected an array of values such as [2500, 5000], or a string such as \"10..200:10\", found a \
+                     table; a [sweep] key with dots must be in quotes (\"remote_write.queue_config.max_shards\" = ...), \
+                     or TOML reads it as nested tables",
+                ))
             }
         }
         d.deserialize_any(V)

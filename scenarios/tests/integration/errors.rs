@@ -265,7 +265,14 @@ scrape_duration = { distribution = "uniform", min = "10ms", max = "500ms" }"#,
         (
             "prometheus = \"2.9\"",
             edit("prometheus = \"3.x\"", "prometheus = \"2.9\""),
-            "scenarios/bad.toml:2:14: prometheus: unsupported Prometheus version \"2.9\": expected \"2.42\" or \"3.x\"",
+            "scenarios/bad.toml:2:14: prometheus: unsupported Prometheus version \"2.9\": expected \"2.42\" or \"3.x\"; \
+             for 2.9 write \"2.42\", its nearest model (with 1 difference; `rwsim import` names it)",
+        ),
+        (
+            "prometheus = \"2.53\"",
+            edit("prometheus = \"3.x\"", "prometheus = \"2.53\""),
+            "scenarios/bad.toml:2:14: prometheus: unsupported Prometheus version \"2.53\": expected \"2.42\" or \"3.x\"; \
+             for 2.53 write \"3.x\", its nearest model (with 1 difference; `rwsim import` names it)",
         ),
         (
             "sample_age_limit with 2.42",
@@ -331,6 +338,13 @@ scrape_duration = { distribution = "uniform", min = "10ms", max = "500ms" }"#,
             "change after the end of the run",
             append("\n[[workload.change]]\nat = \"3h\"\nseries = 5\n"),
             "scenarios/bad.toml:20:6: workload.change[0].at: 3h is not before the end of the run (2h)",
+        ),
+        (
+            "unquoted dotted key in [sweep]",
+            append("\n[sweep]\nremote_write.queue_config.max_shards = \"1..10:1\"\n"),
+            "scenarios/bad.toml:20:1: sweep.remote_write: expected an array of values such as [2500, 5000], or a \
+             string such as \"10..200:10\", found a table; a [sweep] key with dots must be in quotes \
+             (\"remote_write.queue_config.max_shards\" = ...), or TOML reads it as nested tables",
         ),
     ];
     assert!(cases.len() >= 15);
