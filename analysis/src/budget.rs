@@ -231,9 +231,6 @@ fn outage_at(base: &SimConfig, phase_at: SimDuration, length: SimDuration, settl
     c
 }
 
-/// Lag below which a queue counts as caught up.
-const SETTLED_LAG_SECONDS: f64 = 60.0;
-
 fn point(length: SimDuration, r: &RunResult) -> CurvePoint {
     let lost = r.gaps.samples;
     CurvePoint {
@@ -241,7 +238,7 @@ fn point(length: SimDuration, r: &RunResult) -> CurvePoint {
         lost_samples: lost,
         loss_fraction: r.loss_fraction(),
         lost_seconds: r.gaps.lost_seconds,
-        settled: r.lag_seconds.final_ <= SETTLED_LAG_SECONDS || r.samples.unsendable_at_end > 0,
+        settled: r.lag_seconds.final_ <= sim_core::result::BEHIND_LAG_SECS || r.samples.unsendable_at_end > 0,
         reason: r.gaps.largest_gap().map(|g| g.reason),
     }
 }
@@ -323,17 +320,16 @@ impl Search {
         }
         let mut bounds: Vec<Option<(u64, u64)>> = first_loss.iter().map(|f| f.map(|hi| (hi - step, hi))).collect();
         loop {
-            let wanted: Vec<(usize, u64)> = (0..n)
-                .filter_map(|i| bounds[i].filter(|(lo, hi)| hi - lo > 1).map(|(lo, hi)| (ps[i], lo + (hi - lo) / 2)))
+            let mids: Vec<(usize, u64)> = (0..n)
+                .filter_map(|i| bounds[i].filter(|(lo, hi)| hi - lo > 1).map(|(lo, hi)| (i, lo + (hi - lo) / 2)))
                 .collect();
-            if wanted.is_empty() {
+            if mids.is_empty() {
                 break;
             }
-            self.run(&wanted)?;
-            for (p, mid) in wanted {
-                let i = ps.iter().position(|&q| q == p).expect("a phase of this search");
+            self.run(&mids.iter().map(|&(i, mid)| (ps[i], mid)).collect::<Vec<_>>())?;
+            for (i, mid) in mids {
                 let (lo, hi) = bounds[i].expect("bisecting");
-                bounds[i] = Some(if self.lossy((p, mid)) { (lo, mid) } else { (mid, hi) });
+                bounds[i] = Some(if self.lossy((ps[i], mid)) { (lo, mid) } else { (mid, hi) });
             }
         }
         Ok(bounds)

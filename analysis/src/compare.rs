@@ -11,7 +11,7 @@ use sim_core::result::RunResult;
 
 /// Lag below which a sender counts as caught up after the outage (the timeline's
 /// "caught up" threshold).
-pub const CAUGHT_UP_LAG_SECS: f64 = 30.0;
+pub use sim_core::result::CAUGHT_UP_LAG_SECS;
 
 /// The few per-step values the comparison keeps of a run (memory stays small: five numbers
 /// per output step).

@@ -245,9 +245,6 @@ struct Job {
     full: Option<SimDuration>,
 }
 
-/// Lag below which a queue counts as caught up.
-const SETTLED_LAG_SECONDS: f64 = 60.0;
-
 /// Where a variation may stop: half a block range after the last fault window, incident,
 /// sender event or workload change ends. A queue caught up by then, with nothing unsendable, loses nothing
 /// more (a truncation only deletes WAL more than about half a block range old), so its
@@ -278,7 +275,7 @@ fn settle_cut(cfg: &SimConfig) -> Option<SimDuration> {
 
 /// Whether a run that stopped early had caught up.
 fn settled(r: &RunResult) -> bool {
-    r.lag_seconds.final_ <= SETTLED_LAG_SECONDS && r.samples.unsendable_at_end == 0
+    r.lag_seconds.final_ <= sim_core::result::BEHIND_LAG_SECS && r.samples.unsendable_at_end == 0
 }
 
 /// Runs every job (in parallel, collected in order); a job that stopped early without

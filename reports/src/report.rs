@@ -431,7 +431,7 @@ pub fn document(rep: &Report<'_>) -> Vec<Block> {
     if let Some(d) = rep.description {
         b.push(Block::Note(d.to_string()));
     }
-    let clean = r.gaps.samples == 0 && crate::summary::behind_at_end(r).is_none();
+    let clean = r.gaps.samples == 0 && r.behind_at_end().is_none();
     b.push(Block::Verdict(crate::summary::headline(r, rep.robust), clean));
     if !r.gaps.list.is_empty() {
         b.push(Block::Heading(2, "Data lost".into()));

@@ -133,22 +133,10 @@ pub fn loss_words(gaps: &Gaps, produced: u64) -> String {
     format!("{} of data lost{share}: the gap {}{more}", span(gaps.lost_seconds), gap_words(largest),)
 }
 
-/// A run "ends behind" when its final lag is at least this. What it has not sent may still be
-/// lost after the run (at the next WAL truncation, or a disk cap), which "no data lost" must
-/// not hide. A queue that keeps up ends well under a minute behind.
-pub const BEHIND_AT_END_SECONDS: f64 = 60.0;
-
-/// The final lag and the samples not yet sent (and not already counted lost) when the run
-/// ends behind ([`BEHIND_AT_END_SECONDS`]).
-pub fn behind_at_end(r: &RunResult) -> Option<(f64, u64)> {
-    let unsent = r.samples.pending_at_end.saturating_sub(r.samples.unsendable_at_end);
-    (r.lag_seconds.final_ >= BEHIND_AT_END_SECONDS && unsent > 0).then_some((r.lag_seconds.final_, unsent))
-}
-
 /// `The run ends 2h26m behind: 176.1 M samples (81.13%) not yet sent, ...` for a run that
-/// ends behind.
+/// ends behind ([`RunResult::behind_at_end`]).
 pub fn behind_words(r: &RunResult) -> Option<String> {
-    behind_at_end(r).map(|(lag, unsent)| {
+    r.behind_at_end().map(|(lag, unsent)| {
         format!(
             "The run ends {} behind: {} samples ({}) not yet sent, lost or not depending on what follows; run it \
              longer to see",
@@ -430,7 +418,7 @@ pub fn render_with(r: &RunResult, robust: Option<&Robust>, note: Option<&str>) -
     }
     // Every gap: the buckets above that never reach the receiver, as the headline counts them.
     let never = r.gaps.samples;
-    let verdict = if let (0, Some((_, unsent))) = (never, behind_at_end(r)) {
+    let verdict = if let (0, Some((_, unsent))) = (never, r.behind_at_end()) {
         format!("no data lost or rejected by the end of the run; {} not yet sent", pct(unsent, r.produced()))
     } else if never == 0 {
         "no data lost or rejected".to_string()

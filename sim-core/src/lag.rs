@@ -6,12 +6,8 @@
 //! from flapping.
 
 use crate::observer::NotableKind;
+use crate::result::{BEHIND_LAG_SECS, CAUGHT_UP_LAG_SECS};
 use crate::time::{SimDuration, SimTime};
-
-/// Lag (seconds) above which remote write is reported as behind.
-const BEHIND_LAG_SECS: f64 = 60.0;
-/// Lag (seconds) below which it is reported as caught up again.
-const CAUGHT_UP_LAG_SECS: f64 = 30.0;
 
 /// The open lag episode, if any, and its worst lag.
 #[derive(Clone, Debug, Default)]

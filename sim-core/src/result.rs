@@ -59,7 +59,23 @@ pub struct RunResult {
     pub vmagent: Option<VmagentStats>,
 }
 
+/// Lag (seconds) above which remote write is behind: the timeline's "fell behind", and a run
+/// that ends this far behind has not settled (what it has not sent may still be lost after
+/// the run, at the next WAL truncation or a disk cap). A queue that keeps up stays well
+/// under it.
+pub const BEHIND_LAG_SECS: f64 = 60.0;
+/// Lag (seconds) below which remote write has caught up again (the timeline's "caught up").
+pub const CAUGHT_UP_LAG_SECS: f64 = 30.0;
+
 impl RunResult {
+    /// The final lag and the samples not yet sent (and not already counted lost as
+    /// unsendable) when the run ends [`BEHIND_LAG_SECS`] or more behind.
+    pub fn behind_at_end(&self) -> Option<(f64, u64)> {
+        let unsent = self.samples.pending_at_end.saturating_sub(self.samples.unsendable_at_end);
+        let lag = self.lag_seconds.final_;
+        (lag >= BEHIND_LAG_SECS && unsent > 0).then_some((lag, unsent))
+    }
+
     /// Samples the workload produced: appended to the WAL, plus those never scraped while
     /// the sender was down (§18), which are lost without ever being appended.
     pub fn produced(&self) -> u64 {

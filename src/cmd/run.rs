@@ -37,7 +37,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
 fn next_steps(a: &RunArgs, r: &RunResult, budget_applies: bool) -> String {
     // A run that ends far behind has not lost its backlog yet, but a sweep finds the settings
     // that keep up.
-    if r.gaps.samples == 0 && reports::summary::behind_at_end(r).is_none() {
+    if r.gaps.samples == 0 && r.behind_at_end().is_none() {
         return String::new();
     }
     // The same scenario as this run: its file and its --set values, quoted for a shell.
